@@ -1,0 +1,1 @@
+"""HTTP interface: FastAPI routers (JSON under /api) and the app factory."""

@@ -1,0 +1,97 @@
+"""The application factory: JSON API, web pages, static files, errors and security headers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from tradeloop import __version__
+from tradeloop.api import auth, bots, health, notifications, profile
+from tradeloop.api.deps import AppState
+from tradeloop.api.errors import install_error_handlers
+from tradeloop.api.limits import BodyLimitMiddleware
+from tradeloop.config import Settings, get_settings
+from tradeloop.security import LoginLimiter
+from tradeloop.store.db import make_engine, make_session_factory
+from tradeloop.web import pages
+from tradeloop.web.render import error_page
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+
+
+def _body_limit(settings: Settings) -> Any:
+    def limit_for(path: str) -> int:
+        if path.startswith("/api/backtests"):
+            return settings.max_backtest_upload_bytes
+        if path.startswith("/api/journal"):
+            return settings.max_journal_upload_bytes
+        return settings.max_request_bytes
+
+    return limit_for
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (read from the environment when omitted)."""
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
+    app = FastAPI(
+        title="tradeloop",
+        version=__version__,
+        debug=settings.debug,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    engine = make_engine(settings.effective_database_url)
+    app.state.engine = engine
+    app.state.tradeloop = AppState(
+        settings=settings,
+        sessions=make_session_factory(engine),
+        limiter=LoginLimiter(settings.login_max_failures, settings.login_window_seconds),
+        secret=settings.effective_secret_key,
+    )
+
+    for router in (health.router, auth.router, profile.router, bots.router, notifications.router):
+        app.include_router(router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_handlers(app, error_page)
+
+    @app.exception_handler(pages.SignInRequired)
+    async def _to_login(request: Request, exc: pages.SignInRequired) -> Response:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/api/docs"):  # Swagger UI loads its own inline script
+            del response.headers["Content-Security-Policy"]
+        return response
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
+        )
+    app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit(settings))
+    return app

@@ -1,0 +1,140 @@
+"""Request dependencies: the database session, the signed-in user, CSRF for cookie sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradeloop.config import Settings
+from tradeloop.core.errors import Forbidden, Unauthorized
+from tradeloop.security import (
+    ACCESS_KIND,
+    SESSION_KIND,
+    LoginLimiter,
+    csrf_matches,
+    issue_token,
+    password_stamp,
+    read_token,
+)
+from tradeloop.store import users
+from tradeloop.store.models import User
+from tradeloop.store.pagination import MAX_LIMIT
+
+SESSION_COOKIE = "tl_session"
+CSRF_COOKIE = "tl_csrf"
+CSRF_HEADER = "x-csrf-token"
+LANG_COOKIE = "tl_lang"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass
+class AppState:
+    """What the app keeps for its lifetime."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    limiter: LoginLimiter
+    secret: str
+
+
+def app_state(request: Request) -> AppState:
+    """The app's shared state."""
+    return request.app.state.tradeloop
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """A session per request: committed when the handler succeeds, rolled back otherwise."""
+    session = app_state(request).sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DB = Annotated[Session, Depends(db_session)]
+State = Annotated[AppState, Depends(app_state)]
+
+
+def _user_from_token(session: Session, state: AppState, token: str, kind: str) -> User:
+    user_id, stamp = read_token(state.secret, token, kind)
+    user = users.get(session, user_id)
+    if user is None or stamp != password_stamp(user.password_hash):
+        raise Unauthorized("session no longer valid: sign in again")
+    return user
+
+
+def optional_user(request: Request, session: DB, state: State) -> User | None:
+    """The user of a valid session cookie, or None (pages use this)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return _user_from_token(session, state, token, SESSION_KIND)
+    except Unauthorized:
+        return None
+
+
+def current_user(request: Request, session: DB, state: State) -> User:
+    """The signed-in user from a bearer token or the session cookie; 401 otherwise.
+
+    A cookie-authenticated request that changes state must carry the CSRF token in the
+    ``X-CSRF-Token`` header; bearer tokens are not sent by browsers on their own and need none.
+    """
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("malformed Authorization header: use 'Bearer <token>'")
+        return _user_from_token(session, state, token.strip(), ACCESS_KIND)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthorized("not signed in: send a bearer token from POST /api/auth/token")
+    user = _user_from_token(session, state, cookie, SESSION_KIND)
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)
+    ):
+        raise Forbidden("missing or wrong CSRF token: send the X-CSRF-Token header")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def session_token(state: AppState, user: User) -> str:
+    """A session-cookie token for ``user``."""
+    lifetime = timedelta(hours=state.settings.session_hours)
+    return issue_token(state.secret, user.id, password_stamp(user.password_hash), SESSION_KIND, lifetime)
+
+
+def access_token(state: AppState, user: User) -> str:
+    """A short-lived API bearer token for ``user``."""
+    lifetime = timedelta(minutes=state.settings.access_token_minutes)
+    return issue_token(state.secret, user.id, password_stamp(user.password_hash), ACCESS_KIND, lifetime)
+
+
+@dataclass(frozen=True)
+class PageParams:
+    """``limit`` and ``offset`` of a list request."""
+
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")] = 50,
+    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
+) -> PageParams:
+    """Validated pagination parameters."""
+    return PageParams(limit=limit, offset=offset)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]

@@ -1,0 +1,33 @@
+"""Notifications raised by the user's bots."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from tradeloop.api.deps import DB, CurrentUser, Paging
+from tradeloop.api.schemas import EventOut, PageOut, page_out
+from tradeloop.store import bots as repo
+
+router = APIRouter(prefix="/api/notifications", tags=["notifications"])
+
+
+class MarkRead(BaseModel):
+    """Which notifications to mark read; all when ``ids`` is omitted."""
+
+    ids: list[int] | None = Field(default=None, max_length=1000)
+
+
+@router.get("", response_model=PageOut[EventOut])
+def list_notifications(
+    user: CurrentUser, session: DB, paging: Paging, unread: bool = False
+) -> object:
+    """The user's notifications, newest first."""
+    page = repo.notifications(session, user.id, unread, paging.limit, paging.offset)
+    return page_out(page, EventOut)
+
+
+@router.post("/read")
+def mark_read(body: MarkRead, user: CurrentUser, session: DB) -> dict[str, int]:
+    """Mark notifications as read."""
+    return {"marked": repo.mark_notifications_read(session, user.id, body.ids)}

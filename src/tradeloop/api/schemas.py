@@ -1,0 +1,97 @@
+"""Response models of the JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from tradeloop.store.pagination import Page
+
+T = TypeVar("T")
+
+
+class PageOut(BaseModel, Generic[T]):
+    """A page of a list: ``items`` plus ``total``, ``limit`` and ``offset``."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def page_out(page: Page[Any], model: type[BaseModel]) -> dict[str, Any]:
+    """Serialise a storage page with ``model`` for each item."""
+    return {
+        "items": [model.model_validate(item) for item in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+class UserOut(BaseModel):
+    """A user's public profile."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    email: str
+    language: str
+    timezone: str
+    join_date: datetime | None
+
+
+class TokenOut(BaseModel):
+    """An OAuth2 bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class BotOut(BaseModel):
+    """A bot's stored configuration and status."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    market: str
+    status: str
+    timeframe: str
+    strategy: str
+    strategy_params: dict[str, Any] | None
+    lot_size: float
+    risk_percent: float | None
+    stop_mode: str
+    sl_pips: int
+    tp_pips: int
+    sl_atr_multiplier: float
+    tp_atr_multiplier: float
+    check_interval_seconds: int
+    enable_strategy_switching: bool
+
+
+class EventOut(BaseModel):
+    """An entry of a bot's history or a notification."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    bot_id: int
+    timestamp: datetime | None
+    action: str
+    details: str | None
+    is_notification: bool
+    is_read: bool
+
+
+class HealthOut(BaseModel):
+    """Liveness and database reachability."""
+
+    status: str
+    version: str
+    database: bool

@@ -1,0 +1,1 @@
+"""Bots: configuration, lifecycle and (later) the runner."""

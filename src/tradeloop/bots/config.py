@@ -1,0 +1,57 @@
+"""A bot's configuration as users submit it, validated with bounds."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from tradeloop.core.codes import StopMode
+
+Timeframe = Literal["M1", "M5", "M15", "M30", "H1", "H4", "D1", "W1"]
+Symbol = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[\w.#-]+$")
+]
+StrategyKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+
+
+class BotSettings(BaseModel):
+    """Everything a bot needs to trade: market, timeframe, strategy, sizing, stop and target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    market: Symbol
+    timeframe: Timeframe = "H1"
+    strategy: StrategyKey
+    strategy_params: dict[str, Any] = Field(default_factory=dict)
+    lot_size: float = Field(default=0.01, gt=0, le=100)
+    risk_percent: float | None = Field(default=None, gt=0, le=10)
+    stop_mode: StopMode = StopMode.PIPS
+    sl_pips: int = Field(default=100, ge=1, le=100_000)
+    tp_pips: int = Field(default=200, ge=1, le=100_000)
+    sl_atr_multiplier: float = Field(default=2.0, gt=0, le=20)
+    tp_atr_multiplier: float = Field(default=4.0, gt=0, le=20)
+    check_interval_seconds: int = Field(default=60, ge=5, le=86_400)
+    enable_strategy_switching: bool = False
+
+
+class BotUpdate(BaseModel):
+    """A partial change of a bot's settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    market: Symbol | None = None
+    timeframe: Timeframe | None = None
+    strategy: StrategyKey | None = None
+    strategy_params: dict[str, Any] | None = None
+    lot_size: float | None = Field(default=None, gt=0, le=100)
+    risk_percent: float | None = Field(default=None, gt=0, le=10)
+    stop_mode: StopMode | None = None
+    sl_pips: int | None = Field(default=None, ge=1, le=100_000)
+    tp_pips: int | None = Field(default=None, ge=1, le=100_000)
+    sl_atr_multiplier: float | None = Field(default=None, gt=0, le=20)
+    tp_atr_multiplier: float | None = Field(default=None, gt=0, le=20)
+    check_interval_seconds: int | None = Field(default=None, ge=5, le=86_400)
+    enable_strategy_switching: bool | None = None

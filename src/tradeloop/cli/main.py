@@ -1,0 +1,209 @@
+"""``tradeloop`` command: serve, database, users, configuration, demo data, version.
+
+Bad arguments and user errors print one line to stderr and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from tradeloop import __version__, accounts
+from tradeloop.config import Settings, get_settings
+from tradeloop.core.errors import InvalidInput, NotFound, UserError
+from tradeloop.store import migrate, users
+from tradeloop.store.db import make_engine, make_session_factory, transaction
+
+app = typer.Typer(
+    name="tradeloop",
+    help="tradeloop: bots and backtests, trading habits, and a mentor.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Create, migrate and reset the database.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(config_app, name="config")
+app.add_typer(demo_app, name="demo")
+out = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise InvalidInput(f"bad TRADELOOP_ setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
+
+
+def _engine():  # noqa: ANN202
+    return make_engine(_settings().effective_database_url)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+) -> None:
+    """Serve the web app and API."""
+    import uvicorn
+
+    from tradeloop.api.app import create_app
+
+    settings = _settings()
+    out.print(f"tradeloop {__version__} on http://{host}:{port}  (database: {settings.masked()['database_url']})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective settings with secrets masked."""
+    table = Table("setting", "value", title="tradeloop settings")
+    for name, value in _settings().masked().items():
+        table.add_row(name, str(value))
+    out.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Migrate the database up (creates it when missing)."""
+    engine = _engine()
+    migrate.upgrade(engine, revision)
+    out.print(f"database at revision {migrate.current_revision(engine)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision ('base' drops all)")] = "-1") -> None:
+    """Migrate the database down by one revision, or to REVISION."""
+    engine = _engine()
+    migrate.downgrade(engine, revision)
+    out.print(f"database at revision {migrate.current_revision(engine) or 'base (empty)'}")
+
+
+@db_app.command("reset")
+def db_reset(force: Annotated[bool, typer.Option("--force", help="really delete every row")] = False) -> None:
+    """Drop every table and migrate up again. Needs --force."""
+    if not force:
+        raise InvalidInput("db reset deletes all data: add --force to confirm")
+    engine = _engine()
+    migrate.reset(engine)
+    out.print(f"database reset, at revision {migrate.current_revision(engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's revision."""
+    out.print(migrate.current_revision(_engine()) or "base (empty)")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="sign-in email")],
+    name: Annotated[str, typer.Option(help="display name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="at least 10 characters")],
+    language: Annotated[str, typer.Option(help="id or en")] = "id",
+) -> None:
+    """Create a user."""
+    try:
+        data = accounts.Registration(name=name, email=email, password=password, language=language)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InvalidInput(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from exc
+    settings = _settings()
+    with transaction(make_session_factory(_engine())) as session:
+        user = accounts.register(session, data, settings.default_language)
+        out.print(f"created user {user.id} <{user.email}>")
+
+
+@user_app.command("list")
+def user_list(
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """List users."""
+    with transaction(make_session_factory(_engine())) as session:
+        page = users.list_users(session, limit, offset)
+        table = Table("id", "email", "name", "language", "joined", title=f"{page.total} users")
+        for user in page.items:
+            table.add_row(str(user.id), user.email, user.name, user.language, str(user.join_date or ""))
+    out.print(table)
+
+
+@user_app.command("delete")
+def user_delete(
+    email: Annotated[str, typer.Argument(help="the user's email")],
+    force: Annotated[bool, typer.Option("--force", help="confirm deleting all their data")] = False,
+) -> None:
+    """Delete a user and all of their data. Needs --force."""
+    if not force:
+        raise InvalidInput("deleting a user deletes all their data: add --force to confirm")
+    with transaction(make_session_factory(_engine())) as session:
+        user = users.get_by_email(session, email)
+        if user is None:
+            raise NotFound(f"no user with email {email}")
+        users.remove(session, user.id)
+    out.print(f"deleted {email} and all their data")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Create the demo account and data (once) and print its sign-in."""
+    from tradeloop.demo import load_demo
+
+    settings = _settings()
+    with transaction(make_session_factory(_engine())) as session:
+        account = load_demo(session, settings.data_dir)
+    state = "created" if account.created else "already there"
+    out.print(f"demo data {state}. Sign in at http://127.0.0.1:8000 with")
+    out.print(f"  email:    {account.email}\n  password: {account.password}", highlight=False)
+
+
+def _exit_code(exc: Exception) -> int | None:
+    """The exit code of a click-style usage error (Typer vendors click), else None."""
+    code = getattr(exc, "exit_code", None)
+    return code if isinstance(code, int) and callable(getattr(exc, "format_message", None)) else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; usage and user errors print one line and return exit code 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        return 1
+    except UserError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        code = _exit_code(exc)
+        if code is None:
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: show its help
+            print(exc.format_message(), file=sys.stderr)  # type: ignore[attr-defined]
+            return code
+        context = getattr(exc, "ctx", None)
+        where = context.command_path if context is not None else "tradeloop"
+        print(f"error: {where}: {exc.format_message()}", file=sys.stderr)  # type: ignore[attr-defined]
+        return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

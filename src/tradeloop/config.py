@@ -1,0 +1,111 @@
+"""Settings from the environment (prefix ``TRADELOOP_``) with safe, generated defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Language = Literal["id", "en"]
+SECRET_KEY_FILE = "secret_key"
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only (0600), creating parents."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def read_or_create_secret(path: Path, nbytes: int = 32) -> str:
+    """Return the secret kept in ``path``; generate and store one (0600) on first use."""
+    if path.exists():
+        value = path.read_text().strip()
+        if value:
+            return value
+    value = secrets.token_urlsafe(nbytes)
+    write_private_file(path, value + "\n")
+    return value
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Every field reads ``TRADELOOP_<NAME>`` from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="TRADELOOP_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the database and keys live.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in the data directory."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs sessions and tokens; generated on first run when unset."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON/form body.")
+    max_backtest_upload_bytes: int = Field(default=20 * 1_048_576, ge=1024)
+    max_journal_upload_bytes: int = Field(default=2 * 1_048_576, ge=1024)
+    default_language: Language = "id"
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=60, ge=1)
+    secure_cookies: bool = Field(default=False, description="Set when served over HTTPS.")
+    debug: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the SQLite file inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tradeloop.db').resolve()}"
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The configured secret, or the one kept (0600) in the data directory."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        return read_or_create_secret(self.data_dir / SECRET_KEY_FILE)
+
+    def masked(self) -> dict[str, object]:
+        """Effective settings for display, with secrets and passwords masked."""
+        shown: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif value is None and name == "secret_key":
+                value = f"(generated, kept in {self.data_dir / SECRET_KEY_FILE})"
+            shown[name] = value
+        shown["database_url"] = mask_url_password(self.effective_database_url)
+        return shown
+
+
+def mask_url_password(url: str) -> str:
+    """Hide the password part of a database URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as it is, minus anything after '@'
+        return url.split("@")[-1]
+
+
+def get_settings() -> Settings:
+    """Settings read fresh from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Domain value objects shared by every layer."""

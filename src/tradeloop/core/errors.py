@@ -1,0 +1,62 @@
+"""Errors a user can cause. Interfaces turn them into a 4xx envelope or CLI exit code 2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class UserError(Exception):
+    """Base for problems the user can fix; ``status`` is the HTTP status to answer with."""
+
+    status: int = 400
+
+    def __init__(self, message: str, details: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class InvalidInput(UserError):
+    """A value is missing, malformed or out of bounds."""
+
+    status = 422
+
+
+class NotFound(UserError):
+    """The object does not exist or belongs to someone else."""
+
+    status = 404
+
+
+class Conflict(UserError):
+    """The request clashes with stored data (e.g. a duplicate email)."""
+
+    status = 409
+
+
+class Unauthorized(UserError):
+    """Not signed in, or the credentials are wrong."""
+
+    status = 401
+
+
+class Forbidden(UserError):
+    """Signed in but not allowed (e.g. a missing CSRF token)."""
+
+    status = 403
+
+
+class TooLarge(UserError):
+    """The body or file is larger than allowed."""
+
+    status = 413
+
+
+class TooManyRequests(UserError):
+    """A rate limit was hit; ``retry_after`` says in how many seconds to try again."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, [{"retry_after": retry_after}])
+        self.retry_after = retry_after

@@ -1,0 +1,36 @@
+"""Message catalogues for Bahasa Indonesia (``id``, the default) and English (``en``)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("id", "en")
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+_LOCALES = Path(__file__).parent / "locales"
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """All messages of ``language`` (keys are dotted names such as ``nav.dashboard``)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    return json.loads((_LOCALES / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def translate(language: str, key: str, **values: Any) -> str:
+    """The message ``key`` in ``language`` with ``{placeholders}`` filled in."""
+    text = catalogue(language if language in LANGUAGES else LANGUAGES[0]).get(key)
+    if text is None:
+        raise KeyError(f"message {key!r} missing from the {language!r} catalogue")
+    return text.format(**values) if values else text
+
+
+def pick_language(*candidates: str | None) -> str:
+    """The first supported language among ``candidates``, else Indonesian."""
+    for candidate in candidates:
+        if candidate in LANGUAGES:
+            return candidate
+    return LANGUAGES[0]

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, user-scoped repositories and Alembic migrations."""

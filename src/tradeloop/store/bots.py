@@ -1,0 +1,107 @@
+"""Bots and their event history, always scoped to the owning user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tradeloop.core.codes import BotAction
+from tradeloop.core.errors import NotFound
+from tradeloop.store.models import Bot, TradeHistory
+from tradeloop.store.pagination import Page, paginate
+
+
+def list_bots(session: Session, user_id: int, limit: int, offset: int) -> Page[Bot]:
+    """The user's bots, oldest first."""
+    return paginate(session, select(Bot).where(Bot.user_id == user_id).order_by(Bot.id), limit, offset)
+
+
+def get_bot(session: Session, user_id: int, bot_id: int) -> Bot:
+    """The user's bot ``bot_id``; NotFound when it does not exist or is someone else's."""
+    bot = session.scalar(select(Bot).where(Bot.id == bot_id, Bot.user_id == user_id))
+    if bot is None:
+        raise NotFound(f"bot {bot_id} not found")
+    return bot
+
+
+def add_bot(session: Session, user_id: int, fields: dict[str, Any]) -> Bot:
+    """Create a bot for the user and log its creation."""
+    bot = Bot(user_id=user_id, **fields)
+    session.add(bot)
+    session.flush()
+    log_event(session, user_id, bot.id, BotAction.BOT_CREATED, bot.name)
+    return bot
+
+
+def update_bot(session: Session, user_id: int, bot_id: int, fields: dict[str, Any]) -> Bot:
+    """Change the given fields of the user's bot."""
+    bot = get_bot(session, user_id, bot_id)
+    for name, value in fields.items():
+        setattr(bot, name, value)
+    session.flush()
+    return bot
+
+
+def delete_bot(session: Session, user_id: int, bot_id: int) -> None:
+    """Delete the user's bot; its history goes with it."""
+    session.delete(get_bot(session, user_id, bot_id))
+    session.flush()
+
+
+def log_event(
+    session: Session,
+    user_id: int,
+    bot_id: int,
+    action: BotAction,
+    details: str | None = None,
+    notify: bool = False,
+) -> TradeHistory:
+    """Append an event to the history of the user's bot."""
+    get_bot(session, user_id, bot_id)
+    row = TradeHistory(bot_id=bot_id, action=action.value, details=details, is_notification=notify)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def bot_history(
+    session: Session, user_id: int, bot_id: int, limit: int, offset: int
+) -> Page[TradeHistory]:
+    """The bot's events, newest first."""
+    get_bot(session, user_id, bot_id)
+    query = (
+        select(TradeHistory)
+        .where(TradeHistory.bot_id == bot_id)
+        .order_by(TradeHistory.timestamp.desc(), TradeHistory.id.desc())
+    )
+    return paginate(session, query, limit, offset)
+
+
+def _is_users_notification(user_id: int) -> Any:
+    owned = select(Bot.id).where(Bot.user_id == user_id)
+    return TradeHistory.is_notification.is_(True) & TradeHistory.bot_id.in_(owned)
+
+
+def notifications(
+    session: Session, user_id: int, unread_only: bool, limit: int, offset: int
+) -> Page[TradeHistory]:
+    """The user's notifications across all their bots, newest first."""
+    query = select(TradeHistory).where(_is_users_notification(user_id))
+    if unread_only:
+        query = query.where(TradeHistory.is_read.is_(False))
+    query = query.order_by(TradeHistory.timestamp.desc(), TradeHistory.id.desc())
+    return paginate(session, query, limit, offset)
+
+
+def mark_notifications_read(session: Session, user_id: int, ids: list[int] | None) -> int:
+    """Mark the user's notifications (all, or those in ``ids``) as read; returns how many."""
+    statement = (
+        update(TradeHistory)
+        .where(_is_users_notification(user_id), TradeHistory.is_read.is_(False))
+        .values(is_read=True)
+    )
+    if ids is not None:
+        statement = statement.where(TradeHistory.id.in_(ids))
+    return session.execute(statement).rowcount or 0

@@ -1,0 +1,273 @@
+"""The seven tables of the seed schema, with ownership, codes and indexes added.
+
+Ownership: ``users`` own ``bots``, ``backtest_results`` and ``trading_sessions`` directly
+(``user_id``); ``trade_history`` is owned through its bot, ``ai_mentor_reports`` and
+``daily_trading_data`` through their session. Every foreign key cascades on delete.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    false,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from tradeloop.core.codes import BotStatus, Emotion, MarketCondition, StopMode
+from tradeloop.store.types import JSONText, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names (needed for migrations on both engines)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> Any:
+    return func.current_timestamp()
+
+
+def _code_enum(enum_cls: type, name: str) -> Enum:
+    """A portable enum: VARCHAR + CHECK constraint, storing the code values."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+def _user_fk() -> Any:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+class User(Base):
+    """An account. Passwords are argon2id hashes."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    email: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    join_date: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
+    language: Mapped[str] = mapped_column(
+        String(2), nullable=False, server_default=text("'id'"), default="id"
+    )
+    timezone: Mapped[str] = mapped_column(
+        String(64), nullable=False, server_default=text("'UTC'"), default="UTC"
+    )
+
+
+class Bot(Base):
+    """A strategy bot's configuration."""
+
+    __tablename__ = "bots"
+    __table_args__ = (Index(None, "status"), Index(None, "user_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    market: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[BotStatus] = mapped_column(
+        _code_enum(BotStatus, "bot_status"),
+        nullable=False,
+        server_default=text("'paused'"),
+        default=BotStatus.PAUSED,
+    )
+    lot_size: Mapped[float] = mapped_column(
+        Float, nullable=False, server_default=text("0.01"), default=0.01
+    )
+    sl_pips: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("100"), default=100
+    )
+    tp_pips: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("200"), default=200
+    )
+    timeframe: Mapped[str] = mapped_column(
+        Text, nullable=False, server_default=text("'H1'"), default="H1"
+    )
+    check_interval_seconds: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("60"), default=60
+    )
+    strategy: Mapped[str] = mapped_column(Text, nullable=False)
+    strategy_params: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    risk_percent: Mapped[float | None] = mapped_column(Float)
+    stop_mode: Mapped[StopMode] = mapped_column(
+        _code_enum(StopMode, "stop_mode"),
+        nullable=False,
+        server_default=text("'pips'"),
+        default=StopMode.PIPS,
+    )
+    sl_atr_multiplier: Mapped[float] = mapped_column(
+        Float, nullable=False, server_default=text("2.0"), default=2.0
+    )
+    tp_atr_multiplier: Mapped[float] = mapped_column(
+        Float, nullable=False, server_default=text("4.0"), default=4.0
+    )
+    enable_strategy_switching: Mapped[bool] = mapped_column(
+        Boolean(create_constraint=True, name="enable_strategy_switching"),
+        nullable=False,
+        server_default=false(),
+        default=False,
+    )
+
+
+class TradeHistory(Base):
+    """A bot's event log; rows with ``is_notification`` are the user's notifications."""
+
+    __tablename__ = "trade_history"
+    __table_args__ = (Index(None, "bot_id", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bot_id: Mapped[int] = mapped_column(
+        ForeignKey("bots.id", ondelete="CASCADE"), nullable=False
+    )
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    details: Mapped[str | None] = mapped_column(Text)
+    is_notification: Mapped[bool] = mapped_column(
+        Boolean(create_constraint=True, name="is_notification"),
+        nullable=False,
+        server_default=false(),
+        default=False,
+    )
+    is_read: Mapped[bool] = mapped_column(
+        Boolean(create_constraint=True, name="is_read"),
+        nullable=False,
+        server_default=false(),
+        default=False,
+    )
+
+
+class BacktestResult(Base):
+    """A saved backtest run with its statistics, curves and trade log."""
+
+    __tablename__ = "backtest_results"
+    __table_args__ = (Index(None, "timestamp"), Index(None, "user_id", "timestamp"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
+    strategy_name: Mapped[str] = mapped_column(Text, nullable=False)
+    data_filename: Mapped[str] = mapped_column(Text, nullable=False)
+    total_profit_usd: Mapped[float] = mapped_column(Float, nullable=False)
+    total_trades: Mapped[int] = mapped_column(Integer, nullable=False)
+    win_rate_percent: Mapped[float] = mapped_column(Float, nullable=False)
+    max_drawdown_percent: Mapped[float] = mapped_column(Float, nullable=False)
+    wins: Mapped[int] = mapped_column(Integer, nullable=False)
+    losses: Mapped[int] = mapped_column(Integer, nullable=False)
+    equity_curve: Mapped[Any | None] = mapped_column(JSONText())
+    trade_log: Mapped[Any | None] = mapped_column(JSONText())
+    parameters: Mapped[Any | None] = mapped_column(JSONText())
+
+
+class TradingSession(Base):
+    """One trading day of one user, with the trader's own account of it."""
+
+    __tablename__ = "trading_sessions"
+    __table_args__ = (Index(None, "session_date", "user_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_date: Mapped[date] = mapped_column(Date, nullable=False)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    total_trades: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("0"), default=0
+    )
+    total_profit_loss: Mapped[float] = mapped_column(
+        Float, nullable=False, server_default=text("0.0"), default=0.0
+    )
+    emotions: Mapped[Emotion] = mapped_column(
+        _code_enum(Emotion, "emotion"),
+        nullable=False,
+        server_default=text("'neutral'"),
+        default=Emotion.NEUTRAL,
+    )
+    market_conditions: Mapped[MarketCondition] = mapped_column(
+        _code_enum(MarketCondition, "market_condition"),
+        nullable=False,
+        server_default=text("'normal'"),
+        default=MarketCondition.NORMAL,
+    )
+    personal_notes: Mapped[str | None] = mapped_column(Text)
+    risk_score: Mapped[int | None] = mapped_column(Integer, server_default=text("5"), default=5)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
+
+
+class AIMentorReport(Base):
+    """The mentor's report on one session, one row per language."""
+
+    __tablename__ = "ai_mentor_reports"
+    __table_args__ = (Index(None, "session_id", "language", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("trading_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    trading_patterns_analysis: Mapped[Any | None] = mapped_column(JSONText())
+    emotional_analysis: Mapped[Any | None] = mapped_column(JSONText())
+    risk_management_score: Mapped[int | None] = mapped_column(Integer)
+    recommendations: Mapped[Any | None] = mapped_column(JSONText())
+    motivation_message: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(
+        String(2), nullable=False, server_default=text("'id'"), default="id"
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
+
+
+class DailyTradingData(Base):
+    """A bot trade inside a session, kept for the mentor's analysis."""
+
+    __tablename__ = "daily_trading_data"
+    __table_args__ = (Index(None, "session_id"), Index(None, "bot_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("trading_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    bot_id: Mapped[int] = mapped_column(
+        ForeignKey("bots.id", ondelete="CASCADE"), nullable=False
+    )
+    symbol: Mapped[str] = mapped_column(Text, nullable=False)
+    entry_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    exit_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    profit_loss: Mapped[float] = mapped_column(Float, nullable=False)
+    lot_size: Mapped[float] = mapped_column(Float, nullable=False)
+    stop_loss_used: Mapped[bool | None] = mapped_column(
+        Boolean(create_constraint=True, name="stop_loss_used"),
+        server_default=false(),
+        default=False,
+    )
+    take_profit_used: Mapped[bool | None] = mapped_column(
+        Boolean(create_constraint=True, name="take_profit_used"),
+        server_default=false(),
+        default=False,
+    )
+    risk_percent: Mapped[float | None] = mapped_column(Float)
+    strategy_used: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())

@@ -1,0 +1,287 @@
+"""HTML pages. Forms post with a CSRF token; failures re-render the form with the message."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from tradeloop import accounts
+from tradeloop.api.deps import DB, LANG_COOKIE, SESSION_COOKIE, State, optional_user, session_token
+from tradeloop.bots.config import BotSettings
+from tradeloop.core.codes import BotStatus
+from tradeloop.core.errors import InvalidInput, UserError
+from tradeloop.i18n import LANGUAGES
+from tradeloop.store import bots as bot_repo
+from tradeloop.store.models import BacktestResult, Bot, TradingSession, User
+from tradeloop.web.render import check_csrf, redirect, render, safe_next, set_cookie
+
+router = APIRouter(include_in_schema=False)
+MaybeUser = Annotated[User | None, Depends(optional_user)]
+FormText = Annotated[str, Form(max_length=4096)]
+PLACEHOLDERS = {"backtests": "nav.backtests", "journal": "nav.journal", "mentor": "nav.mentor"}
+
+
+class SignInRequired(Exception):
+    """Raised by page handlers when nobody is signed in; answered with a redirect to /login."""
+
+
+def _require(user: User | None) -> User:
+    if user is None:
+        raise SignInRequired
+    return user
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    return [
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" if err["loc"] else err["msg"]
+        for err in exc.errors()
+    ]
+
+
+def _sign_in(request: Request, state: State, user: User, target: str) -> Response:
+    response = redirect(target)
+    set_cookie(request, response, SESSION_COOKIE, session_token(state, user), state.settings.session_hours * 3600)
+    set_cookie(request, response, LANG_COOKIE, user.language, 365 * 24 * 3600)
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request, user: MaybeUser, next: str = "/") -> Response:
+    """The sign-in form."""
+    if user is not None:
+        return redirect(safe_next(next))
+    return render(request, "login.html", None, next=safe_next(next), errors=[], email="")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: DB,
+    state: State,
+    csrf_token: FormText = "",
+    email: FormText = "",
+    password: FormText = "",
+    next: FormText = "/",
+) -> Response:
+    """Check the credentials and start a browser session."""
+    check_csrf(request, csrf_token)
+    try:
+        user = accounts.authenticate(session, state.limiter, email, password)
+    except UserError as exc:
+        return render(
+            request, "login.html", None, exc.status, next=safe_next(next), errors=[exc.message], email=email
+        )
+    return _sign_in(request, state, user, safe_next(next))
+
+
+@router.get("/register")
+def register_page(request: Request, user: MaybeUser) -> Response:
+    """The registration form."""
+    if user is not None:
+        return redirect("/")
+    return render(request, "register.html", None, errors=[], name="", email="")
+
+
+@router.post("/register")
+def register(
+    request: Request,
+    session: DB,
+    state: State,
+    csrf_token: FormText = "",
+    name: FormText = "",
+    email: FormText = "",
+    password: FormText = "",
+) -> Response:
+    """Create the account and sign in."""
+    check_csrf(request, csrf_token)
+    language = request.cookies.get(LANG_COOKIE) or state.settings.default_language
+    try:
+        data = accounts.Registration(name=name, email=email, password=password, language=language)
+        user = accounts.register(session, data, state.settings.default_language)
+    except ValidationError as exc:
+        return render(request, "register.html", None, 422, errors=_messages(exc), name=name, email=email)
+    except UserError as exc:
+        return render(request, "register.html", None, exc.status, errors=[exc.message], name=name, email=email)
+    return _sign_in(request, state, user, "/?notice=auth.registered")
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: FormText = "") -> Response:
+    """End the browser session."""
+    check_csrf(request, csrf_token)
+    response = redirect("/login", "auth.signed_out")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/language")
+def switch_language(
+    request: Request, session: DB, user: MaybeUser, csrf_token: FormText = "", lang: FormText = "", next: FormText = "/"
+) -> Response:
+    """Switch the interface language (stored on the profile when signed in)."""
+    check_csrf(request, csrf_token)
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"unsupported language {lang!r}: choose id or en")
+    if user is not None:
+        user.language = lang
+    response = redirect(safe_next(next))
+    set_cookie(request, response, LANG_COOKIE, lang, 365 * 24 * 3600)
+    return response
+
+
+@router.get("/")
+def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
+    """Overview of the user's bots, notifications, backtests and journal days."""
+    user = _require(user)
+    total = session.scalar(select(func.count()).where(Bot.user_id == user.id)) or 0
+    running = session.scalar(
+        select(func.count()).where(Bot.user_id == user.id, Bot.status == BotStatus.RUNNING)
+    ) or 0
+    counts = {
+        "bots_total": total,
+        "bots_running": running,
+        "unread": bot_repo.notifications(session, user.id, True, 1, 0).total,
+        "backtests": session.scalar(select(func.count()).where(BacktestResult.user_id == user.id)) or 0,
+        "sessions": session.scalar(select(func.count()).where(TradingSession.user_id == user.id)) or 0,
+    }
+    return render(request, "dashboard.html", user, counts=counts)
+
+
+@router.get("/bots")
+def bots_page(request: Request, session: DB, user: MaybeUser, offset: int = 0) -> Response:
+    """The user's bots and a form for a new one."""
+    user = _require(user)
+    page = bot_repo.list_bots(session, user.id, 50, max(offset, 0))
+    return render(request, "bots.html", user, page=page, errors=[], form={})
+
+
+@router.post("/bots")
+async def create_bot(request: Request, session: DB, user: MaybeUser) -> Response:
+    """Save a bot from the form."""
+    user = _require(user)
+    form = dict((await request.form()).items())
+    check_csrf(request, str(form.pop("csrf_token", "")))
+    fields = {key: value for key, value in form.items() if value != ""}
+    try:
+        settings = BotSettings.model_validate(fields)
+    except ValidationError as exc:
+        page = bot_repo.list_bots(session, user.id, 50, 0)
+        return render(request, "bots.html", user, 422, page=page, errors=_messages(exc), form=form)
+    bot_repo.add_bot(session, user.id, settings.model_dump())
+    return redirect("/bots", "bots.created")
+
+
+@router.post("/bots/{bot_id}/delete")
+def delete_bot(request: Request, bot_id: int, session: DB, user: MaybeUser, csrf_token: FormText = "") -> Response:
+    """Delete one of the user's bots."""
+    user = _require(user)
+    check_csrf(request, csrf_token)
+    bot_repo.delete_bot(session, user.id, bot_id)
+    return redirect("/bots", "bots.deleted")
+
+
+@router.get("/notifications")
+def notifications_page(request: Request, session: DB, user: MaybeUser, offset: int = 0) -> Response:
+    """The user's notifications."""
+    user = _require(user)
+    page = bot_repo.notifications(session, user.id, False, 50, max(offset, 0))
+    return render(request, "notifications.html", user, page=page)
+
+
+@router.post("/notifications/read")
+def notifications_read(request: Request, session: DB, user: MaybeUser, csrf_token: FormText = "") -> Response:
+    """Mark every notification as read."""
+    user = _require(user)
+    check_csrf(request, csrf_token)
+    bot_repo.mark_notifications_read(session, user.id, None)
+    return redirect("/notifications")
+
+
+@router.get("/profile")
+def profile_page(request: Request, user: MaybeUser) -> Response:
+    """Profile, password and account deletion forms."""
+    return render(request, "profile.html", _require(user), errors=[])
+
+
+def _profile_error(request: Request, user: User, messages: list[str], status: int) -> Response:
+    return render(request, "profile.html", user, status, errors=messages)
+
+
+@router.post("/profile")
+def update_profile(
+    request: Request,
+    session: DB,
+    user: MaybeUser,
+    csrf_token: FormText = "",
+    name: FormText = "",
+    language: FormText = "",
+    timezone: FormText = "",
+) -> Response:
+    """Save name, language and time zone."""
+    user = _require(user)
+    check_csrf(request, csrf_token)
+    try:
+        change = accounts.ProfileUpdate(name=name, language=language or None, timezone=timezone or None)
+    except ValidationError as exc:
+        return _profile_error(request, user, _messages(exc), 422)
+    accounts.update_profile(session, user, change)
+    response = redirect("/profile", "profile.saved")
+    set_cookie(request, response, LANG_COOKIE, user.language, 365 * 24 * 3600)
+    return response
+
+
+@router.post("/profile/password")
+def change_password(
+    request: Request,
+    session: DB,
+    state: State,
+    user: MaybeUser,
+    csrf_token: FormText = "",
+    current_password: FormText = "",
+    new_password: FormText = "",
+) -> Response:
+    """Change the password and renew this browser's session."""
+    user = _require(user)
+    check_csrf(request, csrf_token)
+    try:
+        change = accounts.PasswordChange(current_password=current_password, new_password=new_password)
+        accounts.change_password(session, user, change)
+    except ValidationError as exc:
+        return _profile_error(request, user, _messages(exc), 422)
+    except UserError as exc:
+        return _profile_error(request, user, [exc.message], exc.status)
+    return _sign_in(request, state, user, "/profile?notice=profile.password_changed")
+
+
+@router.post("/profile/delete")
+def delete_account(
+    request: Request, session: DB, user: MaybeUser, csrf_token: FormText = "", password: FormText = ""
+) -> Response:
+    """Delete the account and everything in it."""
+    user = _require(user)
+    check_csrf(request, csrf_token)
+    try:
+        accounts.delete_account(session, user, password)
+    except UserError as exc:
+        return _profile_error(request, user, [exc.message], exc.status)
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _placeholder_page(section: str) -> None:
+    def page(request: Request, user: MaybeUser) -> Response:
+        return render(
+            request, "placeholder.html", _require(user), section=section, title_key=PLACEHOLDERS[section]
+        )
+
+    page.__doc__ = f"The {section} page: says it is not built yet and pretends nothing."
+    router.add_api_route(f"/{section}", page, methods=["GET"], name=f"{section}_page")
+
+
+for _section in PLACEHOLDERS:
+    _placeholder_page(_section)

@@ -1,0 +1,116 @@
+"""Rendering pages: language, CSRF cookie, the signed-in user and message lookup in templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from tradeloop import __version__
+from tradeloop.api.deps import CSRF_COOKIE, LANG_COOKIE, app_state
+from tradeloop.core.errors import Forbidden
+from tradeloop.i18n import LANGUAGE_NAMES, catalogue, pick_language, translate
+from tradeloop.security import csrf_matches, new_csrf_token
+from tradeloop.store.models import User
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+NOTICE_PREFIXES = ("auth.", "bots.", "profile.", "notifications.")
+
+
+def request_language(request: Request, user: User | None) -> str:
+    """The user's language, else the language cookie, else the configured default."""
+    default = app_state(request).settings.default_language
+    return pick_language(user.language if user else None, request.cookies.get(LANG_COOKIE), default)
+
+
+def _local_time(value: datetime | None, zone: str) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _notice(request: Request, language: str) -> str | None:
+    key = request.query_params.get("notice", "")
+    if key.startswith(NOTICE_PREFIXES) and key in catalogue(language):
+        return translate(language, key)
+    return None
+
+
+def _context(request: Request, language: str, user: User | None, csrf_token: str) -> dict[str, Any]:
+    zone = user.timezone if user else "UTC"
+    return {
+        "user": user,
+        "lang": language,
+        "languages": LANGUAGE_NAMES,
+        "csrf_token": csrf_token,
+        "t": lambda key, **values: translate(language, key, **values),
+        "local_time": lambda value: _local_time(value, zone),
+        "notice": _notice(request, language),
+        "version": __version__,
+        "path": request.url.path,
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    user: User | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` in the request's language with a CSRF token ready for its forms."""
+    token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
+    values = _context(request, request_language(request, user), user, token) | context
+    response = templates.TemplateResponse(request, template, values, status_code=status_code)
+    if request.cookies.get(CSRF_COOKIE) != token:
+        set_cookie(request, response, CSRF_COOKIE, token)
+    return response
+
+
+def set_cookie(request: Request, response: Any, name: str, value: str, max_age: int | None = None) -> None:
+    """Set an HttpOnly, SameSite=Lax cookie (Secure when configured)."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=app_state(request).settings.secure_cookies,
+        path="/",
+    )
+
+
+def check_csrf(request: Request, submitted: str) -> None:
+    """Forbidden unless the form's token matches the CSRF cookie."""
+    if not csrf_matches(request.cookies.get(CSRF_COOKIE), submitted):
+        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after a form, never another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def redirect(target: str, notice: str | None = None) -> RedirectResponse:
+    """A 303 redirect, optionally carrying a notice key shown on the next page."""
+    if notice:
+        target += ("&" if "?" in target else "?") + f"notice={notice}"
+    return RedirectResponse(target, status_code=303)
+
+
+def error_page(request: Request, status: int) -> HTMLResponse:
+    """The friendly 404 or 500 page (no database access, so it works when the DB is down)."""
+    default = app_state(request).settings.default_language
+    language = pick_language(request.cookies.get(LANG_COOKIE), default)
+    values = _context(request, language, None, "") | {
+        "kind": "not_found" if status == 404 else "server",
+        "status": status,
+    }
+    return templates.TemplateResponse(request, "error.html", values, status_code=status)
