@@ -25,7 +25,9 @@ def check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r}: use an IANA name like Asia/Jakarta") from exc
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name like Asia/Jakarta"
+        ) from exc
     return value
 
 
@@ -120,5 +122,7 @@ def change_password(session: Session, user: User, change: PasswordChange) -> Use
 def delete_account(session: Session, user: User, password: str) -> None:
     """Delete the account and all its data after confirming the password."""
     if not verify_password(user.password_hash, password):
-        raise InvalidInput("password is wrong: the account was not deleted", [{"field": "password"}])
+        raise InvalidInput(
+            "password is wrong: the account was not deleted", [{"field": "password"}]
+        )
     users.remove(session, user.id)

@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Language = Literal["id", "en"]
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 
 
 def write_private_file(path: Path, text: str) -> None:
@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
-    max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON/form body.")
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest JSON/form body."
+    )
     max_backtest_upload_bytes: int = Field(default=20 * 1_048_576, ge=1024)
     max_journal_upload_bytes: int = Field(default=2 * 1_048_576, ge=1024)
     default_language: Language = "id"
@@ -66,6 +68,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < 32:
+            raise ValueError("TRADELOOP_SECRET_KEY must be at least 32 characters (or unset it)")
         return value
 
     @cached_property

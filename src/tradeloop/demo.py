@@ -56,23 +56,46 @@ def load_demo(session: Session, data_dir: Path) -> DemoAccount:
     euro = bots.add_bot(
         session,
         user.id,
-        {"name": "EURUSD Trend", "market": "EURUSD", "timeframe": "H1", "strategy": "ma_crossover",
-         "strategy_params": {"fast_period": 20, "slow_period": 50}, "lot_size": 0.1,
-         "sl_pips": 30, "tp_pips": 60},
+        {
+            "name": "EURUSD Trend",
+            "market": "EURUSD",
+            "timeframe": "H1",
+            "strategy": "ma_crossover",
+            "strategy_params": {"fast_period": 20, "slow_period": 50},
+            "lot_size": 0.1,
+            "sl_pips": 30,
+            "tp_pips": 60,
+        },
     )
     bots.add_bot(
         session,
         user.id,
-        {"name": "Gold Breakout", "market": "XAUUSD", "timeframe": "H4", "strategy": "turtle_breakout",
-         "strategy_params": {"entry_period": 20, "exit_period": 10}, "risk_percent": 1.0,
-         "stop_mode": "atr", "status": BotStatus.PAUSED},
+        {
+            "name": "Gold Breakout",
+            "market": "XAUUSD",
+            "timeframe": "H4",
+            "strategy": "turtle_breakout",
+            "strategy_params": {"entry_period": 20, "exit_period": 10},
+            "risk_percent": 1.0,
+            "stop_mode": "atr",
+            "status": BotStatus.PAUSED,
+        },
     )
     bots.log_event(session, user.id, euro.id, BotAction.BOT_STARTED, "paper account", notify=True)
     bots.log_event(
-        session, user.id, euro.id, BotAction.POSITION_OPENED, "BUY 0.10 EURUSD @ 1.08500", notify=True
+        session,
+        user.id,
+        euro.id,
+        BotAction.POSITION_OPENED,
+        "BUY 0.10 EURUSD @ 1.08500",
+        notify=True,
     )
     bots.log_event(
-        session, user.id, euro.id, BotAction.POSITION_CLOSED, "SELL 0.10 EURUSD @ 1.08800, +30.0 pips",
+        session,
+        user.id,
+        euro.id,
+        BotAction.POSITION_CLOSED,
+        "SELL 0.10 EURUSD @ 1.08800, +30.0 pips",
         notify=True,
     )
     yesterday = datetime.now(UTC).date() - timedelta(days=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 import time
@@ -103,7 +104,7 @@ class LoginLimiter:
         with self._lock:
             times = self._recent(key, now)
             if len(times) >= self.max_failures:
-                retry = max(1, int(self.window - (now - times[0])) + 1)
+                retry = max(1, math.ceil(self.window - (now - times[0])))
                 raise TooManyRequests(
                     f"too many failed sign-ins for this email: try again in {retry} s", retry
                 )

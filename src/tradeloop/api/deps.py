@@ -112,13 +112,17 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def session_token(state: AppState, user: User) -> str:
     """A session-cookie token for ``user``."""
     lifetime = timedelta(hours=state.settings.session_hours)
-    return issue_token(state.secret, user.id, password_stamp(user.password_hash), SESSION_KIND, lifetime)
+    return issue_token(
+        state.secret, user.id, password_stamp(user.password_hash), SESSION_KIND, lifetime
+    )
 
 
 def access_token(state: AppState, user: User) -> str:
     """A short-lived API bearer token for ``user``."""
     lifetime = timedelta(minutes=state.settings.access_token_minutes)
-    return issue_token(state.secret, user.id, password_stamp(user.password_hash), ACCESS_KIND, lifetime)
+    return issue_token(
+        state.secret, user.id, password_stamp(user.password_hash), ACCESS_KIND, lifetime
+    )
 
 
 @dataclass(frozen=True)

@@ -16,5 +16,9 @@ def health(request: Request) -> JSONResponse:
     """``status`` ok/degraded, the version, and whether the database answers."""
     engine = request.app.state.engine
     reachable = database_reachable(engine)
-    body = {"status": "ok" if reachable else "degraded", "version": __version__, "database": reachable}
+    body = {
+        "status": "ok" if reachable else "degraded",
+        "version": __version__,
+        "database": reachable,
+    }
     return JSONResponse(body, status_code=200 if reachable else 503)

@@ -10,7 +10,8 @@ from tradeloop.core.codes import StopMode
 
 Timeframe = Literal["M1", "M5", "M15", "M30", "H1", "H4", "D1", "W1"]
 Symbol = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[\w.#-]+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[\w.#-]+$"),
 ]
 StrategyKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 
@@ -41,7 +42,10 @@ class BotUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
     market: Symbol | None = None
     timeframe: Timeframe | None = None
     strategy: StrategyKey | None = None

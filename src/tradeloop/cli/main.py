@@ -42,10 +42,12 @@ def _settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as exc:
-        raise InvalidInput(f"bad TRADELOOP_ setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
+        raise InvalidInput(
+            f"bad TRADELOOP_ setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
+        ) from exc
 
 
-def _engine():  # noqa: ANN202
+def _engine():
     return make_engine(_settings().effective_database_url)
 
 
@@ -66,7 +68,8 @@ def serve(
     from tradeloop.api.app import create_app
 
     settings = _settings()
-    out.print(f"tradeloop {__version__} on http://{host}:{port}  (database: {settings.masked()['database_url']})")
+    database = settings.masked()["database_url"]
+    out.print(f"tradeloop {__version__} on http://{host}:{port}  (database: {database})")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
 
 
@@ -88,7 +91,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] 
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision ('base' drops all)")] = "-1") -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="target revision ('base' drops all)")] = "-1",
+) -> None:
     """Migrate the database down by one revision, or to REVISION."""
     engine = _engine()
     migrate.downgrade(engine, revision)
@@ -96,7 +101,9 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision (
 
 
 @db_app.command("reset")
-def db_reset(force: Annotated[bool, typer.Option("--force", help="really delete every row")] = False) -> None:
+def db_reset(
+    force: Annotated[bool, typer.Option("--force", help="really delete every row")] = False,
+) -> None:
     """Drop every table and migrate up again. Needs --force."""
     if not force:
         raise InvalidInput("db reset deletes all data: add --force to confirm")
@@ -115,7 +122,12 @@ def db_current() -> None:
 def user_create(
     email: Annotated[str, typer.Argument(help="sign-in email")],
     name: Annotated[str, typer.Option(help="display name")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="at least 10 characters")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="at least 10 characters"
+        ),
+    ],
     language: Annotated[str, typer.Option(help="id or en")] = "id",
 ) -> None:
     """Create a user."""
@@ -140,7 +152,9 @@ def user_list(
         page = users.list_users(session, limit, offset)
         table = Table("id", "email", "name", "language", "joined", title=f"{page.total} users")
         for user in page.items:
-            table.add_row(str(user.id), user.email, user.name, user.language, str(user.join_date or ""))
+            table.add_row(
+                str(user.id), user.email, user.name, user.language, str(user.join_date or "")
+            )
     out.print(table)
 
 
@@ -176,7 +190,9 @@ def demo_load() -> None:
 def _exit_code(exc: Exception) -> int | None:
     """The exit code of a click-style usage error (Typer vendors click), else None."""
     code = getattr(exc, "exit_code", None)
-    return code if isinstance(code, int) and callable(getattr(exc, "format_message", None)) else None
+    return (
+        code if isinstance(code, int) and callable(getattr(exc, "format_message", None)) else None
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,9 @@ from tradeloop.store.pagination import Page, paginate
 
 def list_bots(session: Session, user_id: int, limit: int, offset: int) -> Page[Bot]:
     """The user's bots, oldest first."""
-    return paginate(session, select(Bot).where(Bot.user_id == user_id).order_by(Bot.id), limit, offset)
+    return paginate(
+        session, select(Bot).where(Bot.user_id == user_id).order_by(Bot.id), limit, offset
+    )
 
 
 def get_bot(session: Session, user_id: int, bot_id: int) -> Bot:

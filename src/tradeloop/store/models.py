@@ -145,9 +145,7 @@ class TradeHistory(Base):
     __table_args__ = (Index(None, "bot_id", "timestamp"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    bot_id: Mapped[int] = mapped_column(
-        ForeignKey("bots.id", ondelete="CASCADE"), nullable=False
-    )
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), nullable=False)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     details: Mapped[str | None] = mapped_column(Text)
@@ -216,7 +214,9 @@ class TradingSession(Base):
     )
     personal_notes: Mapped[str | None] = mapped_column(Text)
     risk_score: Mapped[int | None] = mapped_column(Integer, server_default=text("5"), default=5)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=True, server_default=_now()
+    )
 
 
 class AIMentorReport(Base):
@@ -237,7 +237,9 @@ class AIMentorReport(Base):
     language: Mapped[str] = mapped_column(
         String(2), nullable=False, server_default=text("'id'"), default="id"
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=True, server_default=_now()
+    )
 
 
 class DailyTradingData(Base):
@@ -250,9 +252,7 @@ class DailyTradingData(Base):
     session_id: Mapped[int] = mapped_column(
         ForeignKey("trading_sessions.id", ondelete="CASCADE"), nullable=False
     )
-    bot_id: Mapped[int] = mapped_column(
-        ForeignKey("bots.id", ondelete="CASCADE"), nullable=False
-    )
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), nullable=False)
     symbol: Mapped[str] = mapped_column(Text, nullable=False)
     entry_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
     exit_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -270,4 +270,6 @@ class DailyTradingData(Base):
     )
     risk_percent: Mapped[float | None] = mapped_column(Float)
     strategy_used: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=True, server_default=_now()
+    )

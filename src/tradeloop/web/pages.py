@@ -44,7 +44,13 @@ def _messages(exc: ValidationError) -> list[str]:
 
 def _sign_in(request: Request, state: State, user: User, target: str) -> Response:
     response = redirect(target)
-    set_cookie(request, response, SESSION_COOKIE, session_token(state, user), state.settings.session_hours * 3600)
+    set_cookie(
+        request,
+        response,
+        SESSION_COOKIE,
+        session_token(state, user),
+        state.settings.session_hours * 3600,
+    )
     set_cookie(request, response, LANG_COOKIE, user.language, 365 * 24 * 3600)
     return response
 
@@ -73,7 +79,13 @@ def login(
         user = accounts.authenticate(session, state.limiter, email, password)
     except UserError as exc:
         return render(
-            request, "login.html", None, exc.status, next=safe_next(next), errors=[exc.message], email=email
+            request,
+            "login.html",
+            None,
+            exc.status,
+            next=safe_next(next),
+            errors=[exc.message],
+            email=email,
         )
     return _sign_in(request, state, user, safe_next(next))
 
@@ -103,9 +115,13 @@ def register(
         data = accounts.Registration(name=name, email=email, password=password, language=language)
         user = accounts.register(session, data, state.settings.default_language)
     except ValidationError as exc:
-        return render(request, "register.html", None, 422, errors=_messages(exc), name=name, email=email)
+        return render(
+            request, "register.html", None, 422, errors=_messages(exc), name=name, email=email
+        )
     except UserError as exc:
-        return render(request, "register.html", None, exc.status, errors=[exc.message], name=name, email=email)
+        return render(
+            request, "register.html", None, exc.status, errors=[exc.message], name=name, email=email
+        )
     return _sign_in(request, state, user, "/?notice=auth.registered")
 
 
@@ -120,7 +136,12 @@ def logout(request: Request, csrf_token: FormText = "") -> Response:
 
 @router.post("/language")
 def switch_language(
-    request: Request, session: DB, user: MaybeUser, csrf_token: FormText = "", lang: FormText = "", next: FormText = "/"
+    request: Request,
+    session: DB,
+    user: MaybeUser,
+    csrf_token: FormText = "",
+    lang: FormText = "",
+    next: FormText = "/",
 ) -> Response:
     """Switch the interface language (stored on the profile when signed in)."""
     check_csrf(request, csrf_token)
@@ -138,15 +159,20 @@ def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
     """Overview of the user's bots, notifications, backtests and journal days."""
     user = _require(user)
     total = session.scalar(select(func.count()).where(Bot.user_id == user.id)) or 0
-    running = session.scalar(
-        select(func.count()).where(Bot.user_id == user.id, Bot.status == BotStatus.RUNNING)
-    ) or 0
+    running = (
+        session.scalar(
+            select(func.count()).where(Bot.user_id == user.id, Bot.status == BotStatus.RUNNING)
+        )
+        or 0
+    )
     counts = {
         "bots_total": total,
         "bots_running": running,
         "unread": bot_repo.notifications(session, user.id, True, 1, 0).total,
-        "backtests": session.scalar(select(func.count()).where(BacktestResult.user_id == user.id)) or 0,
-        "sessions": session.scalar(select(func.count()).where(TradingSession.user_id == user.id)) or 0,
+        "backtests": session.scalar(select(func.count()).where(BacktestResult.user_id == user.id))
+        or 0,
+        "sessions": session.scalar(select(func.count()).where(TradingSession.user_id == user.id))
+        or 0,
     }
     return render(request, "dashboard.html", user, counts=counts)
 
@@ -176,7 +202,9 @@ async def create_bot(request: Request, session: DB, user: MaybeUser) -> Response
 
 
 @router.post("/bots/{bot_id}/delete")
-def delete_bot(request: Request, bot_id: int, session: DB, user: MaybeUser, csrf_token: FormText = "") -> Response:
+def delete_bot(
+    request: Request, bot_id: int, session: DB, user: MaybeUser, csrf_token: FormText = ""
+) -> Response:
     """Delete one of the user's bots."""
     user = _require(user)
     check_csrf(request, csrf_token)
@@ -193,7 +221,9 @@ def notifications_page(request: Request, session: DB, user: MaybeUser, offset: i
 
 
 @router.post("/notifications/read")
-def notifications_read(request: Request, session: DB, user: MaybeUser, csrf_token: FormText = "") -> Response:
+def notifications_read(
+    request: Request, session: DB, user: MaybeUser, csrf_token: FormText = ""
+) -> Response:
     """Mark every notification as read."""
     user = _require(user)
     check_csrf(request, csrf_token)
@@ -225,7 +255,9 @@ def update_profile(
     user = _require(user)
     check_csrf(request, csrf_token)
     try:
-        change = accounts.ProfileUpdate(name=name, language=language or None, timezone=timezone or None)
+        change = accounts.ProfileUpdate(
+            name=name, language=language or None, timezone=timezone or None
+        )
     except ValidationError as exc:
         return _profile_error(request, user, _messages(exc), 422)
     accounts.update_profile(session, user, change)
@@ -248,7 +280,9 @@ def change_password(
     user = _require(user)
     check_csrf(request, csrf_token)
     try:
-        change = accounts.PasswordChange(current_password=current_password, new_password=new_password)
+        change = accounts.PasswordChange(
+            current_password=current_password, new_password=new_password
+        )
         accounts.change_password(session, user, change)
     except ValidationError as exc:
         return _profile_error(request, user, _messages(exc), 422)
@@ -259,7 +293,11 @@ def change_password(
 
 @router.post("/profile/delete")
 def delete_account(
-    request: Request, session: DB, user: MaybeUser, csrf_token: FormText = "", password: FormText = ""
+    request: Request,
+    session: DB,
+    user: MaybeUser,
+    csrf_token: FormText = "",
+    password: FormText = "",
 ) -> Response:
     """Delete the account and everything in it."""
     user = _require(user)
@@ -276,7 +314,11 @@ def delete_account(
 def _placeholder_page(section: str) -> None:
     def page(request: Request, user: MaybeUser) -> Response:
         return render(
-            request, "placeholder.html", _require(user), section=section, title_key=PLACEHOLDERS[section]
+            request,
+            "placeholder.html",
+            _require(user),
+            section=section,
+            title_key=PLACEHOLDERS[section],
         )
 
     page.__doc__ = f"The {section} page: says it is not built yet and pretends nothing."

@@ -72,7 +72,9 @@ def render(
     return response
 
 
-def set_cookie(request: Request, response: Any, name: str, value: str, max_age: int | None = None) -> None:
+def set_cookie(
+    request: Request, response: Any, name: str, value: str, max_age: int | None = None
+) -> None:
     """Set an HttpOnly, SameSite=Lax cookie (Secure when configured)."""
     response.set_cookie(
         name,

@@ -1,0 +1,1 @@
+"""Reproducible speed benchmarks: ``make bench`` runs them all and prints figures."""

@@ -1,0 +1,14 @@
+"""Run every benchmark and print its figures."""
+
+from __future__ import annotations
+
+from benchmarks import bench_api
+
+
+def main() -> None:
+    """Run the benchmarks in order."""
+    bench_api.run()
+
+
+if __name__ == "__main__":
+    main()

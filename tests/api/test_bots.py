@@ -1,0 +1,148 @@
+"""Bot configuration over the API: create, read, change, delete, history, pagination."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import bearer, register
+
+
+@pytest.fixture
+def headers(client: TestClient) -> dict[str, str]:
+    register(client, "ayu@example.com")
+    return bearer(client, "ayu@example.com")
+
+
+def test_create_stores_defaults_and_logs_the_creation(client: TestClient, headers) -> None:
+    created = client.post(
+        "/api/bots",
+        json={"name": "Gold", "market": "XAUUSD", "strategy": "turtle_breakout"},
+        headers=headers,
+    )
+    assert created.status_code == 201
+    bot = created.json()
+    assert {
+        k: bot[k]
+        for k in (
+            "status",
+            "lot_size",
+            "sl_pips",
+            "tp_pips",
+            "timeframe",
+            "stop_mode",
+            "check_interval_seconds",
+            "risk_percent",
+            "enable_strategy_switching",
+        )
+    } == {
+        "status": "paused",
+        "lot_size": 0.01,
+        "sl_pips": 100,
+        "tp_pips": 200,
+        "timeframe": "H1",
+        "stop_mode": "pips",
+        "check_interval_seconds": 60,
+        "risk_percent": None,
+        "enable_strategy_switching": False,
+    }
+    history = client.get(f"/api/bots/{bot['id']}/history", headers=headers).json()
+    assert [event["action"] for event in history["items"]] == ["BOT_CREATED"]
+
+
+def test_update_changes_only_given_fields(client: TestClient, headers) -> None:
+    bot = client.post(
+        "/api/bots",
+        json={"name": "A", "market": "EURUSD", "strategy": "ma_crossover"},
+        headers=headers,
+    ).json()
+    changed = client.patch(
+        f"/api/bots/{bot['id']}", json={"risk_percent": 1.5, "stop_mode": "atr"}, headers=headers
+    ).json()
+    assert (changed["risk_percent"], changed["stop_mode"], changed["name"]) == (1.5, "atr", "A")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"market": "EURUSD", "strategy": "ma_crossover"}, "name: Field required"),
+        (
+            {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "lot_size": 0},
+            "lot_size: Input should be greater than 0",
+        ),
+        (
+            {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "risk_percent": 25},
+            "risk_percent: Input should be less than or equal to 10",
+        ),
+        (
+            {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "timeframe": "H2"},
+            "timeframe: Input should be",
+        ),
+        (
+            {"name": "A", "market": "EUR USD", "strategy": "ma_crossover"},
+            "market: String should match pattern",
+        ),
+        (
+            {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "status": "running"},
+            "status: Extra inputs are not permitted",
+        ),
+        (
+            {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "stop_mode": "percent"},
+            "stop_mode: Input should be 'pips' or 'atr'",
+        ),
+    ],
+)
+def test_bad_bot_settings_are_422_and_nothing_is_stored(
+    client: TestClient, headers, body, message
+) -> None:
+    response = client.post("/api/bots", json=body, headers=headers)
+    assert response.status_code == 422
+    assert message in response.json()["message"]
+    assert client.get("/api/bots", headers=headers).json()["total"] == 0
+
+
+def test_pagination_limits_offsets_and_totals(client: TestClient, headers) -> None:
+    for index in range(5):
+        client.post(
+            "/api/bots",
+            json={"name": f"b{index}", "market": "EURUSD", "strategy": "ma_crossover"},
+            headers=headers,
+        )
+    page = client.get("/api/bots?limit=2&offset=3", headers=headers).json()
+    assert [bot["name"] for bot in page["items"]] == ["b3", "b4"]
+    assert (page["total"], page["limit"], page["offset"]) == (5, 2, 3)
+    bad = client.get("/api/bots?limit=0", headers=headers)
+    assert (
+        bad.status_code == 422
+        and "limit: Input should be greater than or equal to 1" in bad.json()["message"]
+    )
+    assert client.get("/api/bots?limit=201", headers=headers).status_code == 422
+    assert client.get("/api/bots?offset=-1", headers=headers).status_code == 422
+
+
+def test_delete_removes_the_bot_and_its_history(client: TestClient, headers) -> None:
+    bot = client.post(
+        "/api/bots",
+        json={"name": "A", "market": "EURUSD", "strategy": "ma_crossover"},
+        headers=headers,
+    ).json()
+    assert client.delete(f"/api/bots/{bot['id']}", headers=headers).status_code == 204
+    assert client.get(f"/api/bots/{bot['id']}", headers=headers).status_code == 404
+    assert client.get(f"/api/bots/{bot['id']}/history", headers=headers).status_code == 404
+
+
+def test_cookie_session_needs_the_csrf_header_to_change_state(client: TestClient) -> None:
+    import re
+
+    register(client, "ayu@example.com")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post(
+        "/login",
+        data={"csrf_token": token, "email": "ayu@example.com", "password": "correct horse battery"},
+    )
+    body = {"name": "A", "market": "EURUSD", "strategy": "ma_crossover"}
+    refused = client.post("/api/bots", json=body)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["message"]
+    assert client.get("/api/bots").json()["total"] == 0
+    accepted = client.post("/api/bots", json=body, headers={"X-CSRF-Token": token})
+    assert accepted.status_code == 201

@@ -1,0 +1,114 @@
+"""Two users: every route that names an object answers 404 for the other user's objects."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from tests.conftest import bearer, register
+from tradeloop.web import pages
+
+BOT = {"name": "Ayu's bot", "market": "EURUSD", "strategy": "ma_crossover"}
+
+# Every route with a path parameter, and how to call it for an object id.
+OBJECT_ROUTES = {
+    ("GET", "/api/bots/{bot_id}"): lambda c, h, i: c.get(f"/api/bots/{i}", headers=h),
+    ("PATCH", "/api/bots/{bot_id}"): lambda c, h, i: c.patch(
+        f"/api/bots/{i}", json={"name": "mine now"}, headers=h
+    ),
+    ("DELETE", "/api/bots/{bot_id}"): lambda c, h, i: c.delete(f"/api/bots/{i}", headers=h),
+    ("GET", "/api/bots/{bot_id}/history"): lambda c, h, i: c.get(
+        f"/api/bots/{i}/history", headers=h
+    ),
+}
+PAGE_OBJECT_ROUTES = {("POST", "/bots/{bot_id}/delete")}
+
+
+def app_routes(client: TestClient) -> set[tuple[str, str]]:
+    """Every API operation (from the OpenAPI spec) and every page route."""
+    api = {
+        (method.upper(), path)
+        for path, operations in client.app.openapi()["paths"].items()
+        for method in operations
+    }
+    page_routes = {
+        (method, route.path)
+        for route in pages.router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    return api | page_routes
+
+
+def test_every_object_route_is_covered_here(client: TestClient) -> None:
+    with_ids = {key for key in app_routes(client) if re.search(r"\{\w+\}", key[1])}
+    assert with_ids == set(OBJECT_ROUTES) | PAGE_OBJECT_ROUTES
+
+
+@pytest.fixture
+def two_users(client: TestClient) -> tuple[dict, dict, int]:
+    register(client, "ayu@example.com")
+    register(client, "budi@example.com")
+    ayu, budi = bearer(client, "ayu@example.com"), bearer(client, "budi@example.com")
+    bot_id = client.post("/api/bots", json=BOT, headers=ayu).json()["id"]
+    return ayu, budi, bot_id
+
+
+@pytest.mark.parametrize("route", sorted(OBJECT_ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_other_users_objects_are_404(client: TestClient, two_users, route) -> None:
+    ayu, budi, bot_id = two_users
+    response = OBJECT_ROUTES[route](client, budi, bot_id)
+    assert response.status_code == 404, response.text
+    assert response.json() == {
+        "status": "error",
+        "message": f"bot {bot_id} not found",
+        "details": [],
+    }
+    still = client.get(f"/api/bots/{bot_id}", headers=ayu).json()
+    assert still["name"] == BOT["name"]
+
+
+def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
+    ayu, budi, bot_id = two_users
+    with client.app.state.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO trade_history (bot_id, action, is_notification) VALUES (:b, 'POSITION_OPENED', true)"
+            ),
+            {"b": bot_id},
+        )
+    assert client.get("/api/bots", headers=budi).json() == {
+        "items": [],
+        "total": 0,
+        "limit": 50,
+        "offset": 0,
+    }
+    assert client.get("/api/notifications", headers=budi).json()["total"] == 0
+    assert client.post("/api/notifications/read", json={}, headers=budi).json() == {"marked": 0}
+    assert client.get("/api/notifications?unread=true", headers=ayu).json()["total"] == 1
+    assert client.get("/api/bots", headers=ayu).json()["total"] == 1
+
+
+def test_page_delete_of_another_users_bot_is_404(client: TestClient, two_users) -> None:
+    ayu, _, bot_id = two_users
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    signed_in = client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "email": "budi@example.com",
+            "password": "correct horse battery",
+        },
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303
+    response = client.post(
+        f"/bots/{bot_id}/delete", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 404
+    assert client.get(f"/api/bots/{bot_id}", headers=ayu).status_code == 200

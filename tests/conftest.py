@@ -1,0 +1,99 @@
+"""Shared fixtures: real SQLite files, a real PostgreSQL database per test run, the app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from tradeloop.api.app import create_app
+from tradeloop.config import Settings
+from tradeloop.store import migrate
+from tradeloop.store.db import make_engine
+
+PG_ENV = "TRADELOOP_TEST_PG_URL"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """The PostgreSQL server given by TRADELOOP_TEST_PG_URL (skips when unset)."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set: PostgreSQL tests need a server")
+    return url
+
+
+def _fresh_pg_database(server_url: str) -> Iterator[str]:
+    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"tradeloop_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each engine: a SQLite file, and a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        yield from _fresh_pg_database(request.getfixturevalue("pg_server_url"))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated database on each engine."""
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a fresh data directory (SQLite, generated secret)."""
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def app_settings(settings: Settings) -> Settings:
+    """``settings`` with the database migrated."""
+    migrate.upgrade(make_engine(settings.effective_database_url))
+    return settings
+
+
+@pytest.fixture
+def client(app_settings: Settings) -> Iterator[TestClient]:
+    """An HTTP client for the app on a fresh, migrated SQLite database."""
+    with TestClient(create_app(app_settings), base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+PASSWORD = "correct horse battery"
+
+
+def register(client: TestClient, email: str, name: str = "Trader") -> dict:
+    """Register ``email`` through the API and return the created user."""
+    response = client.post(
+        "/api/auth/register", json={"name": name, "email": email, "password": PASSWORD}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def bearer(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    """Authorization headers for ``email`` from POST /api/auth/token."""
+    response = client.post("/api/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

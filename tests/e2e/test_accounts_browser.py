@@ -1,0 +1,94 @@
+"""In Chromium: register, sign out, sign in, switch language, sign out again."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tradeloop.i18n import translate
+
+pytestmark = pytest.mark.browser
+
+
+def test_register_sign_out_sign_in_switch_language(page) -> None:
+    page.goto("/")
+    assert page.url.endswith("/login?next=/")
+    assert page.locator("h1").inner_text() == translate("id", "auth.sign_in_title")
+
+    page.click(f"text={translate('id', 'nav.register')}")
+    page.fill("input[name=name]", "Ayu Lestari")
+    page.fill("input[name=email]", "ayu.browser@example.com")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click(f"button:has-text('{translate('id', 'auth.register')}')")
+    page.wait_for_url(re.compile(r"/\?notice=auth.registered$"))
+    assert translate("id", "dashboard.welcome", name="Ayu Lestari") in page.content()
+
+    page.click("[data-testid=sign-out]")
+    page.wait_for_url(re.compile(r"/login\?notice=auth.signed_out$"))
+    assert page.locator(".notice").inner_text() == translate("id", "auth.signed_out")
+
+    page.fill("input[name=email]", "ayu.browser@example.com")
+    page.fill("input[name=password]", "wrong password!")
+    page.click(f"button:has-text('{translate('id', 'auth.sign_in')}')")
+    assert page.locator(".errors").inner_text() == "wrong email or password"
+    page.fill("input[name=password]", "correct horse battery")
+    page.click(f"button:has-text('{translate('id', 'auth.sign_in')}')")
+    page.wait_for_url(re.compile(r"/$"))
+    nav = page.locator("#main-nav")
+    assert nav.inner_text().split() == [
+        translate("id", key)
+        for key in (
+            "nav.dashboard",
+            "nav.bots",
+            "nav.backtests",
+            "nav.journal",
+            "nav.mentor",
+            "nav.notifications",
+            "nav.profile",
+        )
+    ]
+
+    page.click("[data-testid=lang-en]")
+    page.wait_for_load_state()
+    assert nav.inner_text().split() == [
+        "Dashboard",
+        "Bots",
+        "Backtests",
+        "Journal",
+        "Mentor",
+        "Notifications",
+        "Profile",
+    ]
+    assert page.locator("h1").inner_text() == translate("en", "dashboard.title")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto("/mentor")
+    assert page.locator("[data-testid=placeholder] h2").inner_text() == translate(
+        "en", "placeholder.title"
+    )
+
+    page.click("[data-testid=sign-out]")
+    page.wait_for_url(re.compile(r"/login"))
+    assert page.locator("h1").inner_text() == translate("en", "auth.sign_in_title")
+    page.goto("/profile")
+    assert "/login?next=/profile" in page.url
+
+
+def test_bots_page_creates_a_bot_with_indonesian_status(page) -> None:
+    page.goto("/register")
+    page.fill("input[name=name]", "Budi")
+    page.fill("input[name=email]", "budi.browser@example.com")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button.primary")
+    page.goto("/bots")
+    assert page.locator(".empty").inner_text() == translate("id", "bots.empty")
+    page.fill("input[name=name]", "Emas Breakout")
+    page.fill("input[name=market]", "XAUUSD")
+    page.fill("input[name=strategy]", "turtle_breakout")
+    page.select_option("select[name=timeframe]", "H4")
+    page.click(f"button:has-text('{translate('id', 'bots.create')}')")
+    row = page.locator("[data-testid=bots-table] tbody tr")
+    assert row.count() == 1
+    cells = row.first.locator("td").all_inner_texts()
+    assert cells[:4] == ["Emas Breakout", "XAUUSD", "H4", "turtle_breakout"]
+    assert cells[7] == "Dijeda"

@@ -1,0 +1,222 @@
+"""Pages over HTTP: sign-in forms with CSRF, language switch, profile, friendly error pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from tests.conftest import PASSWORD, register
+from tradeloop.api.app import create_app
+from tradeloop.i18n import translate
+
+
+def csrf(client: TestClient, path: str = "/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD):
+    return client.post(
+        "/login",
+        data={"csrf_token": csrf(client), "email": email, "password": password},
+        follow_redirects=False,
+    )
+
+
+def test_pages_need_sign_in_and_come_back_after_it(client: TestClient) -> None:
+    register(client, "ayu@example.com")
+    for path in ("/", "/bots", "/backtests", "/journal", "/mentor", "/notifications", "/profile"):
+        response = client.get(path, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (303, f"/login?next={path}")
+    token = csrf(client)
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "email": "ayu@example.com",
+            "password": PASSWORD,
+            "next": "/bots",
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/bots"
+    cookie = response.headers.get_list("set-cookie")
+    session_cookie = next(c for c in cookie if c.startswith("tl_session="))
+    assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie
+
+
+def test_sign_in_never_redirects_off_site(client: TestClient) -> None:
+    register(client, "ayu@example.com")
+    for target in ("https://evil.example", "//evil.example", "/\\evil.example"):
+        response = client.post(
+            "/login",
+            data={
+                "csrf_token": csrf(client),
+                "email": "ayu@example.com",
+                "password": PASSWORD,
+                "next": target,
+            },
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == "/"
+
+
+def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
+    register(client, "ayu@example.com")
+    refused = client.post("/login", data={"email": "ayu@example.com", "password": PASSWORD})
+    assert refused.status_code == 403 and "CSRF" in refused.json()["message"]
+    sign_in(client, "ayu@example.com")
+    forged = client.post(
+        "/bots", data={"csrf_token": "forged", "name": "x", "market": "EURUSD", "strategy": "ma"}
+    )
+    assert forged.status_code == 403
+    with client.app.state.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM bots")).scalar() == 0
+
+
+def test_wrong_password_re_renders_the_form_with_the_message(client: TestClient) -> None:
+    register(client, "ayu@example.com")
+    response = sign_in(client, "ayu@example.com", "not the password")
+    assert response.status_code == 401
+    assert "wrong email or password" in response.text and 'value="ayu@example.com"' in response.text
+
+
+def test_register_page_validates_and_signs_in(client: TestClient) -> None:
+    token = csrf(client, "/register")
+    short = client.post(
+        "/register",
+        data={"csrf_token": token, "name": "Ayu", "email": "ayu@example.com", "password": "short"},
+    )
+    assert short.status_code == 422 and "at least 10 characters" in short.text
+    done = client.post(
+        "/register",
+        data={"csrf_token": token, "name": "Ayu", "email": "ayu@example.com", "password": PASSWORD},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200
+    assert translate("id", "auth.registered") in done.text
+    assert translate("id", "dashboard.welcome", name="Ayu") in done.text
+
+
+def test_language_switch_translates_and_is_saved_on_the_profile(client: TestClient) -> None:
+    register(client, "ayu@example.com")
+    sign_in(client, "ayu@example.com")
+    assert translate("id", "nav.notifications") in client.get("/").text
+    client.post("/language", data={"csrf_token": csrf(client, "/"), "lang": "en", "next": "/bots"})
+    page = client.get("/bots").text
+    assert translate("en", "nav.notifications") in page and translate("en", "bots.empty") in page
+    with client.app.state.engine.connect() as connection:
+        assert connection.execute(text("SELECT language FROM users")).scalar() == "en"
+    bad = client.post("/language", data={"csrf_token": csrf(client, "/"), "lang": "fr"})
+    assert bad.status_code == 422 and "unsupported language 'fr'" in bad.json()["message"]
+
+
+def test_bot_form_creates_lists_with_localised_status_and_deletes(client: TestClient) -> None:
+    register(client, "ayu@example.com")
+    sign_in(client, "ayu@example.com")
+    token = csrf(client, "/bots")
+    bad = client.post(
+        "/bots",
+        data={
+            "csrf_token": token,
+            "name": "Gold",
+            "market": "XAUUSD",
+            "strategy": "ma_crossover",
+            "lot_size": "-1",
+        },
+    )
+    assert bad.status_code == 422 and "lot_size: Input should be greater than 0" in bad.text
+    created = client.post(
+        "/bots",
+        data={
+            "csrf_token": token,
+            "name": "Gold",
+            "market": "XAUUSD",
+            "strategy": "ma_crossover",
+            "lot_size": "0.05",
+            "risk_percent": "",
+        },
+    )
+    assert created.status_code == 200 and translate("id", "bots.created") in created.text
+    assert (
+        ">Gold<" in created.text
+        and translate("id", "status.paused") == "Dijeda"
+        and ">Dijeda<" in created.text
+    )
+    bot_id = client.get("/api/bots").json()["items"][0]["id"]
+    client.post(f"/bots/{bot_id}/delete", data={"csrf_token": token})
+    assert client.get("/api/bots").json()["total"] == 0
+
+
+def test_profile_form_saves_and_rejects_bad_zone(client: TestClient) -> None:
+    register(client, "ayu@example.com")
+    sign_in(client, "ayu@example.com")
+    token = csrf(client, "/profile")
+    bad = client.post(
+        "/profile",
+        data={"csrf_token": token, "name": "Ayu", "language": "id", "timezone": "Jakarta"},
+    )
+    assert bad.status_code == 422 and "unknown time zone" in bad.text
+    ok = client.post(
+        "/profile",
+        data={
+            "csrf_token": token,
+            "name": "Ayu Lestari",
+            "language": "en",
+            "timezone": "Asia/Jakarta",
+        },
+    )
+    assert translate("en", "profile.saved") in ok.text
+    assert client.get("/api/me").json()["timezone"] == "Asia/Jakarta"
+
+
+def test_sign_out_ends_the_session(client: TestClient) -> None:
+    register(client, "ayu@example.com")
+    sign_in(client, "ayu@example.com")
+    response = client.post(
+        "/logout", data={"csrf_token": csrf(client, "/")}, follow_redirects=False
+    )
+    assert response.headers["location"] == "/login?notice=auth.signed_out"
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_friendly_404_page_in_the_chosen_language(client: TestClient) -> None:
+    client.cookies.set("tl_lang", "en")
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and "text/html" in response.headers["content-type"]
+    assert translate("en", "error.not_found_title") in response.text
+
+
+@pytest.fixture
+def fragile_client(app_settings) -> TestClient:
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_a_server_error_shows_no_traceback_or_path(fragile_client: TestClient) -> None:
+    register(fragile_client, "ayu@example.com")
+    sign_in(fragile_client, "ayu@example.com")
+    with fragile_client.app.state.engine.begin() as connection:
+        connection.execute(text("DROP TABLE trade_history"))
+        connection.execute(text("DROP TABLE daily_trading_data"))
+        connection.execute(text("DROP TABLE bots"))
+    api = fragile_client.get("/api/bots")
+    assert api.status_code == 500
+    assert api.json() == {
+        "status": "error",
+        "message": "internal error: this is a bug, please report it",
+        "details": [],
+    }
+    page = fragile_client.get("/bots")
+    assert page.status_code == 500 and translate("id", "error.server_title") in page.text
+    for leak in ("Traceback", "sqlalchemy", "/work/", ".py", "no such table"):
+        assert leak not in page.text and leak not in api.text
+
+
+def test_security_headers_are_set(client: TestClient) -> None:
+    headers = client.get("/login").headers
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "script-src 'self'" in headers["content-security-policy"]
