@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+CLI = [sys.executable, "-m", "tradeloop.cli.main"]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,13 +34,23 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``tradeloop serve`` on a free port with a fresh SQLite database; yields its base URL."""
+def demo_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], str]:
+    """What ``make run`` does before serving: migrate and load demo data (its printout)."""
     data = tmp_path_factory.mktemp("server-data")
     env = {**os.environ, "TRADELOOP_DATA_DIR": str(data)}
     env.pop("TRADELOOP_DATABASE_URL", None)
-    cli = [sys.executable, "-m", "tradeloop.cli.main"]
-    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
+    loaded = subprocess.run(
+        [*CLI, "demo", "load"], env=env, check=True, capture_output=True, text=True
+    )
+    return data, env, loaded.stdout
+
+
+@pytest.fixture(scope="session")
+def server(demo_output: tuple[Path, dict[str, str], str]) -> Iterator[str]:
+    """``tradeloop serve`` on a free port with a fresh SQLite database; yields its base URL."""
+    data, env, _ = demo_output
+    cli = CLI
     port = _free_port()
     log = (data / "server.log").open("w")
     process = subprocess.Popen(

@@ -220,3 +220,31 @@ def test_security_headers_are_set(client: TestClient) -> None:
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
     assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_every_page_form_refuses_a_missing_csrf_token(client: TestClient) -> None:
+    from fastapi.routing import APIRoute
+
+    from tradeloop.web import pages
+
+    register(client, "ayu@example.com")
+    sign_in(client, "ayu@example.com")
+    bot_id = client.post(
+        "/api/bots",
+        json={"name": "b", "market": "EURUSD", "strategy": "ma_crossover"},
+        headers={"X-CSRF-Token": client.cookies["tl_csrf"]},
+    ).json()["id"]
+    posts = [
+        route.path.replace("{bot_id}", str(bot_id))
+        for route in pages.router.routes
+        if isinstance(route, APIRoute) and "POST" in route.methods
+    ]
+    assert len(posts) == 10
+    for path in posts:
+        response = client.post(
+            path, data={"lang": "en", "password": PASSWORD}, follow_redirects=False
+        )
+        assert response.status_code == 403, path
+        assert "CSRF" in response.json()["message"]
+    assert client.get(f"/api/bots/{bot_id}").status_code == 200
+    assert client.get("/api/me").json()["language"] == "id"

@@ -22,6 +22,7 @@ from tradeloop.security import (
     read_token,
 )
 from tradeloop.store import users
+from tradeloop.store.db import transaction
 from tradeloop.store.models import User
 from tradeloop.store.pagination import MAX_LIMIT
 
@@ -49,15 +50,8 @@ def app_state(request: Request) -> AppState:
 
 def db_session(request: Request) -> Iterator[Session]:
     """A session per request: committed when the handler succeeds, rolled back otherwise."""
-    session = app_state(request).sessions()
-    try:
+    with transaction(app_state(request).sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 DB = Annotated[Session, Depends(db_session)]

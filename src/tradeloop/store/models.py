@@ -62,6 +62,16 @@ def _code_enum(enum_cls: type, name: str) -> Enum:
     )
 
 
+def _flag(name: str, nullable: bool = False) -> Any:
+    """A boolean column defaulting to false (stored as 0/1 with a CHECK on SQLite)."""
+    return mapped_column(
+        Boolean(create_constraint=True, name=name),
+        nullable=nullable,
+        server_default=false(),
+        default=False,
+    )
+
+
 def _user_fk() -> Any:
     return ForeignKey("users.id", ondelete="CASCADE")
 
@@ -130,12 +140,7 @@ class Bot(Base):
     tp_atr_multiplier: Mapped[float] = mapped_column(
         Float, nullable=False, server_default=text("4.0"), default=4.0
     )
-    enable_strategy_switching: Mapped[bool] = mapped_column(
-        Boolean(create_constraint=True, name="enable_strategy_switching"),
-        nullable=False,
-        server_default=false(),
-        default=False,
-    )
+    enable_strategy_switching: Mapped[bool] = _flag("enable_strategy_switching")
 
 
 class TradeHistory(Base):
@@ -149,18 +154,8 @@ class TradeHistory(Base):
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=True, server_default=_now())
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     details: Mapped[str | None] = mapped_column(Text)
-    is_notification: Mapped[bool] = mapped_column(
-        Boolean(create_constraint=True, name="is_notification"),
-        nullable=False,
-        server_default=false(),
-        default=False,
-    )
-    is_read: Mapped[bool] = mapped_column(
-        Boolean(create_constraint=True, name="is_read"),
-        nullable=False,
-        server_default=false(),
-        default=False,
-    )
+    is_notification: Mapped[bool] = _flag("is_notification")
+    is_read: Mapped[bool] = _flag("is_read")
 
 
 class BacktestResult(Base):
@@ -258,16 +253,8 @@ class DailyTradingData(Base):
     exit_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
     profit_loss: Mapped[float] = mapped_column(Float, nullable=False)
     lot_size: Mapped[float] = mapped_column(Float, nullable=False)
-    stop_loss_used: Mapped[bool | None] = mapped_column(
-        Boolean(create_constraint=True, name="stop_loss_used"),
-        server_default=false(),
-        default=False,
-    )
-    take_profit_used: Mapped[bool | None] = mapped_column(
-        Boolean(create_constraint=True, name="take_profit_used"),
-        server_default=false(),
-        default=False,
-    )
+    stop_loss_used: Mapped[bool | None] = _flag("stop_loss_used", nullable=True)
+    take_profit_used: Mapped[bool | None] = _flag("take_profit_used", nullable=True)
     risk_percent: Mapped[float | None] = mapped_column(Float)
     strategy_used: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(

@@ -35,6 +35,22 @@ def _require(user: User | None) -> User:
     return user
 
 
+def checked_form(request: Request, csrf_token: FormText = "") -> None:
+    """Refuse a form whose CSRF token does not match the cookie."""
+    check_csrf(request, csrf_token)
+
+
+def signed_in_form(request: Request, user: MaybeUser, csrf_token: FormText = "") -> User:
+    """The signed-in user of a form post with a valid CSRF token."""
+    signed_in = _require(user)
+    check_csrf(request, csrf_token)
+    return signed_in
+
+
+CheckedForm = Depends(checked_form)
+FormUser = Annotated[User, Depends(signed_in_form)]
+
+
 def _messages(exc: ValidationError) -> list[str]:
     return [
         f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" if err["loc"] else err["msg"]
@@ -68,13 +84,12 @@ def login(
     request: Request,
     session: DB,
     state: State,
-    csrf_token: FormText = "",
+    _csrf: None = CheckedForm,
     email: FormText = "",
     password: FormText = "",
     next: FormText = "/",
 ) -> Response:
     """Check the credentials and start a browser session."""
-    check_csrf(request, csrf_token)
     try:
         user = accounts.authenticate(session, state.limiter, email, password)
     except UserError as exc:
@@ -103,13 +118,12 @@ def register(
     request: Request,
     session: DB,
     state: State,
-    csrf_token: FormText = "",
+    _csrf: None = CheckedForm,
     name: FormText = "",
     email: FormText = "",
     password: FormText = "",
 ) -> Response:
     """Create the account and sign in."""
-    check_csrf(request, csrf_token)
     language = request.cookies.get(LANG_COOKIE) or state.settings.default_language
     try:
         data = accounts.Registration(name=name, email=email, password=password, language=language)
@@ -126,9 +140,8 @@ def register(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: FormText = "") -> Response:
+def logout(_csrf: None = CheckedForm) -> Response:
     """End the browser session."""
-    check_csrf(request, csrf_token)
     response = redirect("/login", "auth.signed_out")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -139,12 +152,11 @@ def switch_language(
     request: Request,
     session: DB,
     user: MaybeUser,
-    csrf_token: FormText = "",
+    _csrf: None = CheckedForm,
     lang: FormText = "",
     next: FormText = "/",
 ) -> Response:
     """Switch the interface language (stored on the profile when signed in)."""
-    check_csrf(request, csrf_token)
     if lang not in LANGUAGES:
         raise InvalidInput(f"unsupported language {lang!r}: choose id or en")
     if user is not None:
@@ -186,11 +198,10 @@ def bots_page(request: Request, session: DB, user: MaybeUser, offset: int = 0) -
 
 
 @router.post("/bots")
-async def create_bot(request: Request, session: DB, user: MaybeUser) -> Response:
+async def create_bot(request: Request, session: DB, user: FormUser) -> Response:
     """Save a bot from the form."""
-    user = _require(user)
     form = dict((await request.form()).items())
-    check_csrf(request, str(form.pop("csrf_token", "")))
+    form.pop("csrf_token", None)
     fields = {key: value for key, value in form.items() if value != ""}
     try:
         settings = BotSettings.model_validate(fields)
@@ -202,12 +213,8 @@ async def create_bot(request: Request, session: DB, user: MaybeUser) -> Response
 
 
 @router.post("/bots/{bot_id}/delete")
-def delete_bot(
-    request: Request, bot_id: int, session: DB, user: MaybeUser, csrf_token: FormText = ""
-) -> Response:
+def delete_bot(bot_id: int, session: DB, user: FormUser) -> Response:
     """Delete one of the user's bots."""
-    user = _require(user)
-    check_csrf(request, csrf_token)
     bot_repo.delete_bot(session, user.id, bot_id)
     return redirect("/bots", "bots.deleted")
 
@@ -221,12 +228,8 @@ def notifications_page(request: Request, session: DB, user: MaybeUser, offset: i
 
 
 @router.post("/notifications/read")
-def notifications_read(
-    request: Request, session: DB, user: MaybeUser, csrf_token: FormText = ""
-) -> Response:
+def notifications_read(session: DB, user: FormUser) -> Response:
     """Mark every notification as read."""
-    user = _require(user)
-    check_csrf(request, csrf_token)
     bot_repo.mark_notifications_read(session, user.id, None)
     return redirect("/notifications")
 
@@ -245,15 +248,12 @@ def _profile_error(request: Request, user: User, messages: list[str], status: in
 def update_profile(
     request: Request,
     session: DB,
-    user: MaybeUser,
-    csrf_token: FormText = "",
+    user: FormUser,
     name: FormText = "",
     language: FormText = "",
     timezone: FormText = "",
 ) -> Response:
     """Save name, language and time zone."""
-    user = _require(user)
-    check_csrf(request, csrf_token)
     try:
         change = accounts.ProfileUpdate(
             name=name, language=language or None, timezone=timezone or None
@@ -271,14 +271,11 @@ def change_password(
     request: Request,
     session: DB,
     state: State,
-    user: MaybeUser,
-    csrf_token: FormText = "",
+    user: FormUser,
     current_password: FormText = "",
     new_password: FormText = "",
 ) -> Response:
     """Change the password and renew this browser's session."""
-    user = _require(user)
-    check_csrf(request, csrf_token)
     try:
         change = accounts.PasswordChange(
             current_password=current_password, new_password=new_password
@@ -295,13 +292,10 @@ def change_password(
 def delete_account(
     request: Request,
     session: DB,
-    user: MaybeUser,
-    csrf_token: FormText = "",
+    user: FormUser,
     password: FormText = "",
 ) -> Response:
     """Delete the account and everything in it."""
-    user = _require(user)
-    check_csrf(request, csrf_token)
     try:
         accounts.delete_account(session, user, password)
     except UserError as exc:
