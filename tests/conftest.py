@@ -61,9 +61,9 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for a fresh data directory (SQLite, generated secret)."""
-    return Settings(data_dir=tmp_path / "data")
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings for a fresh data directory and database (each engine), generated secret."""
+    return Settings(data_dir=tmp_path / "data", database_url=db_url)
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def app_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def client(app_settings: Settings) -> Iterator[TestClient]:
-    """An HTTP client for the app on a fresh, migrated SQLite database."""
+    """An HTTP client for the app on a fresh, migrated database (SQLite and PostgreSQL)."""
     with TestClient(create_app(app_settings), base_url="http://127.0.0.1") as test_client:
         yield test_client
 

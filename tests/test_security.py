@@ -53,16 +53,32 @@ def test_limiter_counts_per_email_and_forgets_after_the_window(
     clock = [1000.0]
     monkeypatch.setattr("tradeloop.security.time.monotonic", lambda: clock[0])
     limiter = LoginLimiter(max_failures=5, window_seconds=60)
-    for _ in range(4):
-        limiter.failed("ayu@example.com")
-    limiter.check("AYU@example.com ")  # four failures: still allowed
-    limiter.failed("ayu@example.com")
+    for _ in range(5):
+        limiter.attempt("AYU@example.com ")  # five reserved (failed) attempts are allowed
     with pytest.raises(TooManyRequests) as raised:
-        limiter.check("ayu@example.com")
+        limiter.attempt("ayu@example.com")
     assert raised.value.retry_after == 60
-    limiter.check("budi@example.com")
+    limiter.attempt("budi@example.com")
     clock[0] += 59.0
     with pytest.raises(TooManyRequests):
-        limiter.check("ayu@example.com")
+        limiter.attempt("ayu@example.com")
     clock[0] += 1.0
-    limiter.check("ayu@example.com")  # a full minute after the first failure
+    limiter.attempt("ayu@example.com")  # a full minute after the first failure
+
+
+def test_limiter_forgets_successes_and_sweeps_expired_emails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [0.0]
+    monkeypatch.setattr("tradeloop.security.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr(LoginLimiter, "SWEEP_AT", 100)
+    limiter = LoginLimiter(max_failures=5, window_seconds=60)
+    for index in range(1000):
+        limiter.attempt(f"user{index}@example.com")
+        limiter.succeeded(f"user{index}@example.com")
+    assert len(limiter) == 0
+    for index in range(100):
+        limiter.attempt(f"guess{index}@example.com")
+    clock[0] += 61.0
+    limiter.attempt("late@example.com")
+    assert len(limiter) == 1

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column(
             "timezone", sa.String(length=64), server_default=sa.text("'UTC'"), nullable=False
         ),
+        sa.Column("session_version", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )

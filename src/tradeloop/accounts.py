@@ -11,12 +11,16 @@ from sqlalchemy.orm import Session
 
 from tradeloop.config import Language
 from tradeloop.core.errors import Conflict, InvalidInput, Unauthorized
+from tradeloop.core.text import PRINTABLE, has_control_characters
 from tradeloop.security import LoginLimiter, hash_password, verify_dummy, verify_password
 from tradeloop.store import users
 from tradeloop.store.models import User
 
 MIN_PASSWORD_LENGTH = 10
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE),
+]
 Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
 
 
@@ -89,15 +93,20 @@ def register(session: Session, data: Registration, default_language: str) -> Use
 
 def authenticate(session: Session, limiter: LoginLimiter, email: str, password: str) -> User:
     """The user owning ``email`` and ``password``; 401 when wrong, 429 after too many failures."""
-    limiter.check(email)
-    user = users.get_by_email(session, email)
+    limiter.attempt(email)
+    user = None if has_control_characters(email) else users.get_by_email(session, email)
     if user is None:
         verify_dummy(password)
     elif verify_password(user.password_hash, password):
         limiter.succeeded(email)
         return user
-    limiter.failed(email)
     raise Unauthorized("wrong email or password")
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    """End every browser session and API token of ``user``."""
+    user.session_version += 1
+    session.flush()
 
 
 def update_profile(session: Session, user: User, change: ProfileUpdate) -> User:

@@ -8,7 +8,7 @@ import math
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -45,9 +45,9 @@ def verify_dummy(password: str) -> None:
     verify_password(_DUMMY_HASH, password)
 
 
-def password_stamp(password_hash: str) -> str:
-    """A short fingerprint of the hash: tokens carry it, so a password change revokes them."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def session_stamp(password_hash: str, session_version: int) -> str:
+    """A fingerprint tokens carry: a password change or a sign-out (new version) revokes them."""
+    return hashlib.sha256(f"{session_version}:{password_hash}".encode()).hexdigest()[:16]
 
 
 def issue_token(secret: str, user_id: int, stamp: str, kind: str, lifetime: timedelta) -> str:
@@ -83,37 +83,47 @@ def csrf_matches(cookie_value: str | None, submitted: str | None) -> bool:
 
 
 class LoginLimiter:
-    """Counts failed sign-ins per email; too many within the window answers 429."""
+    """Counts failed sign-ins per email; too many within the window answers 429.
+
+    Each attempt reserves a failure slot atomically *before* the slow password check, so
+    parallel attempts cannot slip past the limit; a successful sign-in clears the email.
+    """
+
+    SWEEP_AT = 10_000  # tracked emails before expired entries are swept
 
     def __init__(self, max_failures: int, window_seconds: int) -> None:
         self.max_failures = max_failures
         self.window = window_seconds
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, email: str, now: float) -> deque[float]:
-        times = self._failures[email]
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _prune(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key, deque())
         while times and now - times[0] >= self.window:
             times.popleft()
+        if not times:
+            self._failures.pop(key, None)
         return times
 
-    def check(self, email: str) -> None:
-        """Raise TooManyRequests while ``email`` has too many recent failures."""
+    def attempt(self, email: str) -> None:
+        """Reserve one failure slot for ``email``; TooManyRequests when none is left."""
         key = email.strip().lower()
         now = time.monotonic()
         with self._lock:
-            times = self._recent(key, now)
+            if len(self._failures) >= self.SWEEP_AT:
+                for other in list(self._failures):
+                    self._prune(other, now)
+            times = self._prune(key, now)
             if len(times) >= self.max_failures:
                 retry = max(1, math.ceil(self.window - (now - times[0])))
                 raise TooManyRequests(
                     f"too many failed sign-ins for this email: try again in {retry} s", retry
                 )
-
-    def failed(self, email: str) -> None:
-        """Record one failed sign-in for ``email``."""
-        key = email.strip().lower()
-        with self._lock:
-            self._recent(key, time.monotonic()).append(time.monotonic())
+            times.append(now)
+            self._failures[key] = times
 
     def succeeded(self, email: str) -> None:
         """Forget the failures of ``email`` after a good sign-in."""

@@ -23,6 +23,7 @@ COLUMNS = {
         "join_date": False,
         "language": True,
         "timezone": True,
+        "session_version": True,
     },
     "bots": {
         "id": True,

@@ -17,7 +17,7 @@ from tradeloop import __version__
 from tradeloop.api import auth, bots, health, notifications, profile
 from tradeloop.api.deps import AppState
 from tradeloop.api.errors import install_error_handlers
-from tradeloop.api.limits import BodyLimitMiddleware
+from tradeloop.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from tradeloop.config import Settings, get_settings
 from tradeloop.security import LoginLimiter
 from tradeloop.store.db import make_engine, make_session_factory
@@ -69,7 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="tradeloop",
         version=__version__,
-        debug=settings.debug,
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
@@ -94,15 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _to_login(request: Request, exc: pages.SignInRequired) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith("/api/docs"):  # Swagger UI loads its own inline script
-            del response.headers["Content-Security-Policy"]
-        return response
-
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -111,5 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
         )
+    # Swagger UI at /api/docs runs an inline script, so it goes without the CSP.
+    app.add_middleware(
+        SecurityHeadersMiddleware, headers=SECURITY_HEADERS, skip_csp_prefix="/api/docs"
+    )
     app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit(settings))
     return app

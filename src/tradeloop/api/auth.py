@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response
 
 from tradeloop import accounts
-from tradeloop.api.deps import DB, SESSION_COOKIE, State, access_token
+from tradeloop.api.deps import DB, SESSION_COOKIE, CurrentUser, State, access_token
 from tradeloop.api.schemas import TokenOut, UserOut
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -35,8 +35,9 @@ def token(
 
 
 @router.post("/logout", status_code=204)
-def logout(response: Response) -> Response:
-    """End the browser session (bearer tokens simply expire)."""
+def logout(user: CurrentUser, session: DB) -> Response:
+    """Sign out everywhere: every browser session and bearer token of the user ends."""
+    accounts.sign_out_everywhere(session, user)
+    response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
-    response.status_code = 204
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from tradeloop.api.deps import DB, CurrentUser, Paging
+from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging
 from tradeloop.api.schemas import BotOut, EventOut, PageOut, page_out
 from tradeloop.bots.config import BotSettings, BotUpdate
 from tradeloop.store import bots as repo
@@ -25,26 +25,26 @@ def create_bot(settings: BotSettings, user: CurrentUser, session: DB) -> object:
 
 
 @router.get("/{bot_id}", response_model=BotOut)
-def get_bot(bot_id: int, user: CurrentUser, session: DB) -> object:
+def get_bot(bot_id: ObjectId, user: CurrentUser, session: DB) -> object:
     """One of the user's bots."""
     return repo.get_bot(session, user.id, bot_id)
 
 
 @router.patch("/{bot_id}", response_model=BotOut)
-def update_bot(bot_id: int, change: BotUpdate, user: CurrentUser, session: DB) -> object:
+def update_bot(bot_id: ObjectId, change: BotUpdate, user: CurrentUser, session: DB) -> object:
     """Change some of a bot's settings."""
     return repo.update_bot(session, user.id, bot_id, change.model_dump(exclude_unset=True))
 
 
 @router.delete("/{bot_id}", status_code=204)
-def delete_bot(bot_id: int, user: CurrentUser, session: DB) -> Response:
+def delete_bot(bot_id: ObjectId, user: CurrentUser, session: DB) -> Response:
     """Delete a bot and its history."""
     repo.delete_bot(session, user.id, bot_id)
     return Response(status_code=204)
 
 
 @router.get("/{bot_id}/history", response_model=PageOut[EventOut])
-def bot_history(bot_id: int, user: CurrentUser, session: DB, paging: Paging) -> object:
+def bot_history(bot_id: ObjectId, user: CurrentUser, session: DB, paging: Paging) -> object:
     """A bot's events, newest first."""
     page = repo.bot_history(session, user.id, bot_id, paging.limit, paging.offset)
     return page_out(page, EventOut)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradeloop.config import Settings
@@ -18,19 +18,21 @@ from tradeloop.security import (
     LoginLimiter,
     csrf_matches,
     issue_token,
-    password_stamp,
     read_token,
+    session_stamp,
 )
 from tradeloop.store import users
 from tradeloop.store.db import transaction
 from tradeloop.store.models import User
-from tradeloop.store.pagination import MAX_LIMIT
+from tradeloop.store.pagination import MAX_LIMIT, MAX_OFFSET
 
 SESSION_COOKIE = "tl_session"
 CSRF_COOKIE = "tl_csrf"
 CSRF_HEADER = "x-csrf-token"
 LANG_COOKIE = "tl_lang"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MAX_ID = 2**31 - 1  # the largest id either database stores
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="the object's id")]
 
 
 @dataclass
@@ -58,10 +60,15 @@ DB = Annotated[Session, Depends(db_session)]
 State = Annotated[AppState, Depends(app_state)]
 
 
+def user_stamp(user: User) -> str:
+    """The stamp a token must carry to stay valid for ``user``."""
+    return session_stamp(user.password_hash, user.session_version)
+
+
 def _user_from_token(session: Session, state: AppState, token: str, kind: str) -> User:
     user_id, stamp = read_token(state.secret, token, kind)
     user = users.get(session, user_id)
-    if user is None or stamp != password_stamp(user.password_hash):
+    if user is None or stamp != user_stamp(user):
         raise Unauthorized("session no longer valid: sign in again")
     return user
 
@@ -106,17 +113,13 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def session_token(state: AppState, user: User) -> str:
     """A session-cookie token for ``user``."""
     lifetime = timedelta(hours=state.settings.session_hours)
-    return issue_token(
-        state.secret, user.id, password_stamp(user.password_hash), SESSION_KIND, lifetime
-    )
+    return issue_token(state.secret, user.id, user_stamp(user), SESSION_KIND, lifetime)
 
 
 def access_token(state: AppState, user: User) -> str:
     """A short-lived API bearer token for ``user``."""
     lifetime = timedelta(minutes=state.settings.access_token_minutes)
-    return issue_token(
-        state.secret, user.id, password_stamp(user.password_hash), ACCESS_KIND, lifetime
-    )
+    return issue_token(state.secret, user.id, user_stamp(user), ACCESS_KIND, lifetime)
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ class PageParams:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")] = 50,
-    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")] = 0,
 ) -> PageParams:
     """Validated pagination parameters."""
     return PageParams(limit=limit, offset=offset)

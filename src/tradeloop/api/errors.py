@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tradeloop.api.limits import BodyTooLarge, too_large
 from tradeloop.core.errors import TooManyRequests, UserError
 
 log = logging.getLogger("tradeloop")
@@ -43,6 +44,13 @@ def validation_message(details: list[dict[str, Any]]) -> str:
     return "invalid input: " + "; ".join(parts)
 
 
+def _body_too_large(exc: BaseException | None) -> BodyTooLarge | None:
+    """The BodyTooLarge behind ``exc``, also when wrapped in an exception group."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc if isinstance(exc, BodyTooLarge) else None
+
+
 def install_error_handlers(app: FastAPI, render_page: Any) -> None:
     """Register the handlers; ``render_page(request, status)`` draws the HTML error pages."""
 
@@ -60,6 +68,8 @@ def install_error_handlers(app: FastAPI, render_page: Any) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if (cause := _body_too_large(exc.__cause__)) is not None:  # a streamed body ran over
+            return JSONResponse(too_large(cause.limit), status_code=413)
         if exc.status_code == 404 and _is_page(request):
             return render_page(request, 404)
         message = exc.detail if isinstance(exc.detail, str) else "request failed"

@@ -1,4 +1,4 @@
-"""Body size limits, enforced before a large body is read in full (pure ASGI middleware)."""
+"""Pure ASGI middleware: body size limits (before a large body is read) and security headers."""
 
 from __future__ import annotations
 
@@ -14,15 +14,22 @@ Send = Callable[[dict[str, Any]], Any]
 class BodyTooLarge(Exception):
     """Raised inside the app when a streamed body passes its limit."""
 
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def too_large(limit: int) -> dict[str, Any]:
+    """The 413 envelope for a body over ``limit`` bytes."""
+    return {
+        "status": "error",
+        "message": f"request body too large: the limit is {limit} bytes",
+        "details": [{"limit_bytes": limit}],
+    }
+
 
 async def _reject(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "status": "error",
-            "message": f"request body too large: the limit is {limit} bytes",
-            "details": [{"limit_bytes": limit}],
-        }
-    ).encode()
+    body = json.dumps(too_large(limit)).encode()
     await send(
         {
             "type": "http.response.start",
@@ -59,7 +66,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: dict[str, Any]) -> None:
@@ -73,3 +80,31 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not started:
                 await _reject(send, limit)
+
+
+class SecurityHeadersMiddleware:
+    """Adds fixed security headers to every HTTP response that does not set them itself."""
+
+    def __init__(self, app: Any, headers: dict[str, str], skip_csp_prefix: str) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        self.skip_csp_prefix = skip_csp_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        skip_csp = scope["path"].startswith(self.skip_csp_prefix)
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [
+                    (name, value)
+                    for name, value in self.headers
+                    if name not in present and not (skip_csp and name == b"content-security-policy")
+                ]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from tradeloop.api.deps import DB, CurrentUser, Paging
+from tradeloop.api.deps import DB, MAX_ID, CurrentUser, Paging
 from tradeloop.api.schemas import EventOut, PageOut, page_out
 from tradeloop.store import bots as repo
 
@@ -15,7 +17,7 @@ router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 class MarkRead(BaseModel):
     """Which notifications to mark read; all when ``ids`` is omitted."""
 
-    ids: list[int] | None = Field(default=None, max_length=1000)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(default=None, max_length=1000)
 
 
 @router.get("", response_model=PageOut[EventOut])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from tradeloop.core.codes import StopMode
+from tradeloop.core.text import PRINTABLE
 
 Timeframe = Literal["M1", "M5", "M15", "M30", "H1", "H4", "D1", "W1"]
 Symbol = Annotated[
@@ -14,6 +15,11 @@ Symbol = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[\w.#-]+$"),
 ]
 StrategyKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+BotName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE),
+]
+NULLABLE_FIELDS = {"risk_percent"}
 
 
 class BotSettings(BaseModel):
@@ -21,7 +27,7 @@ class BotSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: BotName
     market: Symbol
     timeframe: Timeframe = "H1"
     strategy: StrategyKey
@@ -42,10 +48,7 @@ class BotUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
+    name: BotName | None = None
     market: Symbol | None = None
     timeframe: Timeframe | None = None
     strategy: StrategyKey | None = None
@@ -59,3 +62,11 @@ class BotUpdate(BaseModel):
     tp_atr_multiplier: float | None = Field(default=None, gt=0, le=20)
     check_interval_seconds: int | None = Field(default=None, ge=5, le=86_400)
     enable_strategy_switching: bool | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object, info: object) -> object:
+        name = getattr(info, "field_name", "")
+        if value is None and name not in NULLABLE_FIELDS:
+            raise ValueError("may not be null: leave the field out to keep its value")
+        return value

@@ -92,6 +92,9 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(
         String(64), nullable=False, server_default=text("'UTC'"), default="UTC"
     )
+    session_version: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("0"), default=0
+    )
 
 
 class Bot(Base):

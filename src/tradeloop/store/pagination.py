@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000_000
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,20 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from tradeloop import accounts
-from tradeloop.api.deps import DB, LANG_COOKIE, SESSION_COOKIE, State, optional_user, session_token
+from tradeloop.api.deps import (
+    DB,
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    ObjectId,
+    Paging,
+    State,
+    optional_user,
+    session_token,
+)
 from tradeloop.bots.config import BotSettings
 from tradeloop.core.codes import BotStatus
 from tradeloop.core.errors import InvalidInput, UserError
-from tradeloop.i18n import LANGUAGES
+from tradeloop.i18n import LANGUAGES, pick_language
 from tradeloop.store import bots as bot_repo
 from tradeloop.store.models import BacktestResult, Bot, TradingSession, User
 from tradeloop.web.render import check_csrf, redirect, render, safe_next, set_cookie
@@ -124,7 +133,7 @@ def register(
     password: FormText = "",
 ) -> Response:
     """Create the account and sign in."""
-    language = request.cookies.get(LANG_COOKIE) or state.settings.default_language
+    language = pick_language(request.cookies.get(LANG_COOKIE), state.settings.default_language)
     try:
         data = accounts.Registration(name=name, email=email, password=password, language=language)
         user = accounts.register(session, data, state.settings.default_language)
@@ -140,8 +149,10 @@ def register(
 
 
 @router.post("/logout")
-def logout(_csrf: None = CheckedForm) -> Response:
-    """End the browser session."""
+def logout(session: DB, user: MaybeUser, _csrf: None = CheckedForm) -> Response:
+    """End every session of the user (this browser's and any other)."""
+    if user is not None:
+        accounts.sign_out_everywhere(session, user)
     response = redirect("/login", "auth.signed_out")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -190,10 +201,10 @@ def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
 
 
 @router.get("/bots")
-def bots_page(request: Request, session: DB, user: MaybeUser, offset: int = 0) -> Response:
+def bots_page(request: Request, session: DB, user: MaybeUser, paging: Paging) -> Response:
     """The user's bots and a form for a new one."""
     user = _require(user)
-    page = bot_repo.list_bots(session, user.id, 50, max(offset, 0))
+    page = bot_repo.list_bots(session, user.id, paging.limit, paging.offset)
     return render(request, "bots.html", user, page=page, errors=[], form={})
 
 
@@ -213,17 +224,17 @@ async def create_bot(request: Request, session: DB, user: FormUser) -> Response:
 
 
 @router.post("/bots/{bot_id}/delete")
-def delete_bot(bot_id: int, session: DB, user: FormUser) -> Response:
+def delete_bot(bot_id: ObjectId, session: DB, user: FormUser) -> Response:
     """Delete one of the user's bots."""
     bot_repo.delete_bot(session, user.id, bot_id)
     return redirect("/bots", "bots.deleted")
 
 
 @router.get("/notifications")
-def notifications_page(request: Request, session: DB, user: MaybeUser, offset: int = 0) -> Response:
+def notifications_page(request: Request, session: DB, user: MaybeUser, paging: Paging) -> Response:
     """The user's notifications."""
     user = _require(user)
-    page = bot_repo.notifications(session, user.id, False, 50, max(offset, 0))
+    page = bot_repo.notifications(session, user.id, False, paging.limit, paging.offset)
     return render(request, "notifications.html", user, page=page)
 
 
