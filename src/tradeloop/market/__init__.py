@@ -1,0 +1,1 @@
+"""Market data: OHLC readers and validation, the instrument registry, synthetic data."""

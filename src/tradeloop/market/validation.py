@@ -1,0 +1,114 @@
+"""Bar validation with row numbers, timeframe inference and mixed-interval detection.
+
+Row numbers count data rows from 1 (the header is not a row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradeloop.market.errors import DataError, MixedIntervals
+from tradeloop.market.timeframes import TIMEFRAMES, dominant_interval, timeframe_name
+
+MIN_SEGMENT_BARS = 3
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of bars at an interval other than the file's dominant one."""
+
+    first_row: int
+    last_row: int
+    bars: int
+    timeframe: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    def describe(self) -> dict[str, Any]:
+        """The segment as plain data for error details."""
+        return {"rows": [self.first_row, self.last_row], "bars": self.bars,
+                "timeframe": self.timeframe, "start": self.start.isoformat(),
+                "end": self.end.isoformat()}
+
+
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if len(hits) else None
+
+
+def check_bars(bars: pd.DataFrame) -> None:
+    """Raise DataError naming the first row that breaks a rule: order, duplicates, OHLC sanity."""
+    times = bars.index.as_unit("ns").asi8
+    o, h, low, c = (bars[col].to_numpy() for col in ("open", "high", "low", "close"))
+    rules = [
+        (np.diff(times) < 0, 1, "time {t} is earlier than the row before it (rows must be sorted)"),
+        (np.diff(times) == 0, 1, "duplicate time {t}"),
+        (np.minimum(np.minimum(o, h), np.minimum(low, c)) <= 0, 0, "prices must be positive"),
+        (h < np.maximum(o, c), 0, "high {h} is below open/close"),
+        (low > np.minimum(o, c), 0, "low {l} is above open/close"),
+    ]
+    for mask, shift, text in rules:
+        found = _first(mask)
+        if found is not None:
+            row = found + shift
+            message = text.format(t=bars.index[row], h=h[row], l=low[row])
+            raise DataError(f"row {row + 1}: {message}", [{"row": row + 1, "problem": message}])
+
+
+def foreign_segments(bars: pd.DataFrame) -> tuple[str, list[Segment]]:
+    """The dominant timeframe and the runs of bars at another standard interval.
+
+    A bar belongs to the dominant interval when one of its neighbours is exactly that
+    interval away; runs of at least three other bars whose own spacing is a standard
+    timeframe are reported (weekend and holiday gaps are not).
+    """
+    times = bars.index.as_unit("ns").asi8
+    interval = dominant_interval(times)
+    if len(times) < MIN_SEGMENT_BARS or interval == 0:
+        return timeframe_name(interval), []
+    gaps = np.diff(times) // 1_000_000_000
+    fits = np.zeros(len(times), dtype=bool)
+    fits[1:] |= gaps == interval
+    fits[:-1] |= gaps == interval
+    segments = []
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], (~fits).astype(np.int8), [0]))))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if stop - start < MIN_SEGMENT_BARS:
+            continue
+        other = dominant_interval(times[start:stop])
+        if other in TIMEFRAMES.values() and other != interval:
+            segments.append(Segment(int(start) + 1, int(stop), int(stop - start),
+                                    timeframe_name(other), bars.index[start], bars.index[stop - 1]))
+    return timeframe_name(interval), segments
+
+
+def prepare_bars(bars: pd.DataFrame, keep_dominant_interval: bool = False) -> tuple[pd.DataFrame, str]:
+    """Validate ``bars`` and return them with their timeframe.
+
+    Mixed intervals raise MixedIntervals describing each foreign segment, unless
+    ``keep_dominant_interval`` is set: then those segments are dropped.
+    """
+    check_bars(bars)
+    timeframe, segments = foreign_segments(bars)
+    if segments and not keep_dominant_interval:
+        parts = "; ".join(
+            f"rows {s.first_row}–{s.last_row} ({s.bars} bars, {s.start:%Y-%m-%d} → {s.end:%Y-%m-%d}) are {s.timeframe}"
+            for s in segments
+        )
+        kept = len(bars) - sum(s.bars for s in segments)
+        raise MixedIntervals(
+            f"mixed bar intervals: {parts}; the other {kept} bars are {timeframe}. "
+            f"Keep only the {timeframe} bars (CLI --keep-dominant-interval, API "
+            "keep_dominant_interval=true) or split the file",
+            [s.describe() for s in segments],
+        )
+    if segments:
+        drop = np.zeros(len(bars), dtype=bool)
+        for s in segments:
+            drop[s.first_row - 1 : s.last_row] = True
+        bars = bars[~drop]
+    return bars, timeframe

@@ -1,0 +1,1 @@
+"""Strategies: one vectorised ``signals(bars)`` each, shared by backtests and bots."""
