@@ -1,0 +1,1 @@
+"""Backtesting: the compiled kernel, statistics, the engine that ties them, and charts."""

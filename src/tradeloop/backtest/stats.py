@@ -1,0 +1,140 @@
+"""Backtest statistics as one pure function of the trades and the equity curve.
+
+Definitions (money in the account currency, percentages as 0–100):
+- exposure_pct: share of bars on which a position was held (entry to exit bar, inclusive);
+- return_pct: final / initial equity − 1; buy_hold_return_pct: last / first close − 1;
+- daily returns: the equity at each day's last bar, day over day;
+- return_ann_pct: the geometric mean daily return compounded over a year of ``year_days``
+  (365 for instruments that trade weekends, else 252); volatility_ann_pct: the sample std of
+  daily returns × √year_days; sharpe = return_ann / volatility_ann (no risk-free rate);
+  sortino = return_ann / (√mean(min(r, 0)²) × √year_days); cagr_pct over calendar years;
+- drawdown: 1 − equity / running peak; max and average (of each drawdown's deepest point) in
+  %, with durations from the peak to recovery (or to the end) in seconds;
+  calmar = return_ann / max drawdown;
+- trade return %: side × (exit / entry − 1) with costs in the prices; profit_factor: gross
+  wins / gross losses; expectancy: mean P&L per trade; sqn: √n × mean / std of P&L;
+  kelly: win rate − loss rate / (average win / average loss).
+Values that cannot be defined (no trades, no losses) are None.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b and math.isfinite(a / b) else None
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else value * 100
+
+
+def drawdowns(equity: np.ndarray, times: np.ndarray) -> dict[str, float | None]:
+    """Max and average drawdown (fractions) and their durations (seconds)."""
+    peak = np.maximum.accumulate(equity)
+    depth = 1 - equity / peak
+    under = depth > 0
+    if not under.any():
+        return {"max": 0.0, "avg": 0.0, "max_duration": 0.0, "avg_duration": 0.0}
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], under.astype(np.int8), [0]))))
+    starts, stops = edges[::2], edges[1::2]  # each drawdown covers bars start..stop-1
+    deepest = np.array([depth[a:b].max() for a, b in zip(starts, stops, strict=True)])
+    ends = np.minimum(stops, len(times) - 1)  # recovery bar, or the last bar
+    durations = (times[ends] - times[np.maximum(starts - 1, 0)]) / 1e9
+    return {"max": float(deepest.max()), "avg": float(deepest.mean()),
+            "max_duration": float(durations.max()), "avg_duration": float(durations.mean())}
+
+
+def _daily_returns(equity: pd.Series) -> np.ndarray:
+    daily = equity.groupby(equity.index.normalize()).last()
+    return daily.pct_change().dropna().to_numpy()
+
+
+def _streak(losing: np.ndarray) -> int:
+    best = run = 0
+    for lost in losing:
+        run = run + 1 if lost else 0
+        best = max(best, run)
+    return best
+
+
+def compute_stats(trades: pd.DataFrame, equity: pd.Series, close: pd.Series, initial_cash: float,
+                  year_days: int = 252) -> dict[str, Any]:
+    """Every statistic of a run. ``trades`` has columns side, entry_price, exit_price, pnl,
+    costs, entry_index, exit_index, entry_time, exit_time; ``equity`` is per bar."""
+    values = equity.to_numpy()
+    times = equity.index.as_unit("ns").asi8
+    final = float(values[-1])
+    daily = _daily_returns(equity)
+    if len(daily) and (daily <= -1).any():
+        ann = -1.0
+    else:
+        ann = math.expm1(np.log1p(daily).mean() * year_days) if len(daily) else 0.0
+    vol = float(np.std(daily, ddof=1) * math.sqrt(year_days)) if len(daily) > 1 else 0.0
+    downside = math.sqrt(float(np.mean(np.minimum(daily, 0) ** 2))) * math.sqrt(year_days) if len(daily) else 0.0
+    seconds = (times[-1] - times[0]) / 1e9
+    years = seconds / (365.25 * 86400)
+    growth = final / initial_cash
+    dd = drawdowns(values, times)
+
+    held = np.zeros(len(values) + 1, dtype=np.int64)
+    pnl = trades["pnl"].to_numpy()
+    if len(trades):
+        np.add.at(held, trades["entry_index"].to_numpy(dtype=np.int64), 1)
+        np.add.at(held, trades["exit_index"].to_numpy(dtype=np.int64) + 1, -1)
+    exposure = float((np.cumsum(held)[:-1] > 0).mean()) if len(values) else 0.0
+    returns = (trades["side"] * (trades["exit_price"] / trades["entry_price"] - 1)).to_numpy()
+    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+    n = len(pnl)
+    win_rate = len(wins) / n if n else None
+    avg_win = float(wins.mean()) if len(wins) else None
+    avg_loss = float(-losses.mean()) if len(losses) else None
+    durations = ((trades["exit_time"] - trades["entry_time"]).dt.total_seconds()
+                 if n else pd.Series(dtype=float))
+    kelly = (win_rate - (1 - win_rate) / (avg_win / avg_loss)
+             if win_rate is not None and avg_win and avg_loss else None)
+    return {
+        "start": equity.index[0].isoformat(),
+        "end": equity.index[-1].isoformat(),
+        "duration_seconds": seconds,
+        "bars": len(values),
+        "exposure_pct": exposure * 100,
+        "initial_equity": initial_cash,
+        "final_equity": final,
+        "peak_equity": float(values.max()),
+        "net_profit": final - initial_cash,
+        "return_pct": (growth - 1) * 100,
+        "buy_hold_return_pct": float(close.iloc[-1] / close.iloc[0] - 1) * 100,
+        "return_ann_pct": ann * 100,
+        "volatility_ann_pct": vol * 100,
+        "cagr_pct": _pct(growth ** (1 / years) - 1 if years > 0 and growth > 0 else None),
+        "sharpe": _ratio(ann, vol),
+        "sortino": _ratio(ann, downside),
+        "calmar": _ratio(ann, dd["max"]),
+        "max_drawdown_pct": dd["max"] * 100,
+        "avg_drawdown_pct": dd["avg"] * 100,
+        "max_drawdown_duration_seconds": dd["max_duration"],
+        "avg_drawdown_duration_seconds": dd["avg_duration"],
+        "trades": n,
+        "wins": len(wins),
+        "losses": len(losses),
+        "win_rate_pct": _pct(win_rate),
+        "best_trade_pct": float(returns.max() * 100) if n else None,
+        "worst_trade_pct": float(returns.min() * 100) if n else None,
+        "avg_trade_pct": float(returns.mean() * 100) if n else None,
+        "max_trade_duration_seconds": float(durations.max()) if n else None,
+        "avg_trade_duration_seconds": float(durations.mean()) if n else None,
+        "profit_factor": _ratio(float(wins.sum()), float(-losses.sum())) if len(losses) else None,
+        "expectancy": float(pnl.mean()) if n else None,
+        "sqn": _ratio(math.sqrt(n) * float(pnl.mean()), float(pnl.std(ddof=1))) if n > 1 else None,
+        "kelly": kelly,
+        "avg_win": avg_win,
+        "avg_loss": avg_loss,
+        "max_consecutive_losses": _streak(pnl < 0),
+        "total_costs": float(trades["costs"].sum()) if n else 0.0,
+    }

@@ -1,0 +1,1 @@
+"""Execution rules shared by backtests and bots: fills, stops and targets, sizing, costs."""
