@@ -27,11 +27,24 @@ import pandas as pd
 
 
 def _ratio(a: float, b: float) -> float | None:
-    return a / b if b and math.isfinite(a / b) else None
+    return a / b if b and math.isfinite(a) and math.isfinite(a / b) else None
 
 
 def _pct(value: float | None) -> float | None:
     return None if value is None else value * 100
+
+
+def _compound(log_growth: float) -> float:
+    """e^x − 1, saturating at infinity instead of overflowing (very short, very good runs)."""
+    return math.expm1(log_growth) if log_growth < 700 else math.inf
+
+
+def _cagr(growth: float, years: float) -> float | None:
+    """Compound annual growth; None when it cannot be defined or is unbounded."""
+    if years <= 0 or growth <= 0:
+        return None
+    value = _compound(math.log(growth) / years)
+    return value if math.isfinite(value) else None
 
 
 def drawdowns(equity: np.ndarray, times: np.ndarray) -> dict[str, float | None]:
@@ -74,7 +87,7 @@ def compute_stats(trades: pd.DataFrame, equity: pd.Series, close: pd.Series, ini
     if len(daily) and (daily <= -1).any():
         ann = -1.0
     else:
-        ann = math.expm1(np.log1p(daily).mean() * year_days) if len(daily) else 0.0
+        ann = _compound(float(np.log1p(daily).mean()) * year_days) if len(daily) else 0.0
     vol = float(np.std(daily, ddof=1) * math.sqrt(year_days)) if len(daily) > 1 else 0.0
     downside = math.sqrt(float(np.mean(np.minimum(daily, 0) ** 2))) * math.sqrt(year_days) if len(daily) else 0.0
     seconds = (times[-1] - times[0]) / 1e9
@@ -110,9 +123,9 @@ def compute_stats(trades: pd.DataFrame, equity: pd.Series, close: pd.Series, ini
         "net_profit": final - initial_cash,
         "return_pct": (growth - 1) * 100,
         "buy_hold_return_pct": float(close.iloc[-1] / close.iloc[0] - 1) * 100,
-        "return_ann_pct": ann * 100,
+        "return_ann_pct": ann * 100 if math.isfinite(ann) else None,
         "volatility_ann_pct": vol * 100,
-        "cagr_pct": _pct(growth ** (1 / years) - 1 if years > 0 and growth > 0 else None),
+        "cagr_pct": _pct(_cagr(growth, years)),
         "sharpe": _ratio(ann, vol),
         "sortino": _ratio(ann, downside),
         "calmar": _ratio(ann, dd["max"]),

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tradeloop import __version__, accounts
+from tradeloop.cli.backtest import backtest_command
 from tradeloop.config import Settings, get_settings
 from tradeloop.core.errors import InvalidInput, NotFound, UserError
 from tradeloop.store import migrate, users
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(config_app, name="config")
 app.add_typer(demo_app, name="demo")
+app.command("backtest")(backtest_command)
 out = Console()
 
 
