@@ -8,7 +8,9 @@ import pandas as pd
 from tradeloop.strategies.base import Signals, Strategy
 
 
-def bars(rows: list[tuple[float, float, float, float]], start: str = "2024-01-01", freq: str = "1h") -> pd.DataFrame:
+def bars(
+    rows: list[tuple[float, float, float, float]], start: str = "2024-01-01", freq: str = "1h"
+) -> pd.DataFrame:
     """A bar frame from (open, high, low, close) rows."""
     index = pd.date_range(start, periods=len(rows), freq=freq, tz="UTC", name="time").as_unit("ns")
     frame = pd.DataFrame(rows, columns=["open", "high", "low", "close"], index=index, dtype=float)
@@ -24,8 +26,12 @@ class GivenSignals(Strategy):
     description = {"id": "", "en": ""}
     params = ()
 
-    def __init__(self, entries: list[int], exit_long: list[bool] | None = None,
-                 exit_short: list[bool] | None = None) -> None:
+    def __init__(
+        self,
+        entries: list[int],
+        exit_long: list[bool] | None = None,
+        exit_short: list[bool] | None = None,
+    ) -> None:
         super().__init__()
         self.entries = np.array(entries, dtype=np.int8)
         self.exit_long = None if exit_long is None else np.array(exit_long, dtype=bool)

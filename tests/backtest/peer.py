@@ -42,8 +42,9 @@ def peer_trades(bars: pd.DataFrame, **params: float) -> pd.DataFrame:
     frame.index = frame.index.tz_localize(None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        test = Backtest(frame, SmaCrossAtr, cash=1_000_000, commission=0, spread=0,
-                        finalize_trades=True)
+        test = Backtest(
+            frame, SmaCrossAtr, cash=1_000_000, commission=0, spread=0, finalize_trades=True
+        )
         stats = test.run(**params)
     trades = stats["_trades"].sort_values("EntryTime", kind="stable").reset_index(drop=True)
     trades["EntryTime"] = trades["EntryTime"].dt.tz_localize("UTC")

@@ -13,12 +13,14 @@ EURUSD = resolve_instrument("EURUSD")
 NO_COSTS = {"spread_pips": 0, "units": 1}
 
 
-def run(rows, entries, **settings):  # noqa: ANN001, ANN201
-    strategy = GivenSignals(entries, settings.pop("exit_long", None), settings.pop("exit_short", None))
+def run(rows, entries, **settings):
+    strategy = GivenSignals(
+        entries, settings.pop("exit_long", None), settings.pop("exit_short", None)
+    )
     return run_backtest(bars(rows), strategy, EURUSD, ExecutionSettings(**{**NO_COSTS, **settings}))
 
 
-def only_trade(result):  # noqa: ANN001, ANN201
+def only_trade(result):
     assert len(result.trades) == 1
     return result.trades.iloc[0]
 
@@ -53,7 +55,11 @@ def test_gap_through_the_target_fills_at_the_better_open() -> None:
 def test_stop_and_target_in_one_bar_counts_the_stop() -> None:
     rows = [FLAT, FLAT, (1.1000, 1.1005, 1.0995, 1.1000), (1.1000, 1.1150, 1.0900, 1.1000), FLAT]
     trade = only_trade(run(rows, [0, 1, 0, 0, 0], sl_pips=50, tp_pips=100))
-    assert (trade.exit_reason, trade.exit_price, trade.exit_index) == ("stop", pytest.approx(1.0950), 3)
+    assert (trade.exit_reason, trade.exit_price, trade.exit_index) == (
+        "stop",
+        pytest.approx(1.0950),
+        3,
+    )
 
 
 def test_stop_can_hit_on_the_entry_bar() -> None:
@@ -66,7 +72,11 @@ def test_stop_can_hit_on_the_entry_bar() -> None:
 def test_short_trades_mirror_stop_and_target() -> None:
     rows = [FLAT, FLAT, (1.0995, 1.1000, 1.0990, 1.0992), (1.0990, 1.0995, 1.0890, 1.0900), FLAT]
     trade = only_trade(run(rows, [0, -1, 0, 0, 0], sl_pips=50, tp_pips=100))
-    assert (trade.side, trade.stop, trade.target) == (-1, pytest.approx(1.1050), pytest.approx(1.0900))
+    assert (trade.side, trade.stop, trade.target) == (
+        -1,
+        pytest.approx(1.1050),
+        pytest.approx(1.0900),
+    )
     assert (trade.exit_reason, trade.exit_price) == ("target", pytest.approx(1.0900))
     assert trade.pnl == pytest.approx(1.0995 - 1.0900)
 
@@ -74,8 +84,15 @@ def test_short_trades_mirror_stop_and_target() -> None:
 def test_on_close_fills_enter_at_the_signal_close_and_check_stops_from_the_next_bar() -> None:
     rows = [FLAT, (1.1000, 1.1010, 1.0940, 1.1000), (1.1000, 1.1010, 1.0945, 1.1000), FLAT]
     trade = only_trade(run(rows, [0, 1, 0, 0], sl_pips=50, fill="close"))
-    assert (trade.entry_index, trade.entry_price) == (1, 1.1000)  # its own low 1.0940 is not checked
-    assert (trade.exit_index, trade.exit_reason, trade.exit_price) == (2, "stop", pytest.approx(1.0950))
+    assert (trade.entry_index, trade.entry_price) == (
+        1,
+        1.1000,
+    )  # its own low 1.0940 is not checked
+    assert (trade.exit_index, trade.exit_reason, trade.exit_price) == (
+        2,
+        "stop",
+        pytest.approx(1.0950),
+    )
 
 
 def test_opposite_signal_is_ignored_by_default_and_reverses_when_asked() -> None:

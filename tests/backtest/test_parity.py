@@ -18,8 +18,10 @@ from tradeloop.strategies.base import get_strategy
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "market"
 
 
-def ours(bars, symbol="EURUSD", fast=20, slow=50, sl=2.0, tp=4.0):  # noqa: ANN001, ANN201
-    settings = ExecutionSettings(sl_atr=sl, tp_atr=tp, units=1, spread_pips=0, initial_cash=1_000_000)
+def ours(bars, symbol="EURUSD", fast=20, slow=50, sl=2.0, tp=4.0):
+    settings = ExecutionSettings(
+        sl_atr=sl, tp_atr=tp, units=1, spread_pips=0, initial_cash=1_000_000
+    )
     strategy = get_strategy("ma_crossover", {"fast_period": fast, "slow_period": slow})
     return run_backtest(bars, strategy, resolve_instrument(symbol), settings).trades
 

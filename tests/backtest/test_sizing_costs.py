@@ -16,9 +16,13 @@ FLAT = (1.1000, 1.1010, 1.0990, 1.1000)
 UP = [FLAT, FLAT, (1.1000, 1.1010, 1.0995, 1.1005), (1.1100, 1.1110, 1.1090, 1.1100)]
 
 
-def trade(symbol: str, rows, **settings):  # noqa: ANN001, ANN201
-    result = run_backtest(bars(rows), GivenSignals([0, 1] + [0] * (len(rows) - 2)),
-                          resolve_instrument(symbol), ExecutionSettings(**settings))
+def trade(symbol: str, rows, **settings):
+    result = run_backtest(
+        bars(rows),
+        GivenSignals([0, 1] + [0] * (len(rows) - 2)),
+        resolve_instrument(symbol),
+        ExecutionSettings(**settings),
+    )
     assert len(result.trades) == 1
     return result.trades.iloc[0], result
 
@@ -30,13 +34,21 @@ def test_lots_use_the_contract_size() -> None:
 
 
 def test_units_ignore_the_contract_size() -> None:
-    row, _ = trade("XAUUSD", [(2000, 2001, 1999, 2000)] * 2 + [(2000, 2001, 1999, 2000), (2010, 2011, 2009, 2010)],
-                   units=3, spread_pips=0)
+    row, _ = trade(
+        "XAUUSD",
+        [(2000, 2001, 1999, 2000)] * 2 + [(2000, 2001, 1999, 2000), (2010, 2011, 2009, 2010)],
+        units=3,
+        spread_pips=0,
+    )
     assert row["size"] == 3 and row.pnl == pytest.approx(30.0)
 
 
-@pytest.mark.parametrize(("risk", "lots"), [(1.0, 0.20), (1.3, 0.26), (1.33, 0.26), (0.01, 0.01), (90, 18.0)])
-def test_risk_percent_sizes_to_the_stop_rounded_down_to_the_lot_step(risk: float, lots: float) -> None:
+@pytest.mark.parametrize(
+    ("risk", "lots"), [(1.0, 0.20), (1.3, 0.26), (1.33, 0.26), (0.01, 0.01), (90, 18.0)]
+)
+def test_risk_percent_sizes_to_the_stop_rounded_down_to_the_lot_step(
+    risk: float, lots: float
+) -> None:
     # equity 10,000; stop 50 pips on EURUSD = $500 per lot at risk
     row, _ = trade("EURUSD", UP, risk_percent=risk, sl_pips=50, spread_pips=0)
     assert row.lots == pytest.approx(lots)
@@ -75,7 +87,9 @@ def test_spread_commission_and_slippage() -> None:
 
 def test_default_spread_is_the_instruments() -> None:
     row, _ = trade("EURUSD", UP, lots=1)
-    assert row.entry_price == pytest.approx(1.1000 + resolve_instrument("EURUSD").spread_pips * 0.0001 / 2)
+    assert row.entry_price == pytest.approx(
+        1.1000 + resolve_instrument("EURUSD").spread_pips * 0.0001 / 2
+    )
 
 
 def test_lots_outside_the_instrument_limits_are_refused() -> None:

@@ -13,17 +13,19 @@ from tradeloop.backtest.stats import compute_stats
 DAYS = pd.date_range("2024-01-01", periods=5, freq="D", tz="UTC").as_unit("ns")
 EQUITY = pd.Series([100.0, 110.0, 99.0, 121.0, 121.0], index=DAYS)
 CLOSE = pd.Series([50.0, 55.0, 60.0, 55.0, 75.0], index=DAYS)
-TRADES = pd.DataFrame({
-    "side": [1, -1, 1],
-    "entry_price": [100.0, 110.0, 99.0],
-    "exit_price": [110.0, 121.0, 121.0],
-    "pnl": [10.0, -11.0, 22.0],
-    "costs": [1.0, 1.0, 0.5],
-    "entry_index": [0, 1, 3],
-    "exit_index": [1, 2, 3],
-    "entry_time": DAYS[[0, 1, 3]],
-    "exit_time": DAYS[[1, 2, 3]],
-})
+TRADES = pd.DataFrame(
+    {
+        "side": [1, -1, 1],
+        "entry_price": [100.0, 110.0, 99.0],
+        "exit_price": [110.0, 121.0, 121.0],
+        "pnl": [10.0, -11.0, 22.0],
+        "costs": [1.0, 1.0, 0.5],
+        "entry_index": [0, 1, 3],
+        "exit_index": [1, 2, 3],
+        "entry_time": DAYS[[0, 1, 3]],
+        "exit_time": DAYS[[1, 2, 3]],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +34,16 @@ def stats() -> dict:
 
 
 def test_period_and_equity_figures(stats: dict) -> None:
-    assert stats["start"] == "2024-01-01T00:00:00+00:00" and stats["end"] == "2024-01-05T00:00:00+00:00"
+    assert (
+        stats["start"] == "2024-01-01T00:00:00+00:00"
+        and stats["end"] == "2024-01-05T00:00:00+00:00"
+    )
     assert stats["duration_seconds"] == 4 * 86400 and stats["bars"] == 5
-    assert (stats["final_equity"], stats["peak_equity"], stats["net_profit"]) == (121.0, 121.0, 21.0)
+    assert (stats["final_equity"], stats["peak_equity"], stats["net_profit"]) == (
+        121.0,
+        121.0,
+        21.0,
+    )
     assert stats["return_pct"] == pytest.approx(21.0)
     assert stats["buy_hold_return_pct"] == pytest.approx(50.0)  # 50 → 75
     assert stats["exposure_pct"] == pytest.approx(80.0)  # bars 0–3 held, bar 4 flat
@@ -59,7 +68,7 @@ def test_drawdown_figures(stats: dict) -> None:
     assert stats["avg_drawdown_pct"] == pytest.approx(10.0)
     assert stats["max_drawdown_duration_seconds"] == 2 * 86400
     assert stats["avg_drawdown_duration_seconds"] == 2 * 86400
-    assert stats["calmar"] == pytest.approx((1.21 ** 63 - 1) / 0.10)
+    assert stats["calmar"] == pytest.approx((1.21**63 - 1) / 0.10)
 
 
 def test_trade_figures(stats: dict) -> None:
@@ -83,7 +92,16 @@ def test_no_trades_gives_none_not_nonsense() -> None:
     flat = pd.Series([100.0] * 5, index=DAYS)
     stats = compute_stats(TRADES.iloc[0:0], flat, CLOSE, 100.0)
     assert (stats["trades"], stats["exposure_pct"], stats["max_drawdown_pct"]) == (0, 0.0, 0.0)
-    for name in ("win_rate_pct", "profit_factor", "expectancy", "sqn", "kelly", "avg_win", "sharpe", "calmar"):
+    for name in (
+        "win_rate_pct",
+        "profit_factor",
+        "expectancy",
+        "sqn",
+        "kelly",
+        "avg_win",
+        "sharpe",
+        "calmar",
+    ):
         assert stats[name] is None, name
 
 

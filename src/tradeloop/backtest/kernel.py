@@ -30,14 +30,26 @@ from tradeloop.execution.rules import (
 )
 
 SIZE_UNITS, SIZE_LOTS, SIZE_RISK = 0, 1, 2
-TRADE_FIELDS = ("entry_index", "exit_index", "side", "entry_price", "exit_price", "size", "lots",
-                "pnl", "costs", "reason", "stop", "target")
+TRADE_FIELDS = (
+    "entry_index",
+    "exit_index",
+    "side",
+    "entry_price",
+    "exit_price",
+    "size",
+    "lots",
+    "pnl",
+    "costs",
+    "reason",
+    "stop",
+    "target",
+)
 # state vector slots
 _SIDE, _ENTRY_I, _ENTRY, _SIZE, _LOTS, _STOP, _TARGET, _COSTS, _CASH, _ENTRY_FEE = range(10)
 
 
 @njit(cache=True)
-def _open(st, k, raw, side, size, contract_size, ref, stop_dist, target_dist, costs):  # noqa: ANN001, ANN202
+def _open(st, k, raw, side, size, contract_size, ref, stop_dist, target_dist, costs):
     half_spread, slippage, fee_per_lot, mode, rate = costs
     conv = quote_to_account(int(mode), rate, raw)
     lots = size / contract_size
@@ -55,7 +67,7 @@ def _open(st, k, raw, side, size, contract_size, ref, stop_dist, target_dist, co
 
 
 @njit(cache=True)
-def _close(st, trades, count, k, raw, reason, costs):  # noqa: ANN001, ANN202
+def _close(st, trades, count, k, raw, reason, costs):
     half_spread, slippage, fee_per_lot, mode, rate = costs
     side = st[_SIDE]
     conv = quote_to_account(int(mode), rate, raw)
@@ -81,7 +93,7 @@ def _close(st, trades, count, k, raw, reason, costs):  # noqa: ANN001, ANN202
 
 
 @njit(cache=True)
-def _mark(st, price, costs):  # noqa: ANN001, ANN202
+def _mark(st, price, costs):
     if st[_SIDE] == 0:
         return st[_CASH]
     conv = quote_to_account(int(costs[3]), costs[4], price)
@@ -89,19 +101,38 @@ def _mark(st, price, costs):  # noqa: ANN001, ANN202
 
 
 @njit(cache=True)
-def _size(mode, value, equity, stop_dist, ref, instrument, costs):  # noqa: ANN001, ANN202
+def _size(mode, value, equity, stop_dist, ref, instrument, costs):
     contract_size, min_lot, max_lot, lot_step = instrument
     if mode == SIZE_UNITS:
         return value
     if mode == SIZE_LOTS:
         return value * contract_size
     conv = quote_to_account(int(costs[3]), costs[4], ref)
-    return risk_lots(equity, value, stop_dist, contract_size, conv, min_lot, max_lot, lot_step) * contract_size
+    return (
+        risk_lots(equity, value, stop_dist, contract_size, conv, min_lot, max_lot, lot_step)
+        * contract_size
+    )
 
 
 @njit(cache=True)
-def run_kernel(o, h, low, c, entries, exit_long, exit_short, stop_dist, target_dist,  # noqa: ANN001, ANN201
-               fill_on_close, reverse, size_mode, size_value, instrument, costs, initial_cash):
+def run_kernel(
+    o,
+    h,
+    low,
+    c,
+    entries,
+    exit_long,
+    exit_short,
+    stop_dist,
+    target_dist,
+    fill_on_close,
+    reverse,
+    size_mode,
+    size_value,
+    instrument,
+    costs,
+    initial_cash,
+):
     """Run the loop over float64 OHLC arrays.
 
     ``stop_dist``/``target_dist`` hold each bar's distance from its close to the level (0 for
@@ -126,7 +157,18 @@ def run_kernel(o, h, low, c, entries, exit_long, exit_short, stop_dist, target_d
         if pending_exit and st[_SIDE] != 0:
             count = _close(st, trades, count, i, o[i], SIGNAL, costs)
         if pending_side != 0 and st[_SIDE] == 0:
-            _open(st, i, o[i], pending_side, pending_size, instrument[0], pending_ref, pending_sd, pending_td, costs)
+            _open(
+                st,
+                i,
+                o[i],
+                pending_side,
+                pending_size,
+                instrument[0],
+                pending_ref,
+                pending_sd,
+                pending_td,
+                costs,
+            )
         pending_exit = False
         pending_side = 0
 
@@ -142,14 +184,19 @@ def run_kernel(o, h, low, c, entries, exit_long, exit_short, stop_dist, target_d
 
         side = st[_SIDE]
         signal = entries[i]
-        leave = (side > 0 and exit_long[i]) or (side < 0 and exit_short[i]) or (
-            reverse and side != 0 and signal == -side)
+        leave = (
+            (side > 0 and exit_long[i])
+            or (side < 0 and exit_short[i])
+            or (reverse and side != 0 and signal == -side)
+        )
         enter = signal if (side == 0 or leave) and signal != side else 0
         sd, td = stop_dist[i], target_dist[i]
         mark = _mark(st, c[i], costs)
         if enter != 0 and (math.isnan(sd) or math.isnan(td) or mark <= 0):
             enter = 0
-        size = _size(size_mode, size_value, mark, sd, c[i], instrument, costs) if enter != 0 else 0.0
+        size = (
+            _size(size_mode, size_value, mark, sd, c[i], instrument, costs) if enter != 0 else 0.0
+        )
         if size <= 0:
             enter = 0
         if fill_on_close:

@@ -33,9 +33,13 @@ class InstrumentChoice:
             if not (self.contract_size and self.pip_size and self.quote_currency):
                 from tradeloop.core.errors import InvalidInput
 
-                raise InvalidInput("describe a custom instrument with all of contract size, "
-                                   "pip size and quote currency")
-            return custom_instrument(self.symbol, self.contract_size, self.pip_size, self.quote_currency)
+                raise InvalidInput(
+                    "describe a custom instrument with all of contract size, "
+                    "pip size and quote currency"
+                )
+            return custom_instrument(
+                self.symbol, self.contract_size, self.pip_size, self.quote_currency
+            )
         return resolve_instrument(self.symbol)
 
 
@@ -44,14 +48,16 @@ def symbol_from_filename(name: str) -> str:
     return re.split(r"[_\-\s.]", Path(name).name, maxsplit=1)[0]
 
 
-def load_bars(source: bytes | str | Path, tz: str = "UTC",
-              keep_dominant_interval: bool = False) -> tuple[pd.DataFrame, str]:
+def load_bars(
+    source: bytes | str | Path, tz: str = "UTC", keep_dominant_interval: bool = False
+) -> tuple[pd.DataFrame, str]:
     """Read and validate bars; returns the bar frame and its timeframe."""
     return prepare_bars(read_bars(source, tz), keep_dominant_interval)
 
 
-def backtest(bars: pd.DataFrame, strategy: Strategy, instrument: Instrument,
-             settings: ExecutionSettings) -> BacktestRun:
+def backtest(
+    bars: pd.DataFrame, strategy: Strategy, instrument: Instrument, settings: ExecutionSettings
+) -> BacktestRun:
     """Run the backtest (the strategy's parameters are already validated)."""
     return run_backtest(bars, strategy, instrument, settings)
 

@@ -59,8 +59,12 @@ def drawdowns(equity: np.ndarray, times: np.ndarray) -> dict[str, float | None]:
     deepest = np.array([depth[a:b].max() for a, b in zip(starts, stops, strict=True)])
     ends = np.minimum(stops, len(times) - 1)  # recovery bar, or the last bar
     durations = (times[ends] - times[np.maximum(starts - 1, 0)]) / 1e9
-    return {"max": float(deepest.max()), "avg": float(deepest.mean()),
-            "max_duration": float(durations.max()), "avg_duration": float(durations.mean())}
+    return {
+        "max": float(deepest.max()),
+        "avg": float(deepest.mean()),
+        "max_duration": float(durations.max()),
+        "avg_duration": float(durations.mean()),
+    }
 
 
 def _daily_returns(equity: pd.Series) -> np.ndarray:
@@ -76,8 +80,13 @@ def _streak(losing: np.ndarray) -> int:
     return best
 
 
-def compute_stats(trades: pd.DataFrame, equity: pd.Series, close: pd.Series, initial_cash: float,
-                  year_days: int = 252) -> dict[str, Any]:
+def compute_stats(
+    trades: pd.DataFrame,
+    equity: pd.Series,
+    close: pd.Series,
+    initial_cash: float,
+    year_days: int = 252,
+) -> dict[str, Any]:
     """Every statistic of a run. ``trades`` has columns side, entry_price, exit_price, pnl,
     costs, entry_index, exit_index, entry_time, exit_time; ``equity`` is per bar."""
     values = equity.to_numpy()
@@ -89,7 +98,11 @@ def compute_stats(trades: pd.DataFrame, equity: pd.Series, close: pd.Series, ini
     else:
         ann = _compound(float(np.log1p(daily).mean()) * year_days) if len(daily) else 0.0
     vol = float(np.std(daily, ddof=1) * math.sqrt(year_days)) if len(daily) > 1 else 0.0
-    downside = math.sqrt(float(np.mean(np.minimum(daily, 0) ** 2))) * math.sqrt(year_days) if len(daily) else 0.0
+    downside = (
+        math.sqrt(float(np.mean(np.minimum(daily, 0) ** 2))) * math.sqrt(year_days)
+        if len(daily)
+        else 0.0
+    )
     seconds = (times[-1] - times[0]) / 1e9
     years = seconds / (365.25 * 86400)
     growth = final / initial_cash
@@ -107,10 +120,16 @@ def compute_stats(trades: pd.DataFrame, equity: pd.Series, close: pd.Series, ini
     win_rate = len(wins) / n if n else None
     avg_win = float(wins.mean()) if len(wins) else None
     avg_loss = float(-losses.mean()) if len(losses) else None
-    durations = ((trades["exit_time"] - trades["entry_time"]).dt.total_seconds()
-                 if n else pd.Series(dtype=float))
-    kelly = (win_rate - (1 - win_rate) / (avg_win / avg_loss)
-             if win_rate is not None and avg_win and avg_loss else None)
+    durations = (
+        (trades["exit_time"] - trades["entry_time"]).dt.total_seconds()
+        if n
+        else pd.Series(dtype=float)
+    )
+    kelly = (
+        win_rate - (1 - win_rate) / (avg_win / avg_loss)
+        if win_rate is not None and avg_win and avg_loss
+        else None
+    )
     return {
         "start": equity.index[0].isoformat(),
         "end": equity.index[-1].isoformat(),

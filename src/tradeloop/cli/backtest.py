@@ -12,14 +12,33 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from tradeloop.backtest.service import InstrumentChoice, backtest, load_bars, run_summary, symbol_from_filename
+from tradeloop.backtest.service import (
+    InstrumentChoice,
+    backtest,
+    load_bars,
+    run_summary,
+    symbol_from_filename,
+)
 from tradeloop.core.errors import InvalidInput
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.strategies.base import get_strategy
 
 out = Console()
-SHOWN = ("trades", "win_rate_pct", "net_profit", "return_pct", "buy_hold_return_pct", "max_drawdown_pct",
-         "sharpe", "sortino", "profit_factor", "expectancy", "sqn", "exposure_pct", "total_costs")
+SHOWN = (
+    "trades",
+    "win_rate_pct",
+    "net_profit",
+    "return_pct",
+    "buy_hold_return_pct",
+    "max_drawdown_pct",
+    "sharpe",
+    "sortino",
+    "profit_factor",
+    "expectancy",
+    "sqn",
+    "exposure_pct",
+    "total_costs",
+)
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
@@ -39,7 +58,9 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
                 try:
                     params[name.strip()] = float(text)
                 except ValueError as exc:
-                    raise InvalidInput(f"--param {pair!r}: {text!r} is not a number or true/false") from exc
+                    raise InvalidInput(
+                        f"--param {pair!r}: {text!r} is not a number or true/false"
+                    ) from exc
     return params
 
 
@@ -54,55 +75,102 @@ def _settings(values: dict[str, Any]) -> ExecutionSettings:
 
 
 def backtest_command(
-    data: Annotated[Path, typer.Argument(help="CSV (MT5, tab export, Date/Open/...) or Parquet file")],
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="strategy key, e.g. ma_crossover")],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable)")] = None,
+    data: Annotated[
+        Path, typer.Argument(help="CSV (MT5, tab export, Date/Open/...) or Parquet file")
+    ],
+    strategy: Annotated[
+        str, typer.Option("--strategy", "-s", help="strategy key, e.g. ma_crossover")
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable)")
+    ] = None,
     symbol: Annotated[str | None, typer.Option(help="symbol; default: from the file name")] = None,
     tz: Annotated[str, typer.Option("--tz", help="time zone of the file's times")] = "UTC",
-    keep_dominant_interval: Annotated[bool, typer.Option(help="drop bars of another interval")] = False,
+    keep_dominant_interval: Annotated[
+        bool, typer.Option(help="drop bars of another interval")
+    ] = False,
     sl_pips: Annotated[float | None, typer.Option(help="stop in pips")] = None,
     tp_pips: Annotated[float | None, typer.Option(help="target in pips")] = None,
     sl_atr: Annotated[float | None, typer.Option(help="stop in ATR(14) multiples")] = None,
     tp_atr: Annotated[float | None, typer.Option(help="target in ATR(14) multiples")] = None,
     lots: Annotated[float | None, typer.Option(help="fixed lots (default 0.01)")] = None,
-    units: Annotated[float | None, typer.Option(help="units of the base asset (ignores contract size)")] = None,
+    units: Annotated[
+        float | None, typer.Option(help="units of the base asset (ignores contract size)")
+    ] = None,
     risk_percent: Annotated[float | None, typer.Option(help="risk % of equity per trade")] = None,
     fill: Annotated[str, typer.Option(help="next_open or close")] = "next_open",
-    spread_pips: Annotated[float | None, typer.Option(help="spread in pips (default: the instrument's)")] = None,
+    spread_pips: Annotated[
+        float | None, typer.Option(help="spread in pips (default: the instrument's)")
+    ] = None,
     commission: Annotated[float, typer.Option(help="commission per lot per side")] = 0.0,
     slippage_pips: Annotated[float, typer.Option(help="slippage in pips per fill")] = 0.0,
     on_opposite: Annotated[str, typer.Option(help="ignore or reverse")] = "ignore",
     cash: Annotated[float, typer.Option(help="initial equity (USD)")] = 10_000.0,
-    conversion_rate: Annotated[float | None, typer.Option(help="1 quote-currency unit in USD, for crosses")] = None,
-    contract_size: Annotated[float | None, typer.Option(help="custom instrument: units per lot")] = None,
+    conversion_rate: Annotated[
+        float | None, typer.Option(help="1 quote-currency unit in USD, for crosses")
+    ] = None,
+    contract_size: Annotated[
+        float | None, typer.Option(help="custom instrument: units per lot")
+    ] = None,
     pip_size: Annotated[float | None, typer.Option(help="custom instrument: pip size")] = None,
-    quote_currency: Annotated[str | None, typer.Option(help="custom instrument: quote currency")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write the full result as JSON")] = None,
+    quote_currency: Annotated[
+        str | None, typer.Option(help="custom instrument: quote currency")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write the full result as JSON")
+    ] = None,
 ) -> None:
     """Backtest a strategy on a data file."""
     if not data.is_file():
         raise InvalidInput(f"data file {str(data)!r} does not exist")
-    settings = _settings({
-        "fill": fill, "sl_pips": sl_pips, "tp_pips": tp_pips, "sl_atr": sl_atr, "tp_atr": tp_atr,
-        "lots": lots, "units": units, "risk_percent": risk_percent, "spread_pips": spread_pips,
-        "commission": commission, "slippage_pips": slippage_pips, "on_opposite": on_opposite,
-        "initial_cash": cash, "conversion_rate": conversion_rate,
-    })
-    choice = InstrumentChoice(symbol or symbol_from_filename(data.name), contract_size, pip_size, quote_currency)
+    settings = _settings(
+        {
+            "fill": fill,
+            "sl_pips": sl_pips,
+            "tp_pips": tp_pips,
+            "sl_atr": sl_atr,
+            "tp_atr": tp_atr,
+            "lots": lots,
+            "units": units,
+            "risk_percent": risk_percent,
+            "spread_pips": spread_pips,
+            "commission": commission,
+            "slippage_pips": slippage_pips,
+            "on_opposite": on_opposite,
+            "initial_cash": cash,
+            "conversion_rate": conversion_rate,
+        }
+    )
+    choice = InstrumentChoice(
+        symbol or symbol_from_filename(data.name), contract_size, pip_size, quote_currency
+    )
     instrument = choice.resolve()
     chosen = get_strategy(strategy, parse_params(param or []))
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=Console(stderr=True),
-                  transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
         task = progress.add_task(f"reading {data.name}")
         bars, timeframe = load_bars(data, tz, keep_dominant_interval)
-        progress.update(task, description=f"backtesting {strategy} on {len(bars):,} {timeframe} bars")
+        progress.update(
+            task, description=f"backtesting {strategy} on {len(bars):,} {timeframe} bars"
+        )
         run = backtest(bars, chosen, instrument, settings)
     summary = run_summary(run, bars)
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=1, default=str))
-    table = Table("statistic", "value", title=f"{strategy} on {instrument.symbol} {timeframe}, "
-                  f"{summary['start'][:10]} → {summary['end'][:10]}")
+    table = Table(
+        "statistic",
+        "value",
+        title=f"{strategy} on {instrument.symbol} {timeframe}, "
+        f"{summary['start'][:10]} → {summary['end'][:10]}",
+    )
     for name in SHOWN:
         value = run.stats[name]
-        table.add_row(name, "—" if value is None else f"{value:,.4g}" if isinstance(value, float) else str(value))
+        table.add_row(
+            name,
+            "—" if value is None else f"{value:,.4g}" if isinstance(value, float) else str(value),
+        )
     out.print(table)

@@ -59,8 +59,16 @@ def quote_to_account(mode: int, rate: float, price: float) -> float:
 
 
 @njit(cache=True)
-def risk_lots(equity: float, risk_fraction: float, stop_distance: float, contract_size: float,
-              conversion: float, min_lot: float, max_lot: float, lot_step: float) -> float:
+def risk_lots(
+    equity: float,
+    risk_fraction: float,
+    stop_distance: float,
+    contract_size: float,
+    conversion: float,
+    min_lot: float,
+    max_lot: float,
+    lot_step: float,
+) -> float:
     """Lots that lose ``risk_fraction`` of ``equity`` when the stop is hit, rounded down to the
     lot step and kept within the instrument's limits (never below its minimum lot)."""
     if stop_distance <= 0 or equity <= 0:

@@ -29,16 +29,21 @@ class ExecutionSettings(BaseModel):
     slippage_pips: float = Field(default=0.0, ge=0, le=100_000)
     on_opposite: Literal["ignore", "reverse"] = "ignore"
     initial_cash: float = Field(default=10_000.0, gt=0, le=1e12)
-    conversion_rate: float | None = Field(default=None, gt=0, le=1e9,
-                                          description="quote→account currency rate for crosses")
+    conversion_rate: float | None = Field(
+        default=None, gt=0, le=1e9, description="quote→account currency rate for crosses"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ExecutionSettings:
         if self.sl_pips is not None and self.sl_atr is not None:
             raise ValueError("give the stop either in pips (sl_pips) or in ATR (sl_atr), not both")
         if self.tp_pips is not None and self.tp_atr is not None:
-            raise ValueError("give the target either in pips (tp_pips) or in ATR (tp_atr), not both")
-        sizing = [name for name in ("lots", "units", "risk_percent") if getattr(self, name) is not None]
+            raise ValueError(
+                "give the target either in pips (tp_pips) or in ATR (tp_atr), not both"
+            )
+        sizing = [
+            name for name in ("lots", "units", "risk_percent") if getattr(self, name) is not None
+        ]
         if len(sizing) > 1:
             raise ValueError(f"choose one way to size trades, not {' and '.join(sizing)}")
         if self.risk_percent is not None and self.sl_pips is None and self.sl_atr is None:

@@ -14,47 +14,88 @@ from tradeloop.core.errors import InvalidInput
 from tradeloop.core.instruments import AssetClass, Instrument
 
 _CURRENCIES = ("EUR", "GBP", "AUD", "NZD", "USD", "CAD", "CHF", "JPY")
-_FX_SPREADS = {"EURUSD": 1.0, "GBPUSD": 1.3, "USDJPY": 1.2, "AUDUSD": 1.2, "USDCAD": 1.6,
-               "USDCHF": 1.5, "NZDUSD": 1.6}
+_FX_SPREADS = {
+    "EURUSD": 1.0,
+    "GBPUSD": 1.3,
+    "USDJPY": 1.2,
+    "AUDUSD": 1.2,
+    "USDCAD": 1.6,
+    "USDCHF": 1.5,
+    "NZDUSD": 1.6,
+}
 
 
 def _fx(symbol: str) -> Instrument:
     base, quote = symbol[:3], symbol[3:]
     jpy = quote == "JPY"
     return Instrument(
-        symbol=symbol, asset_class=AssetClass.FX, base=base, quote=quote,
-        contract_size=100_000, pip_size=0.01 if jpy else 0.0001,
-        tick_size=0.001 if jpy else 0.00001, digits=3 if jpy else 5,
+        symbol=symbol,
+        asset_class=AssetClass.FX,
+        base=base,
+        quote=quote,
+        contract_size=100_000,
+        pip_size=0.01 if jpy else 0.0001,
+        tick_size=0.001 if jpy else 0.00001,
+        digits=3 if jpy else 5,
         spread_pips=_FX_SPREADS.get(symbol, 2.5),
     )
 
 
 def _index(symbol: str, quote: str, spread: float) -> Instrument:
     return Instrument(
-        symbol=symbol, asset_class=AssetClass.INDEX, base=symbol, quote=quote, contract_size=1,
-        pip_size=1.0, tick_size=0.01, digits=2, min_lot=0.1, max_lot=500, lot_step=0.1,
+        symbol=symbol,
+        asset_class=AssetClass.INDEX,
+        base=symbol,
+        quote=quote,
+        contract_size=1,
+        pip_size=1.0,
+        tick_size=0.01,
+        digits=2,
+        min_lot=0.1,
+        max_lot=500,
+        lot_step=0.1,
         spread_pips=spread,
     )
 
 
 def _crypto(symbol: str, spread: float) -> Instrument:
     return Instrument(
-        symbol=symbol, asset_class=AssetClass.CRYPTO, base=symbol[:3], quote="USD",
-        contract_size=1, pip_size=1.0, tick_size=0.01, digits=2, max_lot=100, spread_pips=spread,
+        symbol=symbol,
+        asset_class=AssetClass.CRYPTO,
+        base=symbol[:3],
+        quote="USD",
+        contract_size=1,
+        pip_size=1.0,
+        tick_size=0.01,
+        digits=2,
+        max_lot=100,
+        spread_pips=spread,
     )
 
 
 def _build() -> dict[str, Instrument]:
-    pairs = [a + b for a in _CURRENCIES for b in _CURRENCIES
-             if a != b and _CURRENCIES.index(a) < _CURRENCIES.index(b)]
+    pairs = [
+        a + b
+        for a in _CURRENCIES
+        for b in _CURRENCIES
+        if a != b and _CURRENCIES.index(a) < _CURRENCIES.index(b)
+    ]
     registry = {pair: _fx(pair) for pair in pairs}
-    registry["XAUUSD"] = Instrument("XAUUSD", AssetClass.METAL, "XAU", "USD", 100, 0.1, 0.01, 2,
-                                    spread_pips=3.0)
-    registry["XAGUSD"] = Instrument("XAGUSD", AssetClass.METAL, "XAG", "USD", 5000, 0.01, 0.001, 3,
-                                    spread_pips=3.0)
-    for symbol, quote, spread in [("US30", "USD", 3.0), ("US100", "USD", 1.5), ("US500", "USD", 0.6),
-                                  ("DE40", "EUR", 1.5), ("UK100", "GBP", 1.5), ("JP225", "JPY", 8.0),
-                                  ("HK50", "HKD", 8.0)]:
+    registry["XAUUSD"] = Instrument(
+        "XAUUSD", AssetClass.METAL, "XAU", "USD", 100, 0.1, 0.01, 2, spread_pips=3.0
+    )
+    registry["XAGUSD"] = Instrument(
+        "XAGUSD", AssetClass.METAL, "XAG", "USD", 5000, 0.01, 0.001, 3, spread_pips=3.0
+    )
+    for symbol, quote, spread in [
+        ("US30", "USD", 3.0),
+        ("US100", "USD", 1.5),
+        ("US500", "USD", 0.6),
+        ("DE40", "EUR", 1.5),
+        ("UK100", "GBP", 1.5),
+        ("JP225", "JPY", 8.0),
+        ("HK50", "HKD", 8.0),
+    ]:
         registry[symbol] = _index(symbol, quote, spread)
     for symbol, spread in [("BTCUSD", 30.0), ("ETHUSD", 2.0), ("LTCUSD", 0.2)]:
         registry[symbol] = _crypto(symbol, spread)
@@ -63,15 +104,39 @@ def _build() -> dict[str, Instrument]:
 
 INSTRUMENTS: dict[str, Instrument] = _build()
 ALIASES = {
-    "GOLD": "XAUUSD", "SILVER": "XAGUSD",
-    "DJ30": "US30", "DJI": "US30", "WS30": "US30", "USA30": "US30", "DOW": "US30",
-    "NAS100": "US100", "NDX": "US100", "USTEC": "US100", "USA100": "US100", "NSDQ100": "US100",
-    "SPX500": "US500", "SP500": "US500", "SPX": "US500", "USA500": "US500", "US500CASH": "US500",
-    "DE30": "DE40", "GER30": "DE40", "GER40": "DE40", "DAX": "DE40", "DAX40": "DE40",
-    "FTSE100": "UK100", "UK100CASH": "UK100",
-    "JPN225": "JP225", "NIKKEI225": "JP225", "NI225": "JP225",
-    "HSI": "HK50", "HK50CASH": "HK50",
-    "BITCOIN": "BTCUSD", "XBTUSD": "BTCUSD", "ETHEREUM": "ETHUSD", "LITECOIN": "LTCUSD",
+    "GOLD": "XAUUSD",
+    "SILVER": "XAGUSD",
+    "DJ30": "US30",
+    "DJI": "US30",
+    "WS30": "US30",
+    "USA30": "US30",
+    "DOW": "US30",
+    "NAS100": "US100",
+    "NDX": "US100",
+    "USTEC": "US100",
+    "USA100": "US100",
+    "NSDQ100": "US100",
+    "SPX500": "US500",
+    "SP500": "US500",
+    "SPX": "US500",
+    "USA500": "US500",
+    "US500CASH": "US500",
+    "DE30": "DE40",
+    "GER30": "DE40",
+    "GER40": "DE40",
+    "DAX": "DE40",
+    "DAX40": "DE40",
+    "FTSE100": "UK100",
+    "UK100CASH": "UK100",
+    "JPN225": "JP225",
+    "NIKKEI225": "JP225",
+    "NI225": "JP225",
+    "HSI": "HK50",
+    "HK50CASH": "HK50",
+    "BITCOIN": "BTCUSD",
+    "XBTUSD": "BTCUSD",
+    "ETHEREUM": "ETHUSD",
+    "LITECOIN": "LTCUSD",
 }
 _DECORATION = re.compile(r"[._\-+#!]")
 
@@ -115,8 +180,23 @@ def custom_instrument(
         raise InvalidInput(f"quote currency {quote!r} must be a 3-letter code such as USD")
     digits = max(0, -int(f"{pip_size:e}".split("e")[1]) + 1)
     known = find_instrument(symbol)
-    template = known or Instrument(symbol, AssetClass.INDEX, base or symbol, quote.upper(),
-                                   contract_size, pip_size, pip_size / 10, digits)
-    return replace(template, symbol=symbol, contract_size=contract_size, pip_size=pip_size,
-                   tick_size=pip_size / 10, digits=digits, quote=quote.upper(),
-                   base=base or template.base)
+    template = known or Instrument(
+        symbol,
+        AssetClass.INDEX,
+        base or symbol,
+        quote.upper(),
+        contract_size,
+        pip_size,
+        pip_size / 10,
+        digits,
+    )
+    return replace(
+        template,
+        symbol=symbol,
+        contract_size=contract_size,
+        pip_size=pip_size,
+        tick_size=pip_size / 10,
+        digits=digits,
+        quote=quote.upper(),
+        base=base or template.base,
+    )

@@ -27,7 +27,9 @@ def _zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise DataError(f"unknown time zone {tz!r}: use an IANA name like Europe/Athens or UTC") from exc
+        raise DataError(
+            f"unknown time zone {tz!r}: use an IANA name like Europe/Athens or UTC"
+        ) from exc
 
 
 def _text(data: bytes) -> str:
@@ -58,8 +60,14 @@ def _read_table(text: str) -> pd.DataFrame:
             "time,open,high,low,close,volume separated by ',' or ';'"
         )
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, skipinitialspace=True,
-                            keep_default_na=False, quoting=csv.QUOTE_MINIMAL)
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            skipinitialspace=True,
+            keep_default_na=False,
+            quoting=csv.QUOTE_MINIMAL,
+        )
     except (pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"cannot parse the file as a table: {str(exc).splitlines()[0]}") from exc
     frame.columns = [_clean(str(c)) for c in frame.columns]
@@ -71,7 +79,8 @@ def _times(frame: pd.DataFrame) -> tuple[pd.Series, str]:
     time_col = next((c for c in columns if c in _TIME_NAMES), None)
     if time_col is None:
         raise DataError(
-            f"no time column: found {', '.join(columns)}; expected one named time, date or datetime",
+            f"no time column: found {', '.join(columns)}; "
+            "expected one named time, date or datetime",
             [{"missing": "time"}],
         )
     values = frame[time_col].astype(str).str.strip()
@@ -92,8 +101,10 @@ def _parse_times(values: pd.Series, tz: str) -> pd.DatetimeIndex:
     bad = parsed.isna()
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
-        raise DataError(f"row {row + 1}: cannot read the time {values.iloc[row]!r}",
-                        [{"row": row + 1, "column": "time", "value": values.iloc[row]}])
+        raise DataError(
+            f"row {row + 1}: cannot read the time {values.iloc[row]!r}",
+            [{"row": row + 1, "column": "time", "value": values.iloc[row]}],
+        )
     index = pd.DatetimeIndex(parsed)
     if index.tz is None:
         try:
@@ -113,8 +124,10 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     bad = numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
-        raise DataError(f"row {row + 1}: {column} {raw.iloc[row]!r} is not a number",
-                        [{"row": row + 1, "column": column, "value": raw.iloc[row]}])
+        raise DataError(
+            f"row {row + 1}: {column} {raw.iloc[row]!r} is not a number",
+            [{"row": row + 1, "column": column, "value": raw.iloc[row]}],
+        )
     return numbers.to_numpy(dtype=np.float64)
 
 

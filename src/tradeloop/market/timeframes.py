@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 TIMEFRAMES: dict[str, int] = {
-    "M1": 60, "M5": 300, "M15": 900, "M30": 1800, "H1": 3600, "H4": 14_400,
-    "D1": 86_400, "W1": 604_800,
+    "M1": 60,
+    "M5": 300,
+    "M15": 900,
+    "M30": 1800,
+    "H1": 3600,
+    "H4": 14_400,
+    "D1": 86_400,
+    "W1": 604_800,
 }
 _BY_SECONDS = {seconds: name for name, seconds in TIMEFRAMES.items()}
 

@@ -30,9 +30,13 @@ class Segment:
 
     def describe(self) -> dict[str, Any]:
         """The segment as plain data for error details."""
-        return {"rows": [self.first_row, self.last_row], "bars": self.bars,
-                "timeframe": self.timeframe, "start": self.start.isoformat(),
-                "end": self.end.isoformat()}
+        return {
+            "rows": [self.first_row, self.last_row],
+            "bars": self.bars,
+            "timeframe": self.timeframe,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
 
 
 def _first(mask: np.ndarray) -> int | None:
@@ -81,12 +85,22 @@ def foreign_segments(bars: pd.DataFrame) -> tuple[str, list[Segment]]:
             continue
         other = dominant_interval(times[start:stop])
         if other in TIMEFRAMES.values() and other != interval:
-            segments.append(Segment(int(start) + 1, int(stop), int(stop - start),
-                                    timeframe_name(other), bars.index[start], bars.index[stop - 1]))
+            segments.append(
+                Segment(
+                    int(start) + 1,
+                    int(stop),
+                    int(stop - start),
+                    timeframe_name(other),
+                    bars.index[start],
+                    bars.index[stop - 1],
+                )
+            )
     return timeframe_name(interval), segments
 
 
-def prepare_bars(bars: pd.DataFrame, keep_dominant_interval: bool = False) -> tuple[pd.DataFrame, str]:
+def prepare_bars(
+    bars: pd.DataFrame, keep_dominant_interval: bool = False
+) -> tuple[pd.DataFrame, str]:
     """Validate ``bars`` and return them with their timeframe.
 
     Mixed intervals raise MixedIntervals describing each foreign segment, unless
@@ -96,7 +110,8 @@ def prepare_bars(bars: pd.DataFrame, keep_dominant_interval: bool = False) -> tu
     timeframe, segments = foreign_segments(bars)
     if segments and not keep_dominant_interval:
         parts = "; ".join(
-            f"rows {s.first_row}–{s.last_row} ({s.bars} bars, {s.start:%Y-%m-%d} → {s.end:%Y-%m-%d}) are {s.timeframe}"
+            f"rows {s.first_row}–{s.last_row} ({s.bars} bars, "
+            f"{s.start:%Y-%m-%d} → {s.end:%Y-%m-%d}) are {s.timeframe}"
             for s in segments
         )
         kept = len(bars) - sum(s.bars for s in segments)

@@ -36,9 +36,15 @@ class Param:
 
     def schema(self) -> dict[str, Any]:
         """The parameter as plain data for forms and the API."""
-        return {"name": self.name, "type": self.kind.__name__, "default": self.default,
-                "minimum": self.minimum, "maximum": self.maximum, "step": self.step,
-                "label": {"id": self.label_id, "en": self.label_en}}
+        return {
+            "name": self.name,
+            "type": self.kind.__name__,
+            "default": self.default,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "step": self.step,
+            "label": {"id": self.label_id, "en": self.label_en},
+        }
 
 
 @dataclass(frozen=True)
@@ -64,15 +70,21 @@ class Strategy:
         fields: dict[str, Any] = {}
         for p in cls.params:
             bounds = {} if p.kind is bool else {"ge": p.minimum, "le": p.maximum}
-            fields[p.name] = (p.kind, Field(default=p.default, strict=p.kind is not float, **bounds))
-        cls._model = create_model(f"{cls.__name__}Params", __config__=ConfigDict(extra="forbid"),
-                                  **fields)
+            fields[p.name] = (
+                p.kind,
+                Field(default=p.default, strict=p.kind is not float, **bounds),
+            )
+        cls._model = create_model(
+            f"{cls.__name__}Params", __config__=ConfigDict(extra="forbid"), **fields
+        )
 
     def __init__(self, **values: Any) -> None:
         try:
             model = self._model.model_validate(values)
         except ValidationError as exc:
-            details = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
+            details = [
+                {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
+            ]
             text = "; ".join(f"{d['field']}: {d['message']}" for d in details)
             raise InvalidInput(f"invalid parameters for {self.key}: {text}", details) from exc
         self.values: dict[str, Any] = model.model_dump()
@@ -83,25 +95,49 @@ class Strategy:
 
     def warmup(self) -> int:
         """Bars needed before the first signal can appear."""
-        return int(max((v for v in self.values.values() if isinstance(v, int) and not isinstance(v, bool)),
-                       default=1)) + 2
+        return (
+            int(
+                max(
+                    (
+                        v
+                        for v in self.values.values()
+                        if isinstance(v, int) and not isinstance(v, bool)
+                    ),
+                    default=1,
+                )
+            )
+            + 2
+        )
 
-    def compute(self, o: np.ndarray, h: np.ndarray, low: np.ndarray, c: np.ndarray,
-                v: np.ndarray, times: pd.DatetimeIndex) -> Signals:
+    def compute(
+        self,
+        o: np.ndarray,
+        h: np.ndarray,
+        low: np.ndarray,
+        c: np.ndarray,
+        v: np.ndarray,
+        times: pd.DatetimeIndex,
+    ) -> Signals:
         """The signals for float64 arrays of open, high, low, close, volume."""
         raise NotImplementedError
 
     def signals(self, bars: pd.DataFrame) -> Signals:
         """Signals for a bar frame; each bar's value depends only on bars up to it."""
-        arrays = [np.ascontiguousarray(bars[col].to_numpy(dtype=np.float64))
-                  for col in ("open", "high", "low", "close", "volume")]
+        arrays = [
+            np.ascontiguousarray(bars[col].to_numpy(dtype=np.float64))
+            for col in ("open", "high", "low", "close", "volume")
+        ]
         return self.compute(*arrays, bars.index)
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
         """Key, title, descriptions and the parameter schema."""
-        return {"key": cls.key, "title": cls.title, "description": cls.description,
-                "params": [p.schema() for p in cls.params]}
+        return {
+            "key": cls.key,
+            "title": cls.title,
+            "description": cls.description,
+            "params": [p.schema() for p in cls.params],
+        }
 
 
 REGISTRY: dict[str, type[Strategy]] = {}
@@ -118,8 +154,10 @@ def get_strategy(key: str, params: dict[str, Any] | None = None) -> Strategy:
     from tradeloop.strategies import library  # noqa: F401  (fills the registry)
 
     if key not in REGISTRY:
-        raise InvalidInput(f"unknown strategy {key!r}: choose one of {', '.join(sorted(REGISTRY))}",
-                           [{"field": "strategy", "value": key}])
+        raise InvalidInput(
+            f"unknown strategy {key!r}: choose one of {', '.join(sorted(REGISTRY))}",
+            [{"field": "strategy", "value": key}],
+        )
     return REGISTRY[key](**(params or {}))
 
 

@@ -42,7 +42,9 @@ def lowest_before(low: np.ndarray, n: int) -> np.ndarray:
     return previous(talib.MIN(low, timeperiod=n))
 
 
-def bollinger(close: np.ndarray, length: int, std: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bollinger(
+    close: np.ndarray, length: int, std: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Upper, middle and lower Bollinger bands (SMA ± std population deviations)."""
     return talib.BBANDS(close, timeperiod=length, nbdevup=std, nbdevdn=std, matype=0)
 
@@ -55,8 +57,15 @@ def recent(mask: np.ndarray, window: int) -> np.ndarray:
     return (counts[idx] - counts[start]) > 0
 
 
-def squeeze_breakout(high: np.ndarray, low: np.ndarray, close: np.ndarray, length: int, std: float,
-                     window: int, factor: float) -> tuple[np.ndarray, np.ndarray]:
+def squeeze_breakout(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    length: int,
+    std: float,
+    window: int,
+    factor: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Closes beyond the previous bar's band after a squeeze (bandwidth below ``factor`` × its
     rolling mean) within the last ``window`` bars: (breakout up, breakout down)."""
     upper, middle, lower = bollinger(close, length, std)

@@ -22,7 +22,7 @@ from tradeloop.strategies.indicators import (
 Arr = np.ndarray
 
 
-def _p(name: str, label_id: str, label_en: str, default, lo=None, hi=None, step=None) -> Param:  # noqa: ANN001
+def _p(name: str, label_id: str, label_en: str, default, lo=None, hi=None, step=None) -> Param:
     return Param(name, label_id, label_en, default, lo, hi, step)
 
 
@@ -55,8 +55,10 @@ HYBRID_PARAMS = (
 
 def _fast_below_slow(values: dict, fast: str, slow: str) -> None:
     if values[fast] >= values[slow]:
-        raise InvalidInput(f"{fast} ({values[fast]}) must be smaller than {slow} ({values[slow]})",
-                           [{"field": fast}, {"field": slow}])
+        raise InvalidInput(
+            f"{fast} ({values[fast]}) must be smaller than {slow} ({values[slow]})",
+            [{"field": fast}, {"field": slow}],
+        )
 
 
 @register
@@ -65,10 +67,14 @@ class MaCrossover(Strategy):
 
     key = "ma_crossover"
     title = "MA Crossover"
-    description = {"id": "SMA cepat memotong ke atas SMA lambat → beli; ke bawah → jual.",
-                   "en": "Fast SMA crosses above the slow SMA → long; below → short."}
-    params = (_period("fast_period", "Periode cepat", "Fast period", 20),
-              _period("slow_period", "Periode lambat", "Slow period", 50))
+    description = {
+        "id": "SMA cepat memotong ke atas SMA lambat → beli; ke bawah → jual.",
+        "en": "Fast SMA crosses above the slow SMA → long; below → short.",
+    }
+    params = (
+        _period("fast_period", "Periode cepat", "Fast period", 20),
+        _period("slow_period", "Periode lambat", "Slow period", 50),
+    )
 
     def check(self) -> None:
         _fast_below_slow(self.values, "fast_period", "slow_period")
@@ -85,26 +91,40 @@ class RsiCrossover(Strategy):
 
     key = "rsi_crossover"
     title = "RSI Crossover"
-    description = {"id": "Harga di atas SMA tren dan RSI memotong ke atas rata-ratanya → beli; sebaliknya → jual.",
-                   "en": "Close above the trend SMA and RSI crossing above its average → long; mirror → short."}
-    params = (_period("rsi_period", "Periode RSI", "RSI period", 14, 100),
-              _period("rsi_ma_period", "Periode rata-rata RSI", "RSI average period", 10, 100),
-              _period("trend_filter_period", "Filter tren (SMA)", "Trend filter (SMA)", 50))
+    description = {
+        "id": "Harga di atas SMA tren dan RSI memotong ke atas rata-ratanya → beli; sebaliknya → jual.",
+        "en": "Close above the trend SMA and RSI crossing above its average → long; mirror → short.",
+    }
+    params = (
+        _period("rsi_period", "Periode RSI", "RSI period", 14, 100),
+        _period("rsi_ma_period", "Periode rata-rata RSI", "RSI average period", 10, 100),
+        _period("trend_filter_period", "Filter tren (SMA)", "Trend filter (SMA)", 50),
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         rsi = talib.RSI(c, timeperiod=self.values["rsi_period"])
         rsi_ma = talib.SMA(rsi, timeperiod=self.values["rsi_ma_period"])
         trend = talib.SMA(c, timeperiod=self.values["trend_filter_period"])
         with np.errstate(invalid="ignore"):
-            return Signals(to_signals((c > trend) & cross_above(rsi, rsi_ma),
-                                      (c < trend) & cross_below(rsi, rsi_ma)))
+            return Signals(
+                to_signals(
+                    (c > trend) & cross_above(rsi, rsi_ma), (c < trend) & cross_below(rsi, rsi_ma)
+                )
+            )
 
     def warmup(self) -> int:
-        return max(self.values["rsi_period"] + self.values["rsi_ma_period"],
-                   self.values["trend_filter_period"]) + 2
+        return (
+            max(
+                self.values["rsi_period"] + self.values["rsi_ma_period"],
+                self.values["trend_filter_period"],
+            )
+            + 2
+        )
 
 
-def bollinger_touch(h: Arr, low: Arr, c: Arr, length: int, std: float, trend_period: int) -> tuple[Arr, Arr]:
+def bollinger_touch(
+    h: Arr, low: Arr, c: Arr, length: int, std: float, trend_period: int
+) -> tuple[Arr, Arr]:
     """Low touches the lower band above SMA(trend) → long; high touches the upper band below it."""
     upper, _, lower = bollinger(c, length, std)
     trend = talib.SMA(c, timeperiod=trend_period)
@@ -118,13 +138,25 @@ class BollingerReversion(Strategy):
 
     key = "bollinger_reversion"
     title = "Bollinger Reversion"
-    description = {"id": "Di atas SMA200 dan low menyentuh band bawah → beli; di bawah SMA200 dan high menyentuh band atas → jual.",
-                   "en": "Above SMA200 with the low touching the lower band → long; below it with the high touching the upper band → short."}
-    params = (BB_LENGTH, BB_STD, _period("trend_filter_period", "Filter tren (SMA)", "Trend filter (SMA)", 200))
+    description = {
+        "id": "Di atas SMA200 dan low menyentuh band bawah → beli; di bawah SMA200 dan high menyentuh band atas → jual.",
+        "en": "Above SMA200 with the low touching the lower band → long; below it with the high touching the upper band → short.",
+    }
+    params = (
+        BB_LENGTH,
+        BB_STD,
+        _period("trend_filter_period", "Filter tren (SMA)", "Trend filter (SMA)", 200),
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
-        long, short = bollinger_touch(h, low, c, self.values["bb_length"], self.values["bb_std"],
-                                      self.values["trend_filter_period"])
+        long, short = bollinger_touch(
+            h,
+            low,
+            c,
+            self.values["bb_length"],
+            self.values["bb_std"],
+            self.values["trend_filter_period"],
+        )
         return Signals(to_signals(long, short))
 
 
@@ -135,15 +167,23 @@ class BollingerSqueeze(Strategy):
 
     key = "bollinger_squeeze"
     title = "Bollinger Squeeze"
-    description = {"id": "Setelah squeeze: tutup di atas band atas dengan RSI < 70 → beli; di bawah band bawah dengan RSI > 30 → jual.",
-                   "en": "After a squeeze: close above the upper band with RSI < 70 → long; below the lower band with RSI > 30 → short."}
-    params = (BB_LENGTH, BB_STD, SQUEEZE_WINDOW, SQUEEZE_FACTOR,
-              _period("rsi_period", "Periode RSI", "RSI period", 14, 100))
+    description = {
+        "id": "Setelah squeeze: tutup di atas band atas dengan RSI < 70 → beli; di bawah band bawah dengan RSI > 30 → jual.",
+        "en": "After a squeeze: close above the upper band with RSI < 70 → long; below the lower band with RSI > 30 → short.",
+    }
+    params = (
+        BB_LENGTH,
+        BB_STD,
+        SQUEEZE_WINDOW,
+        SQUEEZE_FACTOR,
+        _period("rsi_period", "Periode RSI", "RSI period", 14, 100),
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
-        up, down = squeeze_breakout(h, low, c, x["bb_length"], x["bb_std"], x["squeeze_window"],
-                                    x["squeeze_factor"])
+        up, down = squeeze_breakout(
+            h, low, c, x["bb_length"], x["bb_std"], x["squeeze_window"], x["squeeze_factor"]
+        )
         rsi = talib.RSI(c, timeperiod=x["rsi_period"])
         with np.errstate(invalid="ignore"):
             return Signals(to_signals(up & (rsi < 70), down & (rsi > 30)))
@@ -155,13 +195,26 @@ class BollingerSqueeze(Strategy):
 def trend_momentum(h: Arr, low: Arr, c: Arr, trend_period: int, x: dict) -> Signals:
     """Close above SMA(trend), MACD histogram > 0 and %K crossing above %D → long; mirror."""
     trend = talib.SMA(c, timeperiod=trend_period)
-    _, _, hist = talib.MACD(c, fastperiod=x["macd_fast"], slowperiod=x["macd_slow"],
-                            signalperiod=x["macd_signal"])
-    k, d = talib.STOCH(h, low, c, fastk_period=x["stoch_k"], slowk_period=x["stoch_smooth"],
-                       slowk_matype=0, slowd_period=x["stoch_d"], slowd_matype=0)
+    _, _, hist = talib.MACD(
+        c, fastperiod=x["macd_fast"], slowperiod=x["macd_slow"], signalperiod=x["macd_signal"]
+    )
+    k, d = talib.STOCH(
+        h,
+        low,
+        c,
+        fastk_period=x["stoch_k"],
+        slowk_period=x["stoch_smooth"],
+        slowk_matype=0,
+        slowd_period=x["stoch_d"],
+        slowd_matype=0,
+    )
     with np.errstate(invalid="ignore"):
-        return Signals(to_signals((c > trend) & (hist > 0) & cross_above(k, d),
-                                  (c < trend) & (hist < 0) & cross_below(k, d)))
+        return Signals(
+            to_signals(
+                (c > trend) & (hist > 0) & cross_above(k, d),
+                (c < trend) & (hist < 0) & cross_below(k, d),
+            )
+        )
 
 
 class _MacdCheck(Strategy):
@@ -180,8 +233,10 @@ class MercyEdge(_MacdCheck):
 
     key = "mercy_edge"
     title = "Mercy Edge"
-    description = {"id": "Di atas SMA200, histogram MACD > 0 dan %K memotong ke atas %D → beli; sebaliknya → jual.",
-                   "en": "Above SMA200, MACD histogram > 0 and %K crossing above %D → long; mirror → short."}
+    description = {
+        "id": "Di atas SMA200, histogram MACD > 0 dan %K memotong ke atas %D → beli; sebaliknya → jual.",
+        "en": "Above SMA200, MACD histogram > 0 and %K crossing above %D → long; mirror → short.",
+    }
     params = MACD_PARAMS
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
@@ -197,8 +252,10 @@ class PulseSync(_MacdCheck):
 
     key = "pulse_sync"
     title = "Pulse Sync"
-    description = {"id": "Seperti Mercy Edge dengan SMA(trend_period) sebagai filter tren.",
-                   "en": "Mercy Edge with SMA(trend_period) as the trend filter."}
+    description = {
+        "id": "Seperti Mercy Edge dengan SMA(trend_period) sebagai filter tren.",
+        "en": "Mercy Edge with SMA(trend_period) as the trend filter.",
+    }
     params = (_period("trend_period", "Periode tren", "Trend period", 100), *MACD_PARAMS)
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
@@ -211,16 +268,24 @@ class QuantumVelocity(Strategy):
 
     key = "quantum_velocity"
     title = "Quantum Velocity"
-    description = {"id": "Rezim EMA + breakout setelah squeeze Bollinger.",
-                   "en": "EMA regime + breakout after a Bollinger squeeze."}
-    params = (_period("ema_period", "Periode EMA", "EMA period", 200), BB_LENGTH, BB_STD,
-              SQUEEZE_WINDOW, SQUEEZE_FACTOR)
+    description = {
+        "id": "Rezim EMA + breakout setelah squeeze Bollinger.",
+        "en": "EMA regime + breakout after a Bollinger squeeze.",
+    }
+    params = (
+        _period("ema_period", "Periode EMA", "EMA period", 200),
+        BB_LENGTH,
+        BB_STD,
+        SQUEEZE_WINDOW,
+        SQUEEZE_FACTOR,
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
         ema = talib.EMA(c, timeperiod=x["ema_period"])
-        up, down = squeeze_breakout(h, low, c, x["bb_length"], x["bb_std"], x["squeeze_window"],
-                                    x["squeeze_factor"])
+        up, down = squeeze_breakout(
+            h, low, c, x["bb_length"], x["bb_std"], x["squeeze_window"], x["squeeze_factor"]
+        )
         with np.errstate(invalid="ignore"):
             return Signals(to_signals(up & (c > ema), down & (c < ema)))
 
@@ -231,17 +296,22 @@ class TurtleBreakout(Strategy):
 
     key = "turtle_breakout"
     title = "Turtle Breakout"
-    description = {"id": "Tutup di atas high N bar sebelumnya → beli, di bawah low → jual; kanal keluar yang berlawanan menutup posisi.",
-                   "en": "Close above the previous N-bar high → long, below the low → short; the opposite exit channel closes."}
-    params = (_period("entry_period", "Periode masuk", "Entry period", 20),
-              _period("exit_period", "Periode keluar", "Exit period", 10))
+    description = {
+        "id": "Tutup di atas high N bar sebelumnya → beli, di bawah low → jual; kanal keluar yang berlawanan menutup posisi.",
+        "en": "Close above the previous N-bar high → long, below the low → short; the opposite exit channel closes.",
+    }
+    params = (
+        _period("entry_period", "Periode masuk", "Entry period", 20),
+        _period("exit_period", "Periode keluar", "Exit period", 10),
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         n, m = self.values["entry_period"], self.values["exit_period"]
         with np.errstate(invalid="ignore"):
             entries = to_signals(c > highest_before(h, n), c < lowest_before(low, n))
-            return Signals(entries, exit_long=c < lowest_before(low, m),
-                           exit_short=c > highest_before(h, m))
+            return Signals(
+                entries, exit_long=c < lowest_before(low, m), exit_short=c > highest_before(h, m)
+            )
 
 
 @register
@@ -251,11 +321,16 @@ class IchimokuCloud(Strategy):
 
     key = "ichimoku_cloud"
     title = "Ichimoku Cloud"
-    description = {"id": "Tenkan memotong kijun, disaring harga di atas/bawah awan.",
-                   "en": "Tenkan/kijun cross, filtered by price above/below the cloud."}
-    params = (_period("tenkan", "Tenkan", "Tenkan", 9, 100), _period("kijun", "Kijun", "Kijun", 26, 200),
-              _period("senkou", "Senkou B", "Senkou B", 52, 400),
-              _p("use_cloud_filter", "Pakai filter awan", "Use cloud filter", True))
+    description = {
+        "id": "Tenkan memotong kijun, disaring harga di atas/bawah awan.",
+        "en": "Tenkan/kijun cross, filtered by price above/below the cloud.",
+    }
+    params = (
+        _period("tenkan", "Tenkan", "Tenkan", 9, 100),
+        _period("kijun", "Kijun", "Kijun", 26, 200),
+        _period("senkou", "Senkou B", "Senkou B", 52, 400),
+        _p("use_cloud_filter", "Pakai filter awan", "Use cloud filter", True),
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
@@ -264,7 +339,10 @@ class IchimokuCloud(Strategy):
             return (talib.MAX(h, timeperiod=n) + talib.MIN(low, timeperiod=n)) / 2
 
         tenkan, kijun = mid(x["tenkan"]), mid(x["kijun"])
-        span_a, span_b = previous((tenkan + kijun) / 2, x["kijun"]), previous(mid(x["senkou"]), x["kijun"])
+        span_a, span_b = (
+            previous((tenkan + kijun) / 2, x["kijun"]),
+            previous(mid(x["senkou"]), x["kijun"]),
+        )
         long, short = cross_above(tenkan, kijun), cross_below(tenkan, kijun)
         if x["use_cloud_filter"]:
             with np.errstate(invalid="ignore"):
@@ -283,12 +361,16 @@ class DynamicBreakout(Strategy):
 
     key = "dynamic_breakout"
     title = "Dynamic Breakout"
-    description = {"id": "Tutup menembus kanal Donchian sebelumnya searah tren EMA, dengan range bar > pengali × ATR.",
-                   "en": "Close beyond the previous Donchian band with the EMA trend and bar range > multiplier × ATR."}
-    params = (_period("donchian_period", "Periode Donchian", "Donchian period", 20),
-              _period("ema_filter_period", "Filter EMA", "EMA filter", 50),
-              _period("atr_period", "Periode ATR", "ATR period", 14, 100),
-              _p("atr_multiplier", "Pengali ATR", "ATR multiplier", 0.8, 0.1, 5.0, 0.1))
+    description = {
+        "id": "Tutup menembus kanal Donchian sebelumnya searah tren EMA, dengan range bar > pengali × ATR.",
+        "en": "Close beyond the previous Donchian band with the EMA trend and bar range > multiplier × ATR.",
+    }
+    params = (
+        _period("donchian_period", "Periode Donchian", "Donchian period", 20),
+        _period("ema_filter_period", "Filter EMA", "EMA filter", 50),
+        _period("atr_period", "Periode ATR", "ATR period", 14, 100),
+        _p("atr_multiplier", "Pengali ATR", "ATR multiplier", 0.8, 0.1, 5.0, 0.1),
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
@@ -307,7 +389,9 @@ def hybrid_signals(h: Arr, low: Arr, c: Arr, x: dict) -> tuple[Arr, Arr, Arr]:
     adx = talib.ADX(h, low, c, timeperiod=x["adx_period"])
     fast, slow = talib.SMA(c, timeperiod=x["ma_fast"]), talib.SMA(c, timeperiod=x["ma_slow"])
     trend = talib.SMA(c, timeperiod=x["trend_filter"])
-    touch_long, touch_short = bollinger_touch(h, low, c, x["bb_length"], x["bb_std"], x["trend_filter"])
+    touch_long, touch_short = bollinger_touch(
+        h, low, c, x["bb_length"], x["bb_std"], x["trend_filter"]
+    )
     with np.errstate(invalid="ignore"):
         trending = adx > x["adx_threshold"]
         long = np.where(trending, cross_above(fast, slow) & (c > trend), touch_long)
@@ -321,8 +405,10 @@ class HybridRegime(Strategy):
 
     key = "hybrid_regime"
     title = "Hybrid Regime"
-    description = {"id": "ADX di atas ambang → persilangan MA dengan filter tren; selain itu → sentuhan Bollinger dengan filter tren.",
-                   "en": "ADX above threshold → MA cross with trend filter; otherwise → Bollinger touch with trend filter."}
+    description = {
+        "id": "ADX di atas ambang → persilangan MA dengan filter tren; selain itu → sentuhan Bollinger dengan filter tren.",
+        "en": "ADX above threshold → MA cross with trend filter; otherwise → Bollinger touch with trend filter.",
+    }
     params = HYBRID_PARAMS
 
     def check(self) -> None:
@@ -344,25 +430,32 @@ class CryptoRegime(HybridRegime):
 
     key = "crypto_regime"
     title = "Crypto Regime"
-    description = {"id": "Hybrid regime + gerbang RSI, filter volatilitas (std/mean harga 24 bar) dan sinyal akhir pekan yang lemah dibuang.",
-                   "en": "Hybrid regime + RSI gates, a volatility filter (24-bar std/mean of price) and weak weekend signals dropped."}
-    params = (*HYBRID_PARAMS,
-              _period("rsi_period", "Periode RSI", "RSI period", 14, 100),
-              _p("rsi_overbought", "RSI jenuh beli", "RSI overbought", 75.0, 50.0, 95.0, 1.0),
-              _p("rsi_oversold", "RSI jenuh jual", "RSI oversold", 25.0, 5.0, 50.0, 1.0),
-              _p("max_volatility", "Volatilitas maksimum", "Max volatility", 0.05, 0.001, 1.0, 0.005),
-              _p("weekend_mode", "Mode akhir pekan", "Weekend mode", True))
+    description = {
+        "id": "Hybrid regime + gerbang RSI, filter volatilitas (std/mean harga 24 bar) dan sinyal akhir pekan yang lemah dibuang.",
+        "en": "Hybrid regime + RSI gates, a volatility filter (24-bar std/mean of price) and weak weekend signals dropped.",
+    }
+    params = (
+        *HYBRID_PARAMS,
+        _period("rsi_period", "Periode RSI", "RSI period", 14, 100),
+        _p("rsi_overbought", "RSI jenuh beli", "RSI overbought", 75.0, 50.0, 95.0, 1.0),
+        _p("rsi_oversold", "RSI jenuh jual", "RSI oversold", 25.0, 5.0, 50.0, 1.0),
+        _p("max_volatility", "Volatilitas maksimum", "Max volatility", 0.05, 0.001, 1.0, 0.005),
+        _p("weekend_mode", "Mode akhir pekan", "Weekend mode", True),
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
         long, short, trending = hybrid_signals(h, low, c, x)
         rsi = talib.RSI(c, timeperiod=x["rsi_period"])
         with np.errstate(invalid="ignore", divide="ignore"):
-            calm = talib.STDDEV(c, timeperiod=24, nbdev=1) / talib.SMA(c, timeperiod=24) <= x["max_volatility"]
+            calm = (
+                talib.STDDEV(c, timeperiod=24, nbdev=1) / talib.SMA(c, timeperiod=24)
+                <= x["max_volatility"]
+            )
             long &= (rsi < x["rsi_overbought"]) & calm
             short &= (rsi > x["rsi_oversold"]) & calm
         if x["weekend_mode"]:
-            weekday = np.asarray(times.weekday)
+            weekday = np.asarray(times.day_of_week)
             weak_weekend = (weekday >= 5) & ~trending
             long &= ~weak_weekend
             short &= ~weak_weekend
@@ -376,12 +469,16 @@ class IndexMomentum(Strategy):
 
     key = "index_momentum"
     title = "Index Momentum"
-    description = {"id": "RSI 50–70, return positif dan volume ≥ pengali × rata-rata → beli; kebalikannya → jual; gap di atas ambang diikuti.",
-                   "en": "RSI 50–70, positive return and volume ≥ multiplier × average → long; mirror → short; gaps above the threshold are followed."}
-    params = (_period("momentum_period", "Periode momentum", "Momentum period", 14, 100),
-              _period("volume_period", "Periode volume", "Volume period", 20),
-              _p("volume_multiplier", "Pengali volume", "Volume multiplier", 1.3, 0.1, 10.0, 0.1),
-              _p("gap_threshold", "Ambang gap (%)", "Gap threshold (%)", 0.5, 0.05, 10.0, 0.05))
+    description = {
+        "id": "RSI 50–70, return positif dan volume ≥ pengali × rata-rata → beli; kebalikannya → jual; gap di atas ambang diikuti.",
+        "en": "RSI 50–70, positive return and volume ≥ multiplier × average → long; mirror → short; gaps above the threshold are followed.",
+    }
+    params = (
+        _period("momentum_period", "Periode momentum", "Momentum period", 14, 100),
+        _period("volume_period", "Periode volume", "Volume period", 20),
+        _p("volume_multiplier", "Pengali volume", "Volume multiplier", 1.3, 0.1, 10.0, 0.1),
+        _p("gap_threshold", "Ambang gap (%)", "Gap threshold (%)", 0.5, 0.05, 10.0, 0.05),
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
@@ -402,11 +499,23 @@ class IndexBreakout(Strategy):
 
     key = "index_breakout"
     title = "Index Breakout"
-    description = {"id": "Tutup menembus high/low N bar sebelumnya dengan lonjakan volume dan searah tren EMA.",
-                   "en": "Close beyond the previous N-bar high/low with a volume surge and the EMA trend."}
-    params = (_period("breakout_period", "Periode breakout", "Breakout period", 20),
-              _p("volume_surge_multiplier", "Pengali lonjakan volume", "Volume surge multiplier", 1.5, 0.1, 10.0, 0.1),
-              _period("trend_filter_period", "Filter tren (EMA)", "Trend filter (EMA)", 50))
+    description = {
+        "id": "Tutup menembus high/low N bar sebelumnya dengan lonjakan volume dan searah tren EMA.",
+        "en": "Close beyond the previous N-bar high/low with a volume surge and the EMA trend.",
+    }
+    params = (
+        _period("breakout_period", "Periode breakout", "Breakout period", 20),
+        _p(
+            "volume_surge_multiplier",
+            "Pengali lonjakan volume",
+            "Volume surge multiplier",
+            1.5,
+            0.1,
+            10.0,
+            0.1,
+        ),
+        _period("trend_filter_period", "Filter tren (EMA)", "Trend filter (EMA)", 50),
+    )
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
