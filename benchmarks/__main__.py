@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from benchmarks import bench_api
+from benchmarks import bench_api, bench_backtest
 
 
 def main() -> None:
     """Run the benchmarks in order."""
+    bench_backtest.run()
     bench_api.run()
 
 
