@@ -9,23 +9,40 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from tests.api.test_backtests import csv_bytes
 from tests.conftest import bearer, register
 from tradeloop.web import pages
 
 BOT = {"name": "Ayu's bot", "market": "EURUSD", "strategy": "ma_crossover"}
 
-# Every route with a path parameter, and how to call it for an object id.
+# Every route with a path parameter, and how to call it with the other user's object ids.
 OBJECT_ROUTES = {
-    ("GET", "/api/bots/{bot_id}"): lambda c, h, i: c.get(f"/api/bots/{i}", headers=h),
-    ("PATCH", "/api/bots/{bot_id}"): lambda c, h, i: c.patch(
-        f"/api/bots/{i}", json={"name": "mine now"}, headers=h
+    ("GET", "/api/datasets/{dataset_id}"): lambda c, h, i: c.get(
+        f"/api/datasets/{i['dataset']}", headers=h
     ),
-    ("DELETE", "/api/bots/{bot_id}"): lambda c, h, i: c.delete(f"/api/bots/{i}", headers=h),
+    ("DELETE", "/api/datasets/{dataset_id}"): lambda c, h, i: c.delete(
+        f"/api/datasets/{i['dataset']}", headers=h
+    ),
+    ("GET", "/api/backtests/{result_id}"): lambda c, h, i: c.get(
+        f"/api/backtests/{i['backtest']}", headers=h
+    ),
+    ("DELETE", "/api/backtests/{result_id}"): lambda c, h, i: c.delete(
+        f"/api/backtests/{i['backtest']}", headers=h
+    ),
+    ("POST", "/api/backtests/{result_id}/rerun"): lambda c, h, i: c.post(
+        f"/api/backtests/{i['backtest']}/rerun", json={}, headers=h
+    ),
+    ("GET", "/api/bots/{bot_id}"): lambda c, h, i: c.get(f"/api/bots/{i['bot']}", headers=h),
+    ("PATCH", "/api/bots/{bot_id}"): lambda c, h, i: c.patch(
+        f"/api/bots/{i['bot']}", json={"name": "mine now"}, headers=h
+    ),
+    ("DELETE", "/api/bots/{bot_id}"): lambda c, h, i: c.delete(f"/api/bots/{i['bot']}", headers=h),
     ("GET", "/api/bots/{bot_id}/history"): lambda c, h, i: c.get(
-        f"/api/bots/{i}/history", headers=h
+        f"/api/bots/{i['bot']}/history", headers=h
     ),
 }
 PAGE_OBJECT_ROUTES = {("POST", "/bots/{bot_id}/delete")}
+PUBLIC_KEY_ROUTES = {("GET", "/api/strategies/{key}")}  # the same for everyone: no owner
 
 
 def app_routes(client: TestClient) -> set[tuple[str, str]]:
@@ -46,34 +63,41 @@ def app_routes(client: TestClient) -> set[tuple[str, str]]:
 
 def test_every_object_route_is_covered_here(client: TestClient) -> None:
     with_ids = {key for key in app_routes(client) if re.search(r"\{\w+\}", key[1])}
-    assert with_ids == set(OBJECT_ROUTES) | PAGE_OBJECT_ROUTES
+    assert with_ids == set(OBJECT_ROUTES) | PAGE_OBJECT_ROUTES | PUBLIC_KEY_ROUTES
 
 
 @pytest.fixture
-def two_users(client: TestClient) -> tuple[dict, dict, int]:
+def two_users(client: TestClient) -> tuple[dict, dict, dict]:
     register(client, "ayu@example.com")
     register(client, "budi@example.com")
     ayu, budi = bearer(client, "ayu@example.com"), bearer(client, "budi@example.com")
     bot_id = client.post("/api/bots", json=BOT, headers=ayu).json()["id"]
-    return ayu, budi, bot_id
+    result = client.post(
+        "/api/backtests",
+        headers=ayu,
+        data={"strategy": "ma_crossover"},
+        files={"file": ("EURUSD_H1.csv", csv_bytes(), "text/csv")},
+    ).json()
+    return ayu, budi, {"bot": bot_id, "backtest": result["id"], "dataset": result["dataset_id"]}
 
 
 @pytest.mark.parametrize("route", sorted(OBJECT_ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
 def test_other_users_objects_are_404(client: TestClient, two_users, route) -> None:
-    ayu, budi, bot_id = two_users
-    response = OBJECT_ROUTES[route](client, budi, bot_id)
+    ayu, budi, ids = two_users
+    response = OBJECT_ROUTES[route](client, budi, ids)
     assert response.status_code == 404, response.text
-    assert response.json() == {
-        "status": "error",
-        "message": f"bot {bot_id} not found",
-        "details": [],
-    }
-    still = client.get(f"/api/bots/{bot_id}", headers=ayu).json()
-    assert still["name"] == BOT["name"]
+    noun = {"bots": "bot", "datasets": "dataset", "backtests": "backtest"}[route[1].split("/")[2]]
+    message = f"{noun} {ids[noun]} not found"
+    assert response.json() == {"status": "error", "message": message, "details": []}
+    assert client.get(f"/api/bots/{ids['bot']}", headers=ayu).json()["name"] == BOT["name"]
+    assert client.get(f"/api/backtests/{ids['backtest']}", headers=ayu).status_code == 200
+    assert client.get(f"/api/datasets/{ids['dataset']}", headers=ayu).status_code == 200
+    assert client.get("/api/backtests", headers=ayu).json()["total"] == 1
 
 
 def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
-    ayu, budi, bot_id = two_users
+    ayu, budi, ids = two_users
+    bot_id = ids["bot"]
     with client.app.state.engine.begin() as connection:
         connection.execute(
             text(
@@ -91,10 +115,20 @@ def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
     assert client.post("/api/notifications/read", json={}, headers=budi).json() == {"marked": 0}
     assert client.get("/api/notifications?unread=true", headers=ayu).json()["total"] == 1
     assert client.get("/api/bots", headers=ayu).json()["total"] == 1
+    for path in ("/api/backtests", "/api/datasets"):
+        assert client.get(path, headers=budi).json()["total"] == 0
+        assert client.get(path, headers=ayu).json()["total"] == 1
+    other = client.post(
+        "/api/backtests",
+        headers=budi,
+        data={"strategy": "ma_crossover", "dataset_id": ids["dataset"]},
+    )
+    assert other.status_code == 404
 
 
 def test_page_delete_of_another_users_bot_is_404(client: TestClient, two_users) -> None:
-    ayu, _, bot_id = two_users
+    ayu, _, ids = two_users
+    bot_id = ids["bot"]
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     signed_in = client.post(

@@ -68,6 +68,21 @@ COLUMNS = {
         "equity_curve": False,
         "trade_log": False,
         "parameters": False,
+        "stats": False,
+        "dataset_id": False,
+    },
+    "datasets": {
+        "id": True,
+        "user_id": True,
+        "name": True,
+        "symbol": True,
+        "timeframe": True,
+        "bars": True,
+        "start_time": True,
+        "end_time": True,
+        "sha256": True,
+        "data": True,
+        "created_at": False,
     },
     "trading_sessions": {
         "id": True,
@@ -153,10 +168,20 @@ def seed_tree(engine: Engine, user_id: int) -> dict[str, int]:
     run(engine, "INSERT INTO trade_history (bot_id, action) VALUES (:b, 'BOT_STARTED')", b=bot)
     run(
         engine,
-        "INSERT INTO backtest_results (user_id, strategy_name, data_filename, total_profit_usd,"
-        " total_trades, win_rate_percent, max_drawdown_percent, wins, losses)"
-        " VALUES (:u, 's', 'f.csv', 1.5, 2, 50.0, 3.0, 1, 1)",
+        "INSERT INTO datasets (user_id, name, symbol, timeframe, bars, start_time, end_time, sha256, data)"
+        " VALUES (:u, 'f.csv', 'EURUSD', 'H1', 2, '2025-01-01 00:00:00', '2025-01-01 01:00:00', :h, :d)",
         u=user_id,
+        h=f"{user_id:064d}",
+        d=b"PAR1",
+    )
+    dataset = run(engine, "SELECT max(id) FROM datasets")[0][0]
+    run(
+        engine,
+        "INSERT INTO backtest_results (user_id, strategy_name, data_filename, total_profit_usd,"
+        " total_trades, win_rate_percent, max_drawdown_percent, wins, losses, dataset_id)"
+        " VALUES (:u, 's', 'f.csv', 1.5, 2, 50.0, 3.0, 1, 1, :d)",
+        u=user_id,
+        d=dataset,
     )
     run(
         engine,
@@ -172,7 +197,7 @@ def seed_tree(engine: Engine, user_id: int) -> dict[str, int]:
         s=session,
         b=bot,
     )
-    return {"bot": bot, "session": session}
+    return {"bot": bot, "session": session, "dataset": dataset}
 
 
 def count(engine: Engine, table: str) -> int:
@@ -196,7 +221,10 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
                 fk["referred_table"],
                 (fk.get("options") or {}).get("ondelete", "").upper(),
             )
-    assert found == {key: (parent, "CASCADE") for key, parent in FOREIGN_KEYS.items()}
+    expected = {key: (parent, "CASCADE") for key, parent in FOREIGN_KEYS.items()}
+    expected[("datasets", "user_id")] = ("users", "CASCADE")
+    expected[("backtest_results", "dataset_id")] = ("datasets", "SET NULL")  # results outlive data
+    assert found == expected
 
 
 def test_defaults_are_the_seeds(engine: Engine) -> None:
@@ -319,6 +347,7 @@ def test_deleting_a_user_removes_everything_of_theirs_only(engine: Engine) -> No
     seed_tree(engine, kept)
     run(engine, "DELETE FROM users WHERE id = :u", u=doomed)
     for table in (
+        "datasets",
         "bots",
         "trade_history",
         "backtest_results",
@@ -327,6 +356,12 @@ def test_deleting_a_user_removes_everything_of_theirs_only(engine: Engine) -> No
         "daily_trading_data",
     ):
         assert count(engine, table) == 1, table
+
+
+def test_deleting_a_dataset_keeps_its_backtest_results(engine: Engine) -> None:
+    ids = seed_tree(engine, seed_user(engine))
+    run(engine, "DELETE FROM datasets WHERE id = :d", d=ids["dataset"])
+    assert run(engine, "SELECT dataset_id FROM backtest_results") == [(None,)]
 
 
 def test_seed_indexes_exist(engine: Engine) -> None:
@@ -344,7 +379,7 @@ def test_migrations_go_down_and_up_cleanly(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     assert migrate.current_revision(engine) is None
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == migrate.HEAD
     assert count(engine, "users") == 0
     with engine.connect() as connection:
         context = MigrationContext.configure(
@@ -357,7 +392,7 @@ def test_reset_empties_every_table(engine: Engine) -> None:
     seed_tree(engine, seed_user(engine))
     migrate.reset(engine)
     assert all(count(engine, table) == 0 for table in COLUMNS)
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == migrate.HEAD
 
 
 def test_sqlite_runs_with_foreign_keys_wal_and_busy_timeout(tmp_path) -> None:

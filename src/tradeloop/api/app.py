@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from tradeloop import __version__
-from tradeloop.api import auth, bots, health, notifications, profile
+from tradeloop.api import auth, backtests, bots, health, notifications, profile, strategies
 from tradeloop.api.deps import AppState
 from tradeloop.api.errors import install_error_handlers
 from tradeloop.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -38,7 +38,7 @@ SECURITY_HEADERS = {
 
 def _body_limit(settings: Settings) -> Any:
     def limit_for(path: str) -> int:
-        if path.startswith("/api/backtests"):
+        if path.startswith(("/api/backtests", "/api/datasets")):
             return settings.max_backtest_upload_bytes
         if path.startswith("/api/journal"):
             return settings.max_journal_upload_bytes
@@ -82,7 +82,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         secret=settings.effective_secret_key,
     )
 
-    for router in (health.router, auth.router, profile.router, bots.router, notifications.router):
+    for router in (
+        health.router,
+        auth.router,
+        profile.router,
+        bots.router,
+        notifications.router,
+        strategies.router,
+        backtests.router,
+    ):
         app.include_router(router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -33,11 +33,13 @@ def _zone(tz: str) -> ZoneInfo:
 
 
 def _text(data: bytes) -> str:
-    if b"\x00" in data[:4096]:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # the MT5 terminal writes UTF-16 with a BOM
         try:
-            return data.decode("utf-16")  # the MT5 terminal writes UTF-16 exports
+            return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise DataError("the file is binary, not a CSV or Parquet file of bars") from exc
+            raise DataError("the file is not valid UTF-16 text") from exc
+    if b"\x00" in data[:4096]:
+        raise DataError("the file is binary, not a CSV or Parquet file of bars")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -12,6 +12,8 @@ from sqlalchemy import Engine
 import tradeloop
 from tradeloop.store.models import Base
 
+HEAD = "0002"
+
 
 def migrations_dir() -> Path:
     """The Alembic scripts: inside the installed package, or ``migrations/`` of a checkout."""

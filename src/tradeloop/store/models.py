@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -161,6 +162,27 @@ class TradeHistory(Base):
     is_read: Mapped[bool] = _flag("is_read")
 
 
+class Dataset(Base):
+    """A user's stored OHLC bars (Parquet), reusable for backtests and re-runs."""
+
+    __tablename__ = "datasets"
+    __table_args__ = (Index(None, "user_id", "sha256", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    symbol: Mapped[str] = mapped_column(String(32), nullable=False)
+    timeframe: Mapped[str] = mapped_column(String(16), nullable=False)
+    bars: Mapped[int] = mapped_column(Integer, nullable=False)
+    start_time: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    end_time: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=True, server_default=_now()
+    )
+
+
 class BacktestResult(Base):
     """A saved backtest run with its statistics, curves and trade log."""
 
@@ -181,6 +203,10 @@ class BacktestResult(Base):
     equity_curve: Mapped[Any | None] = mapped_column(JSONText())
     trade_log: Mapped[Any | None] = mapped_column(JSONText())
     parameters: Mapped[Any | None] = mapped_column(JSONText())
+    stats: Mapped[Any | None] = mapped_column(JSONText())
+    dataset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class TradingSession(Base):

@@ -1,0 +1,73 @@
+"""Stored OHLC datasets, owned by a user and kept as Parquet."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
+
+from tradeloop.core.errors import NotFound
+from tradeloop.market.readers import read_bars, write_parquet
+from tradeloop.store.models import Dataset
+from tradeloop.store.pagination import Page, paginate
+
+
+def add_dataset(
+    session: Session, user_id: int, name: str, symbol: str, timeframe: str, bars: pd.DataFrame
+) -> Dataset:
+    """Store ``bars`` for the user; the same bars stored twice are one dataset."""
+    data = write_parquet(bars)
+    digest = hashlib.sha256(data).hexdigest()
+    existing = session.scalar(
+        select(Dataset).where(Dataset.user_id == user_id, Dataset.sha256 == digest)
+    )
+    if existing is not None:
+        return existing
+    dataset = Dataset(
+        user_id=user_id,
+        name=name[:200],
+        symbol=symbol,
+        timeframe=timeframe,
+        bars=len(bars),
+        start_time=bars.index[0].to_pydatetime(),
+        end_time=bars.index[-1].to_pydatetime(),
+        sha256=digest,
+        data=data,
+    )
+    session.add(dataset)
+    session.flush()
+    return dataset
+
+
+def list_datasets(session: Session, user_id: int, limit: int, offset: int) -> Page[Dataset]:
+    """The user's datasets, newest first, without their data."""
+    query = (
+        select(Dataset)
+        .options(defer(Dataset.data))
+        .where(Dataset.user_id == user_id)
+        .order_by(Dataset.id.desc())
+    )
+    return paginate(session, query, limit, offset)
+
+
+def get_dataset(session: Session, user_id: int, dataset_id: int) -> Dataset:
+    """The user's dataset; NotFound when missing or someone else's."""
+    dataset = session.scalar(
+        select(Dataset).where(Dataset.id == dataset_id, Dataset.user_id == user_id)
+    )
+    if dataset is None:
+        raise NotFound(f"dataset {dataset_id} not found")
+    return dataset
+
+
+def dataset_bars(dataset: Dataset) -> pd.DataFrame:
+    """The dataset's bar frame."""
+    return read_bars(dataset.data)
+
+
+def delete_dataset(session: Session, user_id: int, dataset_id: int) -> None:
+    """Delete the dataset; results computed from it keep their figures."""
+    session.delete(get_dataset(session, user_id, dataset_id))
+    session.flush()
