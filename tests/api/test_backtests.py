@@ -25,7 +25,7 @@ def headers(client: TestClient) -> dict[str, str]:
     return bearer(client, "ayu@example.com")
 
 
-def run(client, headers, data=None, name="EURUSD_H1.csv", **form):  # noqa: ANN001, ANN201
+def run(client, headers, data=None, name="EURUSD_H1.csv", **form):
     fields = {"strategy": "ma_crossover", "settings": SETTINGS, **form}
     files = (
         None

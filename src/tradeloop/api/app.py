@@ -21,7 +21,8 @@ from tradeloop.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from tradeloop.config import Settings, get_settings
 from tradeloop.security import LoginLimiter
 from tradeloop.store.db import make_engine, make_session_factory
-from tradeloop.web import pages
+from tradeloop.web import backtest_pages, pages
+from tradeloop.web.access import SignInRequired
 from tradeloop.web.render import error_page
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -92,13 +93,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         backtests.router,
     ):
         app.include_router(router)
+    app.include_router(backtest_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _serve_api_docs(app)
     install_error_handlers(app, error_page)
 
-    @app.exception_handler(pages.SignInRequired)
-    async def _to_login(request: Request, exc: pages.SignInRequired) -> Response:
+    @app.exception_handler(SignInRequired)
+    async def _to_login(request: Request, exc: SignInRequired) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     if settings.cors_origins:

@@ -19,7 +19,6 @@ from tradeloop.market.errors import DataError
 from tradeloop.strategies.base import Strategy
 
 ACCOUNT_CURRENCY = "USD"
-DEFAULT_LOTS = 0.01
 
 
 @dataclass
@@ -95,7 +94,7 @@ def _sizing(instrument: Instrument, s: ExecutionSettings) -> tuple[int, float]:
         return SIZE_UNITS, s.units
     if s.risk_percent is not None:
         return SIZE_RISK, s.risk_percent / 100
-    lots = DEFAULT_LOTS if s.lots is None else s.lots
+    lots = instrument.min_lot if s.lots is None else s.lots  # default: the smallest lot
     if not instrument.min_lot <= lots <= instrument.max_lot:
         raise InvalidInput(
             f"lots {lots} outside {instrument.symbol}'s limits "

@@ -93,7 +93,7 @@ def backtest_command(
     tp_pips: Annotated[float | None, typer.Option(help="target in pips")] = None,
     sl_atr: Annotated[float | None, typer.Option(help="stop in ATR(14) multiples")] = None,
     tp_atr: Annotated[float | None, typer.Option(help="target in ATR(14) multiples")] = None,
-    lots: Annotated[float | None, typer.Option(help="fixed lots (default 0.01)")] = None,
+    lots: Annotated[float | None, typer.Option(help="fixed lots (default: minimum lot)")] = None,
     units: Annotated[
         float | None, typer.Option(help="units of the base asset (ignores contract size)")
     ] = None,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -17,7 +15,6 @@ from tradeloop.api.deps import (
     ObjectId,
     Paging,
     State,
-    optional_user,
     session_token,
 )
 from tradeloop.bots.config import BotSettings
@@ -26,38 +23,11 @@ from tradeloop.core.errors import InvalidInput, UserError
 from tradeloop.i18n import LANGUAGES, pick_language
 from tradeloop.store import bots as bot_repo
 from tradeloop.store.models import BacktestResult, Bot, TradingSession, User
-from tradeloop.web.render import check_csrf, redirect, render, safe_next, set_cookie
+from tradeloop.web.access import CheckedForm, FormText, FormUser, MaybeUser, require_user
+from tradeloop.web.render import redirect, render, safe_next, set_cookie
 
 router = APIRouter(include_in_schema=False)
-MaybeUser = Annotated[User | None, Depends(optional_user)]
-FormText = Annotated[str, Form(max_length=4096)]
-PLACEHOLDERS = {"backtests": "nav.backtests", "journal": "nav.journal", "mentor": "nav.mentor"}
-
-
-class SignInRequired(Exception):
-    """Raised by page handlers when nobody is signed in; answered with a redirect to /login."""
-
-
-def _require(user: User | None) -> User:
-    if user is None:
-        raise SignInRequired
-    return user
-
-
-def checked_form(request: Request, csrf_token: FormText = "") -> None:
-    """Refuse a form whose CSRF token does not match the cookie."""
-    check_csrf(request, csrf_token)
-
-
-def signed_in_form(request: Request, user: MaybeUser, csrf_token: FormText = "") -> User:
-    """The signed-in user of a form post with a valid CSRF token."""
-    signed_in = _require(user)
-    check_csrf(request, csrf_token)
-    return signed_in
-
-
-CheckedForm = Depends(checked_form)
-FormUser = Annotated[User, Depends(signed_in_form)]
+PLACEHOLDERS = {"journal": "nav.journal", "mentor": "nav.mentor"}
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -180,7 +150,7 @@ def switch_language(
 @router.get("/")
 def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
     """Overview of the user's bots, notifications, backtests and journal days."""
-    user = _require(user)
+    user = require_user(user)
     total = session.scalar(select(func.count()).where(Bot.user_id == user.id)) or 0
     running = (
         session.scalar(
@@ -203,7 +173,7 @@ def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
 @router.get("/bots")
 def bots_page(request: Request, session: DB, user: MaybeUser, paging: Paging) -> Response:
     """The user's bots and a form for a new one."""
-    user = _require(user)
+    user = require_user(user)
     page = bot_repo.list_bots(session, user.id, paging.limit, paging.offset)
     return render(request, "bots.html", user, page=page, errors=[], form={})
 
@@ -233,7 +203,7 @@ def delete_bot(bot_id: ObjectId, session: DB, user: FormUser) -> Response:
 @router.get("/notifications")
 def notifications_page(request: Request, session: DB, user: MaybeUser, paging: Paging) -> Response:
     """The user's notifications."""
-    user = _require(user)
+    user = require_user(user)
     page = bot_repo.notifications(session, user.id, False, paging.limit, paging.offset)
     return render(request, "notifications.html", user, page=page)
 
@@ -248,7 +218,7 @@ def notifications_read(session: DB, user: FormUser) -> Response:
 @router.get("/profile")
 def profile_page(request: Request, user: MaybeUser) -> Response:
     """Profile, password and account deletion forms."""
-    return render(request, "profile.html", _require(user), errors=[])
+    return render(request, "profile.html", require_user(user), errors=[])
 
 
 def _profile_error(request: Request, user: User, messages: list[str], status: int) -> Response:
@@ -321,7 +291,7 @@ def _placeholder_page(section: str) -> None:
         return render(
             request,
             "placeholder.html",
-            _require(user),
+            require_user(user),
             section=section,
             title_key=PLACEHOLDERS[section],
         )
