@@ -21,20 +21,21 @@ BARS = 1_000_000
 SETTINGS = ExecutionSettings(sl_atr=2, tp_atr=4, units=1, spread_pips=0, initial_cash=1_000_000)
 
 
-def _tradeloop(bars):  # noqa: ANN001, ANN202
+def _tradeloop(bars):
     return run_backtest(bars, get_strategy("ma_crossover"), resolve_instrument("EURUSD"), SETTINGS)
 
 
-def _peer(bars):  # noqa: ANN001, ANN202
+def _peer(bars):
     from backtesting import Backtest
-
     from tests.backtest.peer import SmaCrossAtr
 
     frame = bars.rename(columns=str.capitalize)
     frame.index = frame.index.tz_localize(None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Backtest(frame, SmaCrossAtr, cash=1_000_000, commission=0, spread=0, finalize_trades=True).run()
+        return Backtest(
+            frame, SmaCrossAtr, cash=1_000_000, commission=0, spread=0, finalize_trades=True
+        ).run()
 
 
 def run(bars_count: int = BARS) -> dict[str, float]:
@@ -64,11 +65,19 @@ def run(bars_count: int = BARS) -> dict[str, float]:
         "speedup": theirs_seconds / ours_seconds,
         "peak_memory_ratio": peak / frame_bytes,
     }
-    print(f"backtest, {bars_count:,} bars, ma_crossover + ATR stops "
-          f"({len(ours.trades):,} trades; backtesting.py {theirs['# Trades']:,}):")
-    print(f"  tradeloop      {ours_seconds:7.3f} s  {figures['tradeloop_bars_per_s']:>12,.0f} bars/s")
-    print(f"  backtesting.py {theirs_seconds:7.3f} s  {figures['backtesting_bars_per_s']:>12,.0f} bars/s")
+    print(
+        f"backtest, {bars_count:,} bars, ma_crossover + ATR stops "
+        f"({len(ours.trades):,} trades; backtesting.py {theirs['# Trades']:,}):"
+    )
+    print(
+        f"  tradeloop      {ours_seconds:7.3f} s  {figures['tradeloop_bars_per_s']:>12,.0f} bars/s"
+    )
+    print(
+        f"  backtesting.py {theirs_seconds:7.3f} s  {figures['backtesting_bars_per_s']:>12,.0f} bars/s"
+    )
     print(f"  speed-up       {figures['speedup']:.1f}x (goal ≥ 20x)")
-    print(f"  peak memory    {peak / 2**20:.1f} MiB = {figures['peak_memory_ratio']:.2f}x the "
-          f"{frame_bytes / 2**20:.1f} MiB input frame (goal < 3x)")
+    print(
+        f"  peak memory    {peak / 2**20:.1f} MiB = {figures['peak_memory_ratio']:.2f}x the "
+        f"{frame_bytes / 2**20:.1f} MiB input frame (goal < 3x)"
+    )
     return figures

@@ -95,3 +95,15 @@ def page(browser, server: str) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def register_in_browser(
+    page, name: str, email: str, password: str = "correct horse battery"
+) -> None:  # noqa: ANN001
+    """Create an account through the register page (signs the browser in)."""
+    page.goto("/register")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button.primary")
+    page.wait_for_url(lambda url: "/register" not in url)

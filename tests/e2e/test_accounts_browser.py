@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import register_in_browser
 from tradeloop.i18n import translate
 
 pytestmark = pytest.mark.browser
@@ -75,11 +76,7 @@ def test_register_sign_out_sign_in_switch_language(page) -> None:
 
 
 def test_bots_page_creates_a_bot_with_indonesian_status(page) -> None:
-    page.goto("/register")
-    page.fill("input[name=name]", "Budi")
-    page.fill("input[name=email]", "budi.browser@example.com")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("button.primary")
+    register_in_browser(page, "Budi", "budi.browser@example.com")
     page.goto("/bots")
     assert page.locator(".empty").inner_text() == translate("id", "bots.empty")
     page.fill("input[name=name]", "Emas Breakout")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import register_in_browser
 from tradeloop.i18n import translate
 from tradeloop.market.synthetic import random_walk_bars
 
@@ -23,11 +24,7 @@ def test_run_a_backtest_and_find_it_in_the_history(page, tmp_path: Path) -> None
     data = tmp_path / "EURUSD_H1.csv"
     random_walk_bars(3000, seed=12).to_csv(data, date_format="%Y-%m-%d %H:%M:%S")
 
-    page.goto("/register")
-    page.fill("input[name=name]", "Citra")
-    page.fill("input[name=email]", "citra.browser@example.com")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("button.primary")
+    register_in_browser(page, "Citra", "citra.browser@example.com")
     page.goto("/backtests")
     page.set_input_files("[data-testid=file]", str(data))
     page.select_option("[data-testid=strategy]", "ma_crossover")
@@ -60,11 +57,7 @@ def test_a_bad_file_shows_the_message_and_stays(page, tmp_path: Path) -> None:
     bad.write_text(
         "time,open,high,low,close\n2024-01-01 00:00,1,2,0.5,1.5\n2024-01-01 00:00,1,2,0.5,1.5\n"
     )
-    page.goto("/register")
-    page.fill("input[name=name]", "Dewi")
-    page.fill("input[name=email]", "dewi.browser@example.com")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("button.primary")
+    register_in_browser(page, "Dewi", "dewi.browser@example.com")
     page.goto("/backtests")
     page.set_input_files("[data-testid=file]", str(bad))
     page.click("[data-testid=run]")
