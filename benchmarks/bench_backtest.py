@@ -69,12 +69,11 @@ def run(bars_count: int = BARS) -> dict[str, float]:
         f"backtest, {bars_count:,} bars, ma_crossover + ATR stops "
         f"({len(ours.trades):,} trades; backtesting.py {theirs['# Trades']:,}):"
     )
-    print(
-        f"  tradeloop      {ours_seconds:7.3f} s  {figures['tradeloop_bars_per_s']:>12,.0f} bars/s"
-    )
-    print(
-        f"  backtesting.py {theirs_seconds:7.3f} s  {figures['backtesting_bars_per_s']:>12,.0f} bars/s"
-    )
+    for name, seconds, key in (
+        ("tradeloop     ", ours_seconds, "tradeloop_bars_per_s"),
+        ("backtesting.py", theirs_seconds, "backtesting_bars_per_s"),
+    ):
+        print(f"  {name} {seconds:7.3f} s  {figures[key]:>12,.0f} bars/s")
     print(f"  speed-up       {figures['speedup']:.1f}x (goal ≥ 20x)")
     print(
         f"  peak memory    {peak / 2**20:.1f} MiB = {figures['peak_memory_ratio']:.2f}x the "

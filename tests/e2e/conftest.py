@@ -99,7 +99,7 @@ def page(browser, server: str) -> Iterator[object]:
 
 def register_in_browser(
     page, name: str, email: str, password: str = "correct horse battery"
-) -> None:  # noqa: ANN001
+) -> None:
     """Create an account through the register page (signs the browser in)."""
     page.goto("/register")
     page.fill("input[name=name]", name)
