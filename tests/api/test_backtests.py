@@ -234,3 +234,24 @@ def test_strategies_and_instruments_are_listed(client: TestClient, headers) -> N
     assert client.get("/api/strategies/nope", headers=headers).status_code == 404
     symbols = {i["symbol"] for i in client.get("/api/instruments", headers=headers).json()["items"]}
     assert {"EURUSD", "XAUUSD", "US500", "BTCUSD"} <= symbols
+
+
+def test_rerun_keeps_a_described_instrument(client: TestClient, headers) -> None:
+    first = run(
+        client,
+        headers,
+        name="MYCOIN_H1.csv",
+        contract_size="10",
+        pip_size="0.01",
+        quote_currency="USD",
+        settings=json.dumps({"sl_atr": 2, "tp_atr": 4, "lots": 1, "spread_pips": 0}),
+    )
+    assert first.status_code == 201, first.text
+    again = client.post(f"/api/backtests/{first.json()['id']}/rerun", headers=headers, json={})
+    assert again.status_code == 201
+    assert again.json()["total_profit_usd"] == pytest.approx(first.json()["total_profit_usd"])
+    assert again.json()["parameters"]["instrument"] == {
+        "contract_size": 10.0,
+        "pip_size": 0.01,
+        "quote_currency": "USD",
+    }

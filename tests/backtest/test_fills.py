@@ -125,3 +125,78 @@ def test_no_new_entry_while_a_position_is_open() -> None:
     rows = [FLAT] * 6
     result = run(rows, [0, 1, 1, 1, 0, 0])
     assert len(result.trades) == 1
+
+
+def test_on_close_reversal_and_exit_signals_fill_at_the_signal_close() -> None:
+    rows = [
+        FLAT,
+        FLAT,
+        (1.1010, 1.1020, 1.1000, 1.1015),
+        (1.1030, 1.1040, 1.1020, 1.1035),
+        FLAT,
+        FLAT,
+    ]
+    reversed_ = run(rows, [0, 1, -1, 0, 0, 0], fill="close", on_opposite="reverse").trades
+    assert list(reversed_["side"]) == [1, -1]
+    assert (reversed_.iloc[0].exit_index, reversed_.iloc[0].exit_price) == (2, 1.1015)
+    assert (reversed_.iloc[1].entry_index, reversed_.iloc[1].entry_price) == (2, 1.1015)
+    exited = only_trade(
+        run(
+            rows,
+            [0, 1, 0, 0, 0, 0],
+            fill="close",
+            exit_long=[False, False, False, True, False, False],
+        )
+    )
+    assert (exited.exit_index, exited.exit_price, exited.exit_reason) == (3, 1.1035, "signal")
+
+
+def test_nothing_opens_on_the_last_bar() -> None:
+    rows = [FLAT] * 5
+    assert run(rows, [0, 0, 0, 0, 1], fill="close", commission=7).trades.empty
+    assert run(rows, [0, 0, 0, 0, 1]).trades.empty
+
+
+@pytest.mark.parametrize("symbol", ["EURUSD", "USDJPY", "XAUUSD"])
+@pytest.mark.parametrize("fill", ["next_open", "close"])
+@pytest.mark.parametrize("opposite", ["ignore", "reverse"])
+def test_final_equity_is_initial_cash_plus_every_trades_pnl(
+    symbol: str, fill: str, opposite: str
+) -> None:
+    from tradeloop.market.synthetic import random_walk_bars
+    from tradeloop.strategies.base import get_strategy
+
+    price = {"EURUSD": 1.1, "USDJPY": 150.0, "XAUUSD": 2000.0}[symbol]
+    frame = random_walk_bars(3000, seed=21, price=price, gap_chance=0.05)
+    settings = ExecutionSettings(
+        fill=fill,
+        on_opposite=opposite,
+        sl_atr=1.5,
+        tp_atr=3,
+        risk_percent=1,
+        spread_pips=2,
+        slippage_pips=0.5,
+        commission=7,
+    )
+    result = run_backtest(
+        frame,
+        get_strategy("ma_crossover", {"fast_period": 5, "slow_period": 20}),
+        resolve_instrument(symbol),
+        settings,
+    )
+    trades = result.trades
+    assert len(trades) > 30 and trades["costs"].gt(0).all()
+    assert result.stats["final_equity"] == pytest.approx(10_000 + trades["pnl"].sum(), abs=1e-6)
+    assert (
+        trades["entry_index"].to_numpy()[1:] >= trades["exit_index"].to_numpy()[:-1]
+    ).all()  # one at a time
+
+
+def test_atr_stops_need_the_atr_warm_up() -> None:
+    from tradeloop.market.errors import DataError
+
+    rows = [FLAT] * 300
+    with pytest.raises(
+        DataError, match="300 bars are too few: given with these parameters needs at least 502"
+    ):
+        run(rows, [0] * 300, sl_atr=2, atr_period=500)

@@ -3,6 +3,7 @@ with ATR stops, one unit, no costs, next-open fills and opposite signals ignored
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,14 @@ from tradeloop.market.readers import read_bars
 from tradeloop.market.synthetic import random_walk_bars
 from tradeloop.strategies.base import get_strategy
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "market"
+SHARED = (
+    Path(
+        os.environ.get(
+            "TRADELOOP_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"
+        )
+    )
+    / "market"
+)
 
 
 def ours(bars, symbol="EURUSD", fast=20, slow=50, sl=2.0, tp=4.0):

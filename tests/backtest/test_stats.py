@@ -108,3 +108,27 @@ def test_no_trades_gives_none_not_nonsense() -> None:
 def test_losing_streak_counts_consecutive_losses() -> None:
     trades = TRADES.iloc[[0, 1, 1, 1, 2, 1]].reset_index(drop=True)
     assert compute_stats(trades, EQUITY, CLOSE, 100.0)["max_consecutive_losses"] == 3
+
+
+def test_too_short_for_annual_figures_gives_none() -> None:
+    hours = pd.date_range("2024-01-01", periods=5, freq="h", tz="UTC").as_unit("ns")
+    stats = compute_stats(
+        TRADES.iloc[0:0],
+        pd.Series([100.0, 90, 85, 80, 79], index=hours),
+        pd.Series(1.0, index=hours),
+        100.0,
+    )
+    assert stats["return_pct"] == pytest.approx(-21.0)
+    assert (
+        stats["return_ann_pct"] is None
+        and stats["volatility_ann_pct"] is None
+        and stats["sharpe"] is None
+    )
+
+
+def test_a_wiped_out_account_has_no_ratios() -> None:
+    stats = compute_stats(
+        TRADES, pd.Series([100.0, 50.0, -10.0, 5.0, 20.0], index=DAYS), CLOSE, 100.0
+    )
+    assert stats["return_ann_pct"] == -100.0
+    assert stats["sharpe"] is None and stats["sortino"] is None and stats["calmar"] is None

@@ -182,3 +182,38 @@ def test_missing_file_and_mixed_intervals(tmp_path: Path, capsys) -> None:
         == 0
     )
     assert json.loads((tmp_path / "o.json").read_text())["bars"] == 600
+
+
+def test_crosses_take_a_conversion_series(tmp_path: Path) -> None:
+    eurgbp, gbpusd = tmp_path / "EURGBP_H1.csv", tmp_path / "GBPUSD_H1.csv"
+    random_walk_bars(2000, seed=3, price=0.85).to_csv(eurgbp, date_format="%Y-%m-%d %H:%M:%S")
+    rates = random_walk_bars(2000, seed=4, price=1.27)
+    rates.to_csv(gbpusd, date_format="%Y-%m-%d %H:%M:%S")
+    out = tmp_path / "r.json"
+    assert (
+        main(
+            [
+                "backtest",
+                str(eurgbp),
+                "-s",
+                "ma_crossover",
+                "--lots",
+                "1",
+                "--spread-pips",
+                "0",
+                "--conversion-data",
+                str(gbpusd),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    trade = json.loads(out.read_text())["trades"][0]
+    exit_rate = rates["close"].asof(pd.Timestamp(trade["exit_time"]))
+    gross = (
+        (trade["exit_price"] - trade["entry_price"])
+        * (1 if trade["side"] == "long" else -1)
+        * 100_000
+    )
+    assert trade["pnl"] == pytest.approx(gross * exit_rate)

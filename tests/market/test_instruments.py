@@ -45,7 +45,22 @@ def test_aliases_and_suffixes_resolve_to_the_same_instrument(raw: str, symbol: s
     assert resolve_instrument(raw).symbol == symbol
 
 
-@pytest.mark.parametrize("raw", ["EURUSDT", "XAUEUR", "BTCUSDT", "US2000", "EUR", "", "GOLDEN"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "EURUSDT",
+        "XAUEUR",
+        "BTCUSDT",
+        "US2000",
+        "EUR",
+        "",
+        "GOLDEN",
+        "GOLD.EUR",
+        "US500_EUR",
+        "BTCUSD.JPY",
+        "XAUUSD-USDT",
+    ],
+)
 def test_lookalikes_are_unknown_not_guessed(raw: str) -> None:
     assert find_instrument(raw) is None
 
@@ -99,3 +114,6 @@ def test_custom_instruments_are_described_by_the_user() -> None:
     assert (coin.contract_size, coin.pip_size, coin.quote) == (10, 0.01, "USD")
     with pytest.raises(InvalidInput, match="quote currency 'dollars'"):
         custom_instrument("MYCOIN", 10, 0.01, "dollars")
+    for size, pip in [(0, 0.01), (1e308, 0.01), (10, float("inf")), (10, float("nan"))]:
+        with pytest.raises(InvalidInput, match="contract size must be in"):
+            custom_instrument("MYCOIN", size, pip, "USD")

@@ -91,6 +91,53 @@ def test_bad_files_get_precise_messages(data: bytes, message: str) -> None:
     assert message in raised.value.message
 
 
+@pytest.mark.parametrize(
+    ("data", "first"),
+    [
+        (
+            b"time,open,high,low,close\n2024-03-30 10:00+02:00,1,2,0.5,1.5\n2024-04-01 10:00+03:00,1,2,0.5,1.5\n",
+            "2024-03-30 08:00",
+        ),  # an export across a DST change: offsets are honoured
+        (b"Time,Date,Open,High,Low,Close\n10:00,2024-01-02,1,2,0.5,1.5\n", "2024-01-02 10:00"),
+        (b"time,open,high,low,close\n202401021300,1,2,0.5,1.5\n", "2024-01-02 13:00"),
+        (b"time,open,high,low,close\n20240102,1,2,0.5,1.5\n", "2024-01-02 00:00"),
+        (b"time,open,high,low,close\n1704204000,1,2,0.5,1.5\n", "2024-01-02 14:00"),
+        (b"time,open,high,low,close\n1704204000000,1,2,0.5,1.5\n", "2024-01-02 14:00"),
+        (b"\n\ntime,open,high,low,close\n2024-01-02 10:00,1,2,0.5,1.5\n", "2024-01-02 10:00"),
+    ],
+)
+def test_time_layouts(data: bytes, first: str) -> None:
+    assert read_bars(data).index[0] == pd.Timestamp(first, tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            b"time,open,high,low,close\n2024-01-02T10:00Z,1,2,0.5,1.5\n2024-01-02 11:00,1,2,0.5,1.5\n",
+            "row 2: the time '2024-01-02 11:00' has no UTC offset while others do",
+        ),
+        (
+            b"time,close,Close,open,high,low\n2024-01-02,1,1,1,2,0.5\n",
+            "column 'close' appears more than once",
+        ),
+        (
+            b"time,open,high,low,close\n3000-01-01,1,2,0.5,1.5\n",
+            "row 1: the time '3000-01-01' is outside 1900–2200",
+        ),
+        (b"time,open,high,low,close\n10:00,1,2,0.5,1.5\n", "row 1: the time '10:00' has no date"),
+        (
+            b"time,open,high,low,close\n99999999999,1,2,0.5,1.5\n",
+            "row 1: cannot read the time '99999999999'",
+        ),
+    ],
+)
+def test_ambiguous_or_impossible_times_are_refused(data: bytes, message: str) -> None:
+    with pytest.raises(DataError) as raised:
+        read_bars(data)
+    assert message in raised.value.message
+
+
 def test_unknown_time_zone() -> None:
     with pytest.raises(DataError, match="unknown time zone 'Mars/Olympus'"):
         read_bars(MT5_CSV, tz="Mars/Olympus")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,14 @@ from tradeloop.market.readers import read_bars
 from tradeloop.market.synthetic import random_walk_bars
 from tradeloop.market.validation import prepare_bars
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "market"
+SHARED = (
+    Path(
+        os.environ.get(
+            "TRADELOOP_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"
+        )
+    )
+    / "market"
+)
 OK = (1.10, 1.12, 1.09, 1.11)
 
 
@@ -88,6 +96,23 @@ def test_keeping_the_dominant_interval_drops_the_other_bars() -> None:
     kept, timeframe = prepare_bars(daily_then_hourly(), keep_dominant_interval=True)
     assert (len(kept), timeframe) == (300, "H1")
     assert kept.index[0] == pd.Timestamp("2024-01-16 22:00", tz="UTC")
+
+
+def test_a_single_off_grid_bar_is_reported_too() -> None:
+    frame = bars([OK] * 10)
+    shifted = frame.index.tolist()
+    shifted[5] = shifted[4] + pd.Timedelta(minutes=20)
+    with pytest.raises(MixedIntervals, match=r"rows 6–6 \(1 bars, .*\) are 1200s"):
+        prepare_bars(frame.set_axis(pd.DatetimeIndex(shifted)))
+    kept, _ = prepare_bars(frame.set_axis(pd.DatetimeIndex(shifted)), keep_dominant_interval=True)
+    assert len(kept) == 9
+
+
+def test_absurd_prices_are_refused() -> None:
+    frame = bars([OK] * 5)
+    frame.iloc[2] = [1e300, 1e300, 1e300, 1e300, 1.0]
+    with pytest.raises(DataError, match="row 3: prices above 1e9 are not market prices"):
+        prepare_bars(frame)
 
 
 def test_weekend_gaps_are_not_a_second_interval() -> None:

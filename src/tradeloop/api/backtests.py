@@ -16,7 +16,6 @@ from tradeloop.api.schemas import PageOut, page_out
 from tradeloop.backtest.service import InstrumentChoice, backtest, load_bars, symbol_from_filename
 from tradeloop.core.errors import Conflict, InvalidInput
 from tradeloop.execution.settings import ExecutionSettings
-from tradeloop.market.instruments import find_instrument
 from tradeloop.store import backtests as results_repo
 from tradeloop.store import datasets as datasets_repo
 from tradeloop.store.models import BacktestResult
@@ -162,8 +161,8 @@ async def create_backtest(
     symbol: Annotated[str | None, Form(max_length=32)] = None,
     tz: Annotated[str, Form(max_length=64)] = "UTC",
     keep_dominant_interval: Annotated[bool, Form()] = False,
-    contract_size: Annotated[float | None, Form(gt=0)] = None,
-    pip_size: Annotated[float | None, Form(gt=0)] = None,
+    contract_size: Annotated[float | None, Form(gt=0, le=1e9)] = None,
+    pip_size: Annotated[float | None, Form(gt=0, le=1e6)] = None,
     quote_currency: Annotated[str | None, Form(max_length=3)] = None,
 ) -> object:
     """Run a backtest on an uploaded file (stored as a dataset) or a stored dataset, and save it."""
@@ -221,8 +220,7 @@ def rerun_backtest(result_id: ObjectId, change: Rerun, user: CurrentUser, sessio
     chosen = get_strategy(original.strategy_name, {**stored.get("strategy", {}), **change.params})
     execution = execution_settings({**stored.get("execution", {}), **change.settings})
     symbol = stored.get("symbol", dataset.symbol)
-    described = stored.get("instrument", {}) if find_instrument(symbol) is None else {}
-    instrument = InstrumentChoice(symbol, **described).resolve()
+    instrument = InstrumentChoice(symbol, **stored.get("instrument", {})).resolve()
     bars = datasets_repo.dataset_bars(dataset)
     run = backtest(bars, chosen, instrument, execution)
     return results_repo.save_run(

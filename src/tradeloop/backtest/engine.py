@@ -13,7 +13,7 @@ from tradeloop.backtest.kernel import SIZE_LOTS, SIZE_RISK, SIZE_UNITS, TRADE_FI
 from tradeloop.backtest.stats import compute_stats
 from tradeloop.core.errors import InvalidInput
 from tradeloop.core.instruments import Instrument
-from tradeloop.execution.rules import CONVERT_BY_PRICE, CONVERT_FIXED, EXIT_REASONS
+from tradeloop.execution.rules import CONVERT_BY_PRICE, CONVERT_FIXED, CONVERT_SERIES, EXIT_REASONS
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.errors import DataError
 from tradeloop.strategies.base import Strategy
@@ -53,17 +53,40 @@ class BacktestRun:
         ]
 
 
-def conversion(instrument: Instrument, settings: ExecutionSettings) -> tuple[int, float]:
-    """How quote-currency profit becomes account currency: (mode, fixed rate)."""
+NO_RATES = np.ones(1)
+
+
+def conversion(
+    instrument: Instrument,
+    settings: ExecutionSettings,
+    bars: pd.DataFrame,
+    rates: pd.Series | None = None,
+) -> tuple[int, float, np.ndarray]:
+    """How quote-currency profit becomes account currency: (mode, fixed rate, per-bar rates).
+
+    USD-quoted symbols need nothing; USD-based pairs use their own price; crosses need a fixed
+    ``conversion_rate`` or a series of rates (the value of 1 quote-currency unit in USD),
+    taken at or before each bar.
+    """
     if instrument.quote == ACCOUNT_CURRENCY:
-        return CONVERT_FIXED, 1.0
+        return CONVERT_FIXED, 1.0, NO_RATES
     if instrument.base == ACCOUNT_CURRENCY:
-        return CONVERT_BY_PRICE, 1.0  # e.g. USDJPY: divide JPY profit by the pair's own rate
+        return CONVERT_BY_PRICE, 1.0, NO_RATES  # e.g. USDJPY: divide JPY profit by its own rate
+    if rates is not None:
+        aligned = rates.sort_index().reindex(bars.index, method="ffill").to_numpy(dtype=np.float64)
+        if np.isnan(aligned).any() or (aligned <= 0).any():
+            raise InvalidInput(
+                f"the conversion rates must start by {bars.index[0]:%Y-%m-%d %H:%M} "
+                "and be positive",
+                [{"field": "conversion_rates"}],
+            )
+        return CONVERT_SERIES, 1.0, np.ascontiguousarray(aligned)
     if settings.conversion_rate is not None:
-        return CONVERT_FIXED, settings.conversion_rate
+        return CONVERT_FIXED, settings.conversion_rate, NO_RATES
     raise InvalidInput(
         f"profit of {instrument.symbol} is in {instrument.quote}: give conversion_rate, the value "
-        f"of 1 {instrument.quote} in {ACCOUNT_CURRENCY} (CLI --conversion-rate)",
+        f"of 1 {instrument.quote} in {ACCOUNT_CURRENCY} (CLI --conversion-rate, or a series "
+        "with --conversion-data)",
         [{"field": "conversion_rate"}],
     )
 
@@ -104,22 +127,29 @@ def _sizing(instrument: Instrument, s: ExecutionSettings) -> tuple[int, float]:
     return SIZE_LOTS, lots
 
 
+def warmup_bars(strategy: Strategy, settings: ExecutionSettings) -> int:
+    """Bars needed before the first trade: the strategy's, or ATR's when stops use it."""
+    uses_atr = settings.sl_atr is not None or settings.tp_atr is not None
+    return max(strategy.warmup(), settings.atr_period + 2 if uses_atr else 0)
+
+
 def run_backtest(
     bars: pd.DataFrame,
     strategy: Strategy,
     instrument: Instrument,
     settings: ExecutionSettings | None = None,
+    conversion_rates: pd.Series | None = None,
 ) -> BacktestRun:
     """Backtest ``strategy`` on ``bars`` (a validated bar frame) for ``instrument``."""
     s = settings or ExecutionSettings()
-    need = strategy.warmup()
+    need = warmup_bars(strategy, s)
     if len(bars) < need:
         raise DataError(
             f"{len(bars)} bars are too few: {strategy.key} with these parameters needs "
             f"at least {need} bars for its indicators to warm up",
             [{"bars": len(bars), "needed": need}],
         )
-    mode, rate = conversion(instrument, s)
+    mode, rate, rates = conversion(instrument, s, bars, conversion_rates)
     size_mode, size_value = _sizing(instrument, s)
     signals = strategy.signals(bars)
     n = len(bars)
@@ -148,6 +178,7 @@ def run_backtest(
             [instrument.contract_size, instrument.min_lot, instrument.max_lot, instrument.lot_step]
         ),
         np.array([s.spread(instrument) * pip / 2, s.slippage_pips * pip, s.commission, mode, rate]),
+        rates,
         s.initial_cash,
     )
     trades = pd.DataFrame(table, columns=list(TRADE_FIELDS))

@@ -6,8 +6,7 @@ entry bar; (3) the signal read at this close decides exits, reversals and entrie
 at the next open or, with ``fill_on_close``, at this close; (4) equity is marked at the close.
 A position still open at the end is closed by a market order on the last bar (reason ``end``),
 filled at its open as next-open fills are (at its close with on-close fills), as backtesting.py
-does.
-Stop and target levels are absolute prices set from the signal bar's close.
+does. Stop and target levels are absolute prices set from the signal bar's close.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from tradeloop.execution.rules import (
+    CONVERT_SERIES,
     END,
     SIGNAL,
     STOP,
@@ -49,9 +49,15 @@ _SIDE, _ENTRY_I, _ENTRY, _SIZE, _LOTS, _STOP, _TARGET, _COSTS, _CASH, _ENTRY_FEE
 
 
 @njit(cache=True)
-def _open(st, k, raw, side, size, contract_size, ref, stop_dist, target_dist, costs):
-    half_spread, slippage, fee_per_lot, mode, rate = costs
-    conv = quote_to_account(int(mode), rate, raw)
+def _conversion(costs, rates, k, price):
+    mode = int(costs[3])
+    return quote_to_account(mode, rates[k] if mode == CONVERT_SERIES else costs[4], price)
+
+
+@njit(cache=True)
+def _open(st, k, raw, side, size, contract_size, ref, stop_dist, target_dist, costs, rates):
+    half_spread, slippage, fee_per_lot = costs[0], costs[1], costs[2]
+    conv = _conversion(costs, rates, k, raw)
     lots = size / contract_size
     fee = fee_per_lot * lots
     st[_SIDE] = side
@@ -67,10 +73,10 @@ def _open(st, k, raw, side, size, contract_size, ref, stop_dist, target_dist, co
 
 
 @njit(cache=True)
-def _close(st, trades, count, k, raw, reason, costs):
-    half_spread, slippage, fee_per_lot, mode, rate = costs
+def _close(st, trades, count, k, raw, reason, costs, rates):
+    half_spread, slippage, fee_per_lot = costs[0], costs[1], costs[2]
     side = st[_SIDE]
-    conv = quote_to_account(int(mode), rate, raw)
+    conv = _conversion(costs, rates, k, raw)
     fill = with_costs(raw, side < 0, half_spread, slippage)
     fee = fee_per_lot * st[_LOTS]
     gross = (fill - st[_ENTRY]) * side * st[_SIZE] * conv
@@ -93,21 +99,21 @@ def _close(st, trades, count, k, raw, reason, costs):
 
 
 @njit(cache=True)
-def _mark(st, price, costs):
+def _mark(st, k, price, costs, rates):
     if st[_SIDE] == 0:
         return st[_CASH]
-    conv = quote_to_account(int(costs[3]), costs[4], price)
+    conv = _conversion(costs, rates, k, price)
     return st[_CASH] + (price - st[_ENTRY]) * st[_SIDE] * st[_SIZE] * conv
 
 
 @njit(cache=True)
-def _size(mode, value, equity, stop_dist, ref, instrument, costs):
+def _size(mode, value, equity, stop_dist, k, ref, instrument, costs, rates):
     contract_size, min_lot, max_lot, lot_step = instrument
     if mode == SIZE_UNITS:
         return value
     if mode == SIZE_LOTS:
         return value * contract_size
-    conv = quote_to_account(int(costs[3]), costs[4], ref)
+    conv = _conversion(costs, rates, k, ref)
     return (
         risk_lots(equity, value, stop_dist, contract_size, conv, min_lot, max_lot, lot_step)
         * contract_size
@@ -131,6 +137,7 @@ def run_kernel(
     size_value,
     instrument,
     costs,
+    rates,
     initial_cash,
 ):
     """Run the loop over float64 OHLC arrays.
@@ -138,7 +145,8 @@ def run_kernel(
     ``stop_dist``/``target_dist`` hold each bar's distance from its close to the level (0 for
     none, NaN when it cannot be known yet, which skips the entry). ``instrument`` is
     (contract size, min lot, max lot, lot step); ``costs`` is (half spread, slippage — both in
-    price — commission per lot per side, conversion mode, conversion rate).
+    price — commission per lot per side, conversion mode, conversion rate); ``rates`` holds
+    each bar's quote→account rate when the conversion mode is a series (else one dummy value).
     Returns the trade table (one row per trade, columns ``TRADE_FIELDS``) and equity per bar.
     """
     n = len(c)
@@ -155,7 +163,7 @@ def run_kernel(
     pending_td = 0.0
     for i in range(n):
         if pending_exit and st[_SIDE] != 0:
-            count = _close(st, trades, count, i, o[i], SIGNAL, costs)
+            count = _close(st, trades, count, i, o[i], SIGNAL, costs, rates)
         if pending_side != 0 and st[_SIDE] == 0:
             _open(
                 st,
@@ -168,6 +176,7 @@ def run_kernel(
                 pending_sd,
                 pending_td,
                 costs,
+                rates,
             )
         pending_exit = False
         pending_side = 0
@@ -176,11 +185,11 @@ def run_kernel(
         if side != 0:
             px = stop_fill(int(side), st[_STOP], o[i], h[i], low[i])
             if not math.isnan(px):
-                count = _close(st, trades, count, i, px, STOP, costs)
+                count = _close(st, trades, count, i, px, STOP, costs, rates)
             else:
                 px = target_fill(int(side), st[_TARGET], o[i], h[i], low[i])
                 if not math.isnan(px):
-                    count = _close(st, trades, count, i, px, TARGET, costs)
+                    count = _close(st, trades, count, i, px, TARGET, costs, rates)
 
         side = st[_SIDE]
         signal = entries[i]
@@ -190,20 +199,24 @@ def run_kernel(
             or (reverse and side != 0 and signal == -side)
         )
         enter = signal if (side == 0 or leave) and signal != side else 0
+        if i == n - 1:
+            enter = 0  # nothing opens on the last bar: no bar is left to hold it
         sd, td = stop_dist[i], target_dist[i]
-        mark = _mark(st, c[i], costs)
+        mark = _mark(st, i, c[i], costs, rates)
         if enter != 0 and (math.isnan(sd) or math.isnan(td) or mark <= 0):
             enter = 0
         size = (
-            _size(size_mode, size_value, mark, sd, c[i], instrument, costs) if enter != 0 else 0.0
+            _size(size_mode, size_value, mark, sd, i, c[i], instrument, costs, rates)
+            if enter != 0
+            else 0.0
         )
         if size <= 0:
             enter = 0
         if fill_on_close:
             if leave:
-                count = _close(st, trades, count, i, c[i], SIGNAL, costs)
+                count = _close(st, trades, count, i, c[i], SIGNAL, costs, rates)
             if enter != 0:
-                _open(st, i, c[i], enter, size, instrument[0], c[i], sd, td, costs)
+                _open(st, i, c[i], enter, size, instrument[0], c[i], sd, td, costs, rates)
         else:
             pending_exit = leave
             pending_side = enter
@@ -211,10 +224,10 @@ def run_kernel(
             pending_ref = c[i]
             pending_sd = sd
             pending_td = td
-        equity[i] = _mark(st, c[i], costs)
+        equity[i] = _mark(st, i, c[i], costs, rates)
 
     if st[_SIDE] != 0:  # a market order on the last bar: its open (its close for on-close fills)
         last = c[n - 1] if fill_on_close else o[n - 1]
-        count = _close(st, trades, count, n - 1, last, END, costs)
+        count = _close(st, trades, count, n - 1, last, END, costs, rates)
         equity[n - 1] = st[_CASH]
     return trades[:count], equity

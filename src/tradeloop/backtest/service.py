@@ -56,10 +56,14 @@ def load_bars(
 
 
 def backtest(
-    bars: pd.DataFrame, strategy: Strategy, instrument: Instrument, settings: ExecutionSettings
+    bars: pd.DataFrame,
+    strategy: Strategy,
+    instrument: Instrument,
+    settings: ExecutionSettings,
+    conversion_rates: pd.Series | None = None,
 ) -> BacktestRun:
     """Run the backtest (the strategy's parameters are already validated)."""
-    return run_backtest(bars, strategy, instrument, settings)
+    return run_backtest(bars, strategy, instrument, settings, conversion_rates)
 
 
 def run_summary(run: BacktestRun, bars: pd.DataFrame) -> dict[str, Any]:

@@ -31,7 +31,14 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def _pct(value: float | None) -> float | None:
-    return None if value is None else value * 100
+    return None if value is None or not math.isfinite(value) else value * 100
+
+
+def finite(stats: dict[str, Any]) -> dict[str, Any]:
+    """``stats`` with NaN and infinities replaced by None (JSON has no such numbers)."""
+    return {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in stats.items()
+    }
 
 
 def _compound(log_growth: float) -> float:
@@ -93,16 +100,16 @@ def compute_stats(
     times = equity.index.as_unit("ns").asi8
     final = float(values[-1])
     daily = _daily_returns(equity)
-    if len(daily) and (daily <= -1).any():
+    blown = bool((values <= 0).any())  # after a wipe-out, returns on equity mean nothing
+    ann: float | None = None
+    vol: float | None = None
+    downside = 0.0
+    if blown:
         ann = -1.0
-    else:
-        ann = _compound(float(np.log1p(daily).mean()) * year_days) if len(daily) else 0.0
-    vol = float(np.std(daily, ddof=1) * math.sqrt(year_days)) if len(daily) > 1 else 0.0
-    downside = (
-        math.sqrt(float(np.mean(np.minimum(daily, 0) ** 2))) * math.sqrt(year_days)
-        if len(daily)
-        else 0.0
-    )
+    elif len(daily) > 1:
+        ann = _compound(float(np.log1p(daily).mean()) * year_days)
+        vol = float(np.std(daily, ddof=1) * math.sqrt(year_days))
+        downside = math.sqrt(float(np.mean(np.minimum(daily, 0) ** 2))) * math.sqrt(year_days)
     seconds = (times[-1] - times[0]) / 1e9
     years = seconds / (365.25 * 86400)
     growth = final / initial_cash
@@ -130,43 +137,49 @@ def compute_stats(
         if win_rate is not None and avg_win and avg_loss
         else None
     )
-    return {
-        "start": equity.index[0].isoformat(),
-        "end": equity.index[-1].isoformat(),
-        "duration_seconds": seconds,
-        "bars": len(values),
-        "exposure_pct": exposure * 100,
-        "initial_equity": initial_cash,
-        "final_equity": final,
-        "peak_equity": float(values.max()),
-        "net_profit": final - initial_cash,
-        "return_pct": (growth - 1) * 100,
-        "buy_hold_return_pct": float(close.iloc[-1] / close.iloc[0] - 1) * 100,
-        "return_ann_pct": ann * 100 if math.isfinite(ann) else None,
-        "volatility_ann_pct": vol * 100,
-        "cagr_pct": _pct(_cagr(growth, years)),
-        "sharpe": _ratio(ann, vol),
-        "sortino": _ratio(ann, downside),
-        "calmar": _ratio(ann, dd["max"]),
-        "max_drawdown_pct": dd["max"] * 100,
-        "avg_drawdown_pct": dd["avg"] * 100,
-        "max_drawdown_duration_seconds": dd["max_duration"],
-        "avg_drawdown_duration_seconds": dd["avg_duration"],
-        "trades": n,
-        "wins": len(wins),
-        "losses": len(losses),
-        "win_rate_pct": _pct(win_rate),
-        "best_trade_pct": float(returns.max() * 100) if n else None,
-        "worst_trade_pct": float(returns.min() * 100) if n else None,
-        "avg_trade_pct": float(returns.mean() * 100) if n else None,
-        "max_trade_duration_seconds": float(durations.max()) if n else None,
-        "avg_trade_duration_seconds": float(durations.mean()) if n else None,
-        "profit_factor": _ratio(float(wins.sum()), float(-losses.sum())) if len(losses) else None,
-        "expectancy": float(pnl.mean()) if n else None,
-        "sqn": _ratio(math.sqrt(n) * float(pnl.mean()), float(pnl.std(ddof=1))) if n > 1 else None,
-        "kelly": kelly,
-        "avg_win": avg_win,
-        "avg_loss": avg_loss,
-        "max_consecutive_losses": _streak(pnl < 0),
-        "total_costs": float(trades["costs"].sum()) if n else 0.0,
-    }
+    return finite(
+        {
+            "start": equity.index[0].isoformat(),
+            "end": equity.index[-1].isoformat(),
+            "duration_seconds": seconds,
+            "bars": len(values),
+            "exposure_pct": exposure * 100,
+            "initial_equity": initial_cash,
+            "final_equity": final,
+            "peak_equity": float(values.max()),
+            "net_profit": final - initial_cash,
+            "return_pct": (growth - 1) * 100,
+            "buy_hold_return_pct": float(close.iloc[-1] / close.iloc[0] - 1) * 100,
+            "return_ann_pct": _pct(ann),
+            "volatility_ann_pct": _pct(vol),
+            "cagr_pct": _pct(_cagr(growth, years)),
+            "sharpe": None if blown or ann is None or vol is None else _ratio(ann, vol),
+            "sortino": None if blown or ann is None else _ratio(ann, downside),
+            "calmar": None if blown or ann is None else _ratio(ann, dd["max"]),
+            "max_drawdown_pct": dd["max"] * 100,
+            "avg_drawdown_pct": dd["avg"] * 100,
+            "max_drawdown_duration_seconds": dd["max_duration"],
+            "avg_drawdown_duration_seconds": dd["avg_duration"],
+            "trades": n,
+            "wins": len(wins),
+            "losses": len(losses),
+            "win_rate_pct": _pct(win_rate),
+            "best_trade_pct": float(returns.max() * 100) if n else None,
+            "worst_trade_pct": float(returns.min() * 100) if n else None,
+            "avg_trade_pct": float(returns.mean() * 100) if n else None,
+            "max_trade_duration_seconds": float(durations.max()) if n else None,
+            "avg_trade_duration_seconds": float(durations.mean()) if n else None,
+            "profit_factor": _ratio(float(wins.sum()), float(-losses.sum()))
+            if len(losses)
+            else None,
+            "expectancy": float(pnl.mean()) if n else None,
+            "sqn": _ratio(math.sqrt(n) * float(pnl.mean()), float(pnl.std(ddof=1)))
+            if n > 1
+            else None,
+            "kelly": kelly,
+            "avg_win": avg_win,
+            "avg_loss": avg_loss,
+            "max_consecutive_losses": _streak(pnl < 0),
+            "total_costs": float(trades["costs"].sum()) if n else 0.0,
+        }
+    )

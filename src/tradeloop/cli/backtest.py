@@ -109,6 +109,15 @@ def backtest_command(
     conversion_rate: Annotated[
         float | None, typer.Option(help="1 quote-currency unit in USD, for crosses")
     ] = None,
+    conversion_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="bars whose close is 1 quote-currency unit in USD (e.g. GBPUSD for EURGBP)"
+        ),
+    ] = None,
+    conversion_invert: Annotated[
+        bool, typer.Option(help="use 1/close of --conversion-data (e.g. USDJPY for EURJPY)")
+    ] = False,
     contract_size: Annotated[
         float | None, typer.Option(help="custom instrument: units per lot")
     ] = None,
@@ -121,8 +130,11 @@ def backtest_command(
     ] = None,
 ) -> None:
     """Backtest a strategy on a data file."""
-    if not data.is_file():
-        raise InvalidInput(f"data file {str(data)!r} does not exist")
+    for given in (data, conversion_data):
+        if given is not None and not given.is_file():
+            raise InvalidInput(f"data file {str(given)!r} does not exist")
+    if json_out is not None and not json_out.parent.is_dir():
+        raise InvalidInput(f"--json: folder {str(json_out.parent)!r} does not exist")
     settings = _settings(
         {
             "fill": fill,
@@ -154,10 +166,14 @@ def backtest_command(
     ) as progress:
         task = progress.add_task(f"reading {data.name}")
         bars, timeframe = load_bars(data, tz, keep_dominant_interval)
+        rates = None
+        if conversion_data is not None:
+            rates = load_bars(conversion_data, tz, keep_dominant_interval=True)[0]["close"]
+            rates = 1 / rates if conversion_invert else rates
         progress.update(
             task, description=f"backtesting {strategy} on {len(bars):,} {timeframe} bars"
         )
-        run = backtest(bars, chosen, instrument, settings)
+        run = backtest(bars, chosen, instrument, settings, rates)
     summary = run_summary(run, bars)
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=1, default=str))

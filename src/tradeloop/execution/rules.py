@@ -13,7 +13,7 @@ from numba import njit
 
 STOP, TARGET, SIGNAL, END = 0, 1, 2, 3
 EXIT_REASONS = ("stop", "target", "signal", "end")
-CONVERT_FIXED, CONVERT_BY_PRICE = 0, 1
+CONVERT_FIXED, CONVERT_BY_PRICE, CONVERT_SERIES = 0, 1, 2
 
 
 @njit(cache=True)
@@ -51,8 +51,9 @@ def with_costs(price: float, buying: bool, half_spread: float, slippage: float) 
 
 @njit(cache=True)
 def quote_to_account(mode: int, rate: float, price: float) -> float:
-    """Account-currency value of one unit of quote currency: a fixed ``rate`` (1 when the quote
-    is the account currency), or 1/price when the base is the account currency (USDJPY)."""
+    """Account-currency value of one unit of quote currency: ``rate`` (1 when the quote is the
+    account currency; a fixed or the bar's rate for crosses), or 1/price when the base is the
+    account currency (USDJPY)."""
     if mode == CONVERT_BY_PRICE:
         return 1.0 / price
     return rate
@@ -70,9 +71,10 @@ def risk_lots(
     lot_step: float,
 ) -> float:
     """Lots that lose ``risk_fraction`` of ``equity`` when the stop is hit, rounded down to the
-    lot step and kept within the instrument's limits (never below its minimum lot)."""
+    lot step and capped at the maximum lot. When even the minimum lot would risk more than
+    asked, the answer is 0: the trade is skipped rather than over-risked."""
     if stop_distance <= 0 or equity <= 0:
         return 0.0
     lots = equity * risk_fraction / (stop_distance * contract_size * conversion)
     lots = math.floor(lots / lot_step + 1e-9) * lot_step
-    return min(max(lots, min_lot), max_lot)
+    return 0.0 if lots < min_lot - 1e-12 else min(lots, max_lot)

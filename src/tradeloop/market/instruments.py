@@ -139,6 +139,28 @@ ALIASES = {
     "LITECOIN": "LTCUSD",
 }
 _DECORATION = re.compile(r"[._\-+#!]")
+# A currency after the separator names another instrument (GOLD.EUR is gold in euros).
+_CURRENCY_SUFFIXES = {
+    "USD",
+    "EUR",
+    "GBP",
+    "JPY",
+    "AUD",
+    "NZD",
+    "CAD",
+    "CHF",
+    "HKD",
+    "SGD",
+    "CNH",
+    "ZAR",
+    "MXN",
+    "TRY",
+    "SEK",
+    "NOK",
+    "PLN",
+    "USDT",
+    "USDC",
+}
 
 
 def _lookup(name: str) -> Instrument | None:
@@ -150,7 +172,9 @@ def _lookup(name: str) -> Instrument | None:
 def find_instrument(raw: str) -> Instrument | None:
     """The instrument for ``raw`` (a broker symbol), or None when it is not known."""
     name = raw.strip().lstrip("#.")
-    head = _DECORATION.split(name, maxsplit=1)[0]
+    head, *rest = _DECORATION.split(name, maxsplit=1)
+    if rest and rest[0].upper() in _CURRENCY_SUFFIXES:
+        return _lookup(name) if name.upper() in ALIASES else None
     for candidate in (name, head, re.sub(r"[a-z]+$", "", head)):
         if candidate and (found := _lookup(candidate)) is not None:
             return found
@@ -174,8 +198,8 @@ def custom_instrument(
     symbol: str, contract_size: float, pip_size: float, quote: str, base: str | None = None
 ) -> Instrument:
     """An instrument the user describes (for symbols the registry does not know)."""
-    if contract_size <= 0 or pip_size <= 0:
-        raise InvalidInput("contract size and pip size must be positive")
+    if not (0 < contract_size <= 1e9 and 0 < pip_size <= 1e6):
+        raise InvalidInput("contract size must be in (0, 1e9] and pip size in (0, 1e6]")
     if not re.fullmatch(r"[A-Z]{3}", quote.upper()):
         raise InvalidInput(f"quote currency {quote!r} must be a 3-letter code such as USD")
     digits = max(0, -int(f"{pip_size:e}".split("e")[1]) + 1)

@@ -52,6 +52,8 @@ def _clean(name: str) -> str:
 
 def _read_table(text: str) -> pd.DataFrame:
     sample = text[:4096]
+    text = text.lstrip("\r\n\t ")
+    sample = text[:4096]
     first_line = sample.splitlines()[0] if sample.strip() else ""
     if not first_line:
         raise DataError("the file is empty: expected a header line and bars")
@@ -72,7 +74,19 @@ def _read_table(text: str) -> pd.DataFrame:
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"cannot parse the file as a table: {str(exc).splitlines()[0]}") from exc
-    frame.columns = [_clean(str(c)) for c in frame.columns]
+    return _named(frame)
+
+
+def _named(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lower-case, unbracketed column names; two columns with one name are an error."""
+    names = [_clean(str(c)) for c in frame.columns]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DataError(
+            f"column {twice[0]!r} appears more than once (names ignore case)",
+            [{"duplicate": n} for n in twice],
+        )
+    frame.columns = names
     return frame
 
 
@@ -86,20 +100,58 @@ def _times(frame: pd.DataFrame) -> tuple[pd.Series, str]:
             [{"missing": "time"}],
         )
     values = frame[time_col].astype(str).str.strip()
-    if time_col == "date" and "time" in columns:  # separate date and time columns
-        values = values + " " + frame["time"].astype(str).str.strip()
+    if {"date", "time"} <= set(columns):  # separate date and time columns, in either order
+        values = frame["date"].astype(str).str.strip() + " " + frame["time"].astype(str).str.strip()
     values = values.str.replace(r"^(\d{4})\.(\d{2})\.(\d{2})", r"\1-\2-\3", regex=True)
+    no_date = values.str.fullmatch(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+    if no_date.any():
+        row = int(np.argmax(no_date.to_numpy()))
+        raise DataError(
+            f"row {row + 1}: the time {values.iloc[row]!r} has no date",
+            [{"row": row + 1, "column": time_col}],
+        )
     return values, time_col
 
 
+_COMPACT = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+_EPOCH_SECONDS = (631_152_000, 4_102_444_800)  # 1990 to 2100
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_YEARS = (1900, 2200)
+
+
+def _digits(values: pd.Series) -> pd.Series | None:
+    """Compact dates (``20240102``, ``202401021300``) or epoch seconds/milliseconds."""
+    width = values.str.len().iloc[0]
+    if width in _COMPACT and values.str.match(r"(19|20)\d{2}[01]\d[0-3]\d").all():
+        return pd.to_datetime(values, format=_COMPACT[width], errors="coerce")
+    numbers = values.astype("int64")
+    for unit, scale in (("s", 1), ("ms", 1000)):
+        low, high = (edge * scale for edge in _EPOCH_SECONDS)
+        if numbers.between(low, high).all():
+            return pd.Series(pd.to_datetime(numbers, unit=unit, utc=True))
+    return None
+
+
 def _parse_times(values: pd.Series, tz: str) -> pd.DatetimeIndex:
-    if values.str.fullmatch(r"\d{9,13}").all():  # epoch seconds or milliseconds
-        numbers = values.astype("int64")
-        unit = "ms" if numbers.iloc[0] > 10**11 else "s"
-        return pd.DatetimeIndex(pd.to_datetime(numbers, unit=unit, utc=True)).as_unit("ns")
-    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
-    if parsed.isna().any():  # not ISO: let pandas work out each value
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed", dayfirst=False)
+    with_offset = values.str.contains(_OFFSET)
+    if with_offset.any() and not with_offset.all():
+        row = int(np.argmax(~with_offset.to_numpy()))
+        raise DataError(
+            f"row {row + 1}: the time {values.iloc[row]!r} has no UTC offset while "
+            "others do: give every time an offset, or none",
+            [{"row": row + 1}],
+        )
+    utc = bool(with_offset.all())
+    try:
+        parsed = _digits(values) if values.str.fullmatch(r"\d{8,14}").all() else None
+        if parsed is None:
+            parsed = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=utc)
+        if parsed.isna().any():  # not ISO: let pandas work out each value
+            parsed = pd.to_datetime(
+                values, errors="coerce", format="mixed", dayfirst=False, utc=utc
+            )
+    except (ValueError, OverflowError) as exc:
+        raise DataError(f"cannot read the times: {str(exc).splitlines()[0]}") from exc
     bad = parsed.isna()
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
@@ -108,6 +160,13 @@ def _parse_times(values: pd.Series, tz: str) -> pd.DatetimeIndex:
             [{"row": row + 1, "column": "time", "value": values.iloc[row]}],
         )
     index = pd.DatetimeIndex(parsed)
+    outside = (index.year < _YEARS[0]) | (index.year > _YEARS[1])
+    if outside.any():
+        row = int(np.argmax(outside))
+        raise DataError(
+            f"row {row + 1}: the time {values.iloc[row]!r} is outside {_YEARS[0]}–{_YEARS[1]}",
+            [{"row": row + 1, "column": "time"}],
+        )
     if index.tz is None:
         try:
             index = index.tz_localize(_zone(tz), ambiguous="infer", nonexistent="shift_forward")
@@ -160,7 +219,7 @@ def _parquet(data: bytes, tz: str) -> pd.DataFrame:
         raise DataError(f"cannot read the Parquet file: {str(exc).splitlines()[0]}") from exc
     if isinstance(frame.index, pd.DatetimeIndex):
         frame = frame.reset_index()
-    frame.columns = [_clean(str(c)) for c in frame.columns]
+    frame = _named(frame)
     time_col = next((c for c in frame.columns if c in _TIME_NAMES), None)
     if time_col is not None and pd.api.types.is_datetime64_any_dtype(frame[time_col]):
         frame[time_col] = frame[time_col].astype(str)

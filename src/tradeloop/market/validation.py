@@ -15,6 +15,7 @@ from tradeloop.market.errors import DataError, MixedIntervals
 from tradeloop.market.timeframes import TIMEFRAMES, dominant_interval, timeframe_name
 
 MIN_SEGMENT_BARS = 3
+MAX_PRICE = 1e9
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ def check_bars(bars: pd.DataFrame) -> None:
         (np.diff(times) < 0, 1, "time {t} is earlier than the row before it (rows must be sorted)"),
         (np.diff(times) == 0, 1, "duplicate time {t}"),
         (np.minimum(np.minimum(o, h), np.minimum(low, c)) <= 0, 0, "prices must be positive"),
+        (
+            np.maximum(np.maximum(o, h), np.maximum(low, c)) > MAX_PRICE,
+            0,
+            "prices above 1e9 are not market prices",
+        ),
         (h < np.maximum(o, c), 0, "high {h} is below open/close"),
         (low > np.minimum(o, c), 0, "low {l} is above open/close"),
     ]
@@ -64,11 +70,12 @@ def check_bars(bars: pd.DataFrame) -> None:
 
 
 def foreign_segments(bars: pd.DataFrame) -> tuple[str, list[Segment]]:
-    """The dominant timeframe and the runs of bars at another standard interval.
+    """The dominant timeframe and the bars that do not belong to it.
 
     A bar belongs to the dominant interval when one of its neighbours is exactly that
     interval away; runs of at least three other bars whose own spacing is a standard
-    timeframe are reported (weekend and holiday gaps are not).
+    timeframe are reported (weekend and holiday gaps are not). A bar closer to the bar
+    before it than the dominant interval is always reported: it is off the bar grid.
     """
     times = bars.index.as_unit("ns").asi8
     interval = dominant_interval(times)
@@ -95,6 +102,16 @@ def foreign_segments(bars: pd.DataFrame) -> tuple[str, list[Segment]]:
                     bars.index[stop - 1],
                 )
             )
+    covered = np.zeros(len(times), dtype=bool)
+    for seg in segments:
+        covered[seg.first_row - 1 : seg.last_row] = True
+    for row in np.flatnonzero(gaps < interval) + 1:
+        if not covered[row]:
+            gap = timeframe_name(int(gaps[row - 1]))
+            segments.append(
+                Segment(int(row) + 1, int(row) + 1, 1, gap, bars.index[row], bars.index[row])
+            )
+    segments.sort(key=lambda seg: seg.first_row)
     return timeframe_name(interval), segments
 
 

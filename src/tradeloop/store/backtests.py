@@ -63,6 +63,11 @@ def save_run(
             "execution": run.settings.model_dump(),
             "symbol": run.instrument.symbol,
             "timeframe": timeframe,
+            "instrument": {
+                "contract_size": run.instrument.contract_size,
+                "pip_size": run.instrument.pip_size,
+                "quote_currency": run.instrument.quote,
+            },
         },
     )
     session.add(result)

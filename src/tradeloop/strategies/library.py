@@ -486,7 +486,9 @@ class IndexMomentum(Strategy):
         prev_close = previous(c)
         with np.errstate(invalid="ignore", divide="ignore"):
             change = c - prev_close
-            busy = v >= x["volume_multiplier"] * talib.SMA(v, timeperiod=x["volume_period"])
+            busy = (v > 0) & (
+                v >= x["volume_multiplier"] * talib.SMA(v, timeperiod=x["volume_period"])
+            )
             gap = (o - prev_close) / prev_close * 100
             long = ((rsi > 50) & (rsi < 70) & (change > 0) & busy) | (gap > x["gap_threshold"])
             short = ((rsi < 50) & (rsi > 30) & (change < 0) & busy) | (gap < -x["gap_threshold"])
