@@ -1,0 +1,1 @@
+"""Habit analytics: mistake detectors, statistics, insights, goals (pure functions)."""

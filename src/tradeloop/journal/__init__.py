@@ -1,0 +1,1 @@
+"""The trade journal: broker-export importers and fills → trades reconstruction."""
