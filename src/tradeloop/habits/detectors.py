@@ -131,7 +131,7 @@ def revenge_trades(trades: pd.DataFrame, window_seconds: float) -> np.ndarray:
     entry = nanoseconds(trades["entry_time"])[order]
     exit_ = exits[order]
     lost = (trades["pnl_points"].to_numpy() < 0)[order]
-    window = int(round(window_seconds * SECOND))
+    window = round(window_seconds * SECOND)
     follow = np.zeros(len(order), dtype=bool)
     follow[1:] = lost[:-1] & (entry[1:] <= exit_[:-1] + window)
     flags[order] = follow

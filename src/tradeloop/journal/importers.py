@@ -87,15 +87,17 @@ def read_table(data: bytes) -> pd.DataFrame:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff")
         else data.decode("utf-8-sig", "replace")
     )
+    text = text.lstrip("\r\n")
+    header = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=header.count)
     try:
         frame = pd.read_csv(
-            io.StringIO(text.lstrip("\r\n")),
+            io.StringIO(text),
             dtype=str,
             keep_default_na=False,
             skipinitialspace=True,
             quoting=csv.QUOTE_MINIMAL,
-            sep=None,
-            engine="python",
+            sep=delimiter,
         )
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise DataError(f"cannot read the file as CSV: {str(exc).splitlines()[0]}") from exc

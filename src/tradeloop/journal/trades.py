@@ -49,15 +49,12 @@ def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
     fills = fills_of(orders).sort_values("fill_time", kind="stable")
     books: dict[tuple[str, str], deque[list]] = {}
     rows: list[tuple] = []
+    times = pd.DatetimeIndex(fills["fill_time"]).as_unit("ns").asi8  # plain ints: no boxing
     columns = zip(
-        fills["account"],
-        fills["contract"],
-        fills["side"],
-        fills["qty"],
-        fills["price"],
-        fills["fill_time"],
-        fills["commission"],
-        fills["type"],
+        *(fills[c].to_numpy() for c in ("account", "contract", "side", "qty", "price")),
+        times,
+        fills["commission"].to_numpy(),
+        fills["type"].to_numpy(),
         strict=True,
     )
     for account, contract, side, qty, price, when, fee, kind in columns:
@@ -122,9 +119,12 @@ def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
             "exit_type",
         ],
     )
-    values = trades["symbol"].map(point_value)
+    for column in ("entry_time", "exit_time"):
+        trades[column] = pd.to_datetime(trades[column].astype("int64"), unit="ns", utc=True)
+    symbols = trades["symbol"].unique()
+    values = trades["symbol"].map({s: point_value(s) for s in symbols})
     trades["pnl_money"] = (trades["pnl_points"] * values.astype(float)).where(values.notna())
-    trades["underlying"] = trades["symbol"].map(underlying)
+    trades["underlying"] = trades["symbol"].map({s: underlying(s) for s in symbols})
     return trades[TRADE_COLUMNS].reset_index(drop=True)
 
 
