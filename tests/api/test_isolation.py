@@ -10,13 +10,25 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.api.test_backtests import csv_bytes
+from tradeloop.journal.synthetic import synthetic_export
 from tests.conftest import bearer, register
-from tradeloop.web import pages
+from tradeloop.web import backtest_pages, pages
 
 BOT = {"name": "Ayu's bot", "market": "EURUSD", "strategy": "ma_crossover"}
 
 # Every route with a path parameter, and how to call it with the other user's object ids.
 OBJECT_ROUTES = {
+    ("DELETE", "/api/journal/imports/{import_id}"): lambda c, h, i: c.delete(
+        f"/api/journal/imports/{i['import']}", headers=h
+    ),
+    ("PUT", "/api/journal/goals/{goal_id}"): lambda c, h, i: c.put(
+        f"/api/journal/goals/{i['goal']}",
+        json={"name": "x", "mistakes": ["no_stop_loss"], "target": 5},
+        headers=h,
+    ),
+    ("DELETE", "/api/journal/goals/{goal_id}"): lambda c, h, i: c.delete(
+        f"/api/journal/goals/{i['goal']}", headers=h
+    ),
     ("GET", "/api/datasets/{dataset_id}"): lambda c, h, i: c.get(
         f"/api/datasets/{i['dataset']}", headers=h
     ),
@@ -41,8 +53,16 @@ OBJECT_ROUTES = {
         f"/api/bots/{i['bot']}/history", headers=h
     ),
 }
-PAGE_OBJECT_ROUTES = {("POST", "/bots/{bot_id}/delete")}
+PAGE_OBJECT_ROUTES = {
+    ("POST", "/bots/{bot_id}/delete"),
+    ("POST", "/backtests/{result_id}/delete"),
+    ("GET", "/backtests/{result_id}"),
+}
 PUBLIC_KEY_ROUTES = {("GET", "/api/strategies/{key}")}  # the same for everyone: no owner
+
+
+def journal_export() -> bytes:
+    return synthetic_export(40, seed=5)
 
 
 def app_routes(client: TestClient) -> set[tuple[str, str]]:
@@ -54,7 +74,7 @@ def app_routes(client: TestClient) -> set[tuple[str, str]]:
     }
     page_routes = {
         (method, route.path)
-        for route in pages.router.routes
+        for route in [*pages.router.routes, *backtest_pages.router.routes]
         if isinstance(route, APIRoute)
         for method in route.methods
     }
@@ -78,7 +98,27 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
         data={"strategy": "ma_crossover"},
         files={"file": ("EURUSD_H1.csv", csv_bytes(), "text/csv")},
     ).json()
-    return ayu, budi, {"bot": bot_id, "backtest": result["id"], "dataset": result["dataset_id"]}
+    imported = client.post(
+        "/api/journal/imports",
+        headers=ayu,
+        files={"file": ("orders.csv", journal_export(), "text/csv")},
+    )
+    goal = client.post(
+        "/api/journal/goals",
+        headers=ayu,
+        json={"name": "Stops", "mistakes": ["no_stop_loss"], "target": 10},
+    )
+    return (
+        ayu,
+        budi,
+        {
+            "bot": bot_id,
+            "backtest": result["id"],
+            "dataset": result["dataset_id"],
+            "import": imported.json()["import"]["id"],
+            "goal": goal.json()["id"],
+        },
+    )
 
 
 @pytest.mark.parametrize("route", sorted(OBJECT_ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
@@ -86,7 +126,14 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
     ayu, budi, ids = two_users
     response = OBJECT_ROUTES[route](client, budi, ids)
     assert response.status_code == 404, response.text
-    noun = {"bots": "bot", "datasets": "dataset", "backtests": "backtest"}[route[1].split("/")[2]]
+    part = route[1].split("/")[3] if route[1].startswith("/api/journal") else route[1].split("/")[2]
+    noun = {
+        "bots": "bot",
+        "datasets": "dataset",
+        "backtests": "backtest",
+        "imports": "import",
+        "goals": "goal",
+    }[part]
     message = f"{noun} {ids[noun]} not found"
     assert response.json() == {"status": "error", "message": message, "details": []}
     assert client.get(f"/api/bots/{ids['bot']}", headers=ayu).json()["name"] == BOT["name"]
@@ -115,7 +162,14 @@ def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
     assert client.post("/api/notifications/read", json={}, headers=budi).json() == {"marked": 0}
     assert client.get("/api/notifications?unread=true", headers=ayu).json()["total"] == 1
     assert client.get("/api/bots", headers=ayu).json()["total"] == 1
-    for path in ("/api/backtests", "/api/datasets"):
+    assert client.get("/api/journal/trades", headers=budi).status_code == 422  # an empty journal
+    assert client.get("/api/journal/trades", headers=ayu).json()["total"] > 0
+    assert [g["key"] for g in client.get("/api/journal/goals", headers=budi).json()["items"]] == [
+        "clean_trades",
+        "risk_management",
+        "no_revenge",
+    ]
+    for path in ("/api/backtests", "/api/datasets", "/api/journal/imports"):
         assert client.get(path, headers=budi).json()["total"] == 0
         assert client.get(path, headers=ayu).json()["total"] == 1
     other = client.post(

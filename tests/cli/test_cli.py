@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from tradeloop.cli.main import main
+from tradeloop.store import migrate
 from tradeloop.store.db import make_engine
 
 
@@ -32,7 +33,7 @@ def rows(url: str, sql: str) -> list:
 
 def test_db_upgrade_downgrade_and_reset(env: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
-    assert "database at revision 0002" in capsys.readouterr().out
+    assert f"database at revision {migrate.HEAD}" in capsys.readouterr().out
     assert "trading_sessions" in tables(env)
     assert (
         main(["user", "create", "ayu@example.com", "--name", "Ayu", "--password", "long enough pw"])

@@ -71,6 +71,35 @@ COLUMNS = {
         "stats": False,
         "dataset_id": False,
     },
+    "journal_imports": {
+        "id": True,
+        "user_id": True,
+        "file_name": True,
+        "format": True,
+        "timezone": True,
+        "rows": True,
+        "trades": True,
+        "sha256": True,
+        "orders": True,
+        "created_at": False,
+    },
+    "habit_settings": {
+        "user_id": True,
+        "sigma_loss": True,
+        "sigma_risk": True,
+        "k": True,
+        "vr": True,
+    },
+    "habit_goals": {
+        "id": True,
+        "user_id": True,
+        "name": True,
+        "mistakes": True,
+        "target": True,
+        "metric": True,
+        "start_date": False,
+        "created_at": False,
+    },
     "datasets": {
         "id": True,
         "user_id": True,
@@ -223,6 +252,8 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
             )
     expected = {key: (parent, "CASCADE") for key, parent in FOREIGN_KEYS.items()}
     expected[("datasets", "user_id")] = ("users", "CASCADE")
+    for table in ("journal_imports", "habit_settings", "habit_goals"):
+        expected[(table, "user_id")] = ("users", "CASCADE")
     expected[("backtest_results", "dataset_id")] = ("datasets", "SET NULL")  # results outlive data
     assert found == expected
 

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from tradeloop import __version__
-from tradeloop.api import auth, backtests, bots, health, notifications, profile, strategies
+from tradeloop.api import auth, backtests, bots, health, journal, notifications, profile, strategies
 from tradeloop.api.deps import AppState
 from tradeloop.api.errors import install_error_handlers
 from tradeloop.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifications.router,
         strategies.router,
         backtests.router,
+        journal.router,
     ):
         app.include_router(router)
     app.include_router(backtest_pages.router)

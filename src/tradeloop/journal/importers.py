@@ -156,7 +156,7 @@ def _times(values: pd.Series, column: str, tz: str, required: bool) -> pd.Series
 def _numbers(values: pd.Series, column: str) -> pd.Series:
     cleaned = values.str.replace(",", "", regex=False).str.replace("$", "", regex=False)
     numbers = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
-    bad = numbers.isna() & (cleaned != "")
+    bad = (numbers.isna() & (cleaned != "")) | (numbers.abs() > 1e9)
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
         raise DataError(

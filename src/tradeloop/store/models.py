@@ -289,3 +289,59 @@ class DailyTradingData(Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=True, server_default=_now()
     )
+
+
+class JournalImport(Base):
+    """One uploaded broker export."""
+
+    __tablename__ = "journal_imports"
+    __table_args__ = (Index(None, "user_id", "sha256", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    file_name: Mapped[str] = mapped_column(Text, nullable=False)
+    format: Mapped[str] = mapped_column(String(16), nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    trades: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    orders: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=True, server_default=_now()
+    )
+
+
+class HabitSettingsRow(Base):
+    """A user's detector settings."""
+
+    __tablename__ = "habit_settings"
+
+    user_id: Mapped[int] = mapped_column(_user_fk(), primary_key=True)
+    sigma_loss: Mapped[float] = mapped_column(
+        Float, nullable=False, server_default=text("1.0"), default=1.0
+    )
+    sigma_risk: Mapped[float] = mapped_column(
+        Float, nullable=False, server_default=text("1.5"), default=1.5
+    )
+    k: Mapped[float] = mapped_column(Float, nullable=False, server_default=text("1.0"), default=1.0)
+    vr: Mapped[float] = mapped_column(
+        Float, nullable=False, server_default=text("0.35"), default=0.35
+    )
+
+
+class HabitGoal(Base):
+    """A user's own goal: avoid chosen mistakes for a number of trades or trading days."""
+
+    __tablename__ = "habit_goals"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    mistakes: Mapped[Any] = mapped_column(JSONText(), nullable=False)
+    target: Mapped[int] = mapped_column(Integer, nullable=False)
+    metric: Mapped[str] = mapped_column(String(8), nullable=False)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=True, server_default=_now()
+    )
