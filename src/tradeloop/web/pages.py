@@ -27,7 +27,7 @@ from tradeloop.web.access import CheckedForm, FormText, FormUser, MaybeUser, req
 from tradeloop.web.render import redirect, render, safe_next, set_cookie
 
 router = APIRouter(include_in_schema=False)
-PLACEHOLDERS = {"journal": "nav.journal", "mentor": "nav.mentor"}
+PLACEHOLDERS = {"mentor": "nav.mentor"}
 
 
 def _messages(exc: ValidationError) -> list[str]:

@@ -19,7 +19,7 @@ from tradeloop.security import csrf_matches, new_csrf_token
 from tradeloop.store.models import User
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-NOTICE_PREFIXES = ("auth.", "bots.", "profile.", "notifications.", "backtests.")
+NOTICE_PREFIXES = ("auth.", "bots.", "profile.", "notifications.", "backtests.", "journal.")
 
 
 def request_language(request: Request, user: User | None) -> str:

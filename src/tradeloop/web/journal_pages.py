@@ -1,0 +1,51 @@
+"""The Journal page: import, habit figures, charts, trades, goals and settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from tradeloop.api.deps import DB, ObjectId
+from tradeloop.api.journal import habit_metric, list_goals
+from tradeloop.habits.analysis import calendar_figures
+from tradeloop.store import journal as repo
+from tradeloop.web.access import FormUser, MaybeUser, require_user
+from tradeloop.web.render import redirect, render, request_language
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/journal")
+def journal_page(request: Request, session: DB, user: MaybeUser) -> Response:
+    """The journal: everything the analysis found, or the import form when it is empty."""
+    user = require_user(user)
+    settings = request.app.state.tradeloop.settings
+    analysis = repo.user_analysis(session, user.id)
+    context: dict[str, Any] = {
+        "imports": repo.list_imports(session, user.id, 50, 0).items,
+        "upload_mb": settings.max_journal_upload_bytes // 1_048_576,
+        "analysis": analysis,
+    }
+    if analysis is not None:
+        language = request_language(request, user)
+        context |= {
+            "summary": analysis.summary,
+            "insights": habit_metric("insights", analysis, user.timezone, language),
+            "goals": list_goals(user, session)["items"],
+            "habit_settings": analysis.settings,
+            "chart": {
+                "losses": habit_metric("losses", analysis, user.timezone, language),
+                "calendar": calendar_figures(analysis, user.timezone)["by_day"],
+                "clean_rate": analysis.summary["clean_trade_rate"],
+            },
+        }
+    return render(request, "journal.html", user, **context)
+
+
+@router.post("/journal/imports/{import_id}/delete")
+def delete_import(import_id: ObjectId, session: DB, user: FormUser) -> Response:
+    """Delete one of the user's imports."""
+    repo.delete_import(session, user.id, import_id)
+    return redirect("/journal", "journal.deleted")

@@ -1,0 +1,71 @@
+"""In Chromium: import an export, read the habit figures, filter trades, click a loss on the
+chart to find its trade, move a settings slider and see the figures re-analysed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import register_in_browser
+from tradeloop.i18n import translate
+from tradeloop.journal.service import load_journal
+from tradeloop.journal.synthetic import synthetic_export
+
+pytestmark = pytest.mark.browser
+
+
+def test_import_and_explore_the_journal(page, tmp_path: Path) -> None:
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    export = tmp_path / "orders.csv"
+    export.write_bytes(synthetic_export(120, seed=8))
+    expected = load_journal(export.read_bytes()).analysis.summary
+    register_in_browser(page, "Eka", "eka.browser@example.com")
+    page.goto("/journal")
+    assert page.locator("[data-testid=journal-empty]").inner_text() == translate(
+        "id", "journal.empty"
+    )
+    page.set_input_files("[data-testid=journal-file]", str(export))
+    page.click("[data-testid=import]")
+    page.wait_for_selector("[data-testid=summary]")
+    assert page.locator("[data-testid=total-trades]").inner_text() == "120"
+    assert page.locator("[data-testid=expectancy]").inner_text() == f"{expected['expectancy']:.2f}"
+    mistakes = page.locator("[data-testid=mistakes] li").all_inner_texts()
+    assert mistakes[0].split() == [
+        *translate("id", "mistake.no_stop_loss").split(),
+        str(expected["mistake_counts"]["no_stop_loss"]),
+    ]
+    assert page.locator("[data-testid=insights] li").count() >= 2
+    page.wait_for_selector("[data-testid=donut] .main-svg")
+    page.wait_for_selector("[data-testid=loss-chart] .main-svg")
+    page.wait_for_selector("[data-testid=journal-trades] tbody tr")
+    assert page.locator("[data-testid=journal-trades] tbody tr").count() == 120
+
+    page.select_option("[data-testid=filter-mistake]", "no_stop_loss")
+    rows = page.locator("[data-testid=journal-trades] tbody tr")
+    expect(rows).to_have_count(expected["mistake_counts"]["no_stop_loss"])
+    badges = page.locator("[data-testid=journal-trades] tbody tr td:last-child").all_inner_texts()
+    assert all(translate("id", "mistake.no_stop_loss") in b for b in badges)
+
+    page.locator("[data-testid=loss-chart]").scroll_into_view_if_needed()
+    point = page.locator("[data-testid=loss-chart] .scatterlayer .trace .points path").first.bounding_box()
+    page.mouse.move(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
+    page.mouse.click(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
+    page.wait_for_selector("[data-testid=journal-trades] tr.highlight")
+    assert float(page.locator("tr.highlight td:nth-child(7)").inner_text()) < 0
+
+    threshold_before = page.locator("[data-testid=insights]").inner_text()
+    slider = page.locator("input[name=sigma_loss]")
+    slider.fill("3")
+    slider.dispatch_event("change")
+    page.wait_for_load_state("load")
+    page.wait_for_selector("[data-testid=summary]")
+    assert page.locator("input[name=sigma_loss]").input_value() == "3"
+    assert page.locator("[data-testid=insights]").inner_text() != threshold_before
+    assert problems == []
