@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.api.test_backtests import csv_bytes
-from tradeloop.journal.synthetic import synthetic_export
 from tests.conftest import bearer, register
+from tradeloop.journal.synthetic import synthetic_export
 from tradeloop.web import backtest_pages, pages
 
 BOT = {"name": "Ayu's bot", "market": "EURUSD", "strategy": "ma_crossover"}

@@ -25,7 +25,7 @@ def headers(client: TestClient) -> dict[str, str]:
     return bearer(client, "ayu@example.com")
 
 
-def upload(client, headers, data=SMALL, name="orders.csv", **form):  # noqa: ANN001, ANN201
+def upload(client, headers, data=SMALL, name="orders.csv", **form):
     return client.post(
         "/api/journal/imports", headers=headers, files={"file": (name, data, "text/csv")}, data=form
     )

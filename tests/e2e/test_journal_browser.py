@@ -3,7 +3,6 @@ chart to find its trade, move a settings slider and see the figures re-analysed.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -54,7 +53,9 @@ def test_import_and_explore_the_journal(page, tmp_path: Path) -> None:
     assert all(translate("id", "mistake.no_stop_loss") in b for b in badges)
 
     page.locator("[data-testid=loss-chart]").scroll_into_view_if_needed()
-    point = page.locator("[data-testid=loss-chart] .scatterlayer .trace .points path").first.bounding_box()
+    point = page.locator(
+        "[data-testid=loss-chart] .scatterlayer .trace .points path"
+    ).first.bounding_box()
     page.mouse.move(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
     page.mouse.click(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
     page.wait_for_selector("[data-testid=journal-trades] tr.highlight")

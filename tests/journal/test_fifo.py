@@ -9,7 +9,7 @@ from tradeloop.journal.importers import import_orders
 from tradeloop.journal.trades import rebuild_trades
 
 
-def trades(*rows: str):  # noqa: ANN201
+def trades(*rows: str):
     orders, _ = import_orders(export(*rows))
     return rebuild_trades(orders)
 

@@ -33,6 +33,7 @@ ORDER_COLUMNS = [
     "limit_price",
     "stop_price",
     "commission",
+    "money",
 ]
 TRADOVATE_COLUMNS = [
     "Order ID",
@@ -213,6 +214,7 @@ def tradovate_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
             "limit_price": _numbers(frame["Limit Price"], "Limit Price"),
             "stop_price": _numbers(frame["Stop Price"], "Stop Price"),
             "commission": 0.0,
+            "money": np.nan,
         }
     )
 
@@ -248,6 +250,7 @@ def generic_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
             "limit_price": np.nan,
             "stop_price": np.nan,
             "commission": fees,
+            "money": np.nan,
         }
     )
     if "StopPrice" not in frame.columns:
@@ -271,10 +274,13 @@ def generic_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
 def import_orders(data: bytes, fmt: Format = "auto", tz: str = "UTC") -> tuple[pd.DataFrame, str]:
     """Orders from an export's bytes, and the format it was read as."""
     _zone(tz)
-    if fmt == "mt5" or ((fmt == "auto" and data.lstrip()[:1] in (b"<",)) or data[:2] == b"PK"):
+    utf16_html = data[:2] in (b"\xff\xfe", b"\xfe\xff") and b"<\x00" in data[:64]
+    if fmt == "mt5" or (
+        fmt == "auto" and (data.lstrip()[:1] == b"<" or data[:2] == b"PK" or utf16_html)
+    ):
         from tradeloop.journal.mt5 import mt5_orders
 
-        return mt5_orders(data, tz), "mt5"
+        return mt5_orders(data, tz)[ORDER_COLUMNS], "mt5"
     frame = read_table(data)
     chosen = detect_format(frame) if fmt == "auto" else fmt
     reader = {"tradovate": tradovate_orders, "generic": generic_orders}.get(chosen)

@@ -50,14 +50,18 @@ def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
     books: dict[tuple[str, str], deque[list]] = {}
     rows: list[tuple] = []
     times = pd.DatetimeIndex(fills["fill_time"]).as_unit("ns").asi8  # plain ints: no boxing
+    stated = (
+        fills["money"].to_numpy(dtype=float) if "money" in fills else np.full(len(fills), np.nan)
+    )
     columns = zip(
         *(fills[c].to_numpy() for c in ("account", "contract", "side", "qty", "price")),
         times,
         fills["commission"].to_numpy(),
         fills["type"].to_numpy(),
+        stated,
         strict=True,
     )
-    for account, contract, side, qty, price, when, fee, kind in columns:
+    for account, contract, side, qty, price, when, fee, kind, money in columns:
         sign = 1 if side == "buy" else -1
         lots = books.setdefault((account, contract), deque())
         fee_per_unit = fee / qty if qty else 0.0
@@ -98,6 +102,7 @@ def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
                     points * closed_qty,
                     entry_fees + fee_per_unit * closed_qty,
                     kind,
+                    money / qty * closed_qty,
                 )
             )
         if remaining > 1e-12:
@@ -117,13 +122,15 @@ def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
             "pnl_points",
             "commission",
             "exit_type",
+            "stated_money",
         ],
     )
     for column in ("entry_time", "exit_time"):
         trades[column] = pd.to_datetime(trades[column].astype("int64"), unit="ns", utc=True)
     symbols = trades["symbol"].unique()
     values = trades["symbol"].map({s: point_value(s) for s in symbols})
-    trades["pnl_money"] = (trades["pnl_points"] * values.astype(float)).where(values.notna())
+    from_points = (trades["pnl_points"] * values.astype(float)).where(values.notna())
+    trades["pnl_money"] = trades.pop("stated_money").fillna(from_points)
     trades["underlying"] = trades["symbol"].map({s: underlying(s) for s in symbols})
     return trades[TRADE_COLUMNS].reset_index(drop=True)
 
