@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from tradeloop.market.errors import DataError
+from tradeloop.market.readers import zone
 
 Format = Literal["auto", "tradovate", "mt5", "generic"]
 ORDER_COLUMNS = [
@@ -66,15 +66,6 @@ _STATUSES = {
     "working": "working",
     "expired": "cancelled",
 }
-
-
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise DataError(
-            f"unknown time zone {tz!r}: use an IANA name like America/New_York"
-        ) from exc
 
 
 def read_table(data: bytes) -> pd.DataFrame:
@@ -131,7 +122,7 @@ def _require(frame: pd.DataFrame, columns: list[str], kind: str) -> None:
 
 
 def _times(values: pd.Series, column: str, tz: str, required: bool) -> pd.Series:
-    zone = _zone(tz)
+    zone = zone(tz)
     blank = values == ""
     parsed = pd.to_datetime(values.where(~blank), format="%m/%d/%Y %H:%M:%S", errors="coerce")
     if parsed[~blank].isna().any():  # other layouts (ISO, two-digit years) one by one
@@ -273,7 +264,7 @@ def generic_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
 
 def import_orders(data: bytes, fmt: Format = "auto", tz: str = "UTC") -> tuple[pd.DataFrame, str]:
     """Orders from an export's bytes, and the format it was read as."""
-    _zone(tz)
+    zone(tz)
     utf16_html = data[:2] in (b"\xff\xfe", b"\xfe\xff") and b"<\x00" in data[:64]
     if fmt == "mt5" or (
         fmt == "auto" and (data.lstrip()[:1] == b"<" or data[:2] == b"PK" or utf16_html)

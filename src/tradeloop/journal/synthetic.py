@@ -9,19 +9,9 @@ import io
 import numpy as np
 import pandas as pd
 
-HEADER = [
-    "Order ID",
-    "Timestamp",
-    "Fill Time",
-    "B/S",
-    "Contract",
-    "filledQty",
-    "Avg Fill Price",
-    "Type",
-    "Limit Price",
-    "Stop Price",
-    "Status",
-]
+from tradeloop.journal.importers import TRADOVATE_COLUMNS
+
+HEADER = TRADOVATE_COLUMNS  # the short 11-column layout
 
 
 def synthetic_export(trades: int, seed: int = 1, start: str = "2024-01-02 08:00:00") -> bytes:

@@ -33,6 +33,10 @@ TRADE_COLUMNS = [
 ]
 
 
+# what the FIFO loop records per trade (money and underlying are added after it)
+ROW_COLUMNS = [c for c in TRADE_COLUMNS if c not in ("underlying", "pnl_money")] + ["stated_money"]
+
+
 def fills_of(orders: pd.DataFrame) -> pd.DataFrame:
     """The rows that are fills: status filled, a positive quantity and a fill time."""
     mask = (
@@ -107,24 +111,7 @@ def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
             )
         if remaining > 1e-12:
             lots.append([sign * remaining, float(price), when, fee_per_unit])
-    trades = pd.DataFrame(
-        rows,
-        columns=[
-            "account",
-            "symbol",
-            "side",
-            "entry_time",
-            "exit_time",
-            "entry_price",
-            "exit_price",
-            "qty",
-            "points",
-            "pnl_points",
-            "commission",
-            "exit_type",
-            "stated_money",
-        ],
-    )
+    trades = pd.DataFrame(rows, columns=ROW_COLUMNS)
     for column in ("entry_time", "exit_time"):
         trades[column] = pd.to_datetime(trades[column].astype("int64"), unit="ns", utc=True)
     symbols = trades["symbol"].unique()

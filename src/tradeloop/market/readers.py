@@ -23,12 +23,13 @@ _VOLUME_NAMES = ("volume", "tick_volume", "tickvol", "vol", "real_volume", "tick
 PARQUET_MAGIC = b"PAR1"
 
 
-def _zone(tz: str) -> ZoneInfo:
+def zone(tz: str) -> ZoneInfo:
+    """The IANA zone ``tz``; a DataError naming it when it does not exist."""
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise DataError(
-            f"unknown time zone {tz!r}: use an IANA name like Europe/Athens or UTC"
+            f"unknown time zone {tz!r}: use an IANA name like Asia/Jakarta, Europe/Athens or UTC"
         ) from exc
 
 
@@ -169,7 +170,7 @@ def _parse_times(values: pd.Series, tz: str) -> pd.DatetimeIndex:
         )
     if index.tz is None:
         try:
-            index = index.tz_localize(_zone(tz), ambiguous="infer", nonexistent="shift_forward")
+            index = index.tz_localize(zone(tz), ambiguous="infer", nonexistent="shift_forward")
         except Exception as exc:  # ambiguous DST hours that cannot be inferred
             raise DataError(f"times are ambiguous in zone {tz}: {exc}") from exc
     return index.tz_convert("UTC").as_unit("ns")
@@ -228,7 +229,7 @@ def _parquet(data: bytes, tz: str) -> pd.DataFrame:
 
 def read_bars(source: bytes | str | Path, tz: str = "UTC") -> pd.DataFrame:
     """Read bars from a file path or the file's bytes, in whichever supported layout it is."""
-    _zone(tz)
+    zone(tz)
     data = Path(source).read_bytes() if isinstance(source, str | Path) else source
     if not data.strip():
         raise DataError("the file is empty: expected a header line and bars")
