@@ -122,7 +122,7 @@ def _require(frame: pd.DataFrame, columns: list[str], kind: str) -> None:
 
 
 def _times(values: pd.Series, column: str, tz: str, required: bool) -> pd.Series:
-    zone = zone(tz)
+    local_zone = zone(tz)
     blank = values == ""
     parsed = pd.to_datetime(values.where(~blank), format="%m/%d/%Y %H:%M:%S", errors="coerce")
     if parsed[~blank].isna().any():  # other layouts (ISO, two-digit years) one by one
@@ -138,7 +138,7 @@ def _times(values: pd.Series, column: str, tz: str, required: bool) -> pd.Series
         )
     try:
         local = pd.DatetimeIndex(parsed).tz_localize(
-            zone, ambiguous="NaT", nonexistent="shift_forward"
+            local_zone, ambiguous="NaT", nonexistent="shift_forward"
         )
     except Exception as exc:
         raise DataError(f"{column}: times cannot be placed in zone {tz}: {exc}") from exc
