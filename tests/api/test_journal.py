@@ -96,6 +96,20 @@ def test_uploads_over_2_mb_are_413_before_parsing(client: TestClient, headers) -
     assert imports(client) == 0
 
 
+def test_a_20_mb_body_is_refused_from_its_length(client: TestClient, headers) -> None:
+    response = upload(client, headers, data=b"x" * (20 * 1_048_576))
+    assert response.status_code == 413 and imports(client) == 0
+
+
+def test_detector_figures_include_percentages(client: TestClient, headers) -> None:
+    upload(client, headers, data=synthetic_export(300, seed=6))
+    losses = client.get("/api/journal/losses", headers=headers).json()
+    assert losses["outsized_pct"] == pytest.approx(losses["outsized"] / losses["count"] * 100)
+    risk = client.get("/api/journal/excessive-risk", headers=headers).json()
+    assert risk["pct"] == pytest.approx(risk["count"] / risk["trades_with_stop"] * 100)
+    assert risk["avg_risk_flagged"] > risk["threshold"] > risk["avg_risk_all"]
+
+
 def test_trade_filters_sort_and_paginate(client: TestClient, headers) -> None:
     upload(client, headers, data=synthetic_export(60, seed=3))
     everything = client.get("/api/journal/trades?limit=200", headers=headers).json()

@@ -218,22 +218,29 @@ def habit_metric(
     flagged = lambda code: t["mistakes"].map(lambda found: code in found)  # noqa: E731
     if name == "losses":
         lost = -t.loc[t["pnl_points"] < 0, "points"]
+        outsized = int(flagged("outsized_loss").sum())
         return {
             "count": len(lost),
             "mean": float(lost.mean()) if len(lost) else None,
             "std": float(lost.std(ddof=0)) if len(lost) else None,
             "threshold": analysis.thresholds["outsized_loss_points"],
-            "outsized": int(flagged("outsized_loss").sum()),
+            "outsized": outsized,
+            "outsized_pct": outsized / len(lost) * 100 if len(lost) else None,
             "points": [
                 {"index": int(i), "lost": float(v), "mistakes": t.at[i, "mistakes"]}
                 for i, v in lost.items()
             ],
         }
     if name == "excessive-risk":
+        count, with_stop = int(flagged("excessive_risk").sum()), analysis.risk_sizing["count"]
+        risky = t.loc[flagged("excessive_risk"), "risk_points"]
         return {
             "threshold": analysis.thresholds["excessive_risk_points"],
-            "count": int(flagged("excessive_risk").sum()),
-            "trades_with_stop": analysis.risk_sizing["count"],
+            "count": count,
+            "trades_with_stop": with_stop,
+            "pct": count / with_stop * 100 if with_stop else None,
+            "avg_risk_flagged": float(risky.mean()) if len(risky) else None,
+            "avg_risk_all": analysis.risk_sizing["mean"],
         }
     if name == "risk-sizing":
         return analysis.risk_sizing
