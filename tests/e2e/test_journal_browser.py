@@ -23,7 +23,13 @@ def test_import_and_explore_the_journal(page, tmp_path: Path) -> None:
         lambda message: problems.append(message.text) if message.type == "error" else None,
     )
     export = tmp_path / "orders.csv"
-    export.write_bytes(synthetic_export(120, seed=8))
+    data = synthetic_export(249, seed=8).decode().splitlines()
+    # one flat trade at the end (bought and sold at 17000): its row must render too
+    data += [
+        "90000001,01/30/2024 09:00:00,01/30/2024 09:00:00,Buy,MNQH4,1,17000,Market,17000,,Filled",
+        "90000002,01/30/2024 09:00:00,01/30/2024 09:01:00,Sell,MNQH4,1,17000,Limit,17000,,Filled",
+    ]
+    export.write_text("\n".join(data) + "\n")
     expected = load_journal(export.read_bytes()).analysis.summary
     register_in_browser(page, "Eka", "eka.browser@example.com")
     page.goto("/journal")
@@ -33,7 +39,7 @@ def test_import_and_explore_the_journal(page, tmp_path: Path) -> None:
     page.set_input_files("[data-testid=journal-file]", str(export))
     page.click("[data-testid=import]")
     page.wait_for_selector("[data-testid=summary]")
-    assert page.locator("[data-testid=total-trades]").inner_text() == "120"
+    assert page.locator("[data-testid=total-trades]").inner_text() == "250"
     assert page.locator("[data-testid=expectancy]").inner_text() == f"{expected['expectancy']:.2f}"
     mistakes = page.locator("[data-testid=mistakes] li").all_inner_texts()
     assert mistakes[0].split() == [
@@ -44,7 +50,7 @@ def test_import_and_explore_the_journal(page, tmp_path: Path) -> None:
     page.wait_for_selector("[data-testid=donut] .main-svg")
     page.wait_for_selector("[data-testid=loss-chart] .main-svg")
     page.wait_for_selector("[data-testid=journal-trades] tbody tr")
-    assert page.locator("[data-testid=journal-trades] tbody tr").count() == 120
+    assert page.locator("[data-testid=journal-trades] tbody tr").count() == 200  # the first page
 
     page.select_option("[data-testid=filter-mistake]", "no_stop_loss")
     rows = page.locator("[data-testid=journal-trades] tbody tr")
@@ -53,13 +59,15 @@ def test_import_and_explore_the_journal(page, tmp_path: Path) -> None:
     assert all(translate("id", "mistake.no_stop_loss") in b for b in badges)
 
     page.locator("[data-testid=loss-chart]").scroll_into_view_if_needed()
-    point = page.locator(
-        "[data-testid=loss-chart] .scatterlayer .trace .points path"
-    ).first.bounding_box()
+    points = page.locator("[data-testid=loss-chart] .scatterlayer .trace .points path").all()
+    point = max((p.bounding_box() for p in points), key=lambda box: box["x"])  # the latest loss
     page.mouse.move(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
     page.mouse.click(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
     page.wait_for_selector("[data-testid=journal-trades] tr.highlight")
     assert float(page.locator("tr.highlight td:nth-child(7)").inner_text()) < 0
+    assert (
+        int(page.locator("tr.highlight td:nth-child(1)").inner_text()) > 200
+    )  # found on the second page
 
     threshold_before = page.locator("[data-testid=insights]").inner_text()
     slider = page.locator("input[name=sigma_loss]")

@@ -160,3 +160,47 @@ def test_analysis_adds_mistakes_and_r_multiples() -> None:
         rebuild_trades(one_trade_orders(-61, "working")), one_trade_orders(-61, "working")
     )
     assert naked.trades.iloc[0].mistakes == ["no_stop_loss"]
+
+
+def test_the_earliest_stop_inside_the_trade_gives_the_risk() -> None:
+    rows = [
+        fill(1, "09:00:00", "Buy", 1, 100),
+        stop(3, "09:03:00", "Sell", 97, "Working"),
+        stop(4, "09:01:00", "Sell", 92, "Working"),
+        fill(2, "09:05:00", "Sell", 1, 105, "Limit"),
+    ]
+    orders, _ = import_orders(export(*rows))
+    assert d.check_stops(rebuild_trades(orders), orders).risk_points[0] == 8.0
+
+
+def test_a_stop_in_another_account_does_not_protect() -> None:
+    orders, _ = import_orders(
+        export(
+            fill(1, "09:00:00", "Buy", 1, 100),
+            fill(2, "09:05:00", "Sell", 1, 105, "Limit"),
+            stop(3, "09:01:00", "Sell", 95, "Working"),
+        )
+    )
+    orders.loc[orders["type"] == "stop", "account"] = "other account"
+    check = d.check_stops(rebuild_trades(orders), orders)
+    assert not check.protected[0] and np.isnan(check.risk_points[0])
+
+
+def test_thresholds_are_per_underlying() -> None:
+    trades = frame([-10, -30, -1, -3])
+    trades["underlying"] = ["NQ", "NQ", "ES", "ES"]
+    flags, limits = d.outsized_losses(trades, 1.0)
+    assert limits == {"ES": pytest.approx(3.0), "NQ": pytest.approx(30.0)}
+    assert not flags.any()  # each loss is at most its own underlying's threshold
+
+
+def test_scaling_out_after_a_loss_is_not_revenge() -> None:
+    orders, _ = import_orders(
+        export(
+            fill(1, "09:00:00", "Buy", 2, 100),
+            fill(2, "09:01:00", "Sell", 1, 98),
+            fill(3, "09:01:10", "Sell", 1, 97),
+        )
+    )
+    trades = rebuild_trades(orders)
+    assert not d.revenge_trades(trades, d.revenge_window(trades, 1.0)).any()

@@ -69,14 +69,58 @@ def test_generic_executions_with_stops_and_fees() -> None:
     assert row.risk_points == 10 and row.mistakes == []
 
 
-def test_canceled_and_cancelled_are_the_same_status() -> None:
-    for word in ("Canceled", "Cancelled"):
+@pytest.mark.parametrize("word", ["Canceled", "Cancelled", " Canceled"])
+def test_canceled_and_cancelled_are_the_same_status(word: str) -> None:
+    def mistakes(stop_time: str) -> list[str]:
         rows = [
             fill(1, "09:00:00", "Buy", 1, 100),
-            f"3,01/02/2024 09:00:00,,Sell,MNQH4,,,Stop,,95,{word}",
+            f"3,01/02/2024 {stop_time},,Sell,MNQH4,,,Stop,,95,{word}",
             fill(2, "09:05:00", "Sell", 1, 105, "Limit"),
         ]
-        assert load_journal(export(*rows)).analysis.trades.iloc[0].mistakes == []
+        return load_journal(export(*rows)).analysis.trades.iloc[0].mistakes
+
+    assert mistakes("09:00:00") == []  # cancelled with the bracket: it protected the trade
+    assert mistakes("08:59:30") == ["no_stop_loss"]  # cancelled 30 s before entry: it did not
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            export(
+                fill(1, "01/02/2300 09:00:00", "Buy", 1, 100), fill(2, "09:05:00", "Sell", 1, 105)
+            ),
+            "row 1: Timestamp '01/02/2300 09:00:00' is outside 1970–2100",
+        ),
+        (
+            b"Date,Time,Symbol,Quantity,Price,Side\n2024-01-02,09:00:00,ESH4,1,,Buy\n",
+            "row 1: Price is missing",
+        ),
+    ],
+)
+def test_impossible_values_are_refused(data: bytes, message: str) -> None:
+    with pytest.raises(DataError) as raised:
+        load_journal(data)
+    assert message in raised.value.message
+
+
+def test_a_repeated_dst_hour_is_refused_not_dropped() -> None:
+    rows = [
+        fill(1, "11/03/2024 00:50:00", "Buy", 1, 100),
+        fill(2, "11/03/2024 01:20:00", "Sell", 1, 110),
+    ]
+    with pytest.raises(DataError, match="happens twice in America/New_York"):
+        load_journal(export(*rows), tz="America/New_York")
+    assert len(load_journal(export(*rows), tz="UTC").analysis.trades) == 1
+
+
+def test_decimal_commas_and_broker_side_words() -> None:
+    data = (
+        b"Date;Time;Symbol;Quantity;Price;Side\n2024-01-02;09:00:00;ESH4;1;5000,25;Sell Short\n"
+        b"2024-01-02;09:10:00;ESH4;1;4990,75;Buy to Cover\n"
+    )
+    row = load_journal(data).analysis.trades.iloc[0]
+    assert (row.side, row.entry_price, row.points) == ("sell", 5000.25, 9.5)
 
 
 cells = st.one_of(

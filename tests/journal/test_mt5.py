@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 
@@ -117,5 +118,79 @@ def test_positions_become_trades_with_their_stops_and_money(report) -> None:
 def test_a_report_without_positions_is_refused() -> None:
     with pytest.raises(DataError, match="the MT5 report has no Positions table"):
         load_journal(b"<html><table><tr><td>Deals</td></tr></table></html>")
-    with pytest.raises(DataError, match="cannot read the MT5 report"):
+    with pytest.raises(DataError, match="the MT5 report has no Positions table"):
         load_journal(b"<html>no table here</html>", fmt="mt5")
+    with pytest.raises(DataError, match="cannot read the MT5 report"):
+        load_journal(b"PK\x03\x04 not a zip at all")
+    with pytest.raises(DataError, match="Positions table has no header row"):
+        load_journal(b"<html><table><tr><td>Positions</td></tr></table></html>")
+
+
+def positions_report(rows: list[list[str]]) -> bytes:
+    book = Workbook()
+    for cells in [["Positions"], HEADER, *rows, [], ["Orders"]]:
+        book.active.append(cells)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_never_used_take_profit_column_is_fine() -> None:
+    rows = [[*r[:7], "", *r[8:]] for r in POSITIONS]
+    assert len(load_journal(positions_report(rows)).analysis.trades) == 3
+
+
+def test_overlapping_and_hedged_positions_stay_one_trade_each() -> None:
+    rows = [
+        [
+            "2024.03.01 10:00:00",
+            "1",
+            "EURUSD",
+            "buy",
+            "0.10",
+            "1.08000",
+            "",
+            "",
+            "2024.03.01 12:00:00",
+            "1.09000",
+            "0",
+            "0",
+            "100.00",
+        ],
+        [
+            "2024.03.01 10:30:00",
+            "2",
+            "EURUSD",
+            "buy",
+            "0.10",
+            "1.08500",
+            "",
+            "",
+            "2024.03.01 11:00:00",
+            "1.08400",
+            "0",
+            "0",
+            "-10.00",
+        ],
+        [
+            "2024.03.01 10:40:00",
+            "3",
+            "EURUSD",
+            "sell",
+            "0.10",
+            "1.08600",
+            "",
+            "",
+            "2024.03.01 11:30:00",
+            "1.08700",
+            "0",
+            "0",
+            "-10.00",
+        ],
+    ]
+    trades = load_journal(positions_report(rows)).analysis.trades.set_index(
+        pd.Index(["2", "3", "1"])
+    )
+    assert trades.loc["1", "entry_price"] == 1.08 and trades.loc["1", "pnl_money"] == 100
+    assert trades.loc["2", "entry_price"] == 1.085 and trades.loc["2", "pnl_money"] == -10
+    assert trades.loc["3", "side"] == "sell" and trades.loc["3", "pnl_money"] == -10

@@ -30,20 +30,25 @@ class StopCheck:
     risk_points: np.ndarray
 
 
+def _count_between(times: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How many sorted ``times`` lie in [lo, hi] for each pair."""
+    return np.searchsorted(times, hi, side="right") - np.searchsorted(times, lo, side="left")
+
+
 def check_stops(trades: pd.DataFrame, orders: pd.DataFrame) -> StopCheck:
     """Which trades had a protective stop, and their risk points.
 
-    A trade is protected by a Stop or Stop Limit order on the other side of the same contract
-    whose Timestamp lies from 60 s before entry to 2 s after exit and that was not rejected; a
-    stop that filled as the exit also protects. A cancelled stop (its Timestamp is then the
-    cancel time) protects unless it was cancelled more than 2 s before entry: exports give a
-    bracket's orders one Timestamp, so a stop cancelled when its target filled carries the
-    entry time (this is the reading that reproduces the reference figures). Risk points are
-    |entry − stop price| of the earliest such stop whose Timestamp lies between entry and exit
-    (NaN when there is none).
+    A trade is protected by a Stop or Stop Limit order of the same account on the other side
+    of the same contract whose Timestamp lies from 60 s before entry to 2 s after exit and that
+    was not rejected; a stop that filled as the exit also protects. A cancelled stop (its
+    Timestamp is then the cancel time) protects unless it was cancelled more than 2 s before
+    entry: exports give a bracket's orders one Timestamp, so a stop cancelled when its target
+    filled carries the entry time (this is the reading that reproduces the reference figures).
+    Risk points are |entry − stop price| of the earliest such stop whose Timestamp lies
+    between entry and exit (NaN when there is none). Sorted arrays keep this linear in size.
     """
     n = len(trades)
-    protected = (trades["exit_type"].isin(["stop", "stop_limit"])).to_numpy().copy()
+    protected = trades["exit_type"].isin(["stop", "stop_limit"]).to_numpy().copy()
     risk = np.full(n, np.nan)
     stops = orders[
         orders["type"].isin(["stop", "stop_limit"])
@@ -55,26 +60,29 @@ def check_stops(trades: pd.DataFrame, orders: pd.DataFrame) -> StopCheck:
     entry = nanoseconds(trades["entry_time"])
     exit_ = nanoseconds(trades["exit_time"])
     entry_price = trades["entry_price"].to_numpy()
-    for (contract, side), group in stops.groupby(["contract", "side"], sort=False):
+    # a sell stop protects a long: key trades by the side their stop is on
+    stop_side = np.where(trades["side"].to_numpy() == "buy", "sell", "buy")
+    keys = pd.MultiIndex.from_arrays(
+        [trades["account"].to_numpy(), trades["symbol"].to_numpy(), stop_side]
+    )
+    trade_groups = pd.Series(np.arange(n)).groupby(keys).indices if n else {}
+    for key, group in stops.groupby(["account", "contract", "side"], sort=False):
+        rows = trade_groups.get(key)
+        if rows is None:
+            continue
         group = group.sort_values("timestamp", kind="stable")
         times = nanoseconds(group["timestamp"])
         cancelled = (group["status"] == "cancelled").to_numpy()
-        prices = group["stop_price"].to_numpy()
-        wanted_side = "buy" if side == "sell" else "sell"  # a sell stop protects a long
-        rows = np.flatnonzero(
-            ((trades["symbol"] == contract) & (trades["side"] == wanted_side)).to_numpy()
+        active_times, cancelled_times = times[~cancelled], times[cancelled]
+        lo, hi = entry[rows], exit_[rows] + STOP_AFTER_EXIT
+        covered = (_count_between(active_times, lo - STOP_BEFORE, hi) > 0) | (
+            _count_between(cancelled_times, lo - CANCEL_GRACE, hi) > 0
         )
-        if not len(rows):
-            continue
-        lo = np.searchsorted(times, entry[rows] - STOP_BEFORE, side="left")
-        hi = np.searchsorted(times, exit_[rows] + STOP_AFTER_EXIT, side="right")
-        for row, a, b in zip(rows, lo, hi, strict=True):
-            for j in range(a, b):
-                if cancelled[j] and times[j] < entry[row] - CANCEL_GRACE:
-                    continue
-                protected[row] = True
-                if np.isnan(risk[row]) and entry[row] <= times[j] <= exit_[row]:
-                    risk[row] = abs(entry_price[row] - prices[j])
+        protected[rows] |= covered
+        first = np.searchsorted(times, entry[rows], side="left")  # earliest stop at or after entry
+        inside = (first < len(times)) & (times[np.minimum(first, len(times) - 1)] <= exit_[rows])
+        prices = group["stop_price"].to_numpy()
+        risk[rows[inside]] = np.abs(entry_price[rows[inside]] - prices[first[inside]])
     return StopCheck(protected, risk)
 
 
@@ -124,7 +132,8 @@ def revenge_window(trades: pd.DataFrame, k: float) -> float:
 
 def revenge_trades(trades: pd.DataFrame, window_seconds: float) -> np.ndarray:
     """Walking trades in exit order: a trade entered no later than the window after the exit
-    of the previous trade, where that previous trade lost."""
+    of the previous trade, where that previous trade lost. A trade entered before that exit
+    (the rest of a position being scaled out) is not a reaction to the loss."""
     exits = nanoseconds(trades["exit_time"])
     order = np.argsort(exits, kind="stable")
     flags = np.zeros(len(trades), dtype=bool)
@@ -133,6 +142,6 @@ def revenge_trades(trades: pd.DataFrame, window_seconds: float) -> np.ndarray:
     lost = (trades["pnl_points"].to_numpy() < 0)[order]
     window = round(window_seconds * SECOND)
     follow = np.zeros(len(order), dtype=bool)
-    follow[1:] = lost[:-1] & (entry[1:] <= exit_[:-1] + window)
+    follow[1:] = lost[:-1] & (entry[1:] >= exit_[:-1]) & (entry[1:] <= exit_[:-1] + window)
     flags[order] = follow
     return flags

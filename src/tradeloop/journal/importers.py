@@ -94,6 +94,7 @@ def read_table(data: bytes) -> pd.DataFrame:
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise DataError(f"cannot read the file as CSV: {str(exc).splitlines()[0]}") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame.attrs["decimal_comma"] = delimiter == ";"
     return frame.apply(lambda col: col.str.strip())
 
 
@@ -136,17 +137,33 @@ def _times(values: pd.Series, column: str, tz: str, required: bool) -> pd.Series
             "(expected MM/DD/YYYY HH:MM:SS)",
             [{"row": row + 1, "column": column}],
         )
-    try:
-        local = pd.DatetimeIndex(parsed).tz_localize(
-            local_zone, ambiguous="NaT", nonexistent="shift_forward"
+    outside = parsed.notna() & ((parsed.dt.year < 1970) | (parsed.dt.year > 2100))
+    if outside.any():
+        row = int(np.argmax(outside.to_numpy()))
+        raise DataError(
+            f"row {row + 1}: {column} {values.iloc[row]!r} is outside 1970–2100",
+            [{"row": row + 1, "column": column}],
         )
-    except Exception as exc:
-        raise DataError(f"{column}: times cannot be placed in zone {tz}: {exc}") from exc
+    local = pd.DatetimeIndex(parsed).tz_localize(
+        local_zone, ambiguous="NaT", nonexistent="shift_forward"
+    )
+    lost = local.isna() & parsed.notna().to_numpy()
+    if lost.any():
+        row = int(np.argmax(lost))
+        raise DataError(
+            f"row {row + 1}: {column} {values.iloc[row]!r} happens twice in {tz} "
+            "(the clock went back that night): import with tz=UTC or the broker's fixed offset",
+            [{"row": row + 1, "column": column}],
+        )
     return pd.Series(local.tz_convert("UTC").as_unit("ns"), index=values.index)
 
 
-def _numbers(values: pd.Series, column: str) -> pd.Series:
-    cleaned = values.str.replace(",", "", regex=False).str.replace("$", "", regex=False)
+def _numbers(values: pd.Series, column: str, decimal_comma: bool = False) -> pd.Series:
+    cleaned = values.str.replace("$", "", regex=False).str.replace(" ", "", regex=False)
+    if decimal_comma:  # '5000,25' in a ';'-separated file is 5000.25
+        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        cleaned = cleaned.str.replace(",", "", regex=False)
     numbers = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
     bad = (numbers.isna() & (cleaned != "")) | (numbers.abs() > 1e9)
     if bad.any():
@@ -158,20 +175,38 @@ def _numbers(values: pd.Series, column: str) -> pd.Series:
     return numbers.astype(float)
 
 
+def _column(frame: pd.DataFrame, column: str, required: bool = False) -> pd.Series:
+    """A numeric column (decimal commas in ';'-separated files); blanks are NaN unless required."""
+    values = _numbers(frame[column], column, frame.attrs.get("decimal_comma", False))
+    if required and values.isna().any():
+        row = int(np.argmax(values.isna().to_numpy()))
+        raise DataError(f"row {row + 1}: {column} is missing", [{"row": row + 1, "column": column}])
+    return values
+
+
+SIDES = {
+    side: "buy"
+    for side in ("buy", "b", "bot", "long", "bto", "btc", "buy to open", "buy to cover", "cover")
+} | {
+    side: "sell"
+    for side in (
+        "sell",
+        "s",
+        "sld",
+        "short",
+        "sto",
+        "stc",
+        "sell short",
+        "short sell",
+        "sell to open",
+        "sell to close",
+    )
+}
+
+
 def _sides(values: pd.Series, column: str) -> pd.Series:
     lowered = values.str.lower()
-    sides = lowered.map(
-        {
-            "buy": "buy",
-            "b": "buy",
-            "bot": "buy",
-            "long": "buy",
-            "sell": "sell",
-            "s": "sell",
-            "sld": "sell",
-            "short": "sell",
-        }
-    )
+    sides = lowered.map(SIDES)
     bad = sides.isna()
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
@@ -200,10 +235,10 @@ def tradovate_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
             .fillna(frame["Status"].str.lower()),
             "timestamp": _times(frame["Timestamp"], "Timestamp", tz, required=True),
             "fill_time": _times(frame["Fill Time"], "Fill Time", tz, required=False),
-            "qty": _numbers(frame["filledQty"], "filledQty").fillna(0.0),
-            "price": _numbers(frame["Avg Fill Price"], "Avg Fill Price"),
-            "limit_price": _numbers(frame["Limit Price"], "Limit Price"),
-            "stop_price": _numbers(frame["Stop Price"], "Stop Price"),
+            "qty": _column(frame, "filledQty").fillna(0.0),
+            "price": _column(frame, "Avg Fill Price"),
+            "limit_price": _column(frame, "Limit Price"),
+            "stop_price": _column(frame, "Stop Price"),
             "commission": 0.0,
             "money": np.nan,
         }
@@ -220,9 +255,9 @@ def generic_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     if frame.empty:
         raise DataError("the export has a header but no rows")
     when = _times(frame["Date"] + " " + frame["Time"], "Date/Time", tz, required=True)
-    qty = _numbers(frame["Quantity"], "Quantity").abs()
+    qty = _column(frame, "Quantity", required=True).abs()
     fees = sum(
-        (_numbers(frame[c], c).fillna(0.0) for c in ("Commission", "Fees") if c in frame.columns),
+        (_column(frame, c).fillna(0.0) for c in ("Commission", "Fees") if c in frame.columns),
         start=pd.Series(0.0, index=frame.index),
     )
     side = _sides(frame["Side"], "Side")
@@ -237,7 +272,7 @@ def generic_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
             "timestamp": when,
             "fill_time": when,
             "qty": qty,
-            "price": _numbers(frame["Price"], "Price"),
+            "price": _column(frame, "Price", required=True),
             "limit_price": np.nan,
             "stop_price": np.nan,
             "commission": fees,
@@ -246,7 +281,7 @@ def generic_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     )
     if "StopPrice" not in frame.columns:
         return fills
-    stop = _numbers(frame["StopPrice"], "StopPrice")
+    stop = _column(frame, "StopPrice")
     has = stop.notna()
     stops = fills[has].assign(
         order_id=lambda f: f["order_id"] + "-stop",

@@ -44,9 +44,15 @@ def _grid(data: bytes) -> list[list[str]]:
                 if data[:2] in (b"\xff\xfe", b"\xfe\xff")
                 else data.decode("utf-8", "replace")
             )
-            frames = pd.read_html(io.StringIO(text), header=None)
-    except (ValueError, ImportError, OSError, KeyError) as exc:
+            frames = pd.read_html(io.StringIO(text), header=None, flavor="lxml")
+    except ValueError as exc:
+        if "No tables found" in str(exc):
+            raise DataError(
+                "the MT5 report has no Positions table: export the account history as a Report"
+            ) from exc
         raise DataError(f"cannot read the MT5 report: {str(exc).splitlines()[0]}") from exc
+    except Exception as exc:  # a damaged XLSX (bad zip) or HTML the parser gives up on
+        raise DataError(f"cannot read the MT5 report: {type(exc).__name__}") from exc
     rows = []
     for frame in frames:
         for values in frame.itertuples(index=False):
@@ -62,11 +68,15 @@ def _positions(rows: list[list[str]]) -> pd.DataFrame:
         raise DataError(
             "the MT5 report has no Positions table: export the account history as a Report"
         )
-    header = [c.lower() for c in rows[start + 1] if c]
-    if header[:13] != POSITION_HEADER:
+    if start + 1 >= len(rows):
+        raise DataError("the MT5 report's Positions table has no header row")
+    header = rows[start + 1]
+    used = [i for i, cell in enumerate(header) if cell]  # spacer cells have no header: skip them
+    names = [header[i].lower() for i in used]
+    if names[:13] != POSITION_HEADER:
         raise DataError(
-            f"the Positions table's columns are {', '.join(header)}; expected "
-            f"{', '.join(POSITION_HEADER)}"
+            f"the Positions table's columns are {', '.join(names)}; "
+            f"expected {', '.join(POSITION_HEADER)}"
         )
     body = []
     for row in rows[start + 2 :]:
@@ -76,31 +86,28 @@ def _positions(rows: list[list[str]]) -> pd.DataFrame:
             or row[0].lower() in ("orders", "deals", "working orders", "results")
         ):
             break
-        body.append(row[:14] if len(row) >= 14 else row)
+        cells = row + [""] * (max(used) + 1 - len(row))
+        body.append([cells[i] for i in used[:13]])
     if not body:
         raise DataError("the MT5 report's Positions table is empty")
-    width = max(len(r) for r in body)
-    frame = pd.DataFrame([r + [""] * (width - len(r)) for r in body])
-    # MT5 leaves an empty cell between T/P and the close time in some exports
-    frame = frame.loc[:, (frame != "").any()]
-    if frame.shape[1] < 13:
-        raise DataError("the Positions table rows have fewer than 13 cells")
-    frame = frame.iloc[:, :13]
-    frame.columns = [
-        "open_time",
-        "position",
-        "symbol",
-        "type",
-        "volume",
-        "open_price",
-        "sl",
-        "tp",
-        "close_time",
-        "close_price",
-        "commission",
-        "swap",
-        "profit",
-    ]
+    frame = pd.DataFrame(
+        body,
+        columns=[
+            "open_time",
+            "position",
+            "symbol",
+            "type",
+            "volume",
+            "open_price",
+            "sl",
+            "tp",
+            "close_time",
+            "close_price",
+            "commission",
+            "swap",
+            "profit",
+        ],
+    )
     return frame
 
 
@@ -125,13 +132,19 @@ def _times(frame: pd.DataFrame, column: str, tz: str) -> pd.Series:
         raise DataError(
             f"Positions row {row + 1}: cannot read {column} {frame[column].iloc[row]!r}"
         )
-    return pd.Series(
-        pd.DatetimeIndex(parsed)
-        .tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-        .tz_convert("UTC")
-        .as_unit("ns"),
-        index=frame.index,
-    )
+    if ((parsed.dt.year < 1970) | (parsed.dt.year > 2100)).any():
+        row = int(np.argmax(((parsed.dt.year < 1970) | (parsed.dt.year > 2100)).to_numpy()))
+        raise DataError(
+            f"Positions row {row + 1}: {column} {frame[column].iloc[row]!r} is outside 1970–2100"
+        )
+    local = pd.DatetimeIndex(parsed).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    if local.isna().any():
+        row = int(np.argmax(local.isna()))
+        raise DataError(
+            f"Positions row {row + 1}: {column} happens twice in {tz} (the clock went back): "
+            "import with tz=UTC or the server's fixed offset"
+        )
+    return pd.Series(local.tz_convert("UTC").as_unit("ns"), index=frame.index)
 
 
 def mt5_orders(data: bytes, tz: str) -> pd.DataFrame:
@@ -161,7 +174,7 @@ def mt5_orders(data: bytes, tz: str) -> pd.DataFrame:
         np.where((tp > 0) & (np.abs(close_price - tp) <= tolerance), "limit", "market"),
     )
     common = {
-        "account": "",
+        "account": p["position"],  # each position is its own book: no FIFO across positions
         "contract": p["symbol"].str.upper(),
         "limit_price": np.nan,
         "commission": 0.0,

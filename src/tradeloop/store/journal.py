@@ -99,14 +99,17 @@ def user_analysis(
     session: Session, user_id: int, settings: HabitSettings | None = None
 ) -> Analysis | None:
     """The analysis of all the user's imports (None when there is none)."""
-    blobs = session.scalars(
-        select(JournalImport.orders)
+    stored = session.execute(
+        select(JournalImport.id, JournalImport.orders)
         .where(JournalImport.user_id == user_id)
         .order_by(JournalImport.id)
     ).all()
-    if not blobs:
+    if not stored:
         return None
-    parts = [pd.read_parquet(io.BytesIO(blob)) for blob in blobs]
+    parts = []
+    for import_id, blob in stored:  # accounts of different imports never share lots or stops
+        part = pd.read_parquet(io.BytesIO(blob))
+        parts.append(part.assign(account=f"{import_id}:" + part["account"].astype(str)))
     trades = pd.concat([rebuild_trades(part) for part in parts], ignore_index=True)
     orders = pd.concat(parts, ignore_index=True)
     return analyze(trades, orders, settings or get_settings(session, user_id))

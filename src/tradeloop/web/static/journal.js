@@ -91,8 +91,9 @@
   }
 
   const filters = document.getElementById("trade-filters");
-  async function loadTrades(highlight) {
-    const params = new URLSearchParams({ limit: "200" });
+  const PAGE = 200;
+  async function loadTrades(highlight, offset = 0) {
+    const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
     for (const [key, value] of new FormData(filters)) if (value) params.set(key, value);
     const response = await fetch("/api/journal/trades?" + params, { credentials: "same-origin" });
     const body = await response.json();
@@ -102,22 +103,23 @@
       const cells = [t.index + 1, t.symbol, t.side, t.entry_time.replace("T", " ").slice(0, 19), t.exit_time.replace("T", " ").slice(0, 19),
         t.qty, t.pnl_points.toFixed(2), t.risk_points === null ? "—" : t.risk_points.toFixed(2)];
       cells.forEach((value, i) => { const td = document.createElement("td"); td.textContent = value; if (i >= 5) td.className = "num"; row.append(td); });
-      row.children[6].classList.add(t.pnl_points > 0 ? "gain" : t.pnl_points < 0 ? "loss" : "");
+      if (t.pnl_points !== 0) row.children[6].classList.add(t.pnl_points > 0 ? "gain" : "loss");
       const badges = document.createElement("td");
       t.mistakes.forEach((m) => badges.append(Object.assign(document.createElement("span"), { className: `badge mistake-${m}`, textContent: labels[m] })));
       row.append(badges);
       return row;
     });
     table.tBodies[0].replaceChildren(...rows);
-    document.getElementById("trade-count").textContent = table.dataset.more.replace("__S__", rows.length).replace("__T__", body.total);
+    const shown = rows.length ? `${offset + 1}–${offset + rows.length}` : "0";
+    document.getElementById("trade-count").textContent = table.dataset.more.replace("__S__", shown).replace("__T__", body.total);
     if (highlight !== undefined) {
       const row = table.querySelector(`tr[data-index="${highlight}"]`);
       if (row) { row.classList.add("highlight"); row.scrollIntoView({ block: "center" }); }
     }
   }
-  function showTrade(index) {
+  function showTrade(index) {  // trades are in exit order: open the page that holds it
     filters.reset();
-    loadTrades(index);
+    loadTrades(index, Math.floor(index / PAGE) * PAGE);
   }
   filters.addEventListener("change", () => loadTrades());
   loadTrades();
