@@ -16,6 +16,7 @@ from rich.table import Table
 from tradeloop import __version__, accounts
 from tradeloop.cli.backtest import backtest_command
 from tradeloop.cli.habits import habits_app
+from tradeloop.cli.mentor import mentor_app
 from tradeloop.config import Settings, get_settings
 from tradeloop.core.errors import InvalidInput, NotFound, UserError
 from tradeloop.store import migrate, users
@@ -39,6 +40,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(demo_app, name="demo")
 app.command("backtest")(backtest_command)
 app.add_typer(habits_app, name="habits")
+app.add_typer(mentor_app, name="mentor")
 out = Console()
 
 

@@ -1,0 +1,85 @@
+"""``tradeloop mentor``: the daily report from a journal file, without an account."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tradeloop.core.codes import Emotion
+from tradeloop.core.errors import InvalidInput
+from tradeloop.journal.service import load_journal
+from tradeloop.mentor.daily import daily_report
+from tradeloop.mentor.offline import ask
+
+mentor_app = typer.Typer(help="The mentor: daily reports from your journal.", no_args_is_help=True)
+out = Console()
+
+
+def _journal(path: Path, tz: str):
+    if not path.is_file():
+        raise InvalidInput(f"journal file {str(path)!r} does not exist")
+    return load_journal(path.read_bytes(), "auto", tz)
+
+
+@mentor_app.command("report")
+def report_command(
+    journal: Annotated[
+        Path, typer.Option("--journal", help="broker export (Tradovate, MT5, generic CSV)")
+    ],
+    day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
+    lang: Annotated[str, typer.Option("--lang", help="id or en")] = "id",
+    emotion: Annotated[
+        str, typer.Option(help="calm, greedy, fearful, frustrated, neutral, euphoric or tired")
+    ] = "neutral",
+    tz: Annotated[str, typer.Option("--tz", help="time zone of the export and of the day")] = "UTC",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write the report as JSON")
+    ] = None,
+) -> None:
+    """Write the day's report: pattern, emotions, risk score, actions, motivation."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError as exc:
+        raise InvalidInput(f"--date {day!r}: use YYYY-MM-DD") from exc
+    if lang not in ("id", "en"):
+        raise InvalidInput(f"--lang {lang!r}: use id or en")
+    if emotion not in {e.value for e in Emotion}:
+        raise InvalidInput(
+            f"--emotion {emotion!r}: use one of {', '.join(e.value for e in Emotion)}"
+        )
+    if json_out is not None and not json_out.parent.is_dir():
+        raise InvalidInput(f"--json: folder {str(json_out.parent)!r} does not exist")
+    report = daily_report(_journal(journal, tz).analysis, when, emotion, lang, tz)
+    if json_out is not None:
+        json_out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    patterns = report["trading_patterns_analysis"]
+    out.print(
+        f"[bold]{patterns['title']}[/] · {report['date']} · {report['risk_management_score']}/10"
+    )
+    out.print(patterns["analysis"], highlight=False)
+    out.print(report["emotional_analysis"]["feedback"], highlight=False)
+    for action in report["recommendations"]:
+        out.print(f"• {action}", highlight=False)
+    out.print(report["motivation_message"], highlight=False)
+
+
+@mentor_app.command("ask")
+def ask_command(
+    question: Annotated[str, typer.Argument(help="your question, in Bahasa Indonesia or English")],
+    journal: Annotated[
+        Path, typer.Option("--journal", help="broker export (Tradovate, MT5, generic CSV)")
+    ],
+    lang: Annotated[str, typer.Option("--lang", help="id or en")] = "id",
+    tz: Annotated[str, typer.Option("--tz", help="time zone of the export")] = "UTC",
+) -> None:
+    """Ask the offline mentor about your journal."""
+    if lang not in ("id", "en"):
+        raise InvalidInput(f"--lang {lang!r}: use id or en")
+    if not question.strip():
+        raise InvalidInput('ask a question, e.g. "what is my biggest mistake?"')
+    out.print(ask(_journal(journal, tz).analysis, question, lang).text, highlight=False)

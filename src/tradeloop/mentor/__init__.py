@@ -1,0 +1,1 @@
+"""The mentor: trading sessions, the daily report engine, chat with tools."""

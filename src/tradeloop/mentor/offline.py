@@ -1,0 +1,229 @@
+"""The offline mentor: an intent router in Bahasa Indonesia and English over the tools.
+
+It answers the common questions from the journal's figures; anything else gets an honest
+"I can't answer that yet" with questions it can answer. No network is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tradeloop.habits.analysis import Analysis
+from tradeloop.i18n import translate
+from tradeloop.mentor.tools import JOURNAL_TOOLS as TOOLS
+from tradeloop.mentor.tools import (
+    MetricArguments,
+    NoArguments,
+    TradeFilter,
+    filter_losses,
+    filter_trades,
+)
+
+MISTAKE_WORDS = {
+    "no_stop_loss": r"stop[- ]?loss|tanpa stop|no stop|without a stop|naked",
+    "revenge_trade": r"revenge|balas dendam",
+    "outsized_loss": r"outsized|kerugian besar|rugi besar|big loss",
+    "excessive_risk": r"excessive risk|risiko berlebih|too much risk|risiko terlalu",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The mentor's reply, the intent it understood and the tools it used."""
+
+    text: str
+    intent: str
+    tools: list[str]
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _biggest_mistake(a: Analysis, lang: str) -> Answer:
+    counts = a.summary["mistake_counts"]
+    code, count = max(counts.items(), key=lambda item: item[1])
+    if count == 0:
+        return Answer(
+            translate(lang, "mentor.chat.no_mistakes", total=a.summary["total_trades"]),
+            "biggest_mistake",
+            ["get_summary"],
+        )
+    flagged = a.trades[a.trades["mistakes"].map(lambda found: code in found)]
+    cost = float(-flagged.loc[flagged["pnl_points"] < 0, "pnl_points"].sum())
+    text = translate(
+        lang,
+        "mentor.chat.biggest_mistake",
+        mistake=translate(lang, f"mistake.{code}"),
+        count=count,
+        total=a.summary["total_trades"],
+        cost=_num(cost),
+    )
+    return Answer(text, "biggest_mistake", ["get_summary", "filter_trades"])
+
+
+def _win_rate(a: Analysis, lang: str) -> Answer:
+    s = a.summary
+    text = translate(
+        lang,
+        "mentor.chat.win_rate",
+        win_rate=_pct(s["win_rate"]),
+        wins=s["wins"],
+        total=s["total_trades"],
+        payoff=_num(s["payoff_ratio"]),
+        expectancy=_num(s["expectancy"]),
+        breakeven=_pct(s["breakeven_win_rate"]),
+    )
+    return Answer(text, "win_rate", ["get_summary"])
+
+
+def _revenge(a: Analysis, lang: str) -> Answer:
+    r = a.revenge
+    listed = filter_trades(a, TradeFilter(mistakes=["revenge_trade"], limit=5))["trades"]
+    times = ", ".join(t["entry_time"][:16].replace("T", " ") for t in listed)
+    text = translate(
+        lang,
+        "mentor.chat.revenge",
+        count=r["count"],
+        win_rate=_pct(r["win_rate"]),
+        net=_num(r["net_pnl_points"]),
+        minutes=f"{r['window_seconds'] / 60:.1f}",
+        first=times or "—",
+    )
+    return Answer(text, "revenge", ["get_metric", "filter_trades"])
+
+
+def _worst_loss(a: Analysis, lang: str) -> Answer:
+    worst = filter_losses(a, TradeFilter(limit=1))["worst"]
+    if worst is None:
+        return Answer(translate(lang, "mentor.chat.no_losses"), "worst_loss", ["filter_losses"])
+    text = translate(
+        lang,
+        "mentor.chat.worst_loss",
+        points=_num(worst["pnl_points"]),
+        symbol=worst["symbol"],
+        side=worst["side"],
+        when=worst["entry_time"][:16].replace("T", " "),
+        mistakes=", ".join(translate(lang, f"mistake.{m}") for m in worst["mistakes"]) or "—",
+    )
+    return Answer(text, "worst_loss", ["filter_losses"])
+
+
+def _no_stop(a: Analysis, lang: str) -> Answer:
+    count = a.summary["mistake_counts"]["no_stop_loss"]
+    listed = filter_trades(a, TradeFilter(mistakes=["no_stop_loss"], limit=5))["trades"]
+    times = ", ".join(t["entry_time"][:16].replace("T", " ") for t in listed)
+    text = translate(
+        lang,
+        "mentor.chat.no_stop",
+        count=count,
+        total=a.summary["total_trades"],
+        first=times or "—",
+    )
+    return Answer(text, "no_stop", ["get_summary", "filter_trades"])
+
+
+def _best_time(a: Analysis, lang: str) -> Answer:
+    calendar = TOOLS["get_metric"].run(a, MetricArguments(name="calendar"), "UTC")
+    hour = max(calendar["by_hour"], key=lambda row: row["net_pnl_points"])
+    weekday = max(calendar["by_weekday"], key=lambda row: row["net_pnl_points"])
+    text = translate(
+        lang,
+        "mentor.chat.best_time",
+        hour=f"{hour['key']}:00",
+        hour_net=_num(hour["net_pnl_points"]),
+        weekday=translate(lang, f"weekday.{weekday['key']}"),
+        weekday_net=_num(weekday["net_pnl_points"]),
+    )
+    return Answer(text, "best_time", ["get_metric"])
+
+
+def _improve(a: Analysis, lang: str) -> Answer:
+    items = TOOLS["get_metric"].run(a, MetricArguments(name="insights"), "UTC", lang)[:3]
+    text = (
+        translate(lang, "mentor.chat.improve")
+        + " "
+        + " ".join(f"{i + 1}) {item['text']}" for i, item in enumerate(items))
+    )
+    return Answer(text, "improve", ["get_metric"])
+
+
+def _explain(code: str) -> Callable[[Analysis, str], Answer]:
+    def explain(a: Analysis, lang: str) -> Answer:
+        values: dict[str, Any] = {"count": a.summary["mistake_counts"][code]}
+        t = a.thresholds
+        values |= {
+            "threshold": _num(
+                t["outsized_loss_points"] if code == "outsized_loss" else t["excessive_risk_points"]
+            ),
+            "minutes": f"{t['revenge_window_seconds'] / 60:.1f}",
+        }
+        return Answer(
+            translate(lang, f"mentor.chat.explain.{code}", **values),
+            f"explain_{code}",
+            ["get_summary"],
+        )
+
+    return explain
+
+
+EXPLAIN = re.compile(
+    r"(what is|what's|what does|explain|apa itu|apa arti|maksud|artinya).*("
+    + "|".join(MISTAKE_WORDS.values())
+    + ")"
+)
+INTENTS: list[tuple[str, str, Callable[[Analysis, str], Answer]]] = [
+    (
+        "biggest_mistake",
+        r"biggest mistake|worst habit|main mistake|kesalahan (terbesar|paling|utama)"
+        r"|kebiasaan (terburuk|buruk)",
+        _biggest_mistake,
+    ),
+    ("revenge", MISTAKE_WORDS["revenge_trade"], _revenge),
+    ("no_stop", MISTAKE_WORDS["no_stop_loss"], _no_stop),
+    (
+        "worst_loss",
+        r"worst loss|biggest loss|largest loss"
+        r"|(rugi|kerugian|loss) (terbesar|terburuk|paling besar)",
+        _worst_loss,
+    ),
+    (
+        "win_rate",
+        r"win ?rate|payoff|expectancy|persentase menang|tingkat menang|ekspektansi|rasio",
+        _win_rate,
+    ),
+    ("best_time", r"best (hour|day|time)|(jam|hari|waktu) (terbaik|paling bagus)", _best_time),
+    (
+        "improve",
+        r"improve|get better|what should i|work on|perbaiki|memperbaiki|lebih baik"
+        r"|tingkatkan|saran",
+        _improve,
+    ),
+]
+
+
+def ask(analysis: Analysis, question: str, language: str = "id") -> Answer:
+    """The offline mentor's answer to ``question`` in ``language``."""
+    text = question.lower()
+    if EXPLAIN.search(text):
+        code = next(code for code, words in MISTAKE_WORDS.items() if re.search(words, text))
+        return _explain(code)(analysis, language)
+    for _, pattern, handler in INTENTS:
+        if re.search(pattern, text):
+            return handler(analysis, language)
+    return Answer(translate(language, "mentor.chat.unknown"), "unknown", [])
+
+
+def tool_names() -> list[str]:
+    """Every tool an LLM may call."""
+    return list(TOOLS)
+
+
+__all__ = ["Answer", "NoArguments", "ask", "tool_names"]

@@ -1,0 +1,111 @@
+"""The offline mentor answers a fixed question set in both languages with the right figures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tradeloop.journal.service import load_journal
+from tradeloop.journal.synthetic import synthetic_export
+from tradeloop.mentor.offline import ask
+
+SHARED = (
+    Path(
+        os.environ.get(
+            "TRADELOOP_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"
+        )
+    )
+    / "journal"
+)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    path = SHARED / "synthetic_314_trades_orders.csv"
+    if not path.exists():
+        pytest.skip("../shared/data is not here")
+    return load_journal(path.read_bytes()).analysis
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "intent", "must_contain"),
+    [
+        (
+            "How many revenge trades did I take?",
+            "en",
+            "revenge",
+            ["10 revenge trades", "40.0%", "-7.25 points"],
+        ),
+        (
+            "berapa transaksi balas dendam saya?",
+            "id",
+            "revenge",
+            ["10 transaksi balas dendam", "40.0%", "-7.25 poin"],
+        ),
+        (
+            "Which trades had no stop loss?",
+            "en",
+            "no_stop",
+            ["1 of 314 trades had no stop-loss", "2024-01-02 07:11"],
+        ),
+        ("transaksi mana yang tanpa stop?", "id", "no_stop", ["1 dari 314 transaksi"]),
+        ("What was my worst loss?", "en", "worst_loss", ["-22.50 points on MNQH4"]),
+        ("berapa kerugian terbesar saya?", "id", "worst_loss", ["-22.50 poin di MNQH4"]),
+        (
+            "What is my win rate and payoff?",
+            "en",
+            "win_rate",
+            ["49.0%", "154 of 314", "Payoff ratio 1.23", "expectancy 1.33"],
+        ),
+        ("berapa win rate saya?", "id", "win_rate", ["49.0%", "154 dari 314", "payoff 1.23"]),
+        ("What is my biggest mistake?", "en", "biggest_mistake", ["Excessive risk: 34 of 314"]),
+        ("apa kesalahan terbesar saya?", "id", "biggest_mistake", ["Risiko berlebih: 34 dari 314"]),
+        (
+            "what is a revenge trade?",
+            "en",
+            "explain_revenge_trade",
+            ["within 5.2 minutes", "You have 10"],
+        ),
+        ("apa itu outsized loss?", "id", "explain_outsized_loss", ["18.11 poin", "Anda punya 31"]),
+        ("How can I improve?", "en", "improve", ["31 losses were bigger than 18.11 points"]),
+        (
+            "bagaimana saya memperbaiki trading?",
+            "id",
+            "improve",
+            ["31 kerugian lebih dari 18.11 poin"],
+        ),
+    ],
+)
+def test_fixed_questions_on_the_reference_export(
+    reference, question: str, language: str, intent: str, must_contain: list[str]
+) -> None:
+    answer = ask(reference, question, language)
+    assert answer.intent == intent
+    for part in must_contain:
+        assert part in answer.text, answer.text
+
+
+def test_best_hour_and_day_come_from_the_calendar() -> None:
+    analysis = load_journal(synthetic_export(200, seed=9)).analysis
+    t = analysis.trades
+    by_hour = t.groupby(t["entry_time"].dt.hour)["pnl_points"].sum()
+    answer = ask(analysis, "what is my best hour?", "en")
+    assert (
+        answer.intent == "best_time"
+        and f"{by_hour.idxmax()}:00 ({by_hour.max():.2f} points)" in answer.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "language"), [("tell me a joke", "en"), ("siapa presiden?", "id")]
+)
+def test_unknown_questions_get_an_honest_answer_with_suggestions(
+    question: str, language: str
+) -> None:
+    answer = ask(load_journal(synthetic_export(30)).analysis, question, language)
+    assert answer.intent == "unknown" and answer.tools == []
+    assert answer.text.startswith(
+        {"en": "I can't answer that yet.", "id": "Saya belum bisa menjawab itu."}[language]
+    )
