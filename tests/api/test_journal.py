@@ -216,3 +216,20 @@ def test_metrics_and_insights_in_both_languages(client: TestClient, headers) -> 
     assert [i["code"] for i in english] == [i["code"] for i in indonesian]
     assert english[0]["title"] == "Trades without a stop-loss"
     assert indonesian[0]["title"] == "Transaksi tanpa stop-loss"
+
+
+def test_concurrent_first_settings_saves_do_not_fail(client: TestClient, headers) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"sigma_loss": 2, "sigma_risk": 1.5, "k": 1, "vr": 0.35}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = list(
+            pool.map(
+                lambda _: (
+                    client.put("/api/journal/settings", headers=headers, json=body).status_code
+                ),
+                range(8),
+            )
+        )
+    assert codes == [200] * 8
+    assert client.get("/api/journal/settings", headers=headers).json()["sigma_loss"] == 2

@@ -71,9 +71,8 @@ def test_import_and_explore_the_journal(page, tmp_path: Path) -> None:
 
     threshold_before = page.locator("[data-testid=insights]").inner_text()
     slider = page.locator("input[name=sigma_loss]")
-    slider.fill("3")
-    slider.dispatch_event("change")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        slider.fill("3")  # fires input and change, as letting go of the slider does
     page.wait_for_selector("[data-testid=summary]")
     assert page.locator("input[name=sigma_loss]").input_value() == "3"
     assert page.locator("[data-testid=insights]").inner_text() != threshold_before

@@ -1,4 +1,5 @@
-"""Engine and session factory. SQLite always runs with foreign keys on, WAL and a busy timeout."""
+"""Engine and session factory. SQLite always runs with foreign keys on, WAL, a busy timeout and
+transactions that take the write lock when they begin."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _begin_immediate)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -37,7 +39,14 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def _begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock at BEGIN: concurrent writers then wait (busy timeout) instead of
+    failing with "database is locked" when a read transaction tries to start writing."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from tradeloop.core.errors import Conflict, NotFound
@@ -86,12 +87,19 @@ def get_settings(session: Session, user_id: int) -> HabitSettings:
 
 
 def save_settings(session: Session, user_id: int, settings: HabitSettings) -> HabitSettings:
-    """Store the user's detector settings."""
-    row = session.get(HabitSettingsRow, user_id) or HabitSettingsRow(user_id=user_id)
-    for name, value in settings.model_dump().items():
-        setattr(row, name, value)
-    session.add(row)
-    session.flush()
+    """Store the user's detector settings (safe when two saves race to create the row)."""
+    values = settings.model_dump()
+    try:
+        with session.begin_nested():
+            row = session.get(HabitSettingsRow, user_id) or HabitSettingsRow(user_id=user_id)
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.add(row)
+    except IntegrityError:  # a concurrent request created the row first: update it
+        row = session.get(HabitSettingsRow, user_id, populate_existing=True)
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.flush()
     return settings
 
 
