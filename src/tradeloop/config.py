@@ -61,11 +61,26 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=60, ge=1)
     secure_cookies: bool = Field(default=False, description="Set when served over HTTPS.")
+    notes_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key for personal notes; default: derived from the secret key.",
+    )
+    notes_old_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Earlier notes keys, still accepted for reading (rotation).",
+    )
     debug: bool = False
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("notes_old_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value

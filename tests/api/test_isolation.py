@@ -18,6 +18,15 @@ BOT = {"name": "Ayu's bot", "market": "EURUSD", "strategy": "ma_crossover"}
 
 # Every route with a path parameter, and how to call it with the other user's object ids.
 OBJECT_ROUTES = {
+    ("GET", "/api/mentor/sessions/{day}"): lambda c, h, i: c.get(
+        f"/api/mentor/sessions/{i['day']}", headers=h
+    ),
+    ("DELETE", "/api/mentor/sessions/{day}"): lambda c, h, i: c.delete(
+        f"/api/mentor/sessions/{i['day']}", headers=h
+    ),
+    ("GET", "/api/mentor/reports/{day}"): lambda c, h, i: c.get(
+        f"/api/mentor/reports/{i['day']}", headers=h
+    ),
     ("DELETE", "/api/journal/imports/{import_id}"): lambda c, h, i: c.delete(
         f"/api/journal/imports/{i['import']}", headers=h
     ),
@@ -58,7 +67,8 @@ PAGE_OBJECT_ROUTES = {
     ("POST", "/backtests/{result_id}/delete"),
     ("GET", "/backtests/{result_id}"),
 }
-PUBLIC_KEY_ROUTES = {("GET", "/api/strategies/{key}")}  # the same for everyone: no owner
+# keys that name no object: a strategy, and a tool (which runs on the caller's own journal)
+PUBLIC_KEY_ROUTES = {("GET", "/api/strategies/{key}"), ("POST", "/api/mentor/tools/{name}")}
 
 
 def journal_export() -> bytes:
@@ -108,10 +118,17 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
         headers=ayu,
         json={"name": "Stops", "mistakes": ["no_stop_loss"], "target": 10},
     )
+    client.post(
+        "/api/mentor/feedback",
+        headers=ayu,
+        json={"emotion": "calm", "note": "private", "date": "2024-01-03"},
+    )
+    client.post("/api/mentor/reports", headers=ayu, json={"date": "2024-01-03", "language": "en"})
     return (
         ayu,
         budi,
         {
+            "day": "2024-01-03",
             "bot": bot_id,
             "backtest": result["id"],
             "dataset": result["dataset_id"],
@@ -126,6 +143,13 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
     ayu, budi, ids = two_users
     response = OBJECT_ROUTES[route](client, budi, ids)
     assert response.status_code == 404, response.text
+    if route[1].startswith("/api/mentor"):
+        assert response.json()["message"] == f"no session on {ids['day']}"
+        assert (
+            client.get(f"/api/mentor/sessions/{ids['day']}", headers=ayu).json()["note"]
+            == "private"
+        )
+        return
     part = route[1].split("/")[3] if route[1].startswith("/api/journal") else route[1].split("/")[2]
     noun = {
         "bots": "bot",
@@ -169,7 +193,16 @@ def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
         "risk_management",
         "no_revenge",
     ]
-    for path in ("/api/backtests", "/api/datasets", "/api/journal/imports"):
+    assert (
+        client.post("/api/mentor/ask", headers=budi, json={"question": "win rate?"}).status_code
+        == 422
+    )
+    assert client.post("/api/mentor/tools/get_summary", headers=budi, json={}).status_code == 422
+    assert (
+        client.post("/api/mentor/tools/get_summary", headers=ayu, json={}).json()["total_trades"]
+        == 40
+    )
+    for path in ("/api/backtests", "/api/datasets", "/api/journal/imports", "/api/mentor/sessions"):
         assert client.get(path, headers=budi).json()["total"] == 0
         assert client.get(path, headers=ayu).json()["total"] == 1
     other = client.post(

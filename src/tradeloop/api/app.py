@@ -14,7 +14,17 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from tradeloop import __version__
-from tradeloop.api import auth, backtests, bots, health, journal, notifications, profile, strategies
+from tradeloop.api import (
+    auth,
+    backtests,
+    bots,
+    health,
+    journal,
+    mentor,
+    notifications,
+    profile,
+    strategies,
+)
 from tradeloop.api.deps import AppState
 from tradeloop.api.errors import install_error_handlers
 from tradeloop.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -92,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         strategies.router,
         backtests.router,
         journal.router,
+        mentor.router,
     ):
         app.include_router(router)
     app.include_router(backtest_pages.router)

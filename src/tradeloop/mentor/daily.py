@@ -7,7 +7,7 @@ from typing import Any
 
 from tradeloop.habits.analysis import Analysis
 from tradeloop.habits.stats import streaks
-from tradeloop.mentor.report import build_report, day_figures
+from tradeloop.mentor.report import DayFigures, build_report, day_figures
 
 WINDOW_DAYS = 30
 
@@ -20,7 +20,14 @@ def daily_report(
     tz: str = "UTC",
     window_days: int = WINDOW_DAYS,
 ) -> dict[str, Any]:
-    """The report of ``day`` (in ``tz``) against the trailing ``window_days``."""
+    """The report of ``day`` (in ``tz``) against the trailing ``window_days``; without a
+    journal it is a day without trades."""
+    if analysis is None:
+        figures = DayFigures(day, 0, 0, 0, 0.0, None, 0, 0, 0, 0, 0, None, None, 0.0)
+        return build_report(figures, emotion, language) | {
+            "date": day.isoformat(),
+            "emotion": emotion,
+        }
     trades = analysis.trades
     local_day = trades["exit_time"].dt.tz_convert(tz).dt.date
     in_window = (local_day > day - timedelta(days=window_days)) & (local_day <= day)

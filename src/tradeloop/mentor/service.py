@@ -1,0 +1,86 @@
+"""Mentor service: quick feedback, daily reports for a user, and the tools scoped to a user."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from tradeloop.config import Settings
+from tradeloop.habits.analysis import Analysis
+from tradeloop.mentor.daily import daily_report
+from tradeloop.mentor.notes import notes_cipher, seal, unseal
+from tradeloop.store import journal as journal_repo
+from tradeloop.store import mentor as repo
+from tradeloop.store.models import TradingSession, User
+
+
+def _day_trades(analysis: Analysis | None, day: date, tz: str) -> pd.DataFrame:
+    if analysis is None:
+        return pd.DataFrame(columns=["pnl_points", "pnl_money"])
+    trades = analysis.trades
+    return trades[trades["exit_time"].dt.tz_convert(tz).dt.date == day]
+
+
+def refresh_session(
+    db: Session, user: User, day: date, analysis: Analysis | None
+) -> TradingSession:
+    """The user's session of ``day`` with totals recomputed from that day's trades (money where
+    the point value is known, else points)."""
+    row = repo.ensure_session(db, user.id, day)
+    trades = _day_trades(analysis, day, user.timezone)
+    pnl = trades["pnl_money"].fillna(trades["pnl_points"]).sum() if len(trades) else 0.0
+    return repo.set_totals(db, row, len(trades), float(pnl))
+
+
+def session_record(row: TradingSession, settings: Settings) -> dict[str, Any]:
+    """A session as JSON-ready data, the personal note decrypted for its owner."""
+    return {
+        "date": row.session_date.isoformat(),
+        "emotion": row.emotions.value if hasattr(row.emotions, "value") else row.emotions,
+        "market": getattr(row.market_conditions, "value", row.market_conditions),
+        "total_trades": row.total_trades,
+        "total_profit_loss": row.total_profit_loss,
+        "risk_score": row.risk_score,
+        "note": unseal(notes_cipher(settings), row.personal_notes),
+    }
+
+
+def quick_feedback(
+    db: Session,
+    user: User,
+    settings: Settings,
+    day: date,
+    emotion: str,
+    market: str | None,
+    note: str | None,
+    language: str,
+) -> dict[str, Any]:
+    """Record how the trader feels; answer at once with a read, a tip and up to three actions."""
+    analysis = journal_repo.user_analysis(db, user.id)
+    row = refresh_session(db, user, day, analysis)
+    row.emotions = emotion
+    if market:
+        row.market_conditions = market
+    if note is not None:
+        row.personal_notes = seal(notes_cipher(settings), note)
+    report = daily_report(analysis, day, emotion, language, user.timezone)
+    db.flush()
+    return {
+        "session": session_record(row, settings),
+        "feedback": report["emotional_analysis"]["feedback"],
+        "tip": report["emotional_analysis"]["tip"],
+        "actions": report["recommendations"][:3],
+    }
+
+
+def generate_report(db: Session, user: User, day: date, language: str) -> dict[str, Any]:
+    """Write (or rewrite) the report of ``day`` in ``language`` and store it."""
+    analysis = journal_repo.user_analysis(db, user.id)
+    row = refresh_session(db, user, day, analysis)
+    emotion = getattr(row.emotions, "value", row.emotions)
+    report = daily_report(analysis, day, emotion, language, user.timezone)
+    repo.save_report(db, row, report)
+    return report

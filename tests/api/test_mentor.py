@@ -1,0 +1,177 @@
+"""The mentor over the API: sessions, encrypted notes, reports, tools and offline chat."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from tests.conftest import bearer, register
+from tradeloop.api.app import create_app
+from tradeloop.journal.synthetic import synthetic_export
+
+DAY = "2024-01-03"
+
+
+@pytest.fixture
+def headers(client: TestClient) -> dict[str, str]:
+    register(client, "ayu@example.com")
+    return bearer(client, "ayu@example.com")
+
+
+def journal(client: TestClient, headers: dict[str, str]) -> None:
+    client.post(
+        "/api/journal/imports",
+        headers=headers,
+        files={"file": ("o.csv", synthetic_export(60, seed=3), "text/csv")},
+    )
+
+
+def scalar(client: TestClient, sql: str):
+    with client.app.state.engine.connect() as connection:
+        return connection.execute(text(sql)).scalar()
+
+
+def test_feedback_answers_and_keeps_the_note_encrypted(client: TestClient, headers) -> None:
+    answer = client.post(
+        "/api/mentor/feedback",
+        headers=headers,
+        json={"emotion": "fearful", "market": "volatile", "note": "takut rugi lagi", "date": DAY},
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["session"] | {} == body["session"] and body["session"]["note"] == "takut rugi lagi"
+    assert (body["session"]["emotion"], body["session"]["market"]) == ("fearful", "volatile")
+    assert body["feedback"] and body["tip"] and 1 <= len(body["actions"]) <= 3
+    stored = scalar(client, "SELECT personal_notes FROM trading_sessions")
+    assert "takut" not in stored and stored.startswith("gAAAA")
+
+
+def test_totals_are_recomputed_from_the_days_trades(client: TestClient, headers) -> None:
+    journal(client, headers)
+    for _ in range(3):
+        client.post("/api/mentor/feedback", headers=headers, json={"emotion": "calm", "date": DAY})
+    session = client.get(f"/api/mentor/sessions/{DAY}", headers=headers).json()
+    every = client.get("/api/journal/trades?limit=200", headers=headers).json()["items"]
+    closed_that_day = [
+        t for t in every if t["exit_time"].startswith(DAY)
+    ]  # a session holds the trades it closed
+    assert session["total_trades"] == len(closed_that_day) > 0
+    money = sum(t["pnl_money"] for t in closed_that_day)
+    assert session["total_profit_loss"] == pytest.approx(money)
+
+
+def test_report_is_stored_once_per_language_and_regenerated(client: TestClient, headers) -> None:
+    journal(client, headers)
+    client.post(
+        "/api/mentor/feedback", headers=headers, json={"emotion": "frustrated", "date": DAY}
+    )
+    english = client.post(
+        "/api/mentor/reports", headers=headers, json={"date": DAY, "language": "en"}
+    )
+    assert english.status_code == 201 and english.json()["language"] == "en"
+    client.post("/api/mentor/reports", headers=headers, json={"date": DAY, "language": "en"})
+    indonesian = client.post(
+        "/api/mentor/reports", headers=headers, json={"date": DAY, "language": "id"}
+    ).json()
+    assert scalar(client, "SELECT count(*) FROM ai_mentor_reports") == 2
+    stored = client.get(f"/api/mentor/reports/{DAY}?language=id", headers=headers).json()
+    assert (
+        stored["trading_patterns_analysis"]["title"]
+        == indonesian["trading_patterns_analysis"]["title"]
+    )
+    assert stored["risk_management_score"] == english.json()["risk_management_score"]
+    assert (
+        client.get(f"/api/mentor/sessions/{DAY}", headers=headers).json()["risk_score"]
+        == stored["risk_management_score"]
+    )
+    missing = client.get("/api/mentor/reports/2024-01-04?language=en", headers=headers)
+    assert missing.status_code == 404 and missing.json()["message"] == "no session on 2024-01-04"
+
+
+def test_deleting_a_session_deletes_its_reports(client: TestClient, headers) -> None:
+    client.post("/api/mentor/reports", headers=headers, json={"date": DAY, "language": "en"})
+    assert client.delete(f"/api/mentor/sessions/{DAY}", headers=headers).status_code == 204
+    assert scalar(client, "SELECT count(*) FROM ai_mentor_reports") == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/api/mentor/feedback", {"emotion": "angry"}, "emotion: Input should be 'calm'"),
+        (
+            "/api/mentor/feedback",
+            {"emotion": "calm", "date": "2024-02-30"},
+            "date: Input should be a valid date",
+        ),
+        (
+            "/api/mentor/feedback",
+            {"emotion": "calm", "note": "x" * 6000},
+            "note: String should have at most 5000",
+        ),
+        (
+            "/api/mentor/reports",
+            {"date": DAY, "language": "fr"},
+            "language: Input should be 'id' or 'en'",
+        ),
+        ("/api/mentor/ask", {"question": ""}, "question: String should have at least 1 character"),
+        ("/api/mentor/tools/nope", {}, "unknown tool 'nope'"),
+        (
+            "/api/mentor/tools/filter_trades",
+            {"limit": 99},
+            "limit: Input should be less than or equal to 50",
+        ),
+        ("/api/mentor/tools/get_metric", {"name": "luck"}, "name: Input should be"),
+    ],
+)
+def test_bad_requests_name_the_problem(
+    client: TestClient, headers, path: str, body: dict, message: str
+) -> None:
+    journal(client, headers)
+    response = client.post(path, headers=headers, json=body)
+    assert response.status_code in (404, 422) and message in response.json()["message"]
+
+
+def test_tools_and_offline_chat_read_the_users_journal(client: TestClient, headers) -> None:
+    journal(client, headers)
+    names = [
+        tool["function"]["name"] for tool in client.get("/api/mentor/tools", headers=headers).json()
+    ]
+    assert names == ["get_summary", "get_metric", "filter_trades", "filter_losses"]
+    summary = client.post("/api/mentor/tools/get_summary", headers=headers, json={}).json()
+    answer = client.post(
+        "/api/mentor/ask",
+        headers=headers,
+        json={"question": "what is my win rate?", "language": "en"},
+    ).json()
+    assert (
+        answer["intent"] == "win_rate"
+        and f"{summary['wins']} of {summary['total_trades']}" in answer["answer"]
+    )
+
+
+def test_notes_survive_a_key_rotation(app_settings) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    from pydantic import SecretStr
+
+    with TestClient(
+        create_app(app_settings.model_copy(update={"notes_key": SecretStr(old)}))
+    ) as client:
+        register(client, "ayu@example.com")
+        headers = bearer(client, "ayu@example.com")
+        client.post(
+            "/api/mentor/feedback",
+            headers=headers,
+            json={"emotion": "calm", "note": "catatan", "date": DAY},
+        )
+    from pydantic import SecretStr
+
+    rotated = app_settings.model_copy(
+        update={"notes_key": SecretStr(new), "notes_old_keys": [SecretStr(old)]}
+    )
+    with TestClient(create_app(rotated)) as client:
+        headers = bearer(client, "ayu@example.com")
+        assert (
+            client.get(f"/api/mentor/sessions/{DAY}", headers=headers).json()["note"] == "catatan"
+        )
