@@ -64,9 +64,8 @@ def test_register_sign_out_sign_in_switch_language(page) -> None:
     assert page.locator("h1").inner_text() == translate("en", "dashboard.title")
     assert page.locator("html").get_attribute("lang") == "en"
     page.goto("/mentor")
-    assert page.locator("[data-testid=placeholder] h2").inner_text() == translate(
-        "en", "placeholder.title"
-    )
+    assert page.locator("h1").inner_text() == translate("en", "mentor.title")
+    assert page.locator("[data-testid=generate]").inner_text() == translate("en", "mentor.generate")
 
     page.click("[data-testid=sign-out]")
     page.wait_for_url(re.compile(r"/login"))

@@ -31,7 +31,7 @@ from tradeloop.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from tradeloop.config import Settings, get_settings
 from tradeloop.security import LoginLimiter
 from tradeloop.store.db import make_engine, make_session_factory
-from tradeloop.web import backtest_pages, journal_pages, pages
+from tradeloop.web import backtest_pages, journal_pages, mentor_pages, pages
 from tradeloop.web.access import SignInRequired
 from tradeloop.web.render import error_page
 
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(backtest_pages.router)
     app.include_router(journal_pages.router)
+    app.include_router(mentor_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _serve_api_docs(app)

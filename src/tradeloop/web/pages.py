@@ -27,7 +27,6 @@ from tradeloop.web.access import CheckedForm, FormText, FormUser, MaybeUser, req
 from tradeloop.web.render import redirect, render, safe_next, set_cookie
 
 router = APIRouter(include_in_schema=False)
-PLACEHOLDERS = {"mentor": "nav.mentor"}
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -284,21 +283,3 @@ def delete_account(
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-def _placeholder_page(section: str) -> None:
-    def page(request: Request, user: MaybeUser) -> Response:
-        return render(
-            request,
-            "placeholder.html",
-            require_user(user),
-            section=section,
-            title_key=PLACEHOLDERS[section],
-        )
-
-    page.__doc__ = f"The {section} page: says it is not built yet and pretends nothing."
-    router.add_api_route(f"/{section}", page, methods=["GET"], name=f"{section}_page")
-
-
-for _section in PLACEHOLDERS:
-    _placeholder_page(_section)

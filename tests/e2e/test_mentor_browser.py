@@ -1,0 +1,73 @@
+"""In Chromium: write quick feedback, generate today's report, switch its language, ask the
+offline mentor two questions."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import register_in_browser
+from tradeloop.i18n import translate
+from tradeloop.journal.synthetic import synthetic_export
+
+pytestmark = pytest.mark.browser
+
+
+def test_feedback_report_language_and_chat(page, tmp_path) -> None:
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    register_in_browser(page, "Fajar", "fajar.browser@example.com")
+    export = tmp_path / "orders.csv"
+    today = datetime.now(UTC).strftime("%m/%d/%Y")
+    rows = synthetic_export(30, seed=4).decode().splitlines()
+    rows += [
+        f"91000001,{today} 09:00:00,{today} 09:00:00,Buy,MNQH4,1,17000,Market,17000,,Filled",
+        f"91000002,{today} 09:00:00,{today} 09:10:00,Sell,MNQH4,1,16990,Limit,16990,,Filled",
+    ]
+    export.write_text("\n".join(rows) + "\n")
+    page.goto("/journal")
+    page.set_input_files("[data-testid=journal-file]", str(export))
+    page.click("[data-testid=import]")
+    page.wait_for_selector("[data-testid=summary]")
+
+    page.goto("/mentor")
+    page.select_option("[data-testid=emotion]", "frustrated")
+    page.fill("[data-testid=note]", "Saya kesal setelah rugi")
+    page.click("[data-testid=send-feedback]")
+    answer = page.locator("[data-testid=feedback-answer]")
+    expect(answer).to_be_visible()
+    assert answer.locator("li").count() >= 1
+
+    page.click("[data-testid=generate]")
+    page.wait_for_url(re.compile(r"/mentor\?day=.*&lang=id"))
+    title = page.locator("[data-testid=pattern-title]").inner_text()
+    assert title == translate(
+        "id", "mentor.pattern.naked_trades.title"
+    )  # today's trade had no stop
+    assert page.locator("[data-testid=score]").inner_text().endswith("/10")
+
+    page.click("[data-testid=report-lang-en]")
+    page.wait_for_url(re.compile(r"lang=en"))
+    # the page speaks the interface language (id); only the report switches to English
+    assert translate("id", "mentor.no_report") in page.locator("[data-testid=report]").inner_text()
+    page.click("[data-testid=generate]")
+    page.wait_for_url(re.compile(r"lang=en"))
+    expect(page.locator("[data-testid=pattern-title]")).to_have_text(
+        translate("en", "mentor.pattern.naked_trades.title")
+    )
+
+    for question in ("what is my win rate?", "how many revenge trades?"):
+        page.fill("[data-testid=question]", question)
+        page.click("[data-testid=ask]")
+    replies = page.locator("[data-testid=chat-log] p.mentor")
+    expect(replies).to_have_count(2)
+    assert replies.nth(0).inner_text().startswith("You win")
+    assert "revenge trades" in replies.nth(1).inner_text()
+    assert page.locator("[data-testid=history] tbody tr").count() == 1
+    assert problems == []
