@@ -69,7 +69,24 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Earlier notes keys, still accepted for reading (rotation).",
     )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint (OpenAI, Ollama, llama.cpp server); unset: "
+        "the offline mentor only.",
+    )
+    llm_model: str | None = Field(default=None, description="Model name at that endpoint.")
+    llm_api_key: SecretStr | None = Field(default=None, description="Key for that endpoint.")
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    llm_max_retries: int = Field(default=2, ge=0, le=5, description="Retries on 429/5xx/timeout.")
+    llm_max_tool_rounds: int = Field(default=4, ge=1, le=10)
+    llm_daily_messages: int = Field(default=50, ge=0, description="LLM questions per user a day.")
+    llm_daily_tokens: int = Field(default=100_000, ge=0, description="LLM tokens per user a day.")
     debug: bool = False
+
+    @property
+    def llm_enabled(self) -> bool:
+        """Whether an LLM endpoint and model are configured."""
+        return bool(self.llm_base_url and self.llm_model)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -27,6 +27,15 @@ OBJECT_ROUTES = {
     ("GET", "/api/mentor/reports/{day}"): lambda c, h, i: c.get(
         f"/api/mentor/reports/{i['day']}", headers=h
     ),
+    ("GET", "/api/mentor/threads/{thread_id}"): lambda c, h, i: c.get(
+        f"/api/mentor/threads/{i['thread']}", headers=h
+    ),
+    ("DELETE", "/api/mentor/threads/{thread_id}"): lambda c, h, i: c.delete(
+        f"/api/mentor/threads/{i['thread']}", headers=h
+    ),
+    ("POST", "/api/mentor/threads/{thread_id}/messages"): lambda c, h, i: c.post(
+        f"/api/mentor/threads/{i['thread']}/messages", json={"question": "win rate?"}, headers=h
+    ),
     ("DELETE", "/api/journal/imports/{import_id}"): lambda c, h, i: c.delete(
         f"/api/journal/imports/{i['import']}", headers=h
     ),
@@ -124,6 +133,12 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
         json={"emotion": "calm", "note": "private", "date": "2024-01-03"},
     )
     client.post("/api/mentor/reports", headers=ayu, json={"date": "2024-01-03", "language": "en"})
+    thread = client.post("/api/mentor/threads", headers=ayu, json={"title": "Ayu's chat"}).json()
+    client.post(
+        f"/api/mentor/threads/{thread['id']}/messages",
+        headers=ayu,
+        json={"question": "what is my win rate?", "language": "en"},
+    )
     return (
         ayu,
         budi,
@@ -134,6 +149,7 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
             "dataset": result["dataset_id"],
             "import": imported.json()["import"]["id"],
             "goal": goal.json()["id"],
+            "thread": thread["id"],
         },
     )
 
@@ -144,11 +160,18 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
     response = OBJECT_ROUTES[route](client, budi, ids)
     assert response.status_code == 404, response.text
     if route[1].startswith("/api/mentor"):
-        assert response.json()["message"] == f"no session on {ids['day']}"
+        message = {
+            "sessions": f"no session on {ids['day']}",
+            "reports": f"no id report for {ids['day']}: generate it first",
+            "threads": f"thread {ids['thread']} not found",
+        }[route[1].split("/")[3]]
+        assert response.json()["message"] == message
         assert (
             client.get(f"/api/mentor/sessions/{ids['day']}", headers=ayu).json()["note"]
             == "private"
         )
+        kept = client.get(f"/api/mentor/threads/{ids['thread']}", headers=ayu).json()
+        assert [m["role"] for m in kept["messages"]] == ["user", "assistant"]
         return
     part = route[1].split("/")[3] if route[1].startswith("/api/journal") else route[1].split("/")[2]
     noun = {
@@ -202,9 +225,38 @@ def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
         client.post("/api/mentor/tools/get_summary", headers=ayu, json={}).json()["total_trades"]
         == 40
     )
-    for path in ("/api/backtests", "/api/datasets", "/api/journal/imports", "/api/mentor/sessions"):
+    paths = (
+        "/api/backtests",
+        "/api/datasets",
+        "/api/journal/imports",
+        "/api/mentor/sessions",
+        "/api/mentor/threads",
+    )
+    for path in paths:
         assert client.get(path, headers=budi).json()["total"] == 0
         assert client.get(path, headers=ayu).json()["total"] == 1
+    assert client.delete("/api/mentor/threads", headers=budi).json() == {"deleted": 0}
+    assert client.get("/api/mentor/threads", headers=ayu).json()["total"] == 1
+    # the chat tools are scoped the same way
+    tool = "/api/mentor/tools/"
+    assert client.post(tool + "get_sessions", headers=budi, json={}).json() == {
+        "total": 0,
+        "sessions": [],
+    }
+    assert client.post(tool + "get_sessions", headers=ayu, json={}).json()["total"] == 1
+    assert (
+        "note" not in client.post(tool + "get_sessions", headers=ayu, json={}).json()["sessions"][0]
+    )
+    theirs = client.post(
+        tool + "get_report", headers=budi, json={"date": ids["day"], "language": "en"}
+    ).json()
+    assert theirs["stored"] is False and theirs["trading_patterns_analysis"]["pattern"] == (
+        "no_trades"
+    )
+    mine = client.post(
+        tool + "get_report", headers=ayu, json={"date": ids["day"], "language": "en"}
+    ).json()
+    assert mine["stored"] is True
     other = client.post(
         "/api/backtests",
         headers=budi,

@@ -87,7 +87,10 @@ def test_report_is_stored_once_per_language_and_regenerated(client: TestClient, 
         == stored["risk_management_score"]
     )
     missing = client.get("/api/mentor/reports/2024-01-04?language=en", headers=headers)
-    assert missing.status_code == 404 and missing.json()["message"] == "no session on 2024-01-04"
+    assert (
+        missing.status_code == 404
+        and missing.json()["message"] == "no en report for 2024-01-04: generate it first"
+    )
 
 
 def test_deleting_a_session_deletes_its_reports(client: TestClient, headers) -> None:
@@ -138,7 +141,14 @@ def test_tools_and_offline_chat_read_the_users_journal(client: TestClient, heade
     names = [
         tool["function"]["name"] for tool in client.get("/api/mentor/tools", headers=headers).json()
     ]
-    assert names == ["get_summary", "get_metric", "filter_trades", "filter_losses"]
+    assert names == [
+        "get_summary",
+        "get_metric",
+        "filter_trades",
+        "filter_losses",
+        "get_sessions",
+        "get_report",
+    ]
     summary = client.post("/api/mentor/tools/get_summary", headers=headers, json={}).json()
     answer = client.post(
         "/api/mentor/ask",

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tradeloop.journal.service import load_journal
 from tradeloop.journal.synthetic import synthetic_export
+from tradeloop.mentor.daily import daily_report
 from tradeloop.mentor.offline import ask
+from tradeloop.mentor.tools import ToolContext, run_tool
 
 SHARED = (
     Path(
@@ -81,7 +84,7 @@ def reference():
 def test_fixed_questions_on_the_reference_export(
     reference, question: str, language: str, intent: str, must_contain: list[str]
 ) -> None:
-    answer = ask(reference, question, language)
+    answer = ask(ToolContext(reference, "UTC", language), question)
     assert answer.intent == intent
     for part in must_contain:
         assert part in answer.text, answer.text
@@ -91,7 +94,7 @@ def test_best_hour_and_day_come_from_the_calendar() -> None:
     analysis = load_journal(synthetic_export(200, seed=9)).analysis
     t = analysis.trades
     by_hour = t.groupby(t["entry_time"].dt.hour)["pnl_points"].sum()
-    answer = ask(analysis, "what is my best hour?", "en")
+    answer = ask(ToolContext(analysis, "UTC", "en"), "what is my best hour?")
     assert (
         answer.intent == "best_time"
         and f"{by_hour.idxmax()}:00 ({by_hour.max():.2f} points)" in answer.text
@@ -104,8 +107,60 @@ def test_best_hour_and_day_come_from_the_calendar() -> None:
 def test_unknown_questions_get_an_honest_answer_with_suggestions(
     question: str, language: str
 ) -> None:
-    answer = ask(load_journal(synthetic_export(30)).analysis, question, language)
+    answer = ask(
+        ToolContext(load_journal(synthetic_export(30)).analysis, "UTC", language), question
+    )
     assert answer.intent == "unknown" and answer.tools == []
     assert answer.text.startswith(
         {"en": "I can't answer that yet.", "id": "Saya belum bisa menjawab itu."}[language]
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "today", "day"),
+    [
+        ("show today's report", "en", date(2024, 1, 2), date(2024, 1, 2)),
+        ("tampilkan laporan hari ini", "id", date(2024, 1, 2), date(2024, 1, 2)),
+        ("what did yesterday's report say?", "en", date(2024, 1, 3), date(2024, 1, 2)),
+        ("laporan kemarin?", "id", date(2024, 1, 3), date(2024, 1, 2)),
+    ],
+)
+def test_todays_and_yesterdays_report(reference, question, language, today, day) -> None:
+    ctx = ToolContext(reference, "UTC", language, today)
+    expected = daily_report(reference, day, "neutral", language, "UTC")
+    answer = ask(ctx, question)
+    assert answer.intent == "report" and answer.tools == ["get_report"]
+    assert day.isoformat() in answer.text
+    assert expected["trading_patterns_analysis"]["title"] in answer.text
+    assert f"{expected['risk_management_score']}/10" in answer.text
+    assert expected["recommendations"][0] in answer.text
+
+
+def test_get_report_prefers_the_stored_report_and_get_sessions_hides_notes(reference) -> None:
+    stored = {"risk_management_score": 9, "language": "en", "date": "2024-01-02"}
+    days = [
+        {"date": "2024-01-03", "emotion": "calm", "total_trades": 4, "total_profit_loss": 2.5},
+        {"date": "2024-01-02", "emotion": "greedy", "total_trades": 9, "total_profit_loss": -8.0},
+    ]
+    ctx = ToolContext(
+        reference,
+        "UTC",
+        "en",
+        date(2024, 1, 3),
+        lambda start, end: [
+            d
+            for d in days
+            if (start is None or d["date"] >= str(start)) and (end is None or d["date"] <= str(end))
+        ],
+        lambda day, lang: stored if (day, lang) == (date(2024, 1, 2), "en") else None,
+    )
+    assert run_tool(ctx, "get_report", {"date": "2024-01-02"}) == stored | {"stored": True}
+    fresh = run_tool(ctx, "get_report", {})
+    assert fresh["stored"] is False and fresh["date"] == "2024-01-03"
+    assert fresh["emotion"] == "calm"  # the day's recorded emotion is used
+    assert run_tool(ctx, "get_sessions", {"emotion": "greedy"}) == {
+        "total": 1,
+        "sessions": [days[1]],
+    }
+    with pytest.raises(Exception, match="emotion: Input should be"):
+        run_tool(ctx, "get_sessions", {"emotion": "angry"})

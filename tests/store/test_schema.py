@@ -100,6 +100,28 @@ COLUMNS = {
         "start_date": False,
         "created_at": False,
     },
+    "mentor_threads": {"id": True, "user_id": True, "title": True, "created_at": False},
+    "mentor_messages": {
+        "id": True,
+        "thread_id": True,
+        "role": True,
+        "content": True,
+        "provider": True,
+        "created_at": False,
+    },
+    "mentor_preferences": {"user_id": True, "llm_consent": True, "consent_changed_at": False},
+    "llm_calls": {
+        "id": True,
+        "user_id": True,
+        "created_at": True,
+        "model": True,
+        "tools": True,
+        "rounds": True,
+        "prompt_tokens": True,
+        "completion_tokens": True,
+        "duration_ms": True,
+        "outcome": True,
+    },
     "datasets": {
         "id": True,
         "user_id": True,
@@ -252,8 +274,10 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
             )
     expected = {key: (parent, "CASCADE") for key, parent in FOREIGN_KEYS.items()}
     expected[("datasets", "user_id")] = ("users", "CASCADE")
-    for table in ("journal_imports", "habit_settings", "habit_goals"):
+    owned = ("journal_imports", "habit_settings", "habit_goals", "mentor_threads")
+    for table in (*owned, "mentor_preferences", "llm_calls"):
         expected[(table, "user_id")] = ("users", "CASCADE")
+    expected[("mentor_messages", "thread_id")] = ("mentor_threads", "CASCADE")
     expected[("backtest_results", "dataset_id")] = ("datasets", "SET NULL")  # results outlive data
     assert found == expected
 

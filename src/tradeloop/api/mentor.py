@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from tradeloop.api.deps import DB, CurrentUser, Paging, State
+from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging, State
 from tradeloop.api.schemas import PageOut
 from tradeloop.core.codes import Emotion, MarketCondition
-from tradeloop.core.errors import InvalidInput, NotFound
-from tradeloop.mentor import service
+from tradeloop.mentor import chat, service
+from tradeloop.mentor.chat import Provider
 from tradeloop.mentor.offline import ask
-from tradeloop.mentor.tools import JOURNAL_TOOLS
-from tradeloop.store import journal as journal_repo
+from tradeloop.mentor.tools import TOOLS, run_tool
 from tradeloop.store import mentor as repo
+from tradeloop.store import users
+from tradeloop.store.db import transaction
 
 router = APIRouter(prefix="/api/mentor", tags=["mentor"])
 Language = Literal["id", "en"]
@@ -111,52 +116,190 @@ def get_report(
     day: Day, user: CurrentUser, db: DB, language: Language | None = None
 ) -> dict[str, Any]:
     """A stored report."""
-    stored = repo.get_report(db, user.id, day, language or user.language)
-    return {name: getattr(stored, name) for name in (*repo.REPORT_FIELDS, "language")} | {
-        "date": day.isoformat()
-    }
+    return service.report_record(repo.get_report(db, user.id, day, language or user.language), day)
 
 
 @router.get("/tools")
 def list_tools(user: CurrentUser) -> list[dict[str, Any]]:
     """The tools the mentor (and an LLM) may call, with their JSON schemas."""
-    return [tool.schema() for tool in JOURNAL_TOOLS.values()]
+    return [tool.schema() for tool in TOOLS.values()]
 
 
 @router.post("/tools/{name}")
-def run_tool(name: str, arguments: dict[str, Any], user: CurrentUser, db: DB) -> Any:
-    """Run a tool on the signed-in user's journal."""
-    tool = JOURNAL_TOOLS.get(name)
-    if tool is None:
-        raise NotFound(f"unknown tool {name!r}: GET /api/mentor/tools lists them")
-    try:
-        args = tool.arguments.model_validate(arguments)
-    except ValidationError as exc:
-        details = [
-            {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
-        ]
-        raise InvalidInput(
-            f"invalid arguments for {name}: "
-            + "; ".join(f"{d['field']}: {d['message']}" for d in details),
-            details,
-        ) from exc
-    analysis = journal_repo.user_analysis(db, user.id)
-    if analysis is None:
-        raise InvalidInput("the journal is empty: import a broker export first")
-    return tool.run(analysis, args, user.timezone)
+def call_tool(name: str, arguments: dict[str, Any], user: CurrentUser, db: DB) -> Any:
+    """Run a tool on the signed-in user's data."""
+    return run_tool(service.tool_context(db, user), name, arguments)
 
 
 @router.post("/ask")
 def ask_mentor(body: Question, user: CurrentUser, db: DB) -> dict[str, Any]:
-    """The offline mentor's answer from the user's journal."""
+    """The offline mentor's answer from the user's data."""
+    ctx = service.tool_context(db, user)
     language = body.language or user.language
-    analysis = journal_repo.user_analysis(db, user.id)
-    if analysis is None:
-        raise InvalidInput("the journal is empty: import a broker export first")
-    answer = ask(analysis, body.question, language)
+    answer = ask(replace(ctx, language=language), body.question)
     return {
         "answer": answer.text,
         "intent": answer.intent,
         "tools": answer.tools,
         "language": language,
+    }
+
+
+class ThreadIn(BaseModel):
+    """A new conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = (
+        "Chat"
+    )
+
+
+class ThreadQuestion(Question):
+    """A question in a thread: which mentor answers, and whether to stream the answer."""
+
+    provider: Provider = "auto"
+    stream: bool = False
+
+
+def _thread_record(thread: Any) -> dict[str, Any]:
+    return {
+        "id": thread.id,
+        "title": thread.title,
+        "created_at": thread.created_at.isoformat() if thread.created_at else None,
+    }
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.post("/threads", status_code=201)
+def create_thread(body: ThreadIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """Start a conversation."""
+    return _thread_record(repo.add_thread(db, user.id, body.title)) | {"messages": []}
+
+
+@router.get("/threads", response_model=PageOut[dict[str, Any]])
+def list_threads(user: CurrentUser, db: DB, paging: Paging) -> dict[str, Any]:
+    """The user's conversations, newest first."""
+    page = repo.list_threads(db, user.id, paging.limit, paging.offset)
+    return {
+        "items": [_thread_record(t) for t in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+@router.get("/threads/{thread_id}")
+def get_thread(thread_id: ObjectId, user: CurrentUser, db: DB, state: State) -> dict[str, Any]:
+    """A conversation with its messages."""
+    thread = repo.get_thread(db, user.id, thread_id)
+    return _thread_record(thread) | {"messages": chat.thread_history(db, state.settings, thread)}
+
+
+def _sse(event: dict[str, Any]) -> str:
+    return f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+
+@router.post("/threads/{thread_id}/messages", status_code=201, response_model=None)
+def post_message(
+    thread_id: ObjectId, body: ThreadQuestion, user: CurrentUser, db: DB, state: State
+) -> dict[str, Any] | StreamingResponse:
+    """Ask in a conversation; the question and the answer are kept in the thread. The LLM
+    answers only with a configured endpoint and the user's consent ("auto" falls back to the
+    offline mentor); with ``stream`` the answer comes as server-sent events."""
+    settings, now = state.settings, _now()
+    thread = repo.get_thread(db, user.id, thread_id)
+    provider = chat.choose_provider(db, user, settings, body.provider, now)
+    language = body.language or user.language
+    if provider == "offline" or not body.stream:
+        events = list(
+            chat.ask_in_thread(db, user, settings, thread, body.question, language, provider, now)
+        )
+        if not body.stream:
+            return events[-1]
+        return StreamingResponse(map(_sse, events), media_type="text/event-stream")
+    user_id = user.id
+    db.commit()  # release the request's transaction: the stream writes in its own
+
+    def stream() -> Iterator[str]:
+        with transaction(state.sessions) as own:
+            owner = users.get(own, user_id)
+            mine = repo.get_thread(own, user_id, thread_id)
+            for event in chat.ask_in_thread(
+                own, owner, settings, mine, body.question, language, provider, now
+            ):
+                yield _sse(event)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", status_code=201)
+
+
+@router.delete("/threads/{thread_id}", status_code=204)
+def delete_thread(thread_id: ObjectId, user: CurrentUser, db: DB) -> Response:
+    """Delete a conversation and its messages."""
+    repo.delete_threads(db, user.id, thread_id)
+    return Response(status_code=204)
+
+
+@router.delete("/threads")
+def delete_all_threads(user: CurrentUser, db: DB) -> dict[str, int]:
+    """Delete every conversation."""
+    return {"deleted": repo.delete_threads(db, user.id)}
+
+
+class Consent(BaseModel):
+    """Whether the user allows questions and journal figures to go to the language model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    llm: bool
+
+
+def _llm_status(db: Any, user: Any, settings: Any) -> dict[str, Any]:
+    count, tokens = repo.llm_usage_since(
+        db, user.id, _now().replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    return {
+        "configured": settings.llm_enabled,
+        "endpoint": settings.llm_base_url,
+        "model": settings.llm_model,
+        "consent": repo.llm_consent(db, user.id),
+        "today": {"questions": count, "tokens": tokens},
+        "limits": {"questions": settings.llm_daily_messages, "tokens": settings.llm_daily_tokens},
+    }
+
+
+@router.get("/llm")
+def llm_status(user: CurrentUser, db: DB, state: State) -> dict[str, Any]:
+    """Whether a language model is configured, the user's consent, and today's usage."""
+    return _llm_status(db, user, state.settings)
+
+
+@router.put("/llm")
+def set_consent(body: Consent, user: CurrentUser, db: DB, state: State) -> dict[str, Any]:
+    """Give or withdraw consent to use the language model."""
+    repo.set_llm_consent(db, user.id, body.llm, _now())
+    return _llm_status(db, user, state.settings)
+
+
+@router.get("/llm/calls", response_model=PageOut[dict[str, Any]])
+def llm_calls(user: CurrentUser, db: DB, paging: Paging) -> dict[str, Any]:
+    """The user's audit log of language-model calls (figures only, never content)."""
+    page = repo.list_llm_calls(db, user.id, paging.limit, paging.offset)
+    fields = ("id", "model", "tools", "rounds", "prompt_tokens", "completion_tokens")
+    return {
+        "items": [
+            {name: getattr(row, name) for name in fields}
+            | {
+                "created_at": row.created_at.isoformat(),
+                "duration_ms": row.duration_ms,
+                "outcome": row.outcome,
+            }
+            for row in page.items
+        ],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
     }

@@ -15,6 +15,7 @@ from tradeloop.core.errors import InvalidInput
 from tradeloop.journal.service import load_journal
 from tradeloop.mentor.daily import daily_report
 from tradeloop.mentor.offline import ask
+from tradeloop.mentor.tools import ToolContext
 
 mentor_app = typer.Typer(help="The mentor: daily reports from your journal.", no_args_is_help=True)
 out = Console()
@@ -82,4 +83,5 @@ def ask_command(
         raise InvalidInput(f"--lang {lang!r}: use id or en")
     if not question.strip():
         raise InvalidInput('ask a question, e.g. "what is my biggest mistake?"')
-    out.print(ask(_journal(journal, tz).analysis, question, lang).text, highlight=False)
+    ctx = ToolContext(_journal(journal, tz).analysis, tz, lang)
+    out.print(ask(ctx, question).text, highlight=False)

@@ -9,17 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from tradeloop.habits.analysis import Analysis
 from tradeloop.i18n import translate
-from tradeloop.mentor.tools import JOURNAL_TOOLS as TOOLS
 from tradeloop.mentor.tools import (
-    MetricArguments,
-    NoArguments,
+    TOOLS,
+    ToolContext,
     TradeFilter,
     filter_losses,
     filter_trades,
+    run_tool,
 )
 
 MISTAKE_WORDS = {
@@ -47,7 +47,8 @@ def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
-def _biggest_mistake(a: Analysis, lang: str) -> Answer:
+def _biggest_mistake(ctx: ToolContext) -> Answer:
+    a, lang = ctx.journal(), ctx.language
     counts = a.summary["mistake_counts"]
     code, count = max(counts.items(), key=lambda item: item[1])
     if count == 0:
@@ -69,7 +70,8 @@ def _biggest_mistake(a: Analysis, lang: str) -> Answer:
     return Answer(text, "biggest_mistake", ["get_summary", "filter_trades"])
 
 
-def _win_rate(a: Analysis, lang: str) -> Answer:
+def _win_rate(ctx: ToolContext) -> Answer:
+    a, lang = ctx.journal(), ctx.language
     s = a.summary
     text = translate(
         lang,
@@ -84,7 +86,8 @@ def _win_rate(a: Analysis, lang: str) -> Answer:
     return Answer(text, "win_rate", ["get_summary"])
 
 
-def _revenge(a: Analysis, lang: str) -> Answer:
+def _revenge(ctx: ToolContext) -> Answer:
+    a, lang = ctx.journal(), ctx.language
     r = a.revenge
     listed = filter_trades(a, TradeFilter(mistakes=["revenge_trade"], limit=5))["trades"]
     times = ", ".join(t["entry_time"][:16].replace("T", " ") for t in listed)
@@ -100,7 +103,8 @@ def _revenge(a: Analysis, lang: str) -> Answer:
     return Answer(text, "revenge", ["get_metric", "filter_trades"])
 
 
-def _worst_loss(a: Analysis, lang: str) -> Answer:
+def _worst_loss(ctx: ToolContext) -> Answer:
+    a, lang = ctx.journal(), ctx.language
     worst = filter_losses(a, TradeFilter(limit=1))["worst"]
     if worst is None:
         return Answer(translate(lang, "mentor.chat.no_losses"), "worst_loss", ["filter_losses"])
@@ -116,7 +120,8 @@ def _worst_loss(a: Analysis, lang: str) -> Answer:
     return Answer(text, "worst_loss", ["filter_losses"])
 
 
-def _no_stop(a: Analysis, lang: str) -> Answer:
+def _no_stop(ctx: ToolContext) -> Answer:
+    a, lang = ctx.journal(), ctx.language
     count = a.summary["mistake_counts"]["no_stop_loss"]
     listed = filter_trades(a, TradeFilter(mistakes=["no_stop_loss"], limit=5))["trades"]
     times = ", ".join(t["entry_time"][:16].replace("T", " ") for t in listed)
@@ -130,8 +135,9 @@ def _no_stop(a: Analysis, lang: str) -> Answer:
     return Answer(text, "no_stop", ["get_summary", "filter_trades"])
 
 
-def _best_time(a: Analysis, lang: str) -> Answer:
-    calendar = TOOLS["get_metric"].run(a, MetricArguments(name="calendar"), "UTC")
+def _best_time(ctx: ToolContext) -> Answer:
+    lang = ctx.language
+    calendar = run_tool(ctx, "get_metric", {"name": "calendar"})
     hour = max(calendar["by_hour"], key=lambda row: row["net_pnl_points"])
     weekday = max(calendar["by_weekday"], key=lambda row: row["net_pnl_points"])
     text = translate(
@@ -145,8 +151,9 @@ def _best_time(a: Analysis, lang: str) -> Answer:
     return Answer(text, "best_time", ["get_metric"])
 
 
-def _improve(a: Analysis, lang: str) -> Answer:
-    items = TOOLS["get_metric"].run(a, MetricArguments(name="insights"), "UTC", lang)[:3]
+def _improve(ctx: ToolContext) -> Answer:
+    lang = ctx.language
+    items = run_tool(ctx, "get_metric", {"name": "insights"})[:3]
     text = (
         translate(lang, "mentor.chat.improve")
         + " "
@@ -155,8 +162,9 @@ def _improve(a: Analysis, lang: str) -> Answer:
     return Answer(text, "improve", ["get_metric"])
 
 
-def _explain(code: str) -> Callable[[Analysis, str], Answer]:
-    def explain(a: Analysis, lang: str) -> Answer:
+def _explain(code: str) -> Callable[[ToolContext], Answer]:
+    def explain(ctx: ToolContext) -> Answer:
+        a, lang = ctx.journal(), ctx.language
         values: dict[str, Any] = {"count": a.summary["mistake_counts"][code]}
         t = a.thresholds
         values |= {
@@ -179,7 +187,7 @@ EXPLAIN = re.compile(
     + "|".join(MISTAKE_WORDS.values())
     + ")"
 )
-INTENTS: list[tuple[str, str, Callable[[Analysis, str], Answer]]] = [
+INTENTS: list[tuple[str, str, Callable[[ToolContext], Answer]]] = [
     (
         "biggest_mistake",
         r"biggest mistake|worst habit|main mistake|kesalahan (terbesar|paling|utama)"
@@ -209,16 +217,41 @@ INTENTS: list[tuple[str, str, Callable[[Analysis, str], Answer]]] = [
 ]
 
 
-def ask(analysis: Analysis, question: str, language: str = "id") -> Answer:
-    """The offline mentor's answer to ``question`` in ``language``."""
+REPORT_DAY = re.compile(
+    r"(today|hari ini|yesterday|kemarin).*(report|laporan)"
+    r"|(report|laporan).*(today|hari ini|yesterday|kemarin)"
+)
+
+
+def _report(ctx: ToolContext, yesterday: bool) -> Answer:
+    day = ctx.local_today() - timedelta(days=1 if yesterday else 0)
+    report = run_tool(ctx, "get_report", {"date": day.isoformat()})
+    patterns = report["trading_patterns_analysis"]
+    actions = report["recommendations"]
+    text = translate(
+        ctx.language,
+        "mentor.chat.report",
+        day=day.isoformat(),
+        title=patterns["title"],
+        analysis=patterns["analysis"],
+        score=f"{report['risk_management_score']}/10",
+        action=actions[0] if actions else "—",
+    )
+    return Answer(text, "report", ["get_report"])
+
+
+def ask(ctx: ToolContext, question: str) -> Answer:
+    """The offline mentor's answer to ``question`` in the context's language."""
     text = question.lower()
+    if match := REPORT_DAY.search(text):
+        return _report(ctx, yesterday=bool(re.search("yesterday|kemarin", match.group(0))))
     if EXPLAIN.search(text):
         code = next(code for code, words in MISTAKE_WORDS.items() if re.search(words, text))
-        return _explain(code)(analysis, language)
+        return _explain(code)(ctx)
     for _, pattern, handler in INTENTS:
         if re.search(pattern, text):
-            return handler(analysis, language)
-    return Answer(translate(language, "mentor.chat.unknown"), "unknown", [])
+            return handler(ctx)
+    return Answer(translate(ctx.language, "mentor.chat.unknown"), "unknown", [])
 
 
 def tool_names() -> list[str]:
@@ -226,4 +259,4 @@ def tool_names() -> list[str]:
     return list(TOOLS)
 
 
-__all__ = ["Answer", "NoArguments", "ask", "tool_names"]
+__all__ = ["Answer", "ask", "tool_names"]

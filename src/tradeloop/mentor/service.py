@@ -12,9 +12,10 @@ from tradeloop.config import Settings
 from tradeloop.habits.analysis import Analysis
 from tradeloop.mentor.daily import daily_report
 from tradeloop.mentor.notes import notes_cipher, seal, unseal
+from tradeloop.mentor.tools import ToolContext
 from tradeloop.store import journal as journal_repo
 from tradeloop.store import mentor as repo
-from tradeloop.store.models import TradingSession, User
+from tradeloop.store.models import AIMentorReport, TradingSession, User
 
 
 def _day_trades(analysis: Analysis | None, day: date, tz: str) -> pd.DataFrame:
@@ -35,8 +36,9 @@ def refresh_session(
     return repo.set_totals(db, row, len(trades), float(pnl))
 
 
-def session_record(row: TradingSession, settings: Settings) -> dict[str, Any]:
-    """A session as JSON-ready data, the personal note decrypted for its owner."""
+def session_record(row: TradingSession, settings: Settings | None) -> dict[str, Any]:
+    """A session as JSON-ready data, the personal note decrypted for its owner (left out
+    without settings)."""
     return {
         "date": row.session_date.isoformat(),
         "emotion": row.emotions.value if hasattr(row.emotions, "value") else row.emotions,
@@ -44,8 +46,39 @@ def session_record(row: TradingSession, settings: Settings) -> dict[str, Any]:
         "total_trades": row.total_trades,
         "total_profit_loss": row.total_profit_loss,
         "risk_score": row.risk_score,
-        "note": unseal(notes_cipher(settings), row.personal_notes),
+        "note": None if settings is None else unseal(notes_cipher(settings), row.personal_notes),
     }
+
+
+def report_record(stored: AIMentorReport, day: date) -> dict[str, Any]:
+    """A stored report as JSON-ready data."""
+    return {name: getattr(stored, name) for name in (*repo.REPORT_FIELDS, "language")} | {
+        "date": day.isoformat()
+    }
+
+
+def tool_context(db: Session, user: User, today: date | None = None) -> ToolContext:
+    """The tools' view of ``user``: their journal, clock, language, sessions and reports.
+    Session rows are given without the personal notes."""
+
+    def sessions(start: date | None, end: date | None) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in session_record(row, None).items() if k != "note"}
+            for row in repo.sessions_between(db, user.id, start, end)
+        ]
+
+    def stored_report(day: date, language: str) -> dict[str, Any] | None:
+        stored = repo.find_report(db, user.id, day, language)
+        return None if stored is None else report_record(stored, day)
+
+    return ToolContext(
+        journal_repo.user_analysis(db, user.id),
+        user.timezone,
+        user.language,
+        today,
+        sessions,
+        stored_report,
+    )
 
 
 def quick_feedback(

@@ -4,14 +4,17 @@ what an LLM is shown."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tradeloop.core.codes import Emotion
+from tradeloop.core.errors import InvalidInput, NotFound
 from tradeloop.habits.analysis import Analysis, trade_records
 from tradeloop.habits.metrics import habit_metric
 
@@ -130,6 +133,61 @@ def filter_losses(analysis: Analysis, f: TradeFilter, tz: str = "UTC") -> dict[s
     }
 
 
+class SessionFilter(BaseModel):
+    """Which days: a date range, an emotion, a page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: date | None = None
+    end: date | None = None
+    emotion: Emotion | None = None
+    limit: int = Field(default=30, ge=1, le=MAX_ROWS)
+
+
+class ReportArguments(BaseModel):
+    """Which day's report (default: today) and in which language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date | None = None
+    language: Literal["id", "en"] | None = None
+
+
+def _no_sessions(start: date | None, end: date | None) -> list[dict[str, Any]]:
+    return []
+
+
+def _no_report(day: date, language: str) -> dict[str, Any] | None:
+    return None
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What the tools see of one user: the analysed journal, the user's clock and language,
+    and readers for the user's stored sessions and reports (none for a bare file)."""
+
+    analysis: Analysis | None
+    tz: str = "UTC"
+    language: str = "en"
+    today: date | None = None
+    sessions: Callable[[date | None, date | None], list[dict[str, Any]]] = _no_sessions
+    stored_report: Callable[[date, str], dict[str, Any] | None] = _no_report
+
+    def journal(self) -> Analysis:
+        """The analysed journal; an empty journal is the user's to fix."""
+        if self.analysis is None:
+            raise InvalidInput("the journal is empty: import a broker export first")
+        return self.analysis
+
+    def local_today(self) -> date:
+        """Today in the user's time zone (or the fixed day the context was built for)."""
+        if self.today is not None:
+            return self.today
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(UTC).astimezone(ZoneInfo(self.tz)).date()
+
+
 @dataclass(frozen=True)
 class Tool:
     """A named query with its argument model."""
@@ -137,7 +195,7 @@ class Tool:
     name: str
     description: str
     arguments: type[BaseModel]
-    run: Callable[..., Any]
+    run: Callable[[ToolContext, Any], Any]
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI-style function definition."""
@@ -151,45 +209,102 @@ class Tool:
         }
 
 
-def _summary(analysis: Analysis, _: NoArguments, tz: str) -> dict[str, Any]:
-    return analysis.summary | {
-        "thresholds": {k: v for k, v in analysis.thresholds.items() if k != "by_underlying"}
-    }
+def get_sessions(ctx: ToolContext, f: SessionFilter) -> dict[str, Any]:
+    """The user's days (newest first): emotion, market, trades, P&L and risk score; never the
+    personal notes."""
+    rows = ctx.sessions(f.start, f.end)
+    if f.emotion is not None:
+        rows = [row for row in rows if row["emotion"] == f.emotion.value]
+    return {"total": len(rows), "sessions": rows[: f.limit]}
 
 
-def _metric(analysis: Analysis, args: MetricArguments, tz: str, language: str = "en") -> Any:
-    return habit_metric(args.name, analysis, tz, language)
+def get_report(ctx: ToolContext, args: ReportArguments) -> dict[str, Any]:
+    """The stored report of a day; without one, the report computed now from the journal."""
+    from tradeloop.mentor.daily import daily_report
+
+    day = args.date or ctx.local_today()
+    language = args.language or ctx.language
+    stored = ctx.stored_report(day, language)
+    if stored is not None:
+        return stored | {"stored": True}
+    emotions = [row["emotion"] for row in ctx.sessions(day, day)]
+    report = daily_report(
+        ctx.analysis, day, emotions[0] if emotions else "neutral", language, ctx.tz
+    )
+    return report | {"stored": False}
 
 
-JOURNAL_TOOLS = {
+def run_tool(ctx: ToolContext, name: str, arguments: dict[str, Any] | None) -> Any:
+    """Validate ``arguments`` for tool ``name`` and run it; unknown tools and bad arguments
+    are the caller's to fix (NotFound, InvalidInput naming the field)."""
+    tool = TOOLS.get(name)
+    if tool is None:
+        raise NotFound(f"unknown tool {name!r}: known tools are {', '.join(TOOLS)}")
+    try:
+        args = tool.arguments.model_validate(arguments or {})
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
+        ]
+        raise InvalidInput(
+            f"invalid arguments for {name}: "
+            + "; ".join(f"{d['field']}: {d['message']}" for d in details),
+            details,
+        ) from exc
+    return tool.run(ctx, args)
+
+
+TOOLS = {
     tool.name: tool
     for tool in (
         Tool(
             "get_summary",
             "Counts, win rate, payoff, expectancy, mistakes and streaks of the journal.",
             NoArguments,
-            _summary,
+            lambda ctx, _: (
+                ctx.journal().summary
+                | {
+                    "thresholds": {
+                        k: v for k, v in ctx.journal().thresholds.items() if k != "by_underlying"
+                    }
+                }
+            ),
         ),
         Tool(
             "get_metric",
             "One habit metric: insights, revenge, excessive-risk, risk-sizing, breakeven, "
             "stop-loss, losses or calendar.",
             MetricArguments,
-            _metric,
+            lambda ctx, args: habit_metric(args.name, ctx.journal(), ctx.tz, ctx.language),
         ),
         Tool(
             "filter_trades",
             "Trades by date/time range, time of day, side, symbol, result, mistakes, risk "
             "and loss bounds; sorted; at most 50 per call.",
             TradeFilter,
-            filter_trades,
+            lambda ctx, f: filter_trades(ctx.journal(), f, ctx.tz),
         ),
         Tool(
             "filter_losses",
             "Losing trades with the same filters, plus the worst and best loss and loss "
             "statistics.",
             TradeFilter,
-            filter_losses,
+            lambda ctx, f: filter_losses(ctx.journal(), f, ctx.tz),
+        ),
+        Tool(
+            "get_sessions",
+            "The trader's days, newest first: emotion, market, number of trades, P&L and "
+            "risk score; by date range and emotion.",
+            SessionFilter,
+            get_sessions,
+        ),
+        Tool(
+            "get_report",
+            "The daily report of a date (default today): pattern, emotional read, risk score "
+            "1-10, recommendations, motivation.",
+            ReportArguments,
+            get_report,
         ),
     )
 }
+JOURNAL_TOOLS = TOOLS

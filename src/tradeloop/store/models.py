@@ -345,3 +345,66 @@ class HabitGoal(Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=True, server_default=_now()
     )
+
+
+class MentorThread(Base):
+    """A conversation with the mentor, kept locally."""
+
+    __tablename__ = "mentor_threads"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=True, server_default=_now()
+    )
+
+
+class MentorMessage(Base):
+    """One message of a thread: the user's question or the mentor's answer."""
+
+    __tablename__ = "mentor_messages"
+    __table_args__ = (Index(None, "thread_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("mentor_threads.id", ondelete="CASCADE"), nullable=False
+    )
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    provider: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=text("'offline'"), default="offline"
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=True, server_default=_now()
+    )
+
+
+class MentorPreference(Base):
+    """A user's mentor choices: consent to send questions and journal figures to the LLM."""
+
+    __tablename__ = "mentor_preferences"
+
+    user_id: Mapped[int] = mapped_column(_user_fk(), primary_key=True)
+    llm_consent: Mapped[bool] = _flag("llm_consent")
+    consent_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LLMCall(Base):
+    """Audit log of one question answered through the LLM: who, when, which tools, how many
+    tokens and how it ended. Never the content."""
+
+    __tablename__ = "llm_calls"
+    __table_args__ = (Index(None, "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    model: Mapped[str] = mapped_column(Text, nullable=False)
+    tools: Mapped[Any] = mapped_column(JSONText(), nullable=False)
+    rounds: Mapped[int] = mapped_column(Integer, nullable=False)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    completion_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
