@@ -185,3 +185,60 @@ def test_notes_survive_a_key_rotation(app_settings) -> None:
         assert (
             client.get(f"/api/mentor/sessions/{DAY}", headers=headers).json()["note"] == "catatan"
         )
+
+
+def test_threads_keep_the_conversation_and_delete_one_or_all(client: TestClient, headers) -> None:
+    journal(client, headers)
+    first = client.post("/api/mentor/threads", headers=headers, json={"title": "Monday"}).json()
+    second = client.post("/api/mentor/threads", headers=headers, json={}).json()
+    assert (first["title"], second["title"], first["messages"]) == ("Monday", "Chat", [])
+    reply = client.post(
+        f"/api/mentor/threads/{first['id']}/messages",
+        headers=headers,
+        json={"question": "berapa win rate saya?"},
+    )
+    assert reply.status_code == 201
+    answer = reply.json()["answer"]
+    assert answer["provider"] == "offline" and answer["intent"] == "win_rate"
+    assert answer["content"].startswith("Anda menang")  # the user's language: id
+    listed = client.get("/api/mentor/threads", headers=headers).json()
+    assert [t["id"] for t in listed["items"]] == [second["id"], first["id"]]
+    kept = client.get(f"/api/mentor/threads/{first['id']}", headers=headers).json()
+    assert [(m["role"], m["content"]) for m in kept["messages"]] == [
+        ("user", "berapa win rate saya?"),
+        ("assistant", answer["content"]),
+    ]
+    assert client.delete(f"/api/mentor/threads/{first['id']}", headers=headers).status_code == 204
+    gone = client.get(f"/api/mentor/threads/{first['id']}", headers=headers)
+    assert gone.status_code == 404 and gone.json()["message"] == f"thread {first['id']} not found"
+    assert scalar(client, "SELECT count(*) FROM mentor_messages") == 0
+    assert client.delete("/api/mentor/threads", headers=headers).json() == {"deleted": 1}
+    assert client.get("/api/mentor/threads", headers=headers).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"question": ""}, "question: String should have at least 1 character"),
+        ({"question": "hi", "provider": "gpt"}, "provider: Input should be 'auto', 'offline'"),
+        ({"question": "hi", "lang": "en"}, "lang: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_chat_messages_are_422(client: TestClient, headers, body, message) -> None:
+    tid = client.post("/api/mentor/threads", headers=headers, json={}).json()["id"]
+    response = client.post(f"/api/mentor/threads/{tid}/messages", headers=headers, json=body)
+    assert response.status_code == 422 and message in response.json()["message"]
+    assert scalar(client, "SELECT count(*) FROM mentor_messages") == 0
+
+
+def test_a_thread_title_is_checked(client: TestClient, headers) -> None:
+    response = client.post("/api/mentor/threads", headers=headers, json={"title": "x" * 201})
+    assert response.status_code == 422 and "title" in response.json()["message"]
+    empty_journal = client.post(
+        f"/api/mentor/threads/{client.post('/api/mentor/threads', headers=headers, json={}).json()['id']}/messages",
+        headers=headers,
+        json={"question": "win rate?"},
+    )
+    assert empty_journal.status_code == 422
+    assert empty_journal.json()["message"] == "the journal is empty: import a broker export first"
+    assert scalar(client, "SELECT count(*) FROM mentor_messages") == 0
