@@ -229,12 +229,17 @@ def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
         "/api/backtests",
         "/api/datasets",
         "/api/journal/imports",
-        "/api/mentor/sessions",
         "/api/mentor/threads",
     )
     for path in paths:
         assert client.get(path, headers=budi).json()["total"] == 0
         assert client.get(path, headers=ayu).json()["total"] == 1
+    # Ayu's sessions: the day her trades landed and the day she wrote feedback
+    assert client.get("/api/mentor/sessions", headers=budi).json()["total"] == 0
+    assert [s["date"] for s in client.get("/api/mentor/sessions", headers=ayu).json()["items"]] == [
+        "2024-01-03",
+        "2024-01-02",
+    ]
     assert client.delete("/api/mentor/threads", headers=budi).json() == {"deleted": 0}
     assert client.get("/api/mentor/threads", headers=ayu).json()["total"] == 1
     # the chat tools are scoped the same way
@@ -243,7 +248,7 @@ def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
         "total": 0,
         "sessions": [],
     }
-    assert client.post(tool + "get_sessions", headers=ayu, json={}).json()["total"] == 1
+    assert client.post(tool + "get_sessions", headers=ayu, json={}).json()["total"] == 2
     assert (
         "note" not in client.post(tool + "get_sessions", headers=ayu, json={}).json()["sessions"][0]
     )

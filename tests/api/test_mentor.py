@@ -242,3 +242,52 @@ def test_a_thread_title_is_checked(client: TestClient, headers) -> None:
     assert empty_journal.status_code == 422
     assert empty_journal.json()["message"] == "the journal is empty: import a broker export first"
     assert scalar(client, "SELECT count(*) FROM mentor_messages") == 0
+
+
+def test_sessions_follow_the_journal_and_history_reads_them(client: TestClient, headers) -> None:
+    from tradeloop.journal.service import load_journal
+
+    trades = load_journal(synthetic_export(60, seed=3)).analysis.trades
+    pnl = trades["pnl_money"].fillna(trades["pnl_points"])
+    by_day = pnl.groupby(trades["exit_time"].dt.date).agg(["count", "sum"])  # the user is on UTC
+    imported = client.post(
+        "/api/journal/imports",
+        headers=headers,
+        files={"file": ("o.csv", synthetic_export(60, seed=3), "text/csv")},
+    ).json()
+    sessions = client.get("/api/mentor/sessions?limit=200", headers=headers).json()["items"]
+    assert {s["date"]: (s["total_trades"], round(s["total_profit_loss"], 6)) for s in sessions} == {
+        day.isoformat(): (int(n), round(float(total), 6)) for day, (n, total) in by_day.iterrows()
+    }
+    last = by_day.index.max()
+    hist = client.get(f"/api/mentor/history?days=366&end={last}", headers=headers).json()
+    assert [d["date"] for d in hist["days"]] == [day.isoformat() for day in by_day.index]
+    assert sum(d["trades"] for d in hist["days"]) == 60
+    week = client.get(f"/api/mentor/weekly?date={last}", headers=headers).json()
+    in_week = by_day[[d >= week_start(last) for d in by_day.index]]
+    assert week["trades"] == int(in_week["count"].sum())
+    assert week["best_day"]["pnl"] == float(in_week["sum"].max())
+    client.delete(f"/api/journal/imports/{imported['import']['id']}", headers=headers)
+    emptied = client.get("/api/mentor/sessions?limit=200", headers=headers).json()["items"]
+    assert len(emptied) == len(by_day)
+    assert all((s["total_trades"], s["total_profit_loss"]) == (0, 0.0) for s in emptied)
+
+
+def week_start(day):
+    from datetime import timedelta
+
+    return day - timedelta(days=day.weekday())
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("/api/mentor/history?days=0", "days: Input should be greater than or equal to 1"),
+        ("/api/mentor/history?days=400", "days: Input should be less than or equal to 366"),
+        ("/api/mentor/history?end=yesterday", "end: Input should be a valid date"),
+        ("/api/mentor/weekly?date=2024-13-01", "date: Input should be a valid date"),
+    ],
+)
+def test_bad_history_queries_are_422(client: TestClient, headers, query, message) -> None:
+    response = client.get(query, headers=headers)
+    assert response.status_code == 422 and message in response.json()["message"]

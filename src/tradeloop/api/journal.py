@@ -23,6 +23,7 @@ from tradeloop.habits.goals import built_in_goals, evaluate
 from tradeloop.habits.metrics import habit_metric
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.service import journal_document, load_journal
+from tradeloop.mentor.service import sync_sessions
 from tradeloop.store import journal as repo
 
 router = APIRouter(prefix="/api/journal", tags=["journal"])
@@ -95,6 +96,7 @@ async def create_import(
     document = journal_document(journal) | {"stored": store}
     if store:
         row = repo.add_import(session, user.id, name, data, journal, zone)
+        sync_sessions(session, user)
         document["import"] = ImportOut.model_validate(row).model_dump(mode="json")
     return document
 
@@ -109,6 +111,7 @@ def list_imports(user: CurrentUser, session: DB, paging: Paging) -> object:
 def delete_import(import_id: ObjectId, user: CurrentUser, session: DB) -> Response:
     """Delete an import and everything rebuilt from it."""
     repo.delete_import(session, user.id, import_id)
+    sync_sessions(session, user)
     return Response(status_code=204)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -103,6 +103,27 @@ def delete_session(day: Day, user: CurrentUser, db: DB) -> Response:
     """Delete a day with its reports."""
     repo.delete_session(db, user.id, day)
     return Response(status_code=204)
+
+
+@router.get("/history")
+def history(
+    user: CurrentUser,
+    db: DB,
+    days: Annotated[int, Query(ge=1, le=366, description="how many days back")] = 30,
+    end: Annotated[dt.date | None, Query(description="last day, YYYY-MM-DD; default today")] = None,
+) -> dict[str, Any]:
+    """The last N days: trades, P&L, risk score and emotion per day, and the score trend."""
+    return service.history_of(db, user, end or _today(user), days)
+
+
+@router.get("/weekly")
+def weekly(
+    user: CurrentUser,
+    db: DB,
+    date: Annotated[dt.date | None, Query(description="any day of the week; default today")] = None,
+) -> dict[str, Any]:
+    """The week's summary: best and worst day, most frequent mistake, score trend."""
+    return service.week_of(db, user, date or _today(user))
 
 
 @router.post("/reports", status_code=201)

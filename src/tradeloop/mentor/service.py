@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tradeloop.config import Settings
 from tradeloop.habits.analysis import Analysis
-from tradeloop.mentor.daily import daily_report
+from tradeloop.mentor.daily import daily_report, history, weekly_summary
 from tradeloop.mentor.notes import notes_cipher, seal, unseal
 from tradeloop.mentor.tools import ToolContext
 from tradeloop.store import journal as journal_repo
@@ -34,6 +34,50 @@ def refresh_session(
     trades = _day_trades(analysis, day, user.timezone)
     pnl = trades["pnl_money"].fillna(trades["pnl_points"]).sum() if len(trades) else 0.0
     return repo.set_totals(db, row, len(trades), float(pnl))
+
+
+def sync_sessions(db: Session, user: User) -> int:
+    """Make the user's sessions match the journal: one per day with trades (created when
+    missing) and every session's totals recomputed; returns how many days hold trades."""
+    analysis = journal_repo.user_analysis(db, user.id)
+    totals: dict[date, tuple[int, float]] = {}
+    if analysis is not None and len(analysis.trades):
+        t = analysis.trades
+        frame = pd.DataFrame(
+            {
+                "day": t["exit_time"].dt.tz_convert(user.timezone).dt.date,
+                "pnl": t["pnl_money"].fillna(t["pnl_points"]),
+            }
+        )
+        grouped = frame.groupby("day")["pnl"].agg(["count", "sum"])
+        totals = {day: (int(n), float(pnl)) for day, (n, pnl) in grouped.iterrows()}
+    existing = {row.session_date: row for row in repo.sessions_between(db, user.id, None, None)}
+    for day in sorted(set(totals) | set(existing)):
+        row = existing.get(day) or repo.ensure_session(db, user.id, day)
+        repo.set_totals(db, row, *totals.get(day, (0, 0.0)))
+    return len(totals)
+
+
+def _emotions(db: Session, user: User, start: date, end: date) -> dict[date, str]:
+    return {
+        row.session_date: getattr(row.emotions, "value", row.emotions)
+        for row in repo.sessions_between(db, user.id, start, end)
+    }
+
+
+def history_of(db: Session, user: User, end: date, days: int) -> dict[str, Any]:
+    """The last ``days`` days up to ``end``: P&L, risk score and emotion per day, score trend."""
+    start = end - timedelta(days=days - 1)
+    analysis = journal_repo.user_analysis(db, user.id)
+    return history(analysis, _emotions(db, user, start, end), start, end, user.timezone)
+
+
+def week_of(db: Session, user: User, day: date) -> dict[str, Any]:
+    """The weekly summary of the week holding ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    emotions = _emotions(db, user, monday, monday + timedelta(days=6))
+    analysis = journal_repo.user_analysis(db, user.id)
+    return weekly_summary(analysis, emotions, day, user.timezone)
 
 
 def session_record(row: TradingSession, settings: Settings | None) -> dict[str, Any]:

@@ -128,7 +128,7 @@ def get_report(session: Session, user_id: int, day: date, language: str) -> AIMe
 
 
 def sessions_between(
-    session: Session, user_id: int, start: date | None, end: date | None, limit: int = 366
+    session: Session, user_id: int, start: date | None, end: date | None, limit: int | None = None
 ) -> list[TradingSession]:
     """The user's sessions from ``start`` to ``end`` (inclusive, either open), newest first."""
     query = select(TradingSession).where(TradingSession.user_id == user_id)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from tradeloop.api.deps import DB, ObjectId
 from tradeloop.api.journal import habit_metric, list_goals
 from tradeloop.habits.analysis import calendar_figures
+from tradeloop.mentor.service import sync_sessions
 from tradeloop.store import journal as repo
 from tradeloop.web.access import FormUser, MaybeUser, require_user
 from tradeloop.web.render import redirect, render, request_language
@@ -48,4 +49,5 @@ def journal_page(request: Request, session: DB, user: MaybeUser) -> Response:
 def delete_import(import_id: ObjectId, session: DB, user: FormUser) -> Response:
     """Delete one of the user's imports."""
     repo.delete_import(session, user.id, import_id)
+    sync_sessions(session, user)
     return redirect("/journal", "journal.deleted")
