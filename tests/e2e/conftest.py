@@ -9,10 +9,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.fake_llm import FakeLLM, fake_llm_server
 
 CHROMIUM = "/usr/bin/chromium"
 CLI = [sys.executable, "-m", "tradeloop.cli.main"]
@@ -46,15 +49,13 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     return data, env, loaded.stdout
 
 
-@pytest.fixture(scope="session")
-def server(demo_output: tuple[Path, dict[str, str], str]) -> Iterator[str]:
-    """``tradeloop serve`` on a free port with a fresh SQLite database; yields its base URL."""
-    data, env, _ = demo_output
-    cli = CLI
+@contextmanager
+def serving(data: Path, env: dict[str, str]) -> Iterator[str]:
+    """``tradeloop serve`` on a free port with ``env``; yields its base URL."""
     port = _free_port()
     log = (data / "server.log").open("w")
     process = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -71,6 +72,31 @@ def server(demo_output: tuple[Path, dict[str, str], str]) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(demo_output: tuple[Path, dict[str, str], str]) -> Iterator[str]:
+    """``tradeloop serve`` on a free port with a fresh SQLite database; yields its base URL."""
+    data, env, _ = demo_output
+    with serving(data, env) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def fake_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FakeLLM]]:
+    """A server configured with an LLM: the scripted OpenAI-compatible server on 127.0.0.1."""
+    data = tmp_path_factory.mktemp("llm-server-data")
+    with fake_llm_server() as fake:
+        env = {
+            **os.environ,
+            "TRADELOOP_DATA_DIR": str(data),
+            "TRADELOOP_LLM_BASE_URL": fake.base_url,
+            "TRADELOOP_LLM_MODEL": "fake-model",
+        }
+        env.pop("TRADELOOP_DATABASE_URL", None)
+        subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
+        with serving(data, env) as base:
+            yield base, fake
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """In Chromium: write quick feedback, generate today's report, switch its language, ask the
-offline mentor two questions."""
+offline mentor two questions in a stored thread, delete the thread."""
 
 from __future__ import annotations
 
@@ -70,4 +70,50 @@ def test_feedback_report_language_and_chat(page, tmp_path) -> None:
     assert replies.nth(0).inner_text().startswith("You win")
     assert "revenge trades" in replies.nth(1).inner_text()
     assert page.locator("[data-testid=history] tbody tr").count() == 1
+    assert "Saya kesal setelah rugi" in page.locator("[data-testid=day-note]").inner_text()
+
+    # the conversation is stored: it is still there after a reload
+    page.reload()
+    log = page.locator("[data-testid=chat-log] p")
+    expect(log).to_have_count(4)
+    assert log.nth(0).inner_text() == "what is my win rate?"
+    assert page.locator("[data-testid=thread-select] option").count() == 1
+    page.click("[data-testid=delete-thread]")
+    expect(page.locator("[data-testid=thread-select] option")).to_have_count(0)
+    expect(log).to_have_count(0)
+    assert page.request.get("/api/mentor/threads").json()["total"] == 0
+    page.reload()
+    expect(page.locator("[data-testid=chat-log] p")).to_have_count(0)
+
+    page.goto("/")
+    card = page.locator("[data-testid=mentor-card]")
+    assert translate("id", "emotion.frustrated") in card.inner_text()
+    assert page.locator("[data-testid=mentor-card-pnl]").inner_text() == "-20.00"  # -10 points
     assert problems == []
+
+
+def test_with_consent_the_llm_answer_streams_into_the_page(browser, fake_llm) -> None:
+    base, fake = fake_llm
+    context = browser.new_context(base_url=base)
+    page = context.new_page()
+    try:
+        register_in_browser(page, "Gita", "gita.browser@example.com")
+        page.goto("/mentor")
+        assert "offline" in page.locator("[data-testid=chat-provider]").inner_text()
+        page.goto("/profile")
+        expect(page.locator("[data-testid=mentor-privacy]")).to_contain_text(fake.base_url)
+        page.check("[data-testid=llm-consent]")
+        page.click("[data-testid=save-llm]")
+        page.wait_for_url(re.compile(r"/profile\?notice=profile.llm_saved"))
+        answer = "Anda belum punya transaksi di jurnal. Impor ekspor broker Anda dulu."
+        fake.then({"tool_calls": [{"name": "get_summary", "arguments": "{}"}]}, {"content": answer})
+        page.goto("/mentor")
+        expect(page.locator("[data-testid=chat-provider]")).to_contain_text("fake-model")
+        page.fill("[data-testid=question]", "bagaimana trading saya?")
+        page.click("[data-testid=ask]")
+        expect(page.locator("[data-testid=chat-log] p.mentor")).to_have_text(answer)
+        assert len(fake.requests) == 2 and fake.requests[0]["stream"] is True
+        tool = fake.requests[1]["messages"][-1]
+        assert "journal is empty" in tool["content"]
+    finally:
+        context.close()

@@ -239,7 +239,7 @@ def test_every_page_form_refuses_a_missing_csrf_token(client: TestClient) -> Non
         for route in pages.router.routes
         if isinstance(route, APIRoute) and "POST" in route.methods
     ]
-    assert len(posts) == 10
+    assert len(posts) == 11
     for path in posts:
         response = client.post(
             path, data={"lang": "en", "password": PASSWORD}, follow_redirects=False
@@ -248,3 +248,68 @@ def test_every_page_form_refuses_a_missing_csrf_token(client: TestClient) -> Non
         assert "CSRF" in response.json()["message"]
     assert client.get(f"/api/bots/{bot_id}").status_code == 200
     assert client.get("/api/me").json()["language"] == "id"
+
+
+def test_profile_says_exactly_what_goes_to_the_llm_and_records_consent(app_settings) -> None:
+    import html
+
+    settings = app_settings.model_copy(
+        update={
+            "llm_base_url": "http://127.0.0.1:11434/v1",
+            "llm_model": "qwen2.5",
+            "llm_daily_messages": 7,
+        }
+    )
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        register(client, "ayu@example.com")
+        sign_in(client, "ayu@example.com")
+        page = html.unescape(client.get("/profile").text)
+        assert (
+            translate(
+                "id", "profile.llm_sends", endpoint="http://127.0.0.1:11434/v1", model="qwen2.5"
+            )
+            in page
+        )
+        assert translate("id", "profile.llm_never") in page
+        assert "7 pertanyaan" in page and "hingga 10 pesan terakhir" in page
+        assert "checked" not in page.split('data-testid="llm-consent"')[0][-40:]  # off by default
+        saved = client.post(
+            "/profile/mentor",
+            data={"csrf_token": csrf(client, "/profile"), "llm_consent": "on"},
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303
+        assert client.get("/api/mentor/llm").json()["consent"] is True
+        assert "checked" in client.get("/profile").text.split('data-testid="llm-consent"')[0][-40:]
+        client.post("/profile/mentor", data={"csrf_token": csrf(client, "/profile")})
+        assert client.get("/api/mentor/llm").json()["consent"] is False
+
+
+def test_without_an_llm_the_profile_says_nothing_is_sent(client: TestClient) -> None:
+    import html
+
+    register(client, "ayu@example.com")
+    sign_in(client, "ayu@example.com")
+    page = html.unescape(client.get("/profile").text)
+    assert translate("id", "profile.llm_off") in page and "llm-consent" not in page
+
+
+def test_dashboard_mentor_card_shows_today_and_one_tip(client: TestClient) -> None:
+    import html
+
+    register(client, "ayu@example.com")
+    sign_in(client, "ayu@example.com")
+    page = html.unescape(client.get("/").text)
+    assert 'data-testid="mentor-card"' in page
+    assert translate("id", "dashboard.no_session") in page
+    assert translate("id", "mentor.emotion.no_trades.tip") in page  # no trades today
+    client.post(
+        "/api/mentor/feedback",
+        json={"emotion": "tired"},
+        headers={"X-CSRF-Token": client.cookies["tl_csrf"]},
+    )
+    page = html.unescape(client.get("/").text)
+    assert (
+        translate("id", "emotion.tired") in page
+        and translate("id", "dashboard.no_session") not in page
+    )

@@ -278,31 +278,17 @@ class Consent(BaseModel):
     llm: bool
 
 
-def _llm_status(db: Any, user: Any, settings: Any) -> dict[str, Any]:
-    count, tokens = repo.llm_usage_since(
-        db, user.id, _now().replace(hour=0, minute=0, second=0, microsecond=0)
-    )
-    return {
-        "configured": settings.llm_enabled,
-        "endpoint": settings.llm_base_url,
-        "model": settings.llm_model,
-        "consent": repo.llm_consent(db, user.id),
-        "today": {"questions": count, "tokens": tokens},
-        "limits": {"questions": settings.llm_daily_messages, "tokens": settings.llm_daily_tokens},
-    }
-
-
 @router.get("/llm")
 def llm_status(user: CurrentUser, db: DB, state: State) -> dict[str, Any]:
     """Whether a language model is configured, the user's consent, and today's usage."""
-    return _llm_status(db, user, state.settings)
+    return chat.llm_status(db, user, state.settings, _now())
 
 
 @router.put("/llm")
 def set_consent(body: Consent, user: CurrentUser, db: DB, state: State) -> dict[str, Any]:
     """Give or withdraw consent to use the language model."""
     repo.set_llm_consent(db, user.id, body.llm, _now())
-    return _llm_status(db, user, state.settings)
+    return chat.llm_status(db, user, state.settings, _now())
 
 
 @router.get("/llm/calls", response_model=PageOut[dict[str, Any]])

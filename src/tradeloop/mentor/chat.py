@@ -57,6 +57,22 @@ def check_daily_limit(db: Session, user_id: int, settings: Settings, now: dateti
     )
 
 
+def llm_status(db: Session, user: User, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Whether a language model is configured and where, the user's consent, today's usage
+    and the limits."""
+    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    count, tokens = repo.llm_usage_since(db, user.id, day_start)
+    return {
+        "configured": settings.llm_enabled,
+        "endpoint": settings.llm_base_url,
+        "model": settings.llm_model,
+        "consent": repo.llm_consent(db, user.id),
+        "history_messages": HISTORY_MESSAGES,
+        "today": {"questions": count, "tokens": tokens},
+        "limits": {"questions": settings.llm_daily_messages, "tokens": settings.llm_daily_tokens},
+    }
+
+
 def choose_provider(
     db: Session, user: User, settings: Settings, requested: Provider, now: datetime
 ) -> str:

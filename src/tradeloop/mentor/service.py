@@ -161,3 +161,22 @@ def generate_report(db: Session, user: User, day: date, language: str) -> dict[s
     report = daily_report(analysis, day, emotion, language, user.timezone)
     repo.save_report(db, row, report)
     return report
+
+
+def mentor_card(db: Session, user: User, today: date) -> dict[str, Any]:
+    """The dashboard's mentor card: today's P&L and trades, the stated emotion, one tip."""
+    analysis = journal_repo.user_analysis(db, user.id)
+    row = repo.get_session(db, user.id, today)
+    emotion = getattr(row.emotions, "value", row.emotions) if row else None
+    report = daily_report(analysis, today, emotion or "neutral", user.language, user.timezone)
+    figures = report["trading_patterns_analysis"]["figures"]
+    pnl = figures["net_money"] if figures["net_money"] is not None else figures["net_points"]
+    tip = report["recommendations"][0] if figures["trades"] else report["emotional_analysis"]["tip"]
+    return {
+        "date": today.isoformat(),
+        "trades": figures["trades"],
+        "pnl": pnl,
+        "emotion": emotion,
+        "risk_score": report["risk_management_score"],
+        "tip": tip,
+    }

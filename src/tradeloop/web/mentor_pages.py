@@ -11,7 +11,8 @@ from fastapi.responses import Response
 from tradeloop.api.deps import DB
 from tradeloop.core.codes import Emotion, MarketCondition
 from tradeloop.core.errors import NotFound
-from tradeloop.mentor import service
+from tradeloop.mentor import chat, service
+from tradeloop.mentor.tools import TradeFilter, filter_trades
 from tradeloop.store import mentor as repo
 from tradeloop.web.access import MaybeUser, require_user
 from tradeloop.web.render import render
@@ -32,8 +33,14 @@ def mentor_page(
         report = repo.get_report(db, user.id, chosen, language)
     except NotFound:
         report = None
-    sessions = repo.list_sessions(db, user.id, 60, 0).items
-    history = [service.session_record(row, settings) for row in sessions]
+    row = repo.get_session(db, user.id, chosen)
+    ctx = service.tool_context(db, user)
+    trades = (
+        filter_trades(ctx.analysis, TradeFilter(start=chosen, end=chosen, limit=50), user.timezone)
+        if ctx.analysis is not None
+        else {"total": 0, "trades": []}
+    )
+    history = service.history_of(db, user, chosen, 30)
     return render(
         request,
         "mentor.html",
@@ -41,11 +48,15 @@ def mentor_page(
         day=chosen.isoformat(),
         report_language=language,
         report=report,
-        history=history,
+        session=service.session_record(row, settings) if row else None,
+        day_trades=trades,
+        history=list(reversed(history["days"])),
+        score_trend=history["score_trend"],
+        week=service.week_of(db, user, chosen),
+        llm=chat.llm_status(db, user, settings, dt.datetime.now(dt.UTC)),
         emotions=[e.value for e in Emotion],
         markets=[m.value for m in MarketCondition],
         chart=[
-            {"date": h["date"], "pnl": h["total_profit_loss"], "score": h["risk_score"]}
-            for h in history
+            {"date": h["date"], "pnl": h["pnl"], "score": h["risk_score"]} for h in history["days"]
         ],
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tradeloop import accounts
 from tradeloop.api.deps import (
@@ -21,7 +25,10 @@ from tradeloop.bots.config import BotSettings
 from tradeloop.core.codes import BotStatus
 from tradeloop.core.errors import InvalidInput, UserError
 from tradeloop.i18n import LANGUAGES, pick_language
+from tradeloop.mentor.chat import llm_status
+from tradeloop.mentor.service import mentor_card
 from tradeloop.store import bots as bot_repo
+from tradeloop.store.mentor import set_llm_consent
 from tradeloop.store.models import BacktestResult, Bot, TradingSession, User
 from tradeloop.web.access import CheckedForm, FormText, FormUser, MaybeUser, require_user
 from tradeloop.web.render import redirect, render, safe_next, set_cookie
@@ -166,7 +173,9 @@ def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
         "sessions": session.scalar(select(func.count()).where(TradingSession.user_id == user.id))
         or 0,
     }
-    return render(request, "dashboard.html", user, counts=counts)
+    today = datetime.now(UTC).astimezone(ZoneInfo(user.timezone)).date()
+    mentor = mentor_card(session, user, today)
+    return render(request, "dashboard.html", user, counts=counts, mentor=mentor)
 
 
 @router.get("/bots")
@@ -214,14 +223,29 @@ def notifications_read(session: DB, user: FormUser) -> Response:
     return redirect("/notifications")
 
 
+def _profile(
+    request: Request,
+    session: Session,
+    user: User,
+    status: int = 200,
+    errors: list[str] | None = None,
+) -> Response:
+    settings = request.app.state.tradeloop.settings
+    llm = llm_status(session, user, settings, datetime.now(UTC))
+    return render(request, "profile.html", user, status, errors=errors or [], llm=llm)
+
+
 @router.get("/profile")
-def profile_page(request: Request, user: MaybeUser) -> Response:
-    """Profile, password and account deletion forms."""
-    return render(request, "profile.html", require_user(user), errors=[])
+def profile_page(request: Request, session: DB, user: MaybeUser) -> Response:
+    """Profile, mentor privacy (LLM consent), password and account deletion forms."""
+    return _profile(request, session, require_user(user))
 
 
-def _profile_error(request: Request, user: User, messages: list[str], status: int) -> Response:
-    return render(request, "profile.html", user, status, errors=messages)
+@router.post("/profile/mentor")
+def save_llm_consent(session: DB, user: FormUser, llm_consent: FormText = "") -> Response:
+    """Give or withdraw consent to send chat questions and journal figures to the LLM."""
+    set_llm_consent(session, user.id, llm_consent == "on", datetime.now(UTC))
+    return redirect("/profile", "profile.llm_saved")
 
 
 @router.post("/profile")
@@ -239,7 +263,7 @@ def update_profile(
             name=name, language=language or None, timezone=timezone or None
         )
     except ValidationError as exc:
-        return _profile_error(request, user, _messages(exc), 422)
+        return _profile(request, session, user, 422, _messages(exc))
     accounts.update_profile(session, user, change)
     response = redirect("/profile", "profile.saved")
     set_cookie(request, response, LANG_COOKIE, user.language, 365 * 24 * 3600)
@@ -262,9 +286,9 @@ def change_password(
         )
         accounts.change_password(session, user, change)
     except ValidationError as exc:
-        return _profile_error(request, user, _messages(exc), 422)
+        return _profile(request, session, user, 422, _messages(exc))
     except UserError as exc:
-        return _profile_error(request, user, [exc.message], exc.status)
+        return _profile(request, session, user, exc.status, [exc.message])
     return _sign_in(request, state, user, "/profile?notice=profile.password_changed")
 
 
@@ -279,7 +303,7 @@ def delete_account(
     try:
         accounts.delete_account(session, user, password)
     except UserError as exc:
-        return _profile_error(request, user, [exc.message], exc.status)
+        return _profile(request, session, user, exc.status, [exc.message])
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,4 +1,4 @@
-// Mentor page: quick feedback, report generation, offline chat and the history chart.
+// Mentor page: quick feedback, report generation, chat threads (streamed answers) and the history chart.
 (() => {
   const form = document.getElementById("feedback-form");
   const day = form.dataset.day;
@@ -24,19 +24,104 @@
     if (ok) window.location.href = `/mentor?day=${day}&lang=${lang}`;
   });
 
+  // Chat in stored threads; the answer streams in as server-sent events.
   const log = document.getElementById("chat-log");
   const chat = document.getElementById("chat-form");
+  const select = document.getElementById("thread-select");
+  const removeOne = document.getElementById("delete-thread");
+  const say = (text, className) => {
+    const line = Object.assign(document.createElement("p"), { textContent: text, className });
+    log.append(line);
+    log.scrollTop = log.scrollHeight;
+    return line;
+  };
+  const api = (url, options = {}) => window.tradeloopFetch(url, options);
+  const label = (t) => `${t.title} · ${t.created_at.slice(0, 16).replace("T", " ")}`;
+  const loadThreads = async () => {
+    const page = await (await api("/api/mentor/threads?limit=50")).json();
+    select.replaceChildren(...page.items.map((t) => new Option(label(t), t.id)));
+    removeOne.disabled = !select.value;
+    await showThread();
+  };
+  const showThread = async () => {
+    log.replaceChildren();
+    if (!select.value) return;
+    const thread = await (await api(`/api/mentor/threads/${select.value}`)).json();
+    thread.messages.forEach((m) => say(m.content, m.role === "user" ? "me" : "mentor"));
+  };
+  select.addEventListener("change", showThread);
+  const newThread = async () => {
+    const { body } = await post("/api/mentor/threads", { title: new Date().toISOString().slice(0, 10) });
+    select.prepend(new Option(label(body), body.id));
+    select.value = String(body.id);
+    removeOne.disabled = false;
+    return body.id;
+  };
+  document.getElementById("new-thread").addEventListener("click", async () => {
+    await newThread();
+    log.replaceChildren();
+  });
+  removeOne.addEventListener("click", async () => {
+    if (!select.value) return;
+    await api(`/api/mentor/threads/${select.value}`, { method: "DELETE" });
+    await loadThreads();
+  });
+  document.getElementById("delete-all-threads").addEventListener("click", async (event) => {
+    if (!window.confirm(event.target.dataset.confirm)) return;
+    await api("/api/mentor/threads", { method: "DELETE" });
+    await loadThreads();
+  });
+  const readStream = async (response, bubble) => {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let done = null;
+    for (;;) {
+      const { value, done: finished } = await reader.read();
+      if (finished) break;
+      buffer += decoder.decode(value, { stream: true });
+      const events = buffer.split("\n\n");
+      buffer = events.pop();
+      for (const raw of events) {
+        if (!raw.startsWith("data: ")) continue;
+        const event = JSON.parse(raw.slice(6));
+        if (event.type === "delta") bubble.textContent += event.text;
+        if (event.type === "done") done = event;
+      }
+    }
+    return done;
+  };
   chat.addEventListener("submit", async (event) => {
     event.preventDefault();
     const question = chat.elements.question.value.trim();
     if (!question) return;
-    log.append(Object.assign(document.createElement("p"), { textContent: question, className: "me" }));
-    chat.reset();
-    const { ok, body } = await post("/api/mentor/ask", { question, language: lang });
-    log.append(Object.assign(document.createElement("p"), { textContent: ok ? body.answer : body.message, className: "mentor" }));
+    const fields = [...chat.elements];
+    fields.forEach((f) => { f.disabled = true; });  // one question at a time
+    try {
+      await askInThread(question);
+    } finally {
+      fields.forEach((f) => { f.disabled = false; });
+    }
   });
+  const askInThread = async (question) => {
+    const threadId = select.value || (await newThread());
+    say(question, "me");
+    chat.reset();
+    const response = await api(`/api/mentor/threads/${threadId}/messages`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ question, language: document.getElementById("chat").dataset.lang, stream: true }),
+    });
+    const bubble = say("", "mentor");
+    if (!response.ok) { bubble.textContent = (await response.json()).message; return; }
+    const done = await readStream(response, bubble);
+    if (done) {
+      bubble.textContent = done.answer.content;
+      if (done.answer.notice) say(done.answer.notice, "muted notice");
+    }
+  };
+  loadThreads();
 
-  const history = JSON.parse(document.getElementById("history-data").textContent).slice().reverse();
+  const history = JSON.parse(document.getElementById("history-data").textContent);
   const box = document.getElementById("history-chart");
   if (window.Plotly && history.length) {
     Plotly.newPlot(box, [
