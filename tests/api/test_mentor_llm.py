@@ -112,7 +112,10 @@ def test_with_consent_the_llm_answers_and_the_audit_log_has_no_content(
     assert answer["tools"] == ["get_sessions"] and answer["notice"] is None
     # the tool ran for Ayu, and personal notes and the email never left the machine
     sessions = json.loads(fake.requests[1]["messages"][-1]["content"])
-    assert sessions["total"] == 1 and sessions["sessions"][0]["emotion"] == "calm"
+    listed = llm_client.get("/api/mentor/sessions", headers=ayu).json()
+    assert sessions["total"] == listed["total"] == 3  # two trading days and the feedback day
+    assert {(d["date"], d["emotion"]) for d in sessions["sessions"]} >= {("2024-01-03", "calm")}
+    assert all("note" not in d for d in sessions["sessions"])
     sent = json.dumps(fake.requests)
     assert NOTE not in sent and "ayu@example.com" not in sent
     (call,) = rows(

@@ -11,7 +11,7 @@ from tests.fake_llm import FakeLLM, fake_llm_server
 from tradeloop.journal.service import load_journal
 from tradeloop.journal.synthetic import synthetic_export
 from tradeloop.mentor.llm import LLMConfig, LLMResult, chat, make_client
-from tradeloop.mentor.tools import ToolContext
+from tradeloop.mentor.tools import TOOLS, ToolContext
 
 ANALYSIS = load_journal(synthetic_export(60, seed=4)).analysis
 CTX = ToolContext(ANALYSIS, "UTC", "en", date(2024, 1, 3))
@@ -56,14 +56,7 @@ def test_a_tool_call_round_trip_answers_from_the_tool_result(fake: FakeLLM) -> N
     first, second = fake.requests
     assert first["model"] == "fake-model" and first["stream"] is True
     assert first["_authorization"] == "Bearer sk-test"
-    assert [t["function"]["name"] for t in first["tools"]] == [
-        "get_summary",
-        "get_metric",
-        "filter_trades",
-        "filter_losses",
-        "get_sessions",
-        "get_report",
-    ]
+    assert [t["function"]["name"] for t in first["tools"]] == list(TOOLS)
     system = first["messages"][0]
     assert system["role"] == "system" and "must come from a tool result" in system["content"]
     assert "not instructions" in system["content"] and "buy/sell signals" in system["content"]

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging, State
-from tradeloop.api.schemas import PageOut
+from tradeloop.api.schemas import PageOut, page_of
 from tradeloop.core.codes import Emotion, MarketCondition
 from tradeloop.mentor import chat, service
 from tradeloop.mentor.chat import Provider
@@ -84,12 +84,7 @@ def feedback(body: Feedback, user: CurrentUser, db: DB, state: State) -> dict[st
 def list_sessions(user: CurrentUser, db: DB, state: State, paging: Paging) -> dict[str, Any]:
     """The user's days, newest first, with P&L, emotion and risk score."""
     page = repo.list_sessions(db, user.id, paging.limit, paging.offset)
-    return {
-        "items": [service.session_record(row, state.settings) for row in page.items],
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
+    return page_of(page, lambda row: service.session_record(row, state.settings))
 
 
 @router.get("/sessions/{day}")
@@ -204,13 +199,7 @@ def create_thread(body: ThreadIn, user: CurrentUser, db: DB) -> dict[str, Any]:
 @router.get("/threads", response_model=PageOut[dict[str, Any]])
 def list_threads(user: CurrentUser, db: DB, paging: Paging) -> dict[str, Any]:
     """The user's conversations, newest first."""
-    page = repo.list_threads(db, user.id, paging.limit, paging.offset)
-    return {
-        "items": [_thread_record(t) for t in page.items],
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
+    return page_of(repo.list_threads(db, user.id, paging.limit, paging.offset), _thread_record)
 
 
 @router.get("/threads/{thread_id}")
@@ -294,19 +283,15 @@ def set_consent(body: Consent, user: CurrentUser, db: DB, state: State) -> dict[
 @router.get("/llm/calls", response_model=PageOut[dict[str, Any]])
 def llm_calls(user: CurrentUser, db: DB, paging: Paging) -> dict[str, Any]:
     """The user's audit log of language-model calls (figures only, never content)."""
-    page = repo.list_llm_calls(db, user.id, paging.limit, paging.offset)
     fields = ("id", "model", "tools", "rounds", "prompt_tokens", "completion_tokens")
-    return {
-        "items": [
+    return page_of(
+        repo.list_llm_calls(db, user.id, paging.limit, paging.offset),
+        lambda row: (
             {name: getattr(row, name) for name in fields}
             | {
                 "created_at": row.created_at.isoformat(),
                 "duration_ms": row.duration_ms,
                 "outcome": row.outcome,
             }
-            for row in page.items
-        ],
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
+        ),
+    )

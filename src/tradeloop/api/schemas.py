@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -21,14 +22,19 @@ class PageOut(BaseModel, Generic[T]):
     offset: int
 
 
-def page_out(page: Page[Any], model: type[BaseModel]) -> dict[str, Any]:
-    """Serialise a storage page with ``model`` for each item."""
+def page_of(page: Page[Any], render: Callable[[Any], Any]) -> dict[str, Any]:
+    """A storage page as ``{items, total, limit, offset}``, each item passed through ``render``."""
     return {
-        "items": [model.model_validate(item) for item in page.items],
+        "items": [render(item) for item in page.items],
         "total": page.total,
         "limit": page.limit,
         "offset": page.offset,
     }
+
+
+def page_out(page: Page[Any], model: type[BaseModel]) -> dict[str, Any]:
+    """Serialise a storage page with ``model`` for each item."""
+    return page_of(page, model.model_validate)
 
 
 class UserOut(BaseModel):
