@@ -2,7 +2,8 @@
 
 Each request takes the next scripted step; a step is one of
 ``{"content": "text"}``, ``{"tool_calls": [{"name": ..., "arguments": "..."}]}``,
-``{"status": 429}`` (or any error status) and ``{"sleep": seconds}`` before the step's answer.
+``{"status": 429}`` (or any error status), ``{"sleep": seconds}`` before the step's answer and
+``{"during": callable}``, called while the request is being answered.
 Every request body is recorded in ``requests``.
 """
 
@@ -58,6 +59,8 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             fake.requests.append(body)
             step = fake.next_step()
             time.sleep(step.get("sleep", 0))
+            if "during" in step:  # something the test does while the model "thinks"
+                step["during"]()
             if "status" in step:
                 payload = json.dumps({"error": {"message": "scripted", "type": "x"}}).encode()
                 self.send_response(step["status"])

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     llm_max_retries: int = Field(default=2, ge=0, le=5, description="Retries on 429/5xx/timeout.")
     llm_max_tool_rounds: int = Field(default=4, ge=1, le=10)
+    llm_answer_seconds: float = Field(
+        default=120.0, gt=0, le=3600, description="Longest time one answer may take in all."
+    )
     llm_daily_messages: int = Field(default=50, ge=0, description="LLM questions per user a day.")
     llm_daily_tokens: int = Field(default=100_000, ge=0, description="LLM tokens per user a day.")
     debug: bool = False

@@ -33,6 +33,9 @@ OBJECT_ROUTES = {
     ("DELETE", "/api/mentor/threads/{thread_id}"): lambda c, h, i: c.delete(
         f"/api/mentor/threads/{i['thread']}", headers=h
     ),
+    ("DELETE", "/api/mentor/threads/{thread_id}/messages/{message_id}"): lambda c, h, i: c.delete(
+        f"/api/mentor/threads/{i['thread']}/messages/{i['message']}", headers=h
+    ),
     ("POST", "/api/mentor/threads/{thread_id}/messages"): lambda c, h, i: c.post(
         f"/api/mentor/threads/{i['thread']}/messages", json={"question": "win rate?"}, headers=h
     ),
@@ -134,11 +137,11 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
     )
     client.post("/api/mentor/reports", headers=ayu, json={"date": "2024-01-03", "language": "en"})
     thread = client.post("/api/mentor/threads", headers=ayu, json={"title": "Ayu's chat"}).json()
-    client.post(
+    asked = client.post(
         f"/api/mentor/threads/{thread['id']}/messages",
         headers=ayu,
         json={"question": "what is my win rate?", "language": "en"},
-    )
+    ).json()
     return (
         ayu,
         budi,
@@ -150,6 +153,7 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
             "import": imported.json()["import"]["id"],
             "goal": goal.json()["id"],
             "thread": thread["id"],
+            "message": asked["question"]["id"],
         },
     )
 

@@ -126,6 +126,26 @@ def test_deleting_a_session_deletes_its_reports(client: TestClient, headers) -> 
             "limit: Input should be less than or equal to 50",
         ),
         ("/api/mentor/tools/get_metric", {"name": "luck"}, "name: Input should be"),
+        (
+            "/api/mentor/tools/get_report",
+            {"date": "0001-01-02"},
+            "date: Input should be greater than or equal to 1970-01-01",
+        ),
+        (
+            "/api/mentor/reports",
+            {"date": "9999-12-31"},
+            "date: Input should be less than or equal to 2100-12-31",
+        ),
+        (
+            "/api/mentor/feedback",
+            {"emotion": "calm", "date": "1969-12-31"},
+            "date: Input should be greater than or equal to 1970-01-01",
+        ),
+        (
+            "/api/mentor/tools/filter_trades",
+            {"start": "2024-02-01", "end": "2024-01-01"},
+            "start (2024-02-01) is after end (2024-01-01)",
+        ),
     ],
 )
 def test_bad_requests_name_the_problem(
@@ -208,6 +228,14 @@ def test_threads_keep_the_conversation_and_delete_one_or_all(client: TestClient,
         ("user", "berapa win rate saya?"),
         ("assistant", answer["content"]),
     ]
+    question_id = reply.json()["question"]["id"]
+    one = f"/api/mentor/threads/{first['id']}/messages/{question_id}"
+    assert client.delete(one, headers=headers).status_code == 204
+    again = client.delete(one, headers=headers)
+    assert again.status_code == 404
+    assert again.json()["message"] == f"message {question_id} not found"
+    kept = client.get(f"/api/mentor/threads/{first['id']}", headers=headers).json()
+    assert [m["role"] for m in kept["messages"]] == ["assistant"]
     assert client.delete(f"/api/mentor/threads/{first['id']}", headers=headers).status_code == 204
     gone = client.get(f"/api/mentor/threads/{first['id']}", headers=headers)
     assert gone.status_code == 404 and gone.json()["message"] == f"thread {first['id']} not found"
@@ -262,6 +290,11 @@ def test_sessions_follow_the_journal_and_history_reads_them(client: TestClient, 
     last = by_day.index.max()
     hist = client.get(f"/api/mentor/history?days=366&end={last}", headers=headers).json()
     assert [d["date"] for d in hist["days"]] == [day.isoformat() for day in by_day.index]
+    # days made by the import: no emotion or market until the trader gives one, real scores
+    assert all(s["emotion"] is None and s["market"] is None for s in sessions)
+    scores = {d["date"]: d["risk_score"] for d in hist["days"]}
+    assert {s["date"]: s["risk_score"] for s in sessions} == scores
+    assert min(scores.values()) < 10  # the synthetic journal has mistakes on some days
     assert sum(d["trades"] for d in hist["days"]) == 60
     week = client.get(f"/api/mentor/weekly?date={last}", headers=headers).json()
     in_week = by_day[[d >= week_start(last) for d in by_day.index]]
@@ -271,6 +304,7 @@ def test_sessions_follow_the_journal_and_history_reads_them(client: TestClient, 
     emptied = client.get("/api/mentor/sessions?limit=200", headers=headers).json()["items"]
     assert len(emptied) == len(by_day)
     assert all((s["total_trades"], s["total_profit_loss"]) == (0, 0.0) for s in emptied)
+    assert all(s["risk_score"] == 5 for s in emptied)  # the documented score of no trades
 
 
 def week_start(day):
@@ -286,8 +320,42 @@ def week_start(day):
         ("/api/mentor/history?days=400", "days: Input should be less than or equal to 366"),
         ("/api/mentor/history?end=yesterday", "end: Input should be a valid date"),
         ("/api/mentor/weekly?date=2024-13-01", "date: Input should be a valid date"),
+        (
+            "/api/mentor/history?end=0001-01-10",
+            "end: Input should be greater than or equal to 1970-01-01",
+        ),
+        (
+            "/api/mentor/weekly?date=9999-12-31",
+            "date: Input should be less than or equal to 2100-12-31",
+        ),
+        (
+            "/api/mentor/reports/9999-12-31",
+            "day: Input should be less than or equal to 2100-12-31",
+        ),
+        ("/mentor?day=9999-12-31", "day: Input should be less than or equal to 2100-12-31"),
+        ("/mentor?lang=fr", "lang: Input should be 'id' or 'en'"),
     ],
 )
 def test_bad_history_queries_are_422(client: TestClient, headers, query, message) -> None:
     response = client.get(query, headers=headers)
     assert response.status_code == 422 and message in response.json()["message"]
+
+
+def test_sessions_follow_a_new_time_zone(client: TestClient, headers) -> None:
+    from tradeloop.journal.service import load_journal
+
+    exits = load_journal(synthetic_export(60, seed=3)).analysis.trades["exit_time"]
+    per_day = {
+        zone: {
+            d.isoformat(): int(n)
+            for d, n in exits.dt.tz_convert(zone).dt.date.value_counts().items()
+        }
+        for zone in ("UTC", "Asia/Jakarta")
+    }
+    assert per_day["UTC"] != per_day["Asia/Jakarta"]  # some trades close after 17:00 UTC
+    journal(client, headers)
+    moved = client.patch("/api/me", headers=headers, json={"timezone": "Asia/Jakarta"})
+    assert moved.status_code == 200 and moved.json()["timezone"] == "Asia/Jakarta"
+    sessions = client.get("/api/mentor/sessions?limit=200", headers=headers).json()["items"]
+    traded = {s["date"]: s["total_trades"] for s in sessions if s["total_trades"]}
+    assert traded == per_day["Asia/Jakarta"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -65,6 +66,19 @@ def ask(client: TestClient, headers, thread_id: int, question: str, **extra):
         headers=headers,
         json={"question": question, "language": "en", **extra},
     )
+
+
+def streamed_events(client: TestClient, headers, thread_id: int, question: str) -> list[dict]:
+    """Ask with ``stream``: the server-sent events, after checking it is a 201 event stream."""
+    with client.stream(
+        "POST",
+        f"/api/mentor/threads/{thread_id}/messages",
+        headers=headers,
+        json={"question": question, "stream": True},
+    ) as response:
+        assert response.status_code == 201
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return [json.loads(line[len("data: ") :]) for line in response.iter_lines() if line]
 
 
 def consent(client: TestClient, headers, value: bool = True) -> dict:
@@ -199,15 +213,7 @@ def test_the_answer_streams_as_server_sent_events(
     consent(llm_client, ayu)
     fake.then({"content": ANSWER})
     tid = thread(llm_client, ayu)
-    with llm_client.stream(
-        "POST",
-        f"/api/mentor/threads/{tid}/messages",
-        headers=ayu,
-        json={"question": "hi", "stream": True},
-    ) as response:
-        assert response.status_code == 201
-        assert response.headers["content-type"].startswith("text/event-stream")
-        events = [json.loads(line[len("data: ") :]) for line in response.iter_lines() if line]
+    events = streamed_events(llm_client, ayu, tid, "hi")
     deltas = [e["text"] for e in events if e["type"] == "delta"]
     assert len(deltas) > 1 and "".join(deltas) == ANSWER
     assert events[-1]["type"] == "done" and events[-1]["answer"]["content"] == ANSWER
@@ -249,3 +255,75 @@ def test_the_llm_tools_see_only_the_askers_data(llm_client: TestClient, ayu, fak
     assert results[1] == {"error": "the journal is empty: import a broker export first"}
     assert results[2]["stored"] is False and results[2]["risk_management_score"] == 5
     assert NOTE not in json.dumps(fake.requests)
+
+
+def write_now(client: TestClient, sql: str) -> str:
+    """Run one write at once, waiting at most 0.2 s for locks: 'written' or the error."""
+    engine = client.app.state.engine
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA busy_timeout = 200")
+            else:
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            connection.execute(text(sql))
+        return "written"
+    except Exception as exc:  # the lock was held
+        return type(exc).__name__
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_other_writes_go_on_while_the_model_answers(
+    llm_client: TestClient, ayu, fake: FakeLLM, streamed: bool
+) -> None:
+    consent(llm_client, ayu)
+    outcome: list[str] = []
+    update = "UPDATE users SET name = 'Ayu W' WHERE email = 'ayu@example.com'"
+    fake.then({"during": lambda: outcome.append(write_now(llm_client, update)), "content": "Ok."})
+    tid = thread(llm_client, ayu)
+    response = ask(llm_client, ayu, tid, "hi", stream=streamed)
+    assert response.status_code == 201 and outcome == ["written"]
+    assert rows(llm_client, "SELECT name FROM users") == [("Ayu W",)]
+    kept = llm_client.get(f"/api/mentor/threads/{tid}", headers=ayu).json()["messages"]
+    assert [m["content"] for m in kept] == ["hi", "Ok."]
+
+
+def test_a_listener_that_leaves_mid_answer_is_audited_and_counted(
+    llm_client: TestClient, ayu, fake: FakeLLM
+) -> None:
+    from tradeloop.mentor import chat
+    from tradeloop.store import mentor as repo
+    from tradeloop.store.models import User
+
+    consent(llm_client, ayu)
+    tid = thread(llm_client, ayu)
+    fake.then({"content": "A long answer that streams in many small pieces. " * 4})
+    state = llm_client.app.state.tradeloop
+    db = state.sessions()
+    user = db.query(User).filter_by(email="ayu@example.com").one()
+    events = chat.ask_in_thread(
+        db, user, state.settings, repo.get_thread(db, user.id, tid), "hi", "en", "llm",
+        datetime.now(UTC),
+    )  # fmt: skip
+    assert next(events) == {"type": "delta", "text": "A long answe"}
+    events.close()  # the page was closed
+    db.rollback()
+    db.close()
+    ((outcome, prompt_tokens),) = rows(llm_client, "SELECT outcome, prompt_tokens FROM llm_calls")
+    assert outcome == "cancelled" and prompt_tokens > 0
+    assert rows(llm_client, "SELECT count(*) FROM mentor_messages") == [(0,)]
+    status = llm_client.get("/api/mentor/llm", headers=ayu).json()
+    assert status["today"]["questions"] == 1
+
+
+def test_a_thread_deleted_while_the_model_answers_ends_the_stream_with_an_error(
+    llm_client: TestClient, ayu, fake: FakeLLM
+) -> None:
+    consent(llm_client, ayu)
+    tid = thread(llm_client, ayu)
+    delete = f"DELETE FROM mentor_threads WHERE id = {tid}"
+    fake.then({"during": lambda: write_now(llm_client, delete), "content": "Ok."})
+    events = streamed_events(llm_client, ayu, tid, "hi")
+    assert events[-1] == {"type": "error", "status": 404, "message": f"thread {tid} not found"}
+    assert rows(llm_client, "SELECT count(*) FROM mentor_messages") == [(0,)]
+    assert rows(llm_client, "SELECT outcome FROM llm_calls") == [("ok",)]

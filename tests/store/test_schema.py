@@ -146,6 +146,7 @@ COLUMNS = {
         "personal_notes": False,
         "risk_score": False,
         "created_at": False,
+        "feedback_at": False,
     },
     "ai_mentor_reports": {
         "id": True,

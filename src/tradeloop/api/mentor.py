@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated, Any, Literal
@@ -16,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging, State
 from tradeloop.api.schemas import PageOut, page_of
 from tradeloop.core.codes import Emotion, MarketCondition
+from tradeloop.core.dates import CalendarDay
+from tradeloop.core.errors import UserError
 from tradeloop.mentor import chat, service
 from tradeloop.mentor.chat import Provider
 from tradeloop.mentor.offline import ask
@@ -26,7 +29,8 @@ from tradeloop.store.db import transaction
 
 router = APIRouter(prefix="/api/mentor", tags=["mentor"])
 Language = Literal["id", "en"]
-Day = Annotated[dt.date, PathParam(description="YYYY-MM-DD")]
+Day = Annotated[CalendarDay, PathParam(description="YYYY-MM-DD")]
+log = logging.getLogger(__name__)
 
 
 class Feedback(BaseModel):
@@ -37,7 +41,7 @@ class Feedback(BaseModel):
     emotion: Emotion
     market: MarketCondition | None = None
     note: Annotated[str, Field(max_length=5000)] | None = None
-    date: dt.date | None = None
+    date: CalendarDay | None = None
     language: Language | None = None
 
 
@@ -46,7 +50,7 @@ class ReportRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date
+    date: CalendarDay
     language: Language | None = None
 
 
@@ -105,7 +109,9 @@ def history(
     user: CurrentUser,
     db: DB,
     days: Annotated[int, Query(ge=1, le=366, description="how many days back")] = 30,
-    end: Annotated[dt.date | None, Query(description="last day, YYYY-MM-DD; default today")] = None,
+    end: Annotated[
+        CalendarDay | None, Query(description="last day, YYYY-MM-DD; default today")
+    ] = None,
 ) -> dict[str, Any]:
     """The last N days: trades, P&L, risk score and emotion per day, and the score trend."""
     return service.history_of(db, user, end or _today(user), days)
@@ -115,7 +121,9 @@ def history(
 def weekly(
     user: CurrentUser,
     db: DB,
-    date: Annotated[dt.date | None, Query(description="any day of the week; default today")] = None,
+    date: Annotated[
+        CalendarDay | None, Query(description="any day of the week; default today")
+    ] = None,
 ) -> dict[str, Any]:
     """The week's summary: best and worst day, most frequent mistake, score trend."""
     return service.week_of(db, user, date or _today(user))
@@ -224,24 +232,29 @@ def post_message(
     thread = repo.get_thread(db, user.id, thread_id)
     provider = chat.choose_provider(db, user, settings, body.provider, now)
     language = body.language or user.language
-    if provider == "offline" or not body.stream:
-        events = list(
-            chat.ask_in_thread(db, user, settings, thread, body.question, language, provider, now)
+    if not body.stream:
+        events = chat.ask_in_thread(
+            db, user, settings, thread, body.question, language, provider, now
         )
-        if not body.stream:
-            return events[-1]
-        return StreamingResponse(map(_sse, events), media_type="text/event-stream")
+        return list(events)[-1]
     user_id = user.id
     db.commit()  # release the request's transaction: the stream writes in its own
 
     def stream() -> Iterator[str]:
-        with transaction(state.sessions) as own:
-            owner = users.get(own, user_id)
-            mine = repo.get_thread(own, user_id, thread_id)
-            for event in chat.ask_in_thread(
-                own, owner, settings, mine, body.question, language, provider, now
-            ):
-                yield _sse(event)
+        try:
+            with transaction(state.sessions) as own:
+                owner = users.get(own, user_id)
+                mine = repo.get_thread(own, user_id, thread_id)
+                for event in chat.ask_in_thread(
+                    own, owner, settings, mine, body.question, language, provider, now
+                ):
+                    yield _sse(event)
+        except UserError as exc:  # found after the answer began: say so in the stream
+            yield _sse({"type": "error", "status": exc.status, "message": exc.message})
+        except Exception:
+            log.exception("mentor answer failed")
+            message = "the answer failed; nothing was stored"
+            yield _sse({"type": "error", "status": 500, "message": message})
 
     return StreamingResponse(stream(), media_type="text/event-stream", status_code=201)
 
@@ -250,6 +263,15 @@ def post_message(
 def delete_thread(thread_id: ObjectId, user: CurrentUser, db: DB) -> Response:
     """Delete a conversation and its messages."""
     repo.delete_threads(db, user.id, thread_id)
+    return Response(status_code=204)
+
+
+@router.delete("/threads/{thread_id}/messages/{message_id}", status_code=204)
+def delete_message(
+    thread_id: ObjectId, message_id: ObjectId, user: CurrentUser, db: DB
+) -> Response:
+    """Delete one message of a conversation."""
+    repo.delete_message(db, user.id, thread_id, message_id)
     return Response(status_code=204)
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from tradeloop import accounts
 from tradeloop.api.deps import DB, SESSION_COOKIE, CurrentUser
 from tradeloop.api.schemas import UserOut
+from tradeloop.mentor import service as mentor_service
 
 router = APIRouter(prefix="/api/me", tags=["profile"])
 
@@ -26,8 +27,12 @@ def me(user: CurrentUser) -> object:
 
 @router.patch("", response_model=UserOut)
 def update_me(change: accounts.ProfileUpdate, user: CurrentUser, session: DB) -> object:
-    """Change name, language or time zone."""
-    return accounts.update_profile(session, user, change)
+    """Change name, language or time zone (sessions then follow the new local days)."""
+    zone = user.timezone
+    accounts.update_profile(session, user, change)
+    if user.timezone != zone:
+        mentor_service.sync_sessions(session, user)
+    return user
 
 
 @router.post("/password", status_code=204)

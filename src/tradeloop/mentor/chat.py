@@ -5,6 +5,7 @@ each LLM question is written to the audit log (figures only, never content)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -18,8 +19,9 @@ from tradeloop.mentor.llm import LLMConfig, LLMResult, chat, make_client
 from tradeloop.mentor.notes import notes_cipher, seal, unseal
 from tradeloop.mentor.offline import ask
 from tradeloop.mentor.service import tool_context
+from tradeloop.mentor.tools import ToolContext
 from tradeloop.store import mentor as repo
-from tradeloop.store.models import MentorThread, User
+from tradeloop.store.models import LLMCall, MentorThread, User
 
 HISTORY_MESSAGES = 10
 Provider = Literal["auto", "offline", "llm"]
@@ -36,6 +38,7 @@ def llm_config(settings: Settings) -> LLMConfig | None:
         timeout_seconds=settings.llm_timeout_seconds,
         max_retries=settings.llm_max_retries,
         max_tool_rounds=settings.llm_max_tool_rounds,
+        answer_seconds=settings.llm_answer_seconds,
     )
 
 
@@ -110,6 +113,49 @@ def thread_history(db: Session, settings: Settings, thread: MentorThread) -> lis
     ]
 
 
+def reserve_llm_call(
+    db: Session, user_id: int, settings: Settings, model: str, now: datetime
+) -> LLMCall:
+    """Check the day's limits and hold the question's place in the audit log in one locked
+    step, so concurrent questions cannot pass the limit together."""
+    repo.lock_user(db, user_id)
+    check_daily_limit(db, user_id, settings, now)
+    return repo.add_llm_call(
+        db, user_id, created_at=now, model=model, tools=[], rounds=0, prompt_tokens=0,
+        completion_tokens=0, duration_ms=0, outcome="pending",
+    )  # fmt: skip
+
+
+def _ask_llm(
+    db: Session,
+    ctx: ToolContext,
+    user: User,
+    settings: Settings,
+    history: list[dict[str, str]],
+    question: str,
+    now: datetime,
+) -> Iterator[str | LLMResult]:
+    """The LLM's answer as text deltas, then its ``LLMResult``. Commits ``db`` before calling
+    the model so no transaction (SQLite's write lock) is held while it answers; the audit row
+    is committed however the call ends, even when the listener goes away."""
+    config = llm_config(settings)
+    assert config is not None  # choose_provider checked it
+    call = reserve_llm_call(db, user.id, settings, config.model, now)
+    db.commit()
+    result = LLMResult(outcome="cancelled")
+    answer = chat(make_client(config), config, ctx, history, question, result)
+    try:
+        yield from answer
+    finally:
+        answer.close()  # a listener that left stops the model too; its cost is still counted
+        repo.finish_llm_call(
+            db, call, tools=result.tools, rounds=result.rounds,
+            prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
+            duration_ms=result.duration_ms, outcome=result.outcome,
+        )  # fmt: skip
+        db.commit()
+
+
 def ask_in_thread(
     db: Session,
     user: User,
@@ -121,38 +167,24 @@ def ask_in_thread(
     now: datetime,
 ) -> Iterator[dict[str, Any]]:
     """Answer ``question`` in ``thread``; yields ``delta`` events while the answer streams and
-    one ``done`` event with both stored messages. An LLM failure falls back to the offline
-    mentor with a notice saying why."""
-    ctx = replace(tool_context(db, user), language=language)
-    cipher = notes_cipher(settings)
+    one ``done`` event with both stored messages, which are written together once the answer
+    is complete. An LLM failure falls back to the offline mentor with a notice saying why."""
+    detached = provider == "llm"  # the model's tools must not touch the database
+    ctx = replace(tool_context(db, user, detached=detached), language=language)
     offline = None if provider == "llm" else ask(ctx, question)  # an empty journal fails here
-    history = [
-        {"role": m["role"], "content": m["content"]}
-        for m in thread_history(db, settings, thread)[-HISTORY_MESSAGES:]
-    ]
-    asked = repo.add_message(db, thread, "user", seal(cipher, question) or "", provider)
     notice, tools, intent = None, [], None
     if offline is None:
-        config = llm_config(settings)
-        assert config is not None  # choose_provider checked it
+        history = [
+            {"role": m["role"], "content": m["content"]}
+            for m in thread_history(db, settings, thread)[-HISTORY_MESSAGES:]
+        ]
         result = LLMResult()
-        for item in chat(make_client(config), config, ctx, history, question):
-            if isinstance(item, LLMResult):
-                result = item
-            else:
-                yield {"type": "delta", "text": item}
-        repo.add_llm_call(
-            db,
-            user.id,
-            created_at=now,
-            model=config.model,
-            tools=result.tools,
-            rounds=result.rounds,
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
-            duration_ms=result.duration_ms,
-            outcome=result.outcome,
-        )
+        with closing(_ask_llm(db, ctx, user, settings, history, question, now)) as answer:
+            for item in answer:  # closed at once if our listener goes away, so it is audited
+                if isinstance(item, LLMResult):
+                    result = item
+                else:
+                    yield {"type": "delta", "text": item}
         tools = result.tools
         if result.outcome == "ok":
             text = result.text
@@ -166,6 +198,9 @@ def ask_in_thread(
     if offline is not None:
         text, tools, intent = offline.text, offline.tools, offline.intent
         yield {"type": "delta", "text": text}
+    cipher = notes_cipher(settings)
+    thread = repo.get_thread(db, user.id, thread.id)  # still there after the wait
+    asked = repo.add_message(db, thread, "user", seal(cipher, question) or "", provider)
     reply = repo.add_message(db, thread, "assistant", seal(cipher, text) or "", provider)
     yield {
         "type": "done",

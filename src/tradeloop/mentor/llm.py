@@ -2,9 +2,10 @@
 
 Chat Completions with tool calling over the same tools as the offline mentor, streamed. The
 loop is bounded (``max_tool_rounds``); the client has a request timeout and retries with
-backoff on 429, 5xx and timeouts. Tool results go back to the model as data; a bad tool call
-(unknown tool, malformed or invalid arguments) is answered with an error the model can read,
-never raised. Callers decide consent, limits and what to store.
+backoff on 429, 5xx and timeouts, and the whole answer has a deadline (``answer_seconds``).
+Tool results go back to the model as data; a bad tool call (unknown tool, malformed or invalid
+arguments, a failing tool) is answered with an error the model can read, never raised.
+Callers decide consent, limits and what to store.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class LLMConfig:
     timeout_seconds: float = 30.0
     max_retries: int = 2
     max_tool_rounds: int = 4
+    answer_seconds: float = 120.0
 
 
 @dataclass
@@ -92,6 +94,8 @@ def _tool_message(ctx: ToolContext, call: dict[str, str]) -> str:
         result = run_tool(ctx, call["name"], arguments)
     except UserError as exc:
         return json.dumps({"error": exc.message})
+    except Exception as exc:  # a tool must never end the conversation
+        return json.dumps({"error": f"{call['name']} failed ({type(exc).__name__})"})
     text = json.dumps(result, default=str, ensure_ascii=False)
     if len(text) > MAX_TOOL_RESULT_CHARS:
         return json.dumps({"error": "result too large: narrow the filter or lower the limit"})
@@ -103,36 +107,48 @@ def _estimate_tokens(messages: list[dict[str, Any]]) -> int:
     return sum(len(json.dumps(m, default=str)) for m in messages) // 4 + 1
 
 
+class _DeadlinePassed(Exception):
+    """The answer took longer than ``answer_seconds``."""
+
+
 def chat(
     client: openai.OpenAI,
     config: LLMConfig,
     ctx: ToolContext,
     history: list[dict[str, str]],
     question: str,
+    result: LLMResult | None = None,
 ) -> Iterator[str | LLMResult]:
-    """Ask the model; yields the answer's text as it streams, then one ``LLMResult``.
+    """Ask the model; yields the answer's text as it streams, then the ``LLMResult`` (filled in
+    place when given, so a caller that stops early still knows the cost so far).
 
     The last round is sent without tools so the model must answer in words."""
     started = time.monotonic()
-    result = LLMResult()
+    deadline = started + config.answer_seconds
+    result = result if result is not None else LLMResult()
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": system_prompt(ctx.language)},
         *history,
         {"role": "user", "content": question},
     ]
     schemas = [tool.schema() for tool in TOOLS.values()]
+    counted, cut = True, False  # round in flight counted; its timeout cut by the deadline
     try:
         for round_number in range(1, config.max_tool_rounds + 2):
             result.rounds = round_number
             with_tools = round_number <= config.max_tool_rounds
-            round_output = _one_round(client, config, messages, schemas, with_tools)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _DeadlinePassed
+            counted = False
+            cut = left < config.timeout_seconds  # this request may only wait until the deadline
+            timeout = min(config.timeout_seconds, left)
+            round_output = _one_round(
+                client, config, messages, schemas, with_tools, deadline, timeout
+            )
             text, calls, usage = yield from round_output
-            if usage is None:
-                result.prompt_tokens += _estimate_tokens(messages)
-                result.completion_tokens += len(text) // 4 + 1
-            else:
-                result.prompt_tokens += usage.prompt_tokens
-                result.completion_tokens += usage.completion_tokens
+            _count(result, messages, text, usage)
+            counted = True
             if not calls:
                 result.text = text
                 break
@@ -151,21 +167,40 @@ def chat(
                 }
             )
             for call in calls:
-                result.tools.append(call["name"])
+                result.tools.append(call["name"] if call["name"] in TOOLS else "unknown")
                 content = _tool_message(ctx, call)
                 messages.append({"role": "tool", "tool_call_id": call["id"], "content": content})
-        if not result.text:
-            result.outcome = "empty"
-    except openai.APITimeoutError:
-        result.outcome, result.error = "timeout", f"no answer within {config.timeout_seconds:g} s"
+        result.outcome = "ok" if result.text else "empty"
+    except GeneratorExit:
+        result.outcome = "cancelled"
+        raise
+    except (_DeadlinePassed, openai.APITimeoutError):
+        whole = cut or time.monotonic() >= deadline  # the answer's deadline, not one request's
+        limit = config.answer_seconds if whole else config.timeout_seconds
+        result.outcome, result.error = "timeout", f"no answer within {limit:g} s"
     except openai.RateLimitError:
         result.outcome, result.error = "rate_limited", "the model's server is rate-limiting us"
     except openai.APIStatusError as exc:
         result.outcome, result.error = "error", f"the model's server answered {exc.status_code}"
     except openai.APIConnectionError:
         result.outcome, result.error = "unreachable", f"cannot reach {config.base_url}"
-    result.duration_ms = round((time.monotonic() - started) * 1000)
+    except openai.APIError as exc:  # e.g. a malformed stream
+        result.outcome, result.error = "error", f"the model's answer was unusable ({exc.message})"
+    finally:
+        if not counted:  # stopped mid-round: count the prompt that was sent
+            result.prompt_tokens += _estimate_tokens(messages)
+        result.duration_ms = round((time.monotonic() - started) * 1000)
     yield result
+
+
+def _count(result: LLMResult, messages: list[dict[str, Any]], text: str, usage: Any) -> None:
+    """Add one round's tokens: as the server reports them, else estimated."""
+    if usage is None:
+        result.prompt_tokens += _estimate_tokens(messages)
+        result.completion_tokens += len(text) // 4 + 1
+    else:
+        result.prompt_tokens += usage.prompt_tokens
+        result.completion_tokens += usage.completion_tokens
 
 
 def _one_round(
@@ -174,6 +209,8 @@ def _one_round(
     messages: list[dict[str, Any]],
     schemas: list[dict[str, Any]],
     with_tools: bool,
+    deadline: float,
+    timeout: float,
 ) -> Generator[str, None, tuple[str, list[dict[str, str]], Any]]:
     """One streamed completion: yields text deltas; returns (text, tool calls, usage)."""
     extra: dict[str, Any] = {"tools": schemas} if with_tools else {}
@@ -182,25 +219,29 @@ def _one_round(
         messages=messages,
         stream=True,
         stream_options={"include_usage": True},
+        timeout=timeout,
         **extra,
     )
     parts: list[str] = []
     calls: dict[int, dict[str, str]] = {}
     usage = None
-    for chunk in stream:
-        if chunk.usage is not None:
-            usage = chunk.usage
-        if not chunk.choices:
-            continue
-        delta = chunk.choices[0].delta
-        if delta.content:
-            parts.append(delta.content)
-            yield delta.content
-        for piece in delta.tool_calls or []:
-            slot = calls.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
-            slot["id"] = piece.id or slot["id"]
-            if piece.function is not None:
-                slot["name"] += piece.function.name or ""
-                slot["arguments"] += piece.function.arguments or ""
+    with stream:  # closed however the round ends, early stops included
+        for chunk in stream:
+            if time.monotonic() > deadline:
+                raise _DeadlinePassed
+            if chunk.usage is not None:
+                usage = chunk.usage
+            if not chunk.choices:
+                continue
+            delta = chunk.choices[0].delta
+            if delta.content:
+                parts.append(delta.content)
+                yield delta.content
+            for piece in delta.tool_calls or []:
+                slot = calls.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
+                slot["id"] = piece.id or slot["id"]
+                if piece.function is not None:
+                    slot["name"] += piece.function.name or ""
+                    slot["arguments"] += piece.function.arguments or ""
     ordered = [calls[i] | {"id": calls[i]["id"] or f"call_{i}"} for i in sorted(calls)]
     return "".join(parts), ordered, usage

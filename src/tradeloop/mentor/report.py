@@ -56,6 +56,14 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def net_pnl(trades: pd.DataFrame) -> float:
+    """The trades' P&L: money when every trade's money value is known, else points (never a
+    sum of both)."""
+    if "pnl_money" in trades and trades["pnl_money"].notna().all():
+        return float(trades["pnl_money"].sum())
+    return float(trades["pnl_points"].sum())
+
+
 def day_figures(
     day: date, day_trades: pd.DataFrame, window: pd.DataFrame, streak_current: int = 0
 ) -> DayFigures:
@@ -88,8 +96,8 @@ def day_figures(
     days = window["exit_time"].dt.date.nunique() if len(window) else 0
     wins = pnl[pnl > 0]
     window_wins = window.loc[window["pnl_points"] > 0, "pnl_points"]
-    money = (
-        day_trades["pnl_money"].dropna() if "pnl_money" in day_trades else pd.Series(dtype=float)
+    money_known = (
+        "pnl_money" in day_trades and len(day_trades) and day_trades["pnl_money"].notna().all()
     )
     return DayFigures(
         day=day,
@@ -97,7 +105,7 @@ def day_figures(
         wins=len(wins),
         losses=int((pnl < 0).sum()),
         net_points=float(pnl.sum()),
-        net_money=float(money.sum()) if len(money) else None,
+        net_money=float(day_trades["pnl_money"].sum()) if money_known else None,
         naked=int(has("no_stop_loss").sum()),
         revenge=int(has("revenge_trade").sum()),
         oversized=int((~kept["size_within_plan"] | has("excessive_risk")).sum()),

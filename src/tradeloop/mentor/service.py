@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from tradeloop.config import Settings
 from tradeloop.habits.analysis import Analysis
-from tradeloop.mentor.daily import daily_report, history, weekly_summary
+from tradeloop.mentor.daily import daily_figures, daily_report, history, weekly_summary
 from tradeloop.mentor.notes import notes_cipher, seal, unseal
+from tradeloop.mentor.report import NO_TRADE_SCORE, net_pnl
 from tradeloop.mentor.tools import ToolContext
 from tradeloop.store import journal as journal_repo
 from tradeloop.store import mentor as repo
@@ -28,41 +29,49 @@ def _day_trades(analysis: Analysis | None, day: date, tz: str) -> pd.DataFrame:
 def refresh_session(
     db: Session, user: User, day: date, analysis: Analysis | None
 ) -> TradingSession:
-    """The user's session of ``day`` with totals recomputed from that day's trades (money where
-    the point value is known, else points)."""
+    """The user's session of ``day`` with totals and risk score recomputed from that day's
+    trades (P&L in money when every trade's is known, else points)."""
     row = repo.ensure_session(db, user.id, day)
     trades = _day_trades(analysis, day, user.timezone)
-    pnl = trades["pnl_money"].fillna(trades["pnl_points"]).sum() if len(trades) else 0.0
-    return repo.set_totals(db, row, len(trades), float(pnl))
+    row.risk_score = daily_figures(analysis, day, user.timezone).score
+    return repo.set_totals(db, row, len(trades), net_pnl(trades) if len(trades) else 0.0)
 
 
 def sync_sessions(db: Session, user: User) -> int:
     """Make the user's sessions match the journal: one per day with trades (created when
-    missing) and every session's totals recomputed; returns how many days hold trades."""
+    missing) and every session's totals and risk score recomputed; returns how many days hold
+    trades."""
     analysis = journal_repo.user_analysis(db, user.id)
     totals: dict[date, tuple[int, float]] = {}
+    local_day = pd.Series(dtype=object)
     if analysis is not None and len(analysis.trades):
-        t = analysis.trades
-        frame = pd.DataFrame(
-            {
-                "day": t["exit_time"].dt.tz_convert(user.timezone).dt.date,
-                "pnl": t["pnl_money"].fillna(t["pnl_points"]),
-            }
-        )
-        grouped = frame.groupby("day")["pnl"].agg(["count", "sum"])
-        totals = {day: (int(n), float(pnl)) for day, (n, pnl) in grouped.iterrows()}
+        local_day = analysis.trades["exit_time"].dt.tz_convert(user.timezone).dt.date
+        for day, trades in analysis.trades.groupby(local_day):
+            totals[day] = (len(trades), net_pnl(trades))
     existing = {row.session_date: row for row in repo.sessions_between(db, user.id, None, None)}
     for day in sorted(set(totals) | set(existing)):
         row = existing.get(day) or repo.ensure_session(db, user.id, day)
+        traded = day in totals
+        row.risk_score = (
+            daily_figures(analysis, day, user.timezone, local_days=local_day).score
+            if traded
+            else NO_TRADE_SCORE
+        )
         repo.set_totals(db, row, *totals.get(day, (0, 0.0)))
     return len(totals)
 
 
+def stated_emotion(row: TradingSession | None) -> str | None:
+    """The emotion the trader gave for the day; None for a day only imports created."""
+    if row is None or row.feedback_at is None:
+        return None
+    return getattr(row.emotions, "value", row.emotions)
+
+
 def _emotions(db: Session, user: User, start: date, end: date) -> dict[date, str]:
-    return {
-        row.session_date: getattr(row.emotions, "value", row.emotions)
-        for row in repo.sessions_between(db, user.id, start, end)
-    }
+    """Stated emotions by day (days the trader described, even without trades)."""
+    rows = repo.sessions_between(db, user.id, start, end)
+    return {row.session_date: e for row in rows if (e := stated_emotion(row)) is not None}
 
 
 def history_of(db: Session, user: User, end: date, days: int) -> dict[str, Any]:
@@ -82,11 +91,14 @@ def week_of(db: Session, user: User, day: date) -> dict[str, Any]:
 
 def session_record(row: TradingSession, settings: Settings | None) -> dict[str, Any]:
     """A session as JSON-ready data, the personal note decrypted for its owner (left out
-    without settings)."""
+    without settings). Emotion and market are None until the trader gives them."""
+    stated = row.feedback_at is not None
     return {
         "date": row.session_date.isoformat(),
-        "emotion": row.emotions.value if hasattr(row.emotions, "value") else row.emotions,
-        "market": getattr(row.market_conditions, "value", row.market_conditions),
+        "emotion": stated_emotion(row),
+        "market": getattr(row.market_conditions, "value", row.market_conditions)
+        if stated
+        else None,
         "total_trades": row.total_trades,
         "total_profit_loss": row.total_profit_loss,
         "risk_score": row.risk_score,
@@ -101,19 +113,33 @@ def report_record(stored: AIMentorReport, day: date) -> dict[str, Any]:
     }
 
 
-def tool_context(db: Session, user: User, today: date | None = None) -> ToolContext:
+def tool_context(
+    db: Session, user: User, today: date | None = None, detached: bool = False
+) -> ToolContext:
     """The tools' view of ``user``: their journal, clock, language, sessions and reports.
-    Session rows are given without the personal notes."""
+    Session rows are given without the personal notes. ``detached`` reads sessions and reports
+    now, so the tools need no database later (while a language model answers)."""
+
+    def session_view(row: TradingSession) -> dict[str, Any]:
+        return {k: v for k, v in session_record(row, None).items() if k != "note"}
 
     def sessions(start: date | None, end: date | None) -> list[dict[str, Any]]:
-        return [
-            {k: v for k, v in session_record(row, None).items() if k != "note"}
-            for row in repo.sessions_between(db, user.id, start, end)
-        ]
+        return [session_view(row) for row in repo.sessions_between(db, user.id, start, end)]
 
     def stored_report(day: date, language: str) -> dict[str, Any] | None:
         stored = repo.find_report(db, user.id, day, language)
         return None if stored is None else report_record(stored, day)
+
+    if detached:
+        rows = sessions(None, None)
+        reports = {(d, r.language): report_record(r, d) for d, r in repo.reports_of(db, user.id)}
+
+        def sessions(start: date | None, end: date | None) -> list[dict[str, Any]]:
+            low, high = (start or date.min).isoformat(), (end or date.max).isoformat()
+            return [row for row in rows if low <= row["date"] <= high]
+
+        def stored_report(day: date, language: str) -> dict[str, Any] | None:
+            return reports.get((day, language))
 
     return ToolContext(
         journal_repo.user_analysis(db, user.id),
@@ -139,6 +165,7 @@ def quick_feedback(
     analysis = journal_repo.user_analysis(db, user.id)
     row = refresh_session(db, user, day, analysis)
     row.emotions = emotion
+    row.feedback_at = datetime.now(UTC)
     if market:
         row.market_conditions = market
     if note is not None:
@@ -157,7 +184,7 @@ def generate_report(db: Session, user: User, day: date, language: str) -> dict[s
     """Write (or rewrite) the report of ``day`` in ``language`` and store it."""
     analysis = journal_repo.user_analysis(db, user.id)
     row = refresh_session(db, user, day, analysis)
-    emotion = getattr(row.emotions, "value", row.emotions)
+    emotion = stated_emotion(row) or "neutral"
     report = daily_report(analysis, day, emotion, language, user.timezone)
     repo.save_report(db, row, report)
     return report
@@ -166,8 +193,7 @@ def generate_report(db: Session, user: User, day: date, language: str) -> dict[s
 def mentor_card(db: Session, user: User, today: date) -> dict[str, Any]:
     """The dashboard's mentor card: today's P&L and trades, the stated emotion, one tip."""
     analysis = journal_repo.user_analysis(db, user.id)
-    row = repo.get_session(db, user.id, today)
-    emotion = getattr(row.emotions, "value", row.emotions) if row else None
+    emotion = stated_emotion(repo.get_session(db, user.id, today))
     report = daily_report(analysis, today, emotion or "neutral", user.language, user.timezone)
     figures = report["trading_patterns_analysis"]["figures"]
     pnl = figures["net_money"] if figures["net_money"] is not None else figures["net_points"]

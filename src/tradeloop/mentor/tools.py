@@ -4,16 +4,16 @@ what an LLM is shown."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tradeloop.core.codes import Emotion
+from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import InvalidInput, NotFound
 from tradeloop.habits.analysis import Analysis, trade_records
 from tradeloop.habits.metrics import habit_metric
@@ -46,15 +46,33 @@ class MetricArguments(BaseModel):
     name: MetricName
 
 
+TradeField = Literal[
+    "symbol", "side", "entry_time", "exit_time", "entry_price", "exit_price", "qty", "points",
+    "pnl_points", "pnl_money", "commission", "risk_points", "r_multiple", "mistakes",
+]  # fmt: skip
+
+
+def _ordered(model: BaseModel, *pairs: tuple[str, str]) -> None:
+    """Refuse a range whose lower bound is above its upper bound, naming both fields."""
+    for low, high in pairs:
+        a, b = getattr(model, low), getattr(model, high)
+        if a is not None and b is not None and a > b:
+            raise ValueError(
+                f"{low} ({a}) is {'after' if isinstance(a, date) else 'above'} {high} ({b})"
+            )
+
+
 class TradeFilter(BaseModel):
     """Which trades: dates, hours, side, symbol, result, mistakes, bounds, order, fields, page."""
 
     model_config = ConfigDict(extra="forbid")
 
-    start: date | None = None
-    end: date | None = None
-    hour_from: int | None = Field(default=None, ge=0, le=23)
-    hour_to: int | None = Field(default=None, ge=0, le=23)
+    start: CalendarDay | None = Field(default=None, description="first local day a trade closed")
+    end: CalendarDay | None = Field(default=None, description="last local day a trade closed")
+    hour_from: int | None = Field(
+        default=None, ge=0, le=23, description="local entry hour; above hour_to wraps midnight"
+    )
+    hour_to: int | None = Field(default=None, ge=0, le=23, description="local entry hour")
     side: Literal["buy", "sell"] | None = None
     symbol: str | None = Field(default=None, max_length=32)
     result: Literal["win", "loss", "flat"] | None = None
@@ -64,20 +82,26 @@ class TradeFilter(BaseModel):
     min_loss: float | None = Field(default=None, ge=0, description="points lost per contract")
     max_loss: float | None = Field(default=None, ge=0)
     sort: Literal["exit_time", "-exit_time", "pnl_points", "-pnl_points"] = "exit_time"
-    fields: list[str] = Field(default_factory=list, max_length=20)
+    fields: list[TradeField] = Field(default_factory=list, max_length=20)
     offset: int = Field(default=0, ge=0, le=1_000_000)
     limit: int = Field(default=20, ge=1, le=MAX_ROWS)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> TradeFilter:
+        _ordered(self, ("start", "end"), ("min_risk", "max_risk"), ("min_loss", "max_loss"))
+        return self
 
 
 def _filtered(analysis: Analysis, f: TradeFilter, tz: str) -> pd.DataFrame:
     t = analysis.trades
-    local = t["entry_time"].dt.tz_convert(tz)
+    closed = t["exit_time"].dt.tz_convert(tz).dt.date
+    hour = t["entry_time"].dt.tz_convert(tz).dt.hour
     keep = pd.Series(True, index=t.index)
     conditions = [
-        (f.start, lambda: local.dt.date >= f.start),
-        (f.end, lambda: local.dt.date <= f.end),
-        (f.hour_from, lambda: local.dt.hour >= f.hour_from),
-        (f.hour_to, lambda: local.dt.hour <= f.hour_to),
+        (f.start, lambda: closed >= f.start),
+        (f.end, lambda: closed <= f.end),
+        (f.hour_from, lambda: hour >= f.hour_from),
+        (f.hour_to, lambda: hour <= f.hour_to),
         (f.side, lambda: t["side"] == f.side),
         (
             f.symbol,
@@ -96,6 +120,10 @@ def _filtered(analysis: Analysis, f: TradeFilter, tz: str) -> pd.DataFrame:
         (f.min_loss, lambda: -t["points"] >= f.min_loss),
         (f.max_loss, lambda: -t["points"] <= f.max_loss),
     ]
+    wraps = f.hour_from is not None and f.hour_to is not None and f.hour_from > f.hour_to
+    if wraps:  # e.g. 22 to 2: the night session across midnight
+        keep &= (hour >= f.hour_from) | (hour <= f.hour_to)
+        conditions = conditions[:2] + conditions[4:]
     for given, condition in conditions:
         if given is not None:
             keep &= condition()
@@ -138,10 +166,15 @@ class SessionFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: date | None = None
-    end: date | None = None
+    start: CalendarDay | None = None
+    end: CalendarDay | None = None
     emotion: Emotion | None = None
     limit: int = Field(default=30, ge=1, le=MAX_ROWS)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SessionFilter:
+        _ordered(self, ("start", "end"))
+        return self
 
 
 class ReportArguments(BaseModel):
@@ -149,7 +182,7 @@ class ReportArguments(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date | None = None
+    date: CalendarDay | None = None
     language: Literal["id", "en"] | None = None
 
 
@@ -209,6 +242,21 @@ class Tool:
         }
 
 
+RECENT_DAYS = 31
+
+
+def compact_metric(name: str, figures: Any) -> Any:
+    """A metric sized for a conversation on any journal: the per-trade list of ``losses`` is
+    left to ``filter_losses`` and ``calendar`` keeps its last 31 trading days."""
+    if name == "losses":
+        rest = {k: v for k, v in figures.items() if k != "points"}
+        return rest | {"per_trade": "call filter_losses for the losing trades"}
+    if name == "calendar":
+        days = figures["by_day"]  # oldest first
+        return figures | {"by_day": days[-RECENT_DAYS:], "days_total": len(days)}
+    return figures
+
+
 def get_sessions(ctx: ToolContext, f: SessionFilter) -> dict[str, Any]:
     """The user's days (newest first): emotion, market, trades, P&L and risk score; never the
     personal notes."""
@@ -227,7 +275,7 @@ def get_report(ctx: ToolContext, args: ReportArguments) -> dict[str, Any]:
     stored = ctx.stored_report(day, language)
     if stored is not None:
         return stored | {"stored": True}
-    emotions = [row["emotion"] for row in ctx.sessions(day, day)]
+    emotions = [row["emotion"] for row in ctx.sessions(day, day) if row["emotion"]]
     report = daily_report(
         ctx.analysis, day, emotions[0] if emotions else "neutral", language, ctx.tz
     )
@@ -244,11 +292,17 @@ def run_tool(ctx: ToolContext, name: str, arguments: dict[str, Any] | None) -> A
         args = tool.arguments.model_validate(arguments or {})
     except ValidationError as exc:
         details = [
-            {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
+            {
+                "field": ".".join(map(str, e["loc"])),
+                "message": e["msg"].removeprefix("Value error, "),
+            }
+            for e in exc.errors()
         ]
         raise InvalidInput(
             f"invalid arguments for {name}: "
-            + "; ".join(f"{d['field']}: {d['message']}" for d in details),
+            + "; ".join(
+                f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details
+            ),
             details,
         ) from exc
     return tool.run(ctx, args)
@@ -275,7 +329,9 @@ TOOLS = {
             "One habit metric: insights, revenge, excessive-risk, risk-sizing, breakeven, "
             "stop-loss, losses or calendar.",
             MetricArguments,
-            lambda ctx, args: habit_metric(args.name, ctx.journal(), ctx.tz, ctx.language),
+            lambda ctx, args: compact_metric(
+                args.name, habit_metric(args.name, ctx.journal(), ctx.tz, ctx.language)
+            ),
         ),
         Tool(
             "filter_trades",

@@ -18,6 +18,7 @@ from tradeloop.store.models import (
     MentorPreference,
     MentorThread,
     TradingSession,
+    User,
 )
 from tradeloop.store.pagination import Page, paginate
 
@@ -119,6 +120,16 @@ def find_report(session: Session, user_id: int, day: date, language: str) -> AIM
     )
 
 
+def reports_of(session: Session, user_id: int) -> list[tuple[date, AIMentorReport]]:
+    """Every stored report of the user with its day."""
+    rows = session.execute(
+        select(TradingSession.session_date, AIMentorReport)
+        .join(TradingSession, AIMentorReport.session_id == TradingSession.id)
+        .where(TradingSession.user_id == user_id)
+    ).all()
+    return [(day, report) for day, report in rows]
+
+
 def get_report(session: Session, user_id: int, day: date, language: str) -> AIMentorReport:
     """The stored report of the user's ``day`` in ``language``; NotFound otherwise."""
     stored = find_report(session, user_id, day, language)
@@ -186,6 +197,20 @@ def add_message(
     return message
 
 
+def delete_message(session: Session, user_id: int, thread_id: int, message_id: int) -> None:
+    """Delete one message of one of the user's threads; NotFound otherwise."""
+    thread = get_thread(session, user_id, thread_id)
+    message = session.scalar(
+        select(MentorMessage).where(
+            MentorMessage.id == message_id, MentorMessage.thread_id == thread.id
+        )
+    )
+    if message is None:
+        raise NotFound(f"message {message_id} not found")
+    session.delete(message)
+    session.flush()
+
+
 def delete_threads(session: Session, user_id: int, thread_id: int | None = None) -> int:
     """Delete one of the user's threads, or all of them; returns how many."""
     if thread_id is not None:
@@ -215,12 +240,26 @@ def set_llm_consent(session: Session, user_id: int, consent: bool, now: datetime
     session.flush()
 
 
+def lock_user(session: Session, user_id: int) -> None:
+    """Serialise the user's concurrent writers until commit (row lock on PostgreSQL; SQLite's
+    transactions already take the write lock at BEGIN)."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def add_llm_call(session: Session, user_id: int, **fields: Any) -> LLMCall:
     """Append one LLM call to the audit log (figures only, never content)."""
     row = LLMCall(user_id=user_id, **fields)
     session.add(row)
     session.flush()
     return row
+
+
+def finish_llm_call(session: Session, row: LLMCall, **fields: Any) -> None:
+    """Record how a reserved LLM call ended."""
+    for name, value in fields.items():
+        setattr(row, name, value)
+    session.add(row)
+    session.flush()
 
 
 def llm_usage_since(session: Session, user_id: int, since: datetime) -> tuple[int, int]:

@@ -238,6 +238,7 @@ class TradingSession(Base):
     )
     personal_notes: Mapped[str | None] = mapped_column(Text)
     risk_score: Mapped[int | None] = mapped_column(Integer, server_default=text("5"), default=5)
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # emotion stated then
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=True, server_default=_now()
     )

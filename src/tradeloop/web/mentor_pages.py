@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from fastapi.responses import Response
 
 from tradeloop.api.deps import DB
 from tradeloop.core.codes import Emotion, MarketCondition
+from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import NotFound
 from tradeloop.mentor import chat, service
 from tradeloop.mentor.tools import TradeFilter, filter_trades
@@ -22,13 +24,17 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/mentor")
 def mentor_page(
-    request: Request, db: DB, user: MaybeUser, day: dt.date | None = None, lang: str | None = None
+    request: Request,
+    db: DB,
+    user: MaybeUser,
+    day: CalendarDay | None = None,
+    lang: Literal["id", "en"] | None = None,
 ) -> Response:
     """Today's (or ``day``'s) report, the feedback form, history and the chat panel."""
     user = require_user(user)
     settings = request.app.state.tradeloop.settings
     chosen = day or dt.datetime.now(dt.UTC).astimezone(ZoneInfo(user.timezone)).date()
-    language = lang if lang in ("id", "en") else user.language
+    language = lang or user.language
     try:
         report = repo.get_report(db, user.id, chosen, language)
     except NotFound:
@@ -50,6 +56,7 @@ def mentor_page(
         report=report,
         session=service.session_record(row, settings) if row else None,
         day_trades=trades,
+        entered=[dt.datetime.fromisoformat(tr["entry_time"]) for tr in trades["trades"]],
         history=list(reversed(history["days"])),
         score_trend=history["score_trend"],
         week=service.week_of(db, user, chosen),

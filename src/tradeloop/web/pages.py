@@ -26,7 +26,7 @@ from tradeloop.core.codes import BotStatus
 from tradeloop.core.errors import InvalidInput, UserError
 from tradeloop.i18n import LANGUAGES, pick_language
 from tradeloop.mentor.chat import llm_status
-from tradeloop.mentor.service import mentor_card
+from tradeloop.mentor.service import mentor_card, sync_sessions
 from tradeloop.store import bots as bot_repo
 from tradeloop.store.mentor import set_llm_consent
 from tradeloop.store.models import BacktestResult, Bot, TradingSession, User
@@ -264,7 +264,10 @@ def update_profile(
         )
     except ValidationError as exc:
         return _profile(request, session, user, 422, _messages(exc))
+    zone = user.timezone
     accounts.update_profile(session, user, change)
+    if user.timezone != zone:  # sessions follow the new local days
+        sync_sessions(session, user)
     response = redirect("/profile", "profile.saved")
     set_cookie(request, response, LANG_COOKIE, user.language, 365 * 24 * 3600)
     return response

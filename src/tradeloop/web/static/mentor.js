@@ -20,8 +20,9 @@
   });
 
   document.getElementById("generate").addEventListener("click", async () => {
-    const { ok } = await post("/api/mentor/reports", { date: day, language: lang });
-    if (ok) window.location.href = `/mentor?day=${day}&lang=${lang}`;
+    const { ok, body } = await post("/api/mentor/reports", { date: day, language: lang });
+    if (ok) { window.location.href = `/mentor?day=${day}&lang=${lang}`; return; }
+    Object.assign(document.getElementById("generate-error"), { hidden: false, textContent: body.message });
   });
 
   // Chat in stored threads; the answer streams in as server-sent events.
@@ -35,10 +36,19 @@
     log.scrollTop = log.scrollHeight;
     return line;
   };
+  const chatBox = document.getElementById("chat");
   const api = (url, options = {}) => window.tradeloopFetch(url, options);
+  // JSON of a successful answer; otherwise the server's message is shown and null returned.
+  const json = async (response) => {
+    const body = response.status === 204 ? {} : await response.json();
+    if (response.ok) return body;
+    say(body.message, "muted notice");
+    return null;
+  };
   const label = (t) => `${t.title} · ${t.created_at.slice(0, 16).replace("T", " ")}`;
   const loadThreads = async () => {
-    const page = await (await api("/api/mentor/threads?limit=50")).json();
+    const page = await json(await api("/api/mentor/threads?limit=50"));
+    if (!page) return;
     select.replaceChildren(...page.items.map((t) => new Option(label(t), t.id)));
     removeOne.disabled = !select.value;
     await showThread();
@@ -46,12 +56,14 @@
   const showThread = async () => {
     log.replaceChildren();
     if (!select.value) return;
-    const thread = await (await api(`/api/mentor/threads/${select.value}`)).json();
+    const thread = await json(await api(`/api/mentor/threads/${select.value}`));
+    if (!thread) return;
     thread.messages.forEach((m) => say(m.content, m.role === "user" ? "me" : "mentor"));
   };
   select.addEventListener("change", showThread);
   const newThread = async () => {
-    const { body } = await post("/api/mentor/threads", { title: new Date().toISOString().slice(0, 10) });
+    const { ok, body } = await post("/api/mentor/threads", { title: new Date().toISOString().slice(0, 10) });
+    if (!ok) throw new Error(body.message);
     select.prepend(new Option(label(body), body.id));
     select.value = String(body.id);
     removeOne.disabled = false;
@@ -63,13 +75,11 @@
   });
   removeOne.addEventListener("click", async () => {
     if (!select.value) return;
-    await api(`/api/mentor/threads/${select.value}`, { method: "DELETE" });
-    await loadThreads();
+    if (await json(await api(`/api/mentor/threads/${select.value}`, { method: "DELETE" }))) await loadThreads();
   });
   document.getElementById("delete-all-threads").addEventListener("click", async (event) => {
     if (!window.confirm(event.target.dataset.confirm)) return;
-    await api("/api/mentor/threads", { method: "DELETE" });
-    await loadThreads();
+    if (await json(await api("/api/mentor/threads", { method: "DELETE" }))) await loadThreads();
   });
   const readStream = async (response, bubble) => {
     const reader = response.body.getReader();
@@ -86,7 +96,7 @@
         if (!raw.startsWith("data: ")) continue;
         const event = JSON.parse(raw.slice(6));
         if (event.type === "delta") bubble.textContent += event.text;
-        if (event.type === "done") done = event;
+        if (event.type === "done" || event.type === "error") done = event;
       }
     }
     return done;
@@ -99,6 +109,8 @@
     fields.forEach((f) => { f.disabled = true; });  // one question at a time
     try {
       await askInThread(question);
+    } catch (error) {
+      say(error.message, "muted notice");
     } finally {
       fields.forEach((f) => { f.disabled = false; });
     }
@@ -109,15 +121,15 @@
     chat.reset();
     const response = await api(`/api/mentor/threads/${threadId}/messages`, {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question, language: document.getElementById("chat").dataset.lang, stream: true }),
+      body: JSON.stringify({ question, language: chatBox.dataset.lang, stream: true }),
     });
     const bubble = say("", "mentor");
     if (!response.ok) { bubble.textContent = (await response.json()).message; return; }
     const done = await readStream(response, bubble);
-    if (done) {
-      bubble.textContent = done.answer.content;
-      if (done.answer.notice) say(done.answer.notice, "muted notice");
-    }
+    if (!done) { say(chatBox.dataset.cutOff, "muted notice"); return; }
+    if (done.type === "error") { say(done.message, "muted notice"); return; }
+    bubble.textContent = done.answer.content;
+    if (done.answer.notice) say(done.answer.notice, "muted notice");
   };
   loadThreads();
 
