@@ -78,6 +78,16 @@ def test_feedback_report_language_and_chat(page, tmp_path) -> None:
     expect(log).to_have_count(4)
     assert log.nth(0).inner_text() == "what is my win rate?"
     assert page.locator("[data-testid=thread-select] option").count() == 1
+    # one message can go on its own: the first answer is deleted, the rest stay
+    log.nth(1).locator("[data-testid=delete-message]").click()
+    expect(log).to_have_count(3)
+    thread_id = page.locator("[data-testid=thread-select]").input_value()
+    kept = page.request.get(f"/api/mentor/threads/{thread_id}").json()["messages"]
+    assert [m["content"][:12] for m in kept] == [
+        "what is my w",
+        "how many rev",
+        log.nth(2).inner_text()[:12],
+    ]
     page.click("[data-testid=delete-thread]")
     expect(page.locator("[data-testid=thread-select] option")).to_have_count(0)
     expect(log).to_have_count(0)
@@ -115,5 +125,11 @@ def test_with_consent_the_llm_answer_streams_into_the_page(browser, fake_llm) ->
         assert len(fake.requests) == 2 and fake.requests[0]["stream"] is True
         tool = fake.requests[1]["messages"][-1]
         assert "journal is empty" in tool["content"]
+        # the streamed answer can be deleted at once, without a reload
+        page.locator("[data-testid=chat-log] p.mentor [data-testid=delete-message]").click()
+        expect(page.locator("[data-testid=chat-log] p.mentor")).to_have_count(0)
+        thread_id = page.locator("[data-testid=thread-select]").input_value()
+        kept = page.request.get(f"/api/mentor/threads/{thread_id}").json()["messages"]
+        assert [m["role"] for m in kept] == ["user"]
     finally:
         context.close()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from tests.journal.helpers import export
-from tests.mentor.test_report import REVENGE, history
+from tests.mentor.test_report import REVENGE, history, trade
 from tradeloop.journal.service import load_journal
-from tradeloop.mentor.daily import _direction, daily_report, weekly_summary
+from tradeloop.mentor.daily import _direction, daily_figures, daily_report, weekly_summary
 from tradeloop.mentor.daily import history as day_history
 
 CALM_WEEK = load_journal(export(*history())).analysis  # 12/23-12/29/2023: +8, -4, +8, ... points
@@ -64,3 +64,14 @@ def test_score_direction_compares_the_later_half_with_the_earlier() -> None:
     assert _direction([7, 7, 3]) == "down"
     assert _direction([6, 5, 6, 5]) == "flat"  # 5.5 vs 5.5
     assert _direction([5]) == "flat"
+
+
+def test_the_usual_day_is_counted_in_the_users_time_zone() -> None:
+    """Two trades 9 hours apart: different UTC dates, one Jakarta day (UTC+7)."""
+    rows = trade("01/01/2024 20:00:00", "01/01/2024 20:30:00", "Buy", 100, 104)
+    rows += trade("01/02/2024 05:00:00", "01/02/2024 05:30:00", "Buy", 100, 104)
+    analysis = load_journal(export(*rows)).analysis
+    jakarta = daily_figures(analysis, date(2024, 1, 2), "Asia/Jakarta")
+    assert (jakarta.trades, jakarta.usual_trades_per_day) == (2, 2.0)
+    utc = daily_figures(analysis, date(2024, 1, 2), "UTC")
+    assert (utc.trades, utc.usual_trades_per_day) == (1, 1.0)

@@ -37,7 +37,8 @@ def daily_figures(
     local_day = _local_days(analysis, tz) if local_days is None else local_days
     in_window = (local_day > day - timedelta(days=window_days)) & (local_day <= day)
     current, _ = streaks((~trades.loc[local_day <= day, "mistakes"].map(bool)).to_numpy())
-    return day_figures(day, trades[local_day == day], trades[in_window], current)
+    traded_days = int(local_day[in_window].nunique())
+    return day_figures(day, trades[local_day == day], trades[in_window], current, traded_days)
 
 
 def daily_report(

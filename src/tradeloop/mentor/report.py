@@ -65,10 +65,15 @@ def net_pnl(trades: pd.DataFrame) -> float:
 
 
 def day_figures(
-    day: date, day_trades: pd.DataFrame, window: pd.DataFrame, streak_current: int = 0
+    day: date,
+    day_trades: pd.DataFrame,
+    window: pd.DataFrame,
+    streak_current: int = 0,
+    traded_days: int | None = None,
 ) -> DayFigures:
     """Figures of ``day_trades`` (analysed trades of one day, in exit order) against ``window``
-    (the analysed trades of the trailing window, the day included)."""
+    (the analysed trades of the trailing window, the day included). ``traded_days`` is the
+    number of local days with trades in the window (default: distinct UTC exit dates)."""
     pnl = day_trades["pnl_points"]
     mistakes = day_trades["mistakes"] if len(day_trades) else pd.Series(dtype=object)
     has = lambda code: mistakes.map(lambda found: code in found)  # noqa: E731
@@ -93,7 +98,8 @@ def day_figures(
         if len(day_trades)
         else NO_TRADE_SCORE
     )
-    days = window["exit_time"].dt.date.nunique() if len(window) else 0
+    if traded_days is None:
+        traded_days = window["exit_time"].dt.date.nunique() if len(window) else 0
     wins = pnl[pnl > 0]
     window_wins = window.loc[window["pnl_points"] > 0, "pnl_points"]
     money_known = (
@@ -113,7 +119,7 @@ def day_figures(
         clean=int((~mistakes.map(bool)).sum()),
         avg_win=float(wins.mean()) if len(wins) else None,
         usual_avg_win=float(window_wins.mean()) if len(window_wins) else None,
-        usual_trades_per_day=len(window) / days if days else 0.0,
+        usual_trades_per_day=len(window) / traded_days if traded_days else 0.0,
         rules_kept={name: int(rule.sum()) for name, rule in kept.items()},
         score=score,
         streak_current=streak_current,

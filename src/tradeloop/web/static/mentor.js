@@ -30,13 +30,27 @@
   const chat = document.getElementById("chat-form");
   const select = document.getElementById("thread-select");
   const removeOne = document.getElementById("delete-thread");
-  const say = (text, className) => {
-    const line = Object.assign(document.createElement("p"), { textContent: text, className });
+  const chatBox = document.getElementById("chat");
+  // A stored message gets its own delete button; the text lives in the line's first span.
+  const deletable = (line, id) => {
+    const button = Object.assign(document.createElement("button"), { type: "button", className: "msg-delete",
+      title: chatBox.dataset.deleteMessage });
+    button.setAttribute("aria-label", chatBox.dataset.deleteMessage);
+    button.dataset.testid = "delete-message";
+    button.addEventListener("click", async () => {
+      if (await json(await api(`/api/mentor/threads/${select.value}/messages/${id}`, { method: "DELETE" }))) line.remove();
+    });
+    line.append(button);
+  };
+  const say = (text, className, id) => {
+    const line = Object.assign(document.createElement("p"), { className });
+    const body = Object.assign(document.createElement("span"), { textContent: text });
+    line.append(body);
+    if (id) deletable(line, id);
     log.append(line);
     log.scrollTop = log.scrollHeight;
-    return line;
+    return body;
   };
-  const chatBox = document.getElementById("chat");
   const api = (url, options = {}) => window.tradeloopFetch(url, options);
   // JSON of a successful answer; otherwise the server's message is shown and null returned.
   const json = async (response) => {
@@ -58,7 +72,7 @@
     if (!select.value) return;
     const thread = await json(await api(`/api/mentor/threads/${select.value}`));
     if (!thread) return;
-    thread.messages.forEach((m) => say(m.content, m.role === "user" ? "me" : "mentor"));
+    thread.messages.forEach((m) => say(m.content, m.role === "user" ? "me" : "mentor", m.id));
   };
   select.addEventListener("change", showThread);
   const newThread = async () => {
@@ -117,7 +131,7 @@
   });
   const askInThread = async (question) => {
     const threadId = select.value || (await newThread());
-    say(question, "me");
+    const asked = say(question, "me");
     chat.reset();
     const response = await api(`/api/mentor/threads/${threadId}/messages`, {
       method: "POST", headers: { "Content-Type": "application/json" },
@@ -129,6 +143,8 @@
     if (!done) { say(chatBox.dataset.cutOff, "muted notice"); return; }
     if (done.type === "error") { say(done.message, "muted notice"); return; }
     bubble.textContent = done.answer.content;
+    deletable(asked.parentElement, done.question.id);
+    deletable(bubble.parentElement, done.answer.id);
     if (done.answer.notice) say(done.answer.notice, "muted notice");
   };
   loadThreads();
