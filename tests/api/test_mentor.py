@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from tests.conftest import bearer, register
 from tradeloop.api.app import create_app
+from tradeloop.i18n import translate
 from tradeloop.journal.synthetic import synthetic_export
 
 DAY = "2024-01-03"
@@ -332,13 +333,28 @@ def week_start(day):
             "/api/mentor/reports/9999-12-31",
             "day: Input should be less than or equal to 2100-12-31",
         ),
-        ("/mentor?day=9999-12-31", "day: Input should be less than or equal to 2100-12-31"),
-        ("/mentor?lang=fr", "lang: Input should be 'id' or 'en'"),
     ],
 )
 def test_bad_history_queries_are_422(client: TestClient, headers, query, message) -> None:
     response = client.get(query, headers=headers)
     assert response.status_code == 422 and message in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("/mentor?day=9999-12-31", "day: Input should be less than or equal to 2100-12-31"),
+        ("/mentor?lang=fr", "lang: Input should be &#39;id&#39; or &#39;en&#39;"),
+    ],
+)
+def test_a_bad_page_address_gets_a_page_naming_the_parameter(
+    client: TestClient, headers, query, message
+) -> None:
+    response = client.get(query, headers=headers)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert translate("id", "error.bad_request_title") in response.text
+    assert message in response.text
 
 
 def test_sessions_follow_a_new_time_zone(client: TestClient, headers) -> None:

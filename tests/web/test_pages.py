@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.conftest import PASSWORD, register
+from tests.conftest import PASSWORD, bearer, register
 from tradeloop.api.app import create_app
 from tradeloop.i18n import translate
+from tradeloop.journal.service import load_journal
+from tradeloop.journal.synthetic import synthetic_export
 
 
 def csrf(client: TestClient, path: str = "/login") -> str:
@@ -251,7 +254,6 @@ def test_every_page_form_refuses_a_missing_csrf_token(client: TestClient) -> Non
 
 
 def test_profile_says_exactly_what_goes_to_the_llm_and_records_consent(app_settings) -> None:
-    import html
 
     settings = app_settings.model_copy(
         update={
@@ -286,7 +288,6 @@ def test_profile_says_exactly_what_goes_to_the_llm_and_records_consent(app_setti
 
 
 def test_without_an_llm_the_profile_says_nothing_is_sent(client: TestClient) -> None:
-    import html
 
     register(client, "ayu@example.com")
     sign_in(client, "ayu@example.com")
@@ -295,7 +296,6 @@ def test_without_an_llm_the_profile_says_nothing_is_sent(client: TestClient) -> 
 
 
 def test_dashboard_mentor_card_shows_today_and_one_tip(client: TestClient) -> None:
-    import html
 
     register(client, "ayu@example.com")
     sign_in(client, "ayu@example.com")
@@ -313,3 +313,35 @@ def test_dashboard_mentor_card_shows_today_and_one_tip(client: TestClient) -> No
         translate("id", "emotion.tired") in page
         and translate("id", "dashboard.no_session") not in page
     )
+
+
+def test_the_day_detail_lists_the_days_trades_at_local_entry_times(
+    client: TestClient,
+) -> None:
+    register(client, "ayu@example.com")
+    headers = bearer(client, "ayu@example.com")
+    client.patch("/api/me", headers=headers, json={"timezone": "Asia/Jakarta"})
+    client.post(
+        "/api/journal/imports",
+        headers=headers,
+        files={"file": ("o.csv", synthetic_export(60, seed=3), "text/csv")},
+    )
+    sign_in(client, "ayu@example.com")
+    # the export is read in the user's time zone
+    trades = load_journal(synthetic_export(60, seed=3), tz="Asia/Jakarta").analysis.trades
+    exit_day = trades["exit_time"].dt.tz_convert("Asia/Jakarta").dt.date
+    day = exit_day.value_counts().idxmax()  # the busiest local day
+    mine = trades[exit_day == day].sort_values("entry_time")  # the table is in entry order
+    page = html.unescape(client.get(f"/mentor?day={day.isoformat()}").text)
+    table = page[page.index('data-testid="day-trades"') :].split("</table>")[0]
+    headers_row = re.findall(r"<th[^>]*>([^<]*)</th>", table)
+    assert headers_row == [
+        translate("id", "mentor.time"),
+        translate("id", "journal.symbol"),
+        translate("id", "journal.side"),
+        translate("id", "mentor.pnl"),
+        translate("id", "journal.mistakes"),
+    ]
+    times = re.findall(r"<tr><td>(\d\d:\d\d)</td>", table)
+    local = mine["entry_time"].dt.tz_convert("Asia/Jakarta").dt.strftime("%H:%M")
+    assert len(mine) > 1 and times == list(local)

@@ -1,6 +1,7 @@
 """Every error answers the envelope ``{"status": "error", "message", "details"}``.
 
-Pages (paths outside ``/api``) get friendly HTML 404/500 pages instead. A 500 never carries a
+Pages (GETs outside ``/api``) get friendly HTML 404/422/500 pages instead; the 422 page names
+the bad address parameter. A 500 never carries a
 traceback or an internal path: the details are logged, not sent.
 """
 
@@ -52,7 +53,8 @@ def _body_too_large(exc: BaseException | None) -> BodyTooLarge | None:
 
 
 def install_error_handlers(app: FastAPI, render_page: Any) -> None:
-    """Register the handlers; ``render_page(request, status)`` draws the HTML error pages."""
+    """Register the handlers; ``render_page(request, status, message=None)`` draws the HTML
+    error pages."""
 
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError) -> Response:
@@ -64,6 +66,8 @@ def install_error_handlers(app: FastAPI, render_page: Any) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = _validation_details(exc)
+        if _is_page(request):
+            return render_page(request, 422, validation_message(details))
         return envelope(422, validation_message(details), details)
 
     @app.exception_handler(StarletteHTTPException)

@@ -107,12 +107,17 @@ def redirect(target: str, notice: str | None = None) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
-def error_page(request: Request, status: int) -> HTMLResponse:
-    """The friendly 404 or 500 page (no database access, so it works when the DB is down)."""
+ERROR_KINDS = {404: "not_found", 422: "bad_request"}
+
+
+def error_page(request: Request, status: int, message: str | None = None) -> HTMLResponse:
+    """The friendly 404, 422 (with ``message`` naming the bad parameter) or 500 page; no
+    database access, so it works when the DB is down."""
     default = app_state(request).settings.default_language
     language = pick_language(request.cookies.get(LANG_COOKIE), default)
     values = _context(request, language, None, "") | {
-        "kind": "not_found" if status == 404 else "server",
+        "kind": ERROR_KINDS.get(status, "server"),
         "status": status,
+        "message": message,
     }
     return templates.TemplateResponse(request, "error.html", values, status_code=status)
