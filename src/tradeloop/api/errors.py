@@ -1,8 +1,8 @@
 """Every error answers the envelope ``{"status": "error", "message", "details"}``.
 
 Pages (GETs outside ``/api``) get friendly HTML 404/422/500 pages instead; the 422 page names
-the bad address parameter. A 500 never carries a
-traceback or an internal path: the details are logged, not sent.
+the bad address parameter. A 500 never carries a traceback or an internal path: the details
+are logged, not sent.
 """
 
 from __future__ import annotations
@@ -66,9 +66,10 @@ def install_error_handlers(app: FastAPI, render_page: Any) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = _validation_details(exc)
+        message = validation_message(details)
         if _is_page(request):
-            return render_page(request, 422, validation_message(details))
-        return envelope(422, validation_message(details), details)
+            return render_page(request, 422, message)
+        return envelope(422, message, details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

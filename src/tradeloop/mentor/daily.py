@@ -38,7 +38,7 @@ def daily_figures(
     in_window = (local_day > day - timedelta(days=window_days)) & (local_day <= day)
     current, _ = streaks((~trades.loc[local_day <= day, "mistakes"].map(bool)).to_numpy())
     traded_days = int(local_day[in_window].nunique())
-    return day_figures(day, trades[local_day == day], trades[in_window], current, traded_days)
+    return day_figures(day, trades[local_day == day], trades[in_window], traded_days, current)
 
 
 def daily_report(

@@ -68,12 +68,12 @@ def day_figures(
     day: date,
     day_trades: pd.DataFrame,
     window: pd.DataFrame,
+    traded_days: int,
     streak_current: int = 0,
-    traded_days: int | None = None,
 ) -> DayFigures:
     """Figures of ``day_trades`` (analysed trades of one day, in exit order) against ``window``
-    (the analysed trades of the trailing window, the day included). ``traded_days`` is the
-    number of local days with trades in the window (default: distinct UTC exit dates)."""
+    (the analysed trades of the trailing window, the day included); ``traded_days`` counts the
+    window's days with trades in the user's time zone."""
     pnl = day_trades["pnl_points"]
     mistakes = day_trades["mistakes"] if len(day_trades) else pd.Series(dtype=object)
     has = lambda code: mistakes.map(lambda found: code in found)  # noqa: E731
@@ -98,8 +98,6 @@ def day_figures(
         if len(day_trades)
         else NO_TRADE_SCORE
     )
-    if traded_days is None:
-        traded_days = window["exit_time"].dt.date.nunique() if len(window) else 0
     wins = pnl[pnl > 0]
     window_wins = window.loc[window["pnl_points"] > 0, "pnl_points"]
     money_known = (

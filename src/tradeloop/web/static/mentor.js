@@ -31,22 +31,23 @@
   const select = document.getElementById("thread-select");
   const removeOne = document.getElementById("delete-thread");
   const chatBox = document.getElementById("chat");
-  // A stored message gets its own delete button; the text lives in the line's first span.
-  const deletable = (line, id) => {
+  // A stored message (thread threadId, message id) gets its own delete button next to its text.
+  const deletable = (text, threadId, id) => {
+    const line = text.parentElement;
     const button = Object.assign(document.createElement("button"), { type: "button", className: "msg-delete",
       title: chatBox.dataset.deleteMessage });
     button.setAttribute("aria-label", chatBox.dataset.deleteMessage);
     button.dataset.testid = "delete-message";
     button.addEventListener("click", async () => {
-      if (await json(await api(`/api/mentor/threads/${select.value}/messages/${id}`, { method: "DELETE" }))) line.remove();
+      if (await json(await api(`/api/mentor/threads/${threadId}/messages/${id}`, { method: "DELETE" }))) line.remove();
     });
     line.append(button);
   };
-  const say = (text, className, id) => {
+  // A line in the log; returns the span holding its text (a streamed answer grows there).
+  const say = (text, className) => {
     const line = Object.assign(document.createElement("p"), { className });
     const body = Object.assign(document.createElement("span"), { textContent: text });
     line.append(body);
-    if (id) deletable(line, id);
     log.append(line);
     log.scrollTop = log.scrollHeight;
     return body;
@@ -69,10 +70,11 @@
   };
   const showThread = async () => {
     log.replaceChildren();
-    if (!select.value) return;
-    const thread = await json(await api(`/api/mentor/threads/${select.value}`));
+    const threadId = select.value;
+    if (!threadId) return;
+    const thread = await json(await api(`/api/mentor/threads/${threadId}`));
     if (!thread) return;
-    thread.messages.forEach((m) => say(m.content, m.role === "user" ? "me" : "mentor", m.id));
+    thread.messages.forEach((m) => deletable(say(m.content, m.role === "user" ? "me" : "mentor"), threadId, m.id));
   };
   select.addEventListener("change", showThread);
   const newThread = async () => {
@@ -143,8 +145,8 @@
     if (!done) { say(chatBox.dataset.cutOff, "muted notice"); return; }
     if (done.type === "error") { say(done.message, "muted notice"); return; }
     bubble.textContent = done.answer.content;
-    deletable(asked.parentElement, done.question.id);
-    deletable(bubble.parentElement, done.answer.id);
+    deletable(asked, threadId, done.question.id);
+    deletable(bubble, threadId, done.answer.id);
     if (done.answer.notice) say(done.answer.notice, "muted notice");
   };
   loadThreads();
