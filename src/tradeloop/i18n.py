@@ -34,3 +34,31 @@ def pick_language(*candidates: str | None) -> str:
         if candidate in LANGUAGES:
             return candidate
     return LANGUAGES[0]
+
+
+def number_text(language: str, value: float, digits: int = 2) -> str:
+    """``value`` with a space between thousands and a decimal point (``-5 025.89``): read the
+    same way in Indonesian and English, as MetaTrader writes it."""
+    return f"{value:,.{digits}f}".replace(",", " ")
+
+
+def amount(language: str, value: float | None, unit: str, currency: str | None = None) -> str:
+    """A P&L figure with its unit: ``-5 025.89 USD``, ``36.30 points`` (``36.30 poin``)."""
+    if value is None:
+        return "—"
+    text = number_text(language, value)
+    if unit == "money":
+        return f"{text} {currency or translate(language, 'unit.account_currency')}"
+    return f"{text} {translate(language, 'unit.points')}"
+
+
+def points_by_market(language: str, values: dict[str, float | None]) -> str:
+    """Points per underlying, never added: ``12.00 points (NQ), -3.00 points (ES)``."""
+    return (
+        ", ".join(
+            f"{amount(language, value, 'points')} ({name})"
+            for name, value in values.items()
+            if value is not None
+        )
+        or "—"
+    )

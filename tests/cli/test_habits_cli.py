@@ -69,9 +69,14 @@ def test_json_document_has_the_documented_shape(export: Path, tmp_path: Path) ->
         "outsized_loss_points",
         "excessive_risk_points",
         "revenge_window_seconds",
+        "by_underlying",
     }
-    assert set(doc["risk_sizing"]) == {"count", "mean", "std", "variation_ratio", "consistent"}
-    assert set(doc["revenge"]) == {"count", "win_rate", "net_pnl_points"}
+    assert set(doc["risk_sizing"]) == {
+        "count", "mean", "std", "variation_ratio", "consistent", "by_underlying",
+    }  # fmt: skip
+    assert set(doc["revenge"]) == {"count", "win_rate", "net_pnl"}
+    assert (doc["format"], doc["kind"], doc["currency"]) == ("tradovate", "live", "USD")
+    assert (doc["summary"]["unit"], doc["summary"]["currency"]) == ("money", "USD")
     trade = doc["trades"][0]
     assert set(trade) >= {
         "symbol",
@@ -104,7 +109,9 @@ def test_json_document_has_the_documented_shape(export: Path, tmp_path: Path) ->
     [
         (["--sigma-loss", "9"], "--sigma-loss: Input should be less than or equal to 5"),
         (["--k", "0"], "--k: Input should be greater than or equal to 0.1"),
-        (["--format", "excel"], "--format 'excel': use auto, tradovate, mt5 or generic"),
+        (["--format", "excel"], "--format 'excel': use auto, tradovate, tradovate-fills, "),
+        (["--date-order", "ymd"], "--date-order 'ymd': use auto, dmy or mdy"),
+        (["--currency", "dollars"], "--currency 'dollars': use a 3-letter code such as USD"),
         (["--tz", "Nowhere/Town"], "unknown time zone 'Nowhere/Town'"),
         (["--json", "/no/dir/out.json"], "--json: folder '/no/dir' does not exist"),
     ],

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.journal.helpers import export, fill, stop
+from tests.journal.helpers import orders_of, export, fill, stop
 from tradeloop.habits import detectors as d
 from tradeloop.habits.analysis import analyze
-from tradeloop.journal.importers import import_orders
 from tradeloop.journal.trades import rebuild_trades
 
 ENTRY = pd.Timestamp("2024-01-02 09:00:00", tz="UTC")
@@ -17,7 +16,7 @@ ENTRY = pd.Timestamp("2024-01-02 09:00:00", tz="UTC")
 
 def one_trade_orders(stop_offset: float, status: str = "cancelled") -> pd.DataFrame:
     """A long entered at 09:00:00 and sold at 09:05:00, plus a sell stop ``stop_offset`` s from entry."""
-    orders, _ = import_orders(
+    orders = orders_of(
         export(fill(1, "09:00:00", "Buy", 1, 100), fill(2, "09:05:00", "Sell", 1, 105, "Limit"))
     )
     extra = orders.iloc[[0]].assign(
@@ -73,7 +72,7 @@ def test_risk_points_come_from_the_first_stop_inside_the_trade() -> None:
 
 
 def test_a_stop_that_filled_as_the_exit_protects() -> None:
-    orders, _ = import_orders(
+    orders = orders_of(
         export(
             fill(1, "09:00:00", "Buy", 1, 100),
             "2,01/02/2024 08:00:00,01/02/2024 09:05:00,Sell,MNQH4,1,95,Stop,,95,Filled",
@@ -89,7 +88,7 @@ def test_stops_on_the_same_side_or_another_contract_do_not_protect() -> None:
         stop(4, "09:01:00", "Sell", 95, "Working", contract="NQH4"),
         fill(2, "09:05:00", "Sell", 1, 105, "Limit"),
     ]
-    orders, _ = import_orders(export(*rows))
+    orders = orders_of(export(*rows))
     assert not d.check_stops(rebuild_trades(orders), orders).protected[0]
 
 
@@ -107,6 +106,7 @@ def frame(
             "qty": 1.0,
             "points": points,
             "pnl_points": points,
+            "pnl": points,  # the result in the journal's unit (points: no money here)
             "entry_price": 100.0,
             "entry_time": pd.to_datetime([f"2024-01-02 {t}" for t in entries], utc=True),
             "exit_time": pd.to_datetime([f"2024-01-02 {t}" for t in exits], utc=True),
@@ -169,12 +169,12 @@ def test_the_earliest_stop_inside_the_trade_gives_the_risk() -> None:
         stop(4, "09:01:00", "Sell", 92, "Working"),
         fill(2, "09:05:00", "Sell", 1, 105, "Limit"),
     ]
-    orders, _ = import_orders(export(*rows))
+    orders = orders_of(export(*rows))
     assert d.check_stops(rebuild_trades(orders), orders).risk_points[0] == 8.0
 
 
 def test_a_stop_in_another_account_does_not_protect() -> None:
-    orders, _ = import_orders(
+    orders = orders_of(
         export(
             fill(1, "09:00:00", "Buy", 1, 100),
             fill(2, "09:05:00", "Sell", 1, 105, "Limit"),
@@ -195,12 +195,12 @@ def test_thresholds_are_per_underlying() -> None:
 
 
 def test_scaling_out_after_a_loss_is_not_revenge() -> None:
-    orders, _ = import_orders(
+    orders = orders_of(
         export(
             fill(1, "09:00:00", "Buy", 2, 100),
             fill(2, "09:01:00", "Sell", 1, 98),
             fill(3, "09:01:10", "Sell", 1, 97),
         )
     )
-    trades = rebuild_trades(orders)
+    trades = rebuild_trades(orders).assign(pnl=lambda t: t["pnl_money"])
     assert not d.revenge_trades(trades, d.revenge_window(trades, 1.0)).any()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
+from tradeloop.journal.importers import import_file
+
 HEADER = "Order ID,Timestamp,Fill Time,B/S,Contract,filledQty,Avg Fill Price,Type,Limit Price,Stop Price,Status\n"
 
 
@@ -35,3 +39,8 @@ def stop(
     """A stop order (not filled) whose Timestamp is ``when``."""
     stamp = when if "/" in when else f"01/02/2024 {when}"
     return f"{order},{stamp},,{side},{contract},,,Stop,,{price},{status}"
+
+
+def orders_of(data: bytes, **options: str) -> pd.DataFrame:
+    """The Orders table an export is read into."""
+    return import_file(data, **options).orders  # type: ignore[arg-type]

@@ -20,13 +20,13 @@ from tradeloop.market.errors import DataError
         (HEADER.encode(), "the export has a header but no rows"),
         (
             b"Order ID,Timestamp,B/S,Contract,Status\n1,01/02/2024 09:00:00,Buy,MNQH4,Filled\n",
-            "Tradovate Orders export is missing column(s): Fill Time, filledQty, Avg Fill Price, Type, Limit Price, Stop Price",
+            "Tradovate Orders export is missing column(s): Fill Time, Type",
         ),
         (b"a,b,c\n1,2,3\n", "cannot tell the export's format from its header"),
         (export(fill(1, "09:00:00", "Buy", 1, 100)), "the file has no closed trade"),
         (
             export("1,2024-13-45 9:00,2024-13-45 9:00,Buy,MNQH4,1,100,Market,,,Filled"),
-            "row 1: cannot read Timestamp",
+            "row 1: cannot read Timestamp '2024-13-45 9:00' (expected YYYY-MM-DD HH:mm)",
         ),
         (
             export(
@@ -65,7 +65,9 @@ def test_generic_executions_with_stops_and_fees() -> None:
     journal = load_journal(data)
     row = journal.analysis.trades.iloc[0]
     assert journal.format == "generic"
-    assert (row.points, row.pnl_points, row.pnl_money, row.commission) == (10, 20, 1000, 5.0)
+    # ES: 50 USD a point; the money is net of the 2.5 + 2.5 commission the file states
+    assert (row.points, row.pnl_points, row.gross_money, row.commission) == (10, 20, 1000, 5.0)
+    assert (row.pnl_money, row.currency, journal.analysis.unit) == (995.0, "USD", "money")
     assert row.risk_points == 10 and row.mistakes == []
 
 

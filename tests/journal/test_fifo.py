@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.journal.helpers import export, fill
-from tradeloop.journal.importers import import_orders
+from tests.journal.helpers import orders_of, export, fill
 from tradeloop.journal.trades import rebuild_trades
 
 
 def trades(*rows: str):
-    orders, _ = import_orders(export(*rows))
+    orders = orders_of(export(*rows))
     return rebuild_trades(orders)
 
 

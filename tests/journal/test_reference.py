@@ -33,13 +33,24 @@ def test_synthetic_export_reproduces_every_reference_figure() -> None:
     s = doc["summary"]
     assert (s["total_trades"], s["wins"], s["losses"]) == (314, 154, 160)
     assert round(s["win_rate"], 4) == 0.4904
-    assert (r2(s["avg_win"]), r2(s["avg_loss"]), r2(s["payoff_ratio"]), r2(s["expectancy"])) == (
+    nq = s["by_underlying"]["NQ"]  # the reference's figures are points per contract
+    assert (
+        r2(nq["avg_win"]),
+        r2(nq["avg_loss"]),
+        r2(nq["payoff_ratio"]),
+        r2(nq["expectancy"]),
+    ) == (
         17.59,
         14.32,
         1.23,
         1.33,
     )
-    assert round(s["breakeven_win_rate"], 4) == 0.4588 and s["category"] == "comfortably_above"
+    assert round(nq["breakeven_win_rate"], 4) == 0.4588 and nq["category"] == "comfortably_above"
+    # one MNQ contract is 2 USD a point: the headline is the same trades in money
+    assert (s["unit"], s["currency"]) == ("money", "USD")
+    assert (r2(s["avg_win"]), r2(s["avg_loss"]), r2(s["expectancy"])) == (35.17, 28.63, 2.66)
+    assert r2(s["payoff_ratio"]) == 1.23 and s["category"] == "comfortably_above"
+    assert r2(s["net_pnl"]) == r2(sum(t["pnl_points"] for t in doc["trades"]) * 2)
     assert s["mistake_counts"] == {
         "no_stop_loss": 1,
         "excessive_risk": 34,
@@ -63,8 +74,8 @@ def test_synthetic_export_reproduces_every_reference_figure() -> None:
     assert (
         doc["revenge"]["count"],
         r2(doc["revenge"]["win_rate"]),
-        r2(doc["revenge"]["net_pnl_points"]),
-    ) == (10, 0.40, -7.25)
+        r2(doc["revenge"]["net_pnl"]),
+    ) == (10, 0.40, -7.25 * 2)  # −7.25 points of MNQ at 2 USD
     assert (
         s["flagged_trades"],
         r2(s["clean_trade_rate"]),
@@ -88,12 +99,17 @@ def test_tradovate_export_figures() -> None:
         s["mistake_counts"]["outsized_loss"],
     ) == (28.49, 3)
     assert s["mistake_counts"]["excessive_risk"] == 4
-    assert (s["wins"], s["flat"], r2(s["payoff_ratio"]), r2(s["expectancy"])) == (
+    nq = s["by_underlying"]["NQ"]  # MNQ and NQ points pool: the reference's unit
+    assert (nq["wins"], nq["flat"], r2(nq["payoff_ratio"]), r2(nq["expectancy"])) == (
         25,
         0,
         0.52,
         -7.58,
     )
+    # in money an NQ point is worth ten MNQ points, so the headline differs from the points
+    assert (s["unit"], s["wins"], s["losses"]) == ("money", 25, 22)
+    money = sum(t["pnl_money"] for t in doc["trades"])
+    assert r2(s["net_pnl"]) == r2(money) and r2(s["expectancy"]) == r2(money / 47)
     assert (doc["risk_sizing"]["count"], r2(doc["thresholds"]["excessive_risk_points"])) == (
         46,
         27.2,

@@ -39,6 +39,10 @@ from tradeloop.market.instruments import (
         ("LTCUSD", "LTCUSD"),
         ("SILVER", "XAGUSD"),
         ("GBPJPY+", "GBPJPY"),
+        ("BTCUSDT", "BTCUSD"),  # Binance: a dollar stablecoin quote is the USD instrument
+        ("BTC/USDT", "BTCUSD"),  # ccxt's spelling
+        ("ETHUSDC", "ETHUSD"),
+        ("XAU/USD", "XAUUSD"),
     ],
 )
 def test_aliases_and_suffixes_resolve_to_the_same_instrument(raw: str, symbol: str) -> None:
@@ -48,9 +52,9 @@ def test_aliases_and_suffixes_resolve_to_the_same_instrument(raw: str, symbol: s
 @pytest.mark.parametrize(
     "raw",
     [
-        "EURUSDT",
+        "EURUSDT",  # a stablecoin quote is not a currency pair
         "XAUEUR",
-        "BTCUSDT",
+        "BTCEUR",
         "US2000",
         "EUR",
         "",

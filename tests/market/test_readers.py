@@ -79,7 +79,7 @@ def test_volume_is_optional() -> None:
             b"time,open,high,low,close\n2024-01-02,1,2,0.5,1.5\n2024-01-03,1,abc,0.5,1.5\n",
             "row 2: high 'abc' is not a number",
         ),
-        (b"time,open,high,low,close\n2024-01-02,1,2,0.5,\n", "row 1: missing close"),
+        (b"time,open,high,low,close\n2024-01-02,1,2,0.5,\n", "row 1: close is missing"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\xff\xfe", "binary"),
         (b"just some words without separators\n", "cannot find columns in the header"),
         (b"PAR1 not really parquet", "cannot read the Parquet file"),

@@ -36,14 +36,14 @@ def test_history_holds_traded_days_and_journal_days_with_the_trend() -> None:
         "date": "2023-12-31",
         "trades": 0,
         "pnl": 0.0,
-        "pnl_points": 0.0,
+        "pnl_points": {},
         "risk_score": 5,
         "mistakes": {"no_stop_loss": 0, "revenge_trade": 0, "outsized_loss": 0, "oversized": 0},
         "emotion": "calm",
     }
     spiral = days["2024-01-02"]
     # -5, -4, -4 points; the 2nd and 3rd were entered a minute after a loss
-    assert (spiral["trades"], spiral["pnl_points"], spiral["pnl"]) == (3, -13.0, -26.0)
+    assert (spiral["trades"], spiral["pnl_points"], spiral["pnl"]) == (3, {"NQ": -13.0}, -26.0)
     assert spiral["mistakes"]["revenge_trade"] == 2 and spiral["emotion"] == "frustrated"
     expected = daily_report(WITH_REVENGE, date(2024, 1, 2), "frustrated", "en")
     assert spiral["risk_score"] == expected["risk_management_score"] < 10

@@ -39,13 +39,13 @@ def reference():
             "How many revenge trades did I take?",
             "en",
             "revenge",
-            ["10 revenge trades", "40.0%", "-7.25 points"],
+            ["10 revenge trades", "40.0%", "-14.50 USD"],  # -7.25 MNQ points at 2 USD
         ),
         (
             "berapa transaksi balas dendam saya?",
             "id",
             "revenge",
-            ["10 transaksi balas dendam", "40.0%", "-7.25 poin"],
+            ["10 transaksi balas dendam", "40.0%", "-14.50 USD"],
         ),
         (
             "Which trades had no stop loss?",
@@ -54,13 +54,13 @@ def reference():
             ["1 of 314 trades had no stop-loss", "2024-01-02 07:11"],
         ),
         ("transaksi mana yang tanpa stop?", "id", "no_stop", ["1 dari 314 transaksi"]),
-        ("What was my worst loss?", "en", "worst_loss", ["-22.50 points on MNQH4"]),
-        ("berapa kerugian terbesar saya?", "id", "worst_loss", ["-22.50 poin di MNQH4"]),
+        ("What was my worst loss?", "en", "worst_loss", ["-45.00 USD on MNQH4"]),
+        ("berapa kerugian terbesar saya?", "id", "worst_loss", ["-45.00 USD di MNQH4"]),
         (
             "What is my win rate and payoff?",
             "en",
             "win_rate",
-            ["49.0%", "154 of 314", "Payoff ratio 1.23", "expectancy 1.33"],
+            ["49.0%", "154 of 314", "Payoff ratio 1.23", "expectancy 2.66 USD per trade"],
         ),
         ("berapa win rate saya?", "id", "win_rate", ["49.0%", "154 dari 314", "payoff 1.23"]),
         ("What is my biggest mistake?", "en", "biggest_mistake", ["Excessive risk: 34 of 314"]),
@@ -93,11 +93,11 @@ def test_fixed_questions_on_the_reference_export(
 def test_best_hour_and_day_come_from_the_calendar() -> None:
     analysis = load_journal(synthetic_export(200, seed=9)).analysis
     t = analysis.trades
-    by_hour = t.groupby(t["entry_time"].dt.hour)["pnl_points"].sum()
+    by_hour = t.groupby(t["entry_time"].dt.hour)["pnl_money"].sum()
     answer = ask(ToolContext(analysis, "UTC", "en"), "what is my best hour?")
     assert (
         answer.intent == "best_time"
-        and f"{by_hour.idxmax()}:00 ({by_hour.max():.2f} points)" in answer.text
+        and f"{by_hour.idxmax()}:00 ({by_hour.max():,.2f} USD)".replace(",", " ") in answer.text
     )
 
 

@@ -58,7 +58,7 @@ def history() -> list[str]:
 
 
 def numbers(text: str) -> set[str]:
-    return set(re.findall(r"-?\d+(?:\.\d+)?", text))
+    return set(re.findall(r"-?\d{1,3}(?: \d{3})*(?:\.\d+)?", text))
 
 
 def texts(rep: dict) -> str:
@@ -82,7 +82,9 @@ def allowed(rep: dict) -> set[str]:
     f = rep["trading_patterns_analysis"]["figures"]
     values = {str(v) for v in f.values() if isinstance(v, int)}
     values |= {
-        f"{v:.2f}" for v in (f["net_points"], f["avg_win"], f["usual_avg_win"]) if v is not None
+        f"{v:,.2f}".replace(",", " ")
+        for v in (f["net"], f["avg_win"], f["usual_avg_win"])
+        if v is not None
     }
     return values | {f"{f['usual_trades_per_day']:.1f}", str(rep["risk_management_score"])}
 

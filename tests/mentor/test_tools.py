@@ -58,7 +58,11 @@ def test_hours_are_entry_hours_and_a_range_can_wrap_midnight() -> None:
             {"min_loss": 5, "max_loss": 1},
             "invalid arguments for filter_losses: min_loss (5.0) is above max_loss (1.0)",
         ),
-        ("filter_trades", {"fields": ["password"]}, "fields.0: Input should be 'symbol'"),
+        (
+            "filter_trades",
+            {"fields": ["password"]},
+            "fields.0: Input should be 'account', 'symbol'",
+        ),
         (
             "get_sessions",
             {"start": "2024-01-05", "end": "2024-01-04"},
@@ -103,6 +107,15 @@ def test_metrics_stay_small_enough_for_a_conversation() -> None:
 
 
 def test_a_days_pnl_is_money_only_when_every_trade_has_it() -> None:
-    both = pd.DataFrame({"pnl_money": [10.0, -4.0], "pnl_points": [5.0, -2.0]})
-    mixed = pd.DataFrame({"pnl_money": [10.0, np.nan], "pnl_points": [5.0, 2.0]})
+    def day(money: list[float], points: list[float], markets: list[str], ccy: str = "USD"):
+        return pd.DataFrame(
+            {"pnl_money": money, "pnl_points": points, "underlying": markets, "currency": ccy}
+        )
+
+    both = day([10.0, -4.0], [5.0, -2.0], ["NQ", "ES"])
+    mixed = day([10.0, np.nan], [5.0, 2.0], ["NQ", "NQ"])
+    markets = day([10.0, np.nan], [5.0, 2.0], ["NQ", "ES"])
+    currencies = pd.concat([day([1.0], [1.0], ["NQ"]), day([2.0], [1.0], ["NQ"], "EUR")])
     assert (net_pnl(both), net_pnl(mixed), net_pnl(both.iloc[:0])) == (6.0, 7.0, 0.0)
+    # never a sum of two markets' points, nor of two currencies
+    assert net_pnl(markets) is None and net_pnl(currencies) == 2.0

@@ -76,12 +76,25 @@ COLUMNS = {
         "user_id": True,
         "file_name": True,
         "format": True,
+        "kind": True,
         "timezone": True,
+        "currency": True,
+        "stops_known": True,
         "rows": True,
         "trades": True,
         "sha256": True,
+        "details": True,
         "orders": True,
         "created_at": False,
+    },
+    "broker_accounts": {
+        "id": True,
+        "user_id": True,
+        "account": True,
+        "server": True,
+        "timezone": True,
+        "currency": True,
+        "updated_at": False,
     },
     "habit_settings": {
         "user_id": True,
@@ -275,7 +288,13 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
             )
     expected = {key: (parent, "CASCADE") for key, parent in FOREIGN_KEYS.items()}
     expected[("datasets", "user_id")] = ("users", "CASCADE")
-    owned = ("journal_imports", "habit_settings", "habit_goals", "mentor_threads")
+    owned = (
+        "journal_imports",
+        "broker_accounts",
+        "habit_settings",
+        "habit_goals",
+        "mentor_threads",
+    )
     for table in (*owned, "mentor_preferences", "llm_calls"):
         expected[(table, "user_id")] = ("users", "CASCADE")
     expected[("mentor_messages", "thread_id")] = ("mentor_threads", "CASCADE")

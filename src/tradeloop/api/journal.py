@@ -2,47 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
-import numpy as np
-import pandas as pd
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging
-from tradeloop.api.schemas import PageOut, page_out
+from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import InvalidInput
-from tradeloop.habits.analysis import (
-    Analysis,
-    r_figures,
-    trade_records,
-)
+from tradeloop.habits.analysis import Analysis, r_figures, trade_records
+from tradeloop.habits.filters import Mistake, Sort, TradeFilter, select_trades
 from tradeloop.habits.goals import built_in_goals, evaluate
 from tradeloop.habits.metrics import habit_metric
 from tradeloop.habits.settings import HabitSettings
-from tradeloop.journal.service import journal_document, load_journal
+from tradeloop.journal.importers import Format
+from tradeloop.market.times import DateOrder
 from tradeloop.mentor.service import sync_sessions
+from tradeloop.services import journal_imports as imports
 from tradeloop.store import journal as repo
 
 router = APIRouter(prefix="/api/journal", tags=["journal"])
 UPLOAD_SUFFIXES = {".csv", ".txt", ".html", ".htm", ".xlsx"}
-Mistake = Literal["no_stop_loss", "excessive_risk", "outsized_loss", "revenge_trade"]
-
-
-class ImportOut(BaseModel):
-    """A stored import."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    file_name: str
-    format: str
-    timezone: str
-    rows: int
-    trades: int
-    created_at: datetime | None
 
 
 class GoalIn(BaseModel):
@@ -80,38 +62,58 @@ async def create_import(
     user: CurrentUser,
     session: DB,
     file: Annotated[UploadFile, File(description="CSV, HTML or XLSX export")],
-    format: Annotated[Literal["auto", "tradovate", "mt5", "generic"], Form()] = "auto",
+    format: Annotated[
+        Format, Form(description="the export's layout (auto: from its content)")
+    ] = "auto",
     tz: Annotated[
-        str | None, Form(max_length=64, description="the export's time zone (default: profile)")
+        str | None,
+        Form(
+            max_length=64,
+            description="zone of the file's times (default: the account's remembered zone for "
+            "MT5/MT4 reports, else the profile's)",
+        ),
     ] = None,
+    date_order: Annotated[
+        DateOrder, Form(description="auto, dmy or mdy: settles 03/04/2024 when the file cannot")
+    ] = "auto",
+    currency: Annotated[
+        str,
+        Form(
+            pattern=r"^([A-Za-z]{3})?$", description="the account's currency if the file omits it"
+        ),
+    ] = "",
     store: Annotated[bool, Form(description="false: analyse in memory only, keep nothing")] = True,
 ) -> dict[str, Any]:
-    """Import an export (or only analyse it with ``store=false``) and return its analysis."""
+    """Import an export (or only analyse it with ``store=false``) and return what it is and
+    its analysis."""
     name = PurePath(file.filename or "export.csv").name
     if PurePath(name).suffix.lower() not in UPLOAD_SUFFIXES:
         raise InvalidInput(f"{name!r}: upload a CSV, HTML or XLSX export", [{"field": "file"}])
     data = await file.read()
-    zone = tz or user.timezone
-    journal = load_journal(data, format, zone, repo.get_settings(session, user.id))
-    document = journal_document(journal) | {"stored": store}
-    if store:
-        row = repo.add_import(session, user.id, name, data, journal, zone)
-        sync_sessions(session, user)
-        document["import"] = ImportOut.model_validate(row).model_dump(mode="json")
+    document, row = imports.import_export(
+        session, user, name, data, format, tz or None, date_order, currency, store
+    )
+    if row is not None:
+        document["import"] = imports.import_record(row)
     return document
 
 
-@router.get("/imports", response_model=PageOut[ImportOut])
-def list_imports(user: CurrentUser, session: DB, paging: Paging) -> object:
-    """The user's imports."""
-    return page_out(repo.list_imports(session, user.id, paging.limit, paging.offset), ImportOut)
+@router.get("/imports")
+def list_imports(user: CurrentUser, session: DB, paging: Paging) -> dict[str, Any]:
+    """The user's imports: file, format, kind, accounts, currency, zone, counts, warnings."""
+    page = repo.list_imports(session, user.id, paging.limit, paging.offset)
+    return {
+        "items": [imports.import_record(row) for row in page.items],
+        "total": page.total,
+        "limit": paging.limit,
+        "offset": paging.offset,
+    }
 
 
 @router.delete("/imports/{import_id}", status_code=204)
 def delete_import(import_id: ObjectId, user: CurrentUser, session: DB) -> Response:
     """Delete an import and everything rebuilt from it."""
-    repo.delete_import(session, user.id, import_id)
-    sync_sessions(session, user)
+    imports.delete_import(session, user, import_id)
     return Response(status_code=204)
 
 
@@ -120,68 +122,44 @@ def list_trades(
     user: CurrentUser,
     session: DB,
     paging: Paging,
-    start: date | None = None,
-    end: date | None = None,
+    start: CalendarDay | None = None,
+    end: CalendarDay | None = None,
     symbol: Annotated[str | None, Query(max_length=32)] = None,
     side: Literal["buy", "sell"] | None = None,
     result: Literal["win", "loss", "flat"] | None = None,
     mistake: Mistake | Literal["any", "none"] | None = None,
     hour_from: Annotated[int | None, Query(ge=0, le=23)] = None,
     hour_to: Annotated[int | None, Query(ge=0, le=23)] = None,
-    sort: Literal[
-        "exit_time", "-exit_time", "pnl_points", "-pnl_points", "risk_points", "-risk_points"
-    ] = "exit_time",
+    sort: Sort = "exit_time",
 ) -> dict[str, Any]:
-    """Trades with their mistakes, filtered, sorted and paginated."""
+    """Trades with their mistakes, filtered (the mentor's filter: local exit day, local entry
+    hour wrapping midnight), sorted and paginated; ``pnl`` is in the journal's unit."""
     analysis = _analysis(session, user.id)
-    t = analysis.trades
-    local = t["entry_time"].dt.tz_convert(user.timezone)
-    keep = pd.Series(True, index=t.index)
-    if start is not None:
-        keep &= local.dt.date >= start
-    if end is not None:
-        keep &= local.dt.date <= end
-    if symbol:
-        keep &= (t["symbol"] == symbol.upper()) | (t["underlying"] == symbol.upper())
-    if side:
-        keep &= t["side"] == side
-    if result:
-        keep &= {
-            "win": t["pnl_points"] > 0,
-            "loss": t["pnl_points"] < 0,
-            "flat": t["pnl_points"] == 0,
-        }[result]
-    if mistake == "any":
-        keep &= t["mistakes"].map(bool)
-    elif mistake == "none":
-        keep &= ~t["mistakes"].map(bool)
-    elif mistake:
-        keep &= t["mistakes"].map(lambda found: mistake in found)
-    if hour_from is not None:
-        keep &= local.dt.hour >= hour_from
-    if hour_to is not None:
-        keep &= local.dt.hour <= hour_to
-    records = np.array(trade_records(analysis), dtype=object)
-    for index, record in enumerate(records):
-        record["index"] = index
-    column = sort.lstrip("-")
-    order = (
-        t[keep]
-        .sort_values(column, ascending=not sort.startswith("-"), kind="stable", na_position="last")
-        .index
-    )
-    chosen = records[order.to_numpy()]
+    try:
+        chosen = TradeFilter(
+            start=start, end=end, symbol=symbol, side=side, result=result, hour_from=hour_from,
+            hour_to=hour_to, sort=sort,
+            mistakes=[mistake] if mistake not in (None, "any", "none") else [],
+            clean={"any": False, "none": True}.get(mistake or ""),
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise InvalidInput(exc.errors()[0]["msg"].removeprefix("Value error, ")) from exc
+    rows = select_trades(analysis.trades, chosen, user.timezone)
+    page = rows.index[paging.offset : paging.offset + paging.limit]
     return {
-        "items": list(chosen[paging.offset : paging.offset + paging.limit]),
-        "total": len(chosen),
+        "items": trade_records(analysis, page),
+        "total": len(rows),
         "limit": paging.limit,
         "offset": paging.offset,
+        "unit": analysis.unit,
+        "currency": analysis.currency,
     }
 
 
 @router.get("/summary")
 def summary(user: CurrentUser, session: DB) -> dict[str, Any]:
-    """Counts, win rate, averages, payoff, expectancy, breakeven, clean-trade rate, streaks."""
+    """Counts, win rate, averages, payoff, expectancy, breakeven (in account money where it is
+    known, else points per underlying), clean-trade rate, streaks."""
     analysis = _analysis(session, user.id)
     return {
         **analysis.summary,
@@ -219,8 +197,11 @@ def get_settings(user: CurrentUser, session: DB) -> object:
 
 @router.put("/settings", response_model=HabitSettings)
 def put_settings(settings: HabitSettings, user: CurrentUser, session: DB) -> object:
-    """Change the detector settings; every figure is re-analysed with them."""
-    return repo.save_settings(session, user.id, settings)
+    """Change the detector settings; every figure, and every stored day's risk score, is
+    re-analysed with them."""
+    saved = repo.save_settings(session, user.id, settings)
+    sync_sessions(session, user)
+    return saved
 
 
 @router.get("/goals")

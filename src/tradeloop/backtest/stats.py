@@ -79,12 +79,74 @@ def _daily_returns(equity: pd.Series) -> np.ndarray:
     return daily.pct_change().dropna().to_numpy()
 
 
-def _streak(losing: np.ndarray) -> int:
+def streaks(hits: np.ndarray) -> tuple[int, int]:
+    """The run of true values ending at the last one, and the longest run."""
     best = run = 0
-    for lost in losing:
-        run = run + 1 if lost else 0
+    for hit in hits:
+        run = run + 1 if hit else 0
         best = max(best, run)
-    return best
+    return run, best
+
+
+BREAKEVEN_CUSHION = 0.01
+
+
+def breakeven_category(delta: float | None) -> str | None:
+    """How a win rate compares with breakeven: comfortably above (≥ 2 points), just above,
+    around (within 2 points below) or below."""
+    if delta is None:
+        return None
+    if delta >= 0.02:
+        return "comfortably_above"
+    if delta > 0:
+        return "just_above"
+    if delta >= -0.02:
+        return "around"
+    return "below"
+
+
+def trade_figures(pnl: np.ndarray) -> dict[str, Any]:
+    """The statistics of a list of trade results in one unit (money or one market's points),
+    defined once for backtests, the journal and the mentor.
+
+    win rate = wins / trades (a flat trade is neither); average win and average loss are
+    positive; payoff = average win / average loss; expectancy = mean result per trade;
+    profit factor = gross profit / gross loss; breakeven win rate = average loss / (average
+    win + average loss) + 0.01, and the category compares the win rate with it.
+    """
+    pnl = np.asarray(pnl, dtype=float)
+    wins, losses = pnl[pnl > 0], -pnl[pnl < 0]
+    n = len(pnl)
+    win_rate = len(wins) / n if n else None
+    avg_win = float(wins.mean()) if len(wins) else None
+    avg_loss = float(losses.mean()) if len(losses) else None
+    breakeven = (
+        avg_loss / (avg_win + avg_loss) + BREAKEVEN_CUSHION
+        if avg_win is not None and avg_loss is not None
+        else None
+    )
+    delta = win_rate - breakeven if win_rate is not None and breakeven is not None else None
+    return {
+        "trades": n,
+        "wins": len(wins),
+        "losses": len(losses),
+        "flat": int((pnl == 0).sum()),
+        "win_rate": win_rate,
+        "net": float(pnl.sum()),
+        "gross_profit": float(wins.sum()),
+        "gross_loss": float(losses.sum()),
+        "avg_win": avg_win,
+        "avg_loss": avg_loss,
+        "payoff_ratio": avg_win / avg_loss if avg_win is not None and avg_loss else None,
+        "expectancy": float(pnl.mean()) if n else None,
+        "profit_factor": float(wins.sum() / losses.sum()) if len(losses) else None,
+        "best": float(pnl.max()) if n else None,
+        "worst": float(pnl.min()) if n else None,
+        "breakeven_win_rate": breakeven,
+        "category": breakeven_category(delta),
+        "max_consecutive_wins": streaks(pnl > 0)[1],
+        "max_consecutive_losses": streaks(pnl < 0)[1],
+    }
 
 
 def compute_stats(
@@ -122,11 +184,9 @@ def compute_stats(
         np.add.at(held, trades["exit_index"].to_numpy(dtype=np.int64) + 1, -1)
     exposure = float((np.cumsum(held)[:-1] > 0).mean()) if len(values) else 0.0
     returns = (trades["side"] * (trades["exit_price"] / trades["entry_price"] - 1)).to_numpy()
-    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+    figures = trade_figures(pnl)
     n = len(pnl)
-    win_rate = len(wins) / n if n else None
-    avg_win = float(wins.mean()) if len(wins) else None
-    avg_loss = float(-losses.mean()) if len(losses) else None
+    win_rate, avg_win, avg_loss = figures["win_rate"], figures["avg_win"], figures["avg_loss"]
     durations = (
         (trades["exit_time"] - trades["entry_time"]).dt.total_seconds()
         if n
@@ -161,25 +221,23 @@ def compute_stats(
             "max_drawdown_duration_seconds": dd["max_duration"],
             "avg_drawdown_duration_seconds": dd["avg_duration"],
             "trades": n,
-            "wins": len(wins),
-            "losses": len(losses),
+            "wins": figures["wins"],
+            "losses": figures["losses"],
             "win_rate_pct": _pct(win_rate),
             "best_trade_pct": float(returns.max() * 100) if n else None,
             "worst_trade_pct": float(returns.min() * 100) if n else None,
             "avg_trade_pct": float(returns.mean() * 100) if n else None,
             "max_trade_duration_seconds": float(durations.max()) if n else None,
             "avg_trade_duration_seconds": float(durations.mean()) if n else None,
-            "profit_factor": _ratio(float(wins.sum()), float(-losses.sum()))
-            if len(losses)
-            else None,
-            "expectancy": float(pnl.mean()) if n else None,
+            "profit_factor": figures["profit_factor"],
+            "expectancy": figures["expectancy"],
             "sqn": _ratio(math.sqrt(n) * float(pnl.mean()), float(pnl.std(ddof=1)))
             if n > 1
             else None,
             "kelly": kelly,
             "avg_win": avg_win,
             "avg_loss": avg_loss,
-            "max_consecutive_losses": _streak(pnl < 0),
+            "max_consecutive_losses": figures["max_consecutive_losses"],
             "total_costs": float(trades["costs"].sum()) if n else 0.0,
         }
     )

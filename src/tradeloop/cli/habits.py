@@ -13,7 +13,10 @@ from rich.table import Table
 
 from tradeloop.core.errors import InvalidInput
 from tradeloop.habits.settings import HabitSettings
+from tradeloop.i18n import amount
+from tradeloop.journal.importers import FORMATS
 from tradeloop.journal.service import journal_document, load_journal
+from tradeloop.market.times import DATE_ORDERS
 
 habits_app = typer.Typer(help="Habit analytics on broker exports.", no_args_is_help=True)
 out = Console()
@@ -22,10 +25,22 @@ out = Console()
 @habits_app.command("analyze")
 def analyze_command(
     file: Annotated[
-        Path, typer.Argument(help="Tradovate/NinjaTrader Orders CSV, MT5 report, or executions CSV")
+        Path,
+        typer.Argument(
+            help="a broker export: Tradovate, NinjaTrader, MT5/MT4 report, TradeZero/DAS, IBKR "
+            "or an executions CSV"
+        ),
     ],
-    fmt: Annotated[str, typer.Option("--format", help="auto, tradovate, mt5 or generic")] = "auto",
-    tz: Annotated[str, typer.Option("--tz", help="time zone of the export's times")] = "UTC",
+    fmt: Annotated[str, typer.Option("--format", help=", ".join(FORMATS))] = "auto",
+    tz: Annotated[
+        str, typer.Option("--tz", help="zone of the export's times (MT5/MT4: the server's)")
+    ] = "UTC",
+    date_order: Annotated[
+        str, typer.Option("--date-order", help="auto, dmy or mdy (settles 03/04/2024)")
+    ] = "auto",
+    currency: Annotated[
+        str, typer.Option("--currency", help="the account's currency when the file omits it")
+    ] = "",
     sigma_loss: Annotated[float, typer.Option(help="outsized loss σ (0.1–5)")] = 1.0,
     sigma_risk: Annotated[float, typer.Option(help="excessive risk σ (0.1–5)")] = 1.5,
     k: Annotated[float, typer.Option(help="revenge window = median hold × k (0.1–10)")] = 1.0,
@@ -37,8 +52,12 @@ def analyze_command(
     """Rebuild the trades of an export and find the mistakes that cost money."""
     if not file.is_file():
         raise InvalidInput(f"file {str(file)!r} does not exist")
-    if fmt not in ("auto", "tradovate", "mt5", "generic"):
-        raise InvalidInput(f"--format {fmt!r}: use auto, tradovate, mt5 or generic")
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format {fmt!r}: use {', '.join(FORMATS)}")
+    if date_order not in DATE_ORDERS:
+        raise InvalidInput(f"--date-order {date_order!r}: use auto, dmy or mdy")
+    if currency and not (len(currency) == 3 and currency.isalpha()):
+        raise InvalidInput(f"--currency {currency!r}: use a 3-letter code such as USD")
     if json_out is not None and not json_out.parent.is_dir():
         raise InvalidInput(f"--json: folder {str(json_out.parent)!r} does not exist")
     try:
@@ -46,18 +65,32 @@ def analyze_command(
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InvalidInput(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from exc
-    document = journal_document(load_journal(file.read_bytes(), fmt, tz, settings))  # type: ignore[arg-type]
+    journal = load_journal(file.read_bytes(), fmt, tz, settings, date_order, currency)  # type: ignore[arg-type]
+    document = journal_document(journal)
     if json_out is not None:
         json_out.write_text(json.dumps(document, indent=1))
     s = document["summary"]
-    table = Table("figure", "value", title=f"{file.name}: {s['total_trades']} trades")
+    money = lambda v: amount("en", v, s["unit"], s["currency"])  # noqa: E731
+    accounts = ", ".join(document["accounts"]) or "—"
+    table = Table(
+        "figure",
+        "value",
+        title=f"{file.name}: {document['label']} ({document['kind']}), {s['total_trades']} trades",
+    )
     rows = [
+        ("accounts", accounts),
+        ("currency", document["currency"] or "—"),
         ("wins / losses", f"{s['wins']} / {s['losses']}"),
         ("win rate", f"{s['win_rate']:.2%}"),
+        ("net P&L", money(s["net_pnl"])),
         ("payoff ratio", "—" if s["payoff_ratio"] is None else f"{s['payoff_ratio']:.2f}"),
-        ("expectancy (points)", f"{s['expectancy']:.2f}"),
+        ("expectancy per trade", money(s["expectancy"])),
         ("clean-trade rate", f"{s['clean_trade_rate']:.0%}"),
     ]
+    if len(s["by_underlying"]) > 1:
+        rows += [
+            (f"net points: {name}", f"{f['net']:.6g}") for name, f in s["by_underlying"].items()
+        ]
     rows += [(f"mistake: {code}", str(count)) for code, count in s["mistake_counts"].items()]
     for name, value in rows:
         table.add_row(name, value)

@@ -1,4 +1,11 @@
-"""One analysis of a journal: trades with their mistakes, and every figure built on them."""
+"""One analysis of a journal: trades with their mistakes, and every figure built on them.
+
+Each trade gets ``pnl``: its result in the journal's unit (account money when every trade's
+money is known in one currency, else points; see ``habits.stats``). Wins, losses, revenge
+and every headline figure use it; the points detectors (outsized loss, excessive risk) stay
+per underlying. Trades from files that cannot show stops (fills or closed pairs only) have
+``stops_known`` false: they are never called trades without a stop.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +17,13 @@ import pandas as pd
 
 from tradeloop.habits import detectors as d
 from tradeloop.habits.settings import HabitSettings
-from tradeloop.habits.stats import group_figures, summary
+from tradeloop.habits.stats import group_figures, summable, summary, unit_of
 
 
 @dataclass
 class Analysis:
-    """Trades (with ``mistakes``, ``risk_points``, ``r_multiple``) and the figures."""
+    """Trades (with ``pnl``, ``mistakes``, ``risk_points``, ``r_multiple``) and the figures;
+    ``unit`` is 'money' (in ``currency``) or 'points'."""
 
     trades: pd.DataFrame
     settings: HabitSettings
@@ -23,16 +31,23 @@ class Analysis:
     risk_sizing: dict[str, Any]
     revenge: dict[str, Any]
     summary: dict[str, Any]
+    unit: str = "points"
+    currency: str | None = None
+
+    @property
+    def adds_up(self) -> bool:
+        """Whether trade results may be summed (money, or one underlying's points)."""
+        return summable(self.trades, self.unit)
 
 
-def _subset_figures(trades: pd.DataFrame) -> dict[str, Any]:
-    pnl = trades["pnl_points"]
+def _subset_figures(trades: pd.DataFrame, adds_up: bool) -> dict[str, Any]:
+    pnl = trades["pnl"]
     wins, losses = pnl[pnl > 0], -pnl[pnl < 0]
     return {
         "count": len(trades),
         "win_rate": float((pnl > 0).mean()) if len(trades) else None,
         "payoff_ratio": float(wins.mean() / losses.mean()) if len(wins) and len(losses) else None,
-        "net_pnl_points": float(pnl.sum()),
+        "net_pnl": float(pnl.sum()) if adds_up or trades["underlying"].nunique() <= 1 else None,
     }
 
 
@@ -42,30 +57,35 @@ def analyze(
     """Run every detector over ``trades`` (in exit order) built from ``orders``."""
     s = settings or HabitSettings()
     trades = trades.sort_values("exit_time", kind="stable").reset_index(drop=True)
+    if "stops_known" not in trades:
+        trades["stops_known"] = True
+    unit, currency = unit_of(trades)
+    trades["pnl"] = trades["pnl_money"] if unit == "money" else trades["pnl_points"]
     stops = d.check_stops(trades, orders)
+    known = trades["stops_known"].to_numpy(dtype=bool)
+    risk_points = np.where(known, stops.risk_points, np.nan)
     outsized, loss_limits = d.outsized_losses(trades, s.sigma_loss)
-    excessive, risk_limits = d.excessive_risk(trades, stops.risk_points, s.sigma_risk)
+    excessive, risk_limits = d.excessive_risk(trades, risk_points, s.sigma_risk)
     window = d.revenge_window(trades, s.k)
     revenge = d.revenge_trades(trades, window)
     flags = {
-        "no_stop_loss": ~stops.protected,
+        "no_stop_loss": ~stops.protected & known,
         "excessive_risk": excessive,
         "outsized_loss": outsized,
         "revenge_trade": revenge,
     }
     trades = trades.assign(
-        risk_points=stops.risk_points,
+        risk_points=risk_points,
         r_multiple=np.where(
-            stops.risk_points > 0,
-            trades["pnl_points"] / (stops.risk_points * trades["qty"]),
-            np.nan,
+            risk_points > 0, trades["pnl_points"] / (risk_points * trades["qty"]), np.nan
         ),
         mistakes=[[code for code in d.MISTAKES if flags[code][i]] for i in range(len(trades))],
     )
-    risk = stops.risk_points[~np.isnan(stops.risk_points)]
-    mean_risk = float(risk.mean()) if len(risk) else None
-    std_risk = float(risk.std(ddof=0)) if len(risk) else None
-    ratio = std_risk / mean_risk if mean_risk else None
+    adds_up = summable(trades, unit)
+    sizing = {
+        str(name): _risk_sizing(risk_points[index], s.vr)
+        for name, index in trades.groupby("underlying", sort=True).indices.items()
+    }
     return Analysis(
         trades=trades,
         settings=s,
@@ -81,16 +101,33 @@ def analyze(
                 for name in loss_limits
             },
         },
-        risk_sizing={
-            "count": len(risk),
-            "mean": mean_risk,
-            "std": std_risk,
-            "variation_ratio": ratio,
-            "consistent": None if len(risk) < 2 or ratio is None else ratio < s.vr,
+        risk_sizing=(
+            next(iter(sizing.values())) if len(sizing) == 1 else _risk_sizing(np.array([]), s.vr)
+        )
+        | {
+            "count": int(sum(f["count"] for f in sizing.values())),
+            "by_underlying": sizing,
         },
-        revenge={**_subset_figures(trades[revenge]), "window_seconds": window},
-        summary=summary(trades),
+        revenge={**_subset_figures(trades[revenge], adds_up), "window_seconds": window},
+        summary=summary(trades, unit, currency),
+        unit=unit,
+        currency=currency,
     )
+
+
+def _risk_sizing(risk: np.ndarray, vr: float) -> dict[str, Any]:
+    """Mean, population std and variation ratio of one market's risk points."""
+    risk = risk[~np.isnan(risk)]
+    mean = float(risk.mean()) if len(risk) else None
+    std = float(risk.std(ddof=0)) if len(risk) else None
+    ratio = std / mean if mean else None
+    return {
+        "count": len(risk),
+        "mean": mean,
+        "std": std,
+        "variation_ratio": ratio,
+        "consistent": None if len(risk) < 2 or ratio is None else ratio < vr,
+    }
 
 
 def _single(limits: dict[str, float | None]) -> float | None:
@@ -98,46 +135,56 @@ def _single(limits: dict[str, float | None]) -> float | None:
     return next(iter(limits.values())) if len(limits) == 1 else None
 
 
-def trade_records(analysis: Analysis) -> list[dict[str, Any]]:
-    """Trades as JSON-ready dicts in exit order."""
+def _number(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
-    def number(value: Any) -> Any:
-        return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
-    return [
-        {
-            "symbol": row.symbol,
-            "side": row.side,
-            "entry_time": row.entry_time.isoformat(),
-            "exit_time": row.exit_time.isoformat(),
-            "entry_price": row.entry_price,
-            "exit_price": row.exit_price,
-            "qty": row.qty,
-            "points": row.points,
-            "pnl_points": row.pnl_points,
-            "pnl_money": number(row.pnl_money),
-            "commission": row.commission,
-            "risk_points": number(row.risk_points),
-            "r_multiple": number(row.r_multiple),
-            "mistakes": list(row.mistakes),
+RECORD_FIELDS = (
+    "account", "symbol", "underlying", "side", "qty", "entry_price", "exit_price", "points",
+    "pnl_points", "gross_money", "commission", "swap", "pnl_money", "currency", "pnl", "exits",
+    "exit_type", "position", "risk_points", "r_multiple",
+)  # fmt: skip
+
+
+def trade_records(analysis: Analysis, rows: pd.Index | None = None) -> list[dict[str, Any]]:
+    """Trades (all, or the given index labels) as JSON-ready dicts."""
+    t = analysis.trades if rows is None else analysis.trades.loc[rows]
+    columns = {name: t[name].to_numpy() for name in RECORD_FIELDS}
+    entry = [v.isoformat() for v in t["entry_time"]]
+    exit_ = [v.isoformat() for v in t["exit_time"]]
+    records = []
+    for i, (index, mistakes) in enumerate(zip(t.index, t["mistakes"], strict=True)):
+        record: dict[str, Any] = {
+            "index": int(index),
+            "entry_time": entry[i],
+            "exit_time": exit_[i],
         }
-        for row in analysis.trades.itertuples()
-    ]
+        for name, values in columns.items():
+            value = values[i]
+            record[name] = _number(value.item() if isinstance(value, np.generic) else value)
+        record["stops_known"] = bool(t["stops_known"].iat[i])
+        record["mistakes"] = list(mistakes)
+        records.append(record)
+    return records
 
 
 def stop_loss_figures(analysis: Analysis) -> dict[str, Any]:
-    """Trades with and without a stop, and the average loss of each."""
+    """Trades with and without a stop (where the file can show stops), the average loss of
+    each in the journal's unit, and how many trades came from files that cannot show stops."""
     t = analysis.trades
+    known = t["stops_known"].astype(bool)
     naked = t["mistakes"].map(lambda m: "no_stop_loss" in m)
 
     def avg_loss(part: pd.DataFrame) -> float | None:
-        lost = -part.loc[part["pnl_points"] < 0, "pnl_points"]
-        return float(lost.mean()) if len(lost) else None
+        lost = -part.loc[part["pnl"] < 0, "pnl"]
+        adds_up = analysis.unit == "money" or part["underlying"].nunique() <= 1
+        return float(lost.mean()) if len(lost) and adds_up else None
 
     return {
-        "with_stop": int((~naked).sum()),
+        "with_stop": int((~naked & known).sum()),
         "without_stop": int(naked.sum()),
-        "avg_loss_with_stop": avg_loss(t[~naked]),
+        "stops_unknown": int((~known).sum()),
+        "avg_loss_with_stop": avg_loss(t[~naked & known]),
         "avg_loss_without_stop": avg_loss(t[naked]),
     }
 
@@ -146,15 +193,16 @@ def calendar_figures(analysis: Analysis, tz: str = "UTC") -> dict[str, Any]:
     """P&L by calendar day, hour of day and weekday (in ``tz``), and long against short."""
     t = analysis.trades
     local = t["exit_time"].dt.tz_convert(tz)
+    money = analysis.unit == "money"
     return {
-        "by_day": group_figures(t, local.dt.strftime("%Y-%m-%d")),
-        "by_hour": group_figures(t, t["entry_time"].dt.tz_convert(tz).dt.hour),
-        "by_weekday": group_figures(t, local.dt.day_name()),
-        "by_side": group_figures(t, t["side"]),
+        "by_day": group_figures(t, local.dt.strftime("%Y-%m-%d"), money),
+        "by_hour": group_figures(t, t["entry_time"].dt.tz_convert(tz).dt.hour, money),
+        "by_weekday": group_figures(t, local.dt.day_name(), money),
+        "by_side": group_figures(t, t["side"], money),
     }
 
 
 def r_figures(analysis: Analysis) -> dict[str, Any]:
-    """Average R-multiple (expectancy in R) over trades with risk."""
+    """Average R-multiple (expectancy in R) over trades with a known planned risk."""
     r = analysis.trades["r_multiple"].dropna()
     return {"count": len(r), "expectancy_r": float(r.mean()) if len(r) else None}

@@ -38,23 +38,21 @@ def _count_between(times: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndar
 def check_stops(trades: pd.DataFrame, orders: pd.DataFrame) -> StopCheck:
     """Which trades had a protective stop, and their risk points.
 
-    A trade is protected by a Stop or Stop Limit order of the same account on the other side
-    of the same contract whose Timestamp lies from 60 s before entry to 2 s after exit and that
-    was not rejected; a stop that filled as the exit also protects. A cancelled stop (its
-    Timestamp is then the cancel time) protects unless it was cancelled more than 2 s before
-    entry: exports give a bracket's orders one Timestamp, so a stop cancelled when its target
-    filled carries the entry time (this is the reading that reproduces the reference figures).
-    Risk points are |entry − stop price| of the earliest such stop whose Timestamp lies
-    between entry and exit (NaN when there is none). Sorted arrays keep this linear in size.
+    A trade is protected by a Stop or Stop Limit order of the same account (and position,
+    where the file names positions) on the other side of the same contract whose Timestamp
+    lies from 60 s before entry to 2 s after exit and that was not rejected; a stop that filled
+    as the exit also protects. A cancelled stop (its Timestamp is then the cancel time)
+    protects unless it was cancelled more than 2 s before entry: exports give a bracket's
+    orders one Timestamp, so a stop cancelled when its target filled carries the entry time
+    (this is the reading that reproduces the reference figures). Risk points are |entry − stop
+    price| of the earliest stop with a stated level whose Timestamp lies between entry and
+    exit (NaN when there is none): a stop whose planned level is unknown (the final, trailed
+    S/L of an MT5 position) protects without giving a risk. Sorted arrays keep this linear.
     """
     n = len(trades)
     protected = trades["exit_type"].isin(["stop", "stop_limit"]).to_numpy().copy()
     risk = np.full(n, np.nan)
-    stops = orders[
-        orders["type"].isin(["stop", "stop_limit"])
-        & (orders["status"] != "rejected")
-        & orders["stop_price"].notna()
-    ]
+    stops = orders[orders["type"].isin(["stop", "stop_limit"]) & (orders["status"] != "rejected")]
     if stops.empty or n == 0:
         return StopCheck(protected, risk)
     entry = nanoseconds(trades["entry_time"])
@@ -63,10 +61,11 @@ def check_stops(trades: pd.DataFrame, orders: pd.DataFrame) -> StopCheck:
     # a sell stop protects a long: key trades by the side their stop is on
     stop_side = np.where(trades["side"].to_numpy() == "buy", "sell", "buy")
     keys = pd.MultiIndex.from_arrays(
-        [trades["account"].to_numpy(), trades["symbol"].to_numpy(), stop_side]
-    )
-    trade_groups = pd.Series(np.arange(n)).groupby(keys).indices if n else {}
-    for key, group in stops.groupby(["account", "contract", "side"], sort=False):
+        [trades["account"].to_numpy(), trades["position"].to_numpy(),
+         trades["symbol"].to_numpy(), stop_side]
+    )  # fmt: skip
+    trade_groups = pd.Series(np.arange(n)).groupby(keys).indices
+    for key, group in stops.groupby(["account", "position", "contract", "side"], sort=False):
         rows = trade_groups.get(key)
         if rows is None:
             continue
@@ -79,9 +78,12 @@ def check_stops(trades: pd.DataFrame, orders: pd.DataFrame) -> StopCheck:
             _count_between(cancelled_times, lo - CANCEL_GRACE, hi) > 0
         )
         protected[rows] |= covered
+        priced = group["stop_price"].notna().to_numpy()
+        times, prices = times[priced], group["stop_price"].to_numpy()[priced]
+        if not len(times):
+            continue
         first = np.searchsorted(times, entry[rows], side="left")  # earliest stop at or after entry
         inside = (first < len(times)) & (times[np.minimum(first, len(times) - 1)] <= exit_[rows])
-        prices = group["stop_price"].to_numpy()
         risk[rows[inside]] = np.abs(entry_price[rows[inside]] - prices[first[inside]])
     return StopCheck(protected, risk)
 
@@ -132,14 +134,14 @@ def revenge_window(trades: pd.DataFrame, k: float) -> float:
 
 def revenge_trades(trades: pd.DataFrame, window_seconds: float) -> np.ndarray:
     """Walking trades in exit order: a trade entered no later than the window after the exit
-    of the previous trade, where that previous trade lost. A trade entered before that exit
+    of the previous trade, where that previous trade lost (``pnl`` below zero). A trade entered before that exit
     (the rest of a position being scaled out) is not a reaction to the loss."""
     exits = nanoseconds(trades["exit_time"])
     order = np.argsort(exits, kind="stable")
     flags = np.zeros(len(trades), dtype=bool)
     entry = nanoseconds(trades["entry_time"])[order]
     exit_ = exits[order]
-    lost = (trades["pnl_points"].to_numpy() < 0)[order]
+    lost = (trades["pnl"].to_numpy() < 0)[order]
     window = round(window_seconds * SECOND)
     follow = np.zeros(len(order), dtype=bool)
     follow[1:] = lost[:-1] & (entry[1:] >= exit_[:-1]) & (entry[1:] <= exit_[:-1] + window)

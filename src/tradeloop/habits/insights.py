@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from tradeloop.habits.analysis import Analysis, stop_loss_figures
-from tradeloop.i18n import translate
+from tradeloop.i18n import amount, number_text, points_by_market, translate
 
 
 def _pct(value: float | None) -> str:
@@ -17,25 +17,40 @@ def _pct(value: float | None) -> str:
     return f"{value * 100:.1f}%" if 0 < abs(value) < 0.1 else f"{value * 100:.0f}%"
 
 
-def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def _losses_of(trades: pd.DataFrame, code: str) -> float:
+def losses_of(trades: pd.DataFrame, code: str) -> float:
+    """What the losing trades flagged ``code`` lost, in the journal's unit (positive)."""
     flagged = trades[trades["mistakes"].map(lambda m: code in m)]
-    return float(-flagged.loc[flagged["pnl_points"] < 0, "pnl_points"].sum())
+    return float(-flagged.loc[flagged["pnl"] < 0, "pnl"].sum())
 
 
-def insight_items(analysis: Analysis) -> list[tuple[float, str, dict[str, Any]]]:
+def threshold_text(analysis: Analysis, key: str, language: str) -> str:
+    """A points threshold, per underlying when the journal trades several."""
+    limits = {name: f[key] for name, f in analysis.thresholds["by_underlying"].items()}
+    return (
+        points_by_market(language, limits)
+        if len(limits) > 1
+        else amount(language, next(iter(limits.values()), None), "points")
+    )
+
+
+def pnl_text(analysis: Analysis, value: float | None, language: str) -> str:
+    """A P&L figure of the journal in its unit."""
+    return amount(language, value, analysis.unit, analysis.currency)
+
+
+def insight_items(
+    analysis: Analysis, language: str = "en"
+) -> list[tuple[float, str, dict[str, Any]]]:
     """(priority, code, values) for each diagnostic that applies; higher priority first."""
     t, s = analysis.trades, analysis.summary
+    _num = lambda v: "—" if v is None else number_text(language, v)  # noqa: E731
     counts = s["mistake_counts"]
     items: list[tuple[float, str, dict[str, Any]]] = []
     stops = stop_loss_figures(analysis)
     if counts["no_stop_loss"]:
         items.append(
             (
-                _losses_of(t, "no_stop_loss") + 1000,
+                losses_of(t, "no_stop_loss") + 1000,
                 "no_stop_loss",
                 {
                     "count": counts["no_stop_loss"],
@@ -48,13 +63,13 @@ def insight_items(analysis: Analysis) -> list[tuple[float, str, dict[str, Any]]]
         r = analysis.revenge
         items.append(
             (
-                _losses_of(t, "revenge_trade") + 500,
+                losses_of(t, "revenge_trade") + 500,
                 "revenge_trade",
                 {
                     "count": r["count"],
                     "win_rate": _pct(r["win_rate"]),
                     "overall": _pct(s["win_rate"]),
-                    "net": _num(r["net_pnl_points"]),
+                    "net": pnl_text(analysis, r["net_pnl"], language),
                     "minutes": f"{r['window_seconds'] / 60:.1f}",
                 },
             )
@@ -62,23 +77,23 @@ def insight_items(analysis: Analysis) -> list[tuple[float, str, dict[str, Any]]]
     if counts["outsized_loss"]:
         items.append(
             (
-                _losses_of(t, "outsized_loss"),
+                losses_of(t, "outsized_loss"),
                 "outsized_loss",
                 {
                     "count": counts["outsized_loss"],
-                    "threshold": _num(analysis.thresholds["outsized_loss_points"]),
-                    "cost": _num(_losses_of(t, "outsized_loss")),
+                    "threshold": threshold_text(analysis, "outsized_loss_points", language),
+                    "cost": pnl_text(analysis, losses_of(t, "outsized_loss"), language),
                 },
             )
         )
     if counts["excessive_risk"]:
         items.append(
             (
-                _losses_of(t, "excessive_risk"),
+                losses_of(t, "excessive_risk"),
                 "excessive_risk",
                 {
                     "count": counts["excessive_risk"],
-                    "threshold": _num(analysis.thresholds["excessive_risk_points"]),
+                    "threshold": threshold_text(analysis, "excessive_risk_points", language),
                 },
             )
         )
@@ -120,5 +135,5 @@ def insights(analysis: Analysis, language: str) -> list[dict[str, str]]:
             "title": translate(language, f"insight.{code}.title"),
             "text": translate(language, f"insight.{code}.text", **values),
         }
-        for _, code, values in insight_items(analysis)
+        for _, code, values in insight_items(analysis, language)
     ]

@@ -1,11 +1,61 @@
-"""Habit metrics by name: the figures behind each journal endpoint and mentor tool."""
+"""Habit metrics by name: the figures behind each journal endpoint and mentor tool.
+
+P&L figures are in the journal's unit (``unit``, ``currency``); loss sizes and risk are
+points, per underlying, because points only compare within one market.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from tradeloop.habits.analysis import Analysis, calendar_figures, stop_loss_figures
 from tradeloop.habits.insights import insights
+
+
+def _flagged(trades: pd.DataFrame, code: str) -> pd.Series:
+    return trades["mistakes"].map(lambda found: code in found)
+
+
+def _losses(analysis: Analysis) -> dict[str, Any]:
+    """Points lost per contract on each losing trade, with the outsized-loss threshold, per
+    underlying."""
+    t = analysis.trades
+    losing = t[t["points"] < 0]
+    limits = analysis.thresholds["by_underlying"]
+    by_underlying = {}
+    for name, part in losing.groupby("underlying", sort=True):
+        lost = -part["points"]
+        outsized = int(_flagged(part, "outsized_loss").sum())
+        by_underlying[str(name)] = {
+            "count": len(lost),
+            "mean": float(lost.mean()),
+            "std": float(lost.std(ddof=0)),
+            "threshold": limits.get(name, {}).get("outsized_loss_points"),
+            "outsized": outsized,
+            "outsized_pct": outsized / len(lost) * 100,
+        }
+    outsized = int(_flagged(losing, "outsized_loss").sum())
+    single = next(iter(by_underlying.values())) if len(by_underlying) == 1 else {}
+    return {
+        "count": len(losing),
+        "mean": single.get("mean"),
+        "std": single.get("std"),
+        "threshold": analysis.thresholds["outsized_loss_points"],
+        "outsized": outsized,
+        "outsized_pct": outsized / len(losing) * 100 if len(losing) else None,
+        "by_underlying": by_underlying,
+        "points": [
+            {
+                "index": int(i),
+                "lost": float(-row.points),
+                "underlying": row.underlying,
+                "mistakes": row.mistakes,
+            }
+            for i, row in zip(losing.index, losing.itertuples(), strict=True)
+        ],  # fmt: skip
+    }
 
 
 def habit_metric(
@@ -13,51 +63,54 @@ def habit_metric(
 ) -> dict[str, Any] | list[Any]:
     """The figures behind one metric name (shared with the mentor's tools)."""
     t, s = analysis.trades, analysis.summary
-    flagged = lambda code: t["mistakes"].map(lambda found: code in found)  # noqa: E731
+    unit = {"unit": analysis.unit, "currency": analysis.currency}
     if name == "losses":
-        lost = -t.loc[t["pnl_points"] < 0, "points"]
-        outsized = int(flagged("outsized_loss").sum())
-        return {
-            "count": len(lost),
-            "mean": float(lost.mean()) if len(lost) else None,
-            "std": float(lost.std(ddof=0)) if len(lost) else None,
-            "threshold": analysis.thresholds["outsized_loss_points"],
-            "outsized": outsized,
-            "outsized_pct": outsized / len(lost) * 100 if len(lost) else None,
-            "points": [
-                {"index": int(i), "lost": float(v), "mistakes": t.at[i, "mistakes"]}
-                for i, v in lost.items()
-            ],
-        }
+        return _losses(analysis)
     if name == "excessive-risk":
-        count, with_stop = int(flagged("excessive_risk").sum()), analysis.risk_sizing["count"]
-        risky = t.loc[flagged("excessive_risk"), "risk_points"]
+        count, with_stop = int(_flagged(t, "excessive_risk").sum()), analysis.risk_sizing["count"]
+        risky = t.loc[_flagged(t, "excessive_risk"), "risk_points"]
         return {
             "threshold": analysis.thresholds["excessive_risk_points"],
+            "by_underlying": {
+                name: limits["excessive_risk_points"]
+                for name, limits in analysis.thresholds["by_underlying"].items()
+            },
             "count": count,
             "trades_with_stop": with_stop,
             "pct": count / with_stop * 100 if with_stop else None,
-            "avg_risk_flagged": float(risky.mean()) if len(risky) else None,
+            "avg_risk_flagged": (
+                float(risky.mean()) if len(risky) and t["underlying"].nunique() == 1 else None
+            ),
             "avg_risk_all": analysis.risk_sizing["mean"],
         }
     if name == "risk-sizing":
         return analysis.risk_sizing
     if name == "revenge":
-        return analysis.revenge | {
-            "overall_win_rate": s["win_rate"],
-            "overall_payoff": s["payoff_ratio"],
-            "overall_net_pnl_points": s["net_pnl_points"],
-        }
+        return (
+            analysis.revenge
+            | {
+                "overall_win_rate": s["win_rate"],
+                "overall_payoff": s["payoff_ratio"],
+                "overall_net_pnl": s["net_pnl"],
+            }
+            | unit
+        )
     if name == "stop-loss":
-        return stop_loss_figures(analysis)
+        return stop_loss_figures(analysis) | unit
     if name == "breakeven":
         return {
             "win_rate": s["win_rate"],
             "breakeven_win_rate": s["breakeven_win_rate"],
             "category": s["category"],
-        }
+            "by_underlying": {
+                name: {k: f[k] for k in ("win_rate", "breakeven_win_rate", "category")}
+                for name, f in s["by_underlying"].items()
+            },
+        } | unit
     if name == "calendar":
-        return calendar_figures(analysis, tz) | {
-            "max_consecutive_losses": s["max_consecutive_losses"]
-        }
+        return (
+            calendar_figures(analysis, tz)
+            | {"max_consecutive_losses": s["max_consecutive_losses"]}
+            | unit
+        )
     return insights(analysis, language)

@@ -1,7 +1,11 @@
-"""Habit statistics: the summary, per-detector figures, R-multiples, calendar and streaks.
+"""Habit statistics in one unit: the summary, group figures and streaks.
 
-Points compare only within one underlying; the summary pools all trades of the export (the
-reference exports trade one underlying). Money figures appear when point values are known.
+A journal's figures are in account money when every trade's money is known in one currency,
+and in points otherwise. Points compare only within one underlying: with several, the
+headline money-like figures (net, averages, payoff, expectancy, breakeven) are left out and
+each underlying has its own in ``by_underlying``; counts and the win rate still hold. Money in
+several currencies is shown apart in ``by_currency``, never added. The trade statistics
+themselves are ``tradeloop.backtest.stats.trade_figures``, shared with backtests.
 """
 
 from __future__ import annotations
@@ -11,98 +15,101 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradeloop.backtest.stats import BREAKEVEN_CUSHION, breakeven_category, streaks, trade_figures
 from tradeloop.habits.detectors import MISTAKES
 
-BREAKEVEN_CUSHION = 0.01
+__all__ = [
+    "BREAKEVEN_CUSHION",
+    "breakeven_category",
+    "group_figures",
+    "streaks",
+    "summary",
+    "unit_of",
+]
+_FIGURES = ("net", "avg_win", "avg_loss", "payoff_ratio", "expectancy", "profit_factor", "best",
+            "worst", "breakeven_win_rate", "category", "gross_profit", "gross_loss")  # fmt: skip
 
 
-def _mean(values: pd.Series) -> float | None:
-    return float(values.mean()) if len(values) else None
+def unit_of(trades: pd.DataFrame) -> tuple[str, str | None]:
+    """('money', currency) when every trade's money is known in one currency, else
+    ('points', None)."""
+    if len(trades) and trades["pnl_money"].notna().all():
+        currencies = trades["currency"].unique()
+        if len(currencies) == 1:
+            return "money", str(currencies[0])
+    return "points", None
 
 
-def category(delta: float | None) -> str | None:
-    """How the win rate compares with breakeven: comfortably above, just above, around, below."""
-    if delta is None:
-        return None
-    if delta >= 0.02:
-        return "comfortably_above"
-    if delta > 0:
-        return "just_above"
-    if delta >= -0.02:
-        return "around"
-    return "below"
+def summable(trades: pd.DataFrame, unit: str) -> bool:
+    """Whether the trades' ``pnl`` may be added up: money, or the points of one underlying."""
+    return unit == "money" or trades["underlying"].nunique() <= 1
 
 
-def streaks(clean: np.ndarray) -> tuple[int, int]:
-    """Current (ending at the last trade) and best run of clean trades."""
-    best = run = 0
-    for ok in clean:
-        run = run + 1 if ok else 0
-        best = max(best, run)
-    return run, best
+def _headline(pnl: np.ndarray, adds_up: bool) -> dict[str, Any]:
+    figures = trade_figures(pnl)
+    if not adds_up:
+        figures |= dict.fromkeys(_FIGURES)
+    return figures
 
 
-def summary(trades: pd.DataFrame) -> dict[str, Any]:
-    """Counts, win rate, averages, payoff, expectancy, breakeven, clean-trade figures, streaks.
-
-    Expectancy = win rate × average win − (1 − win rate) × average loss, in points × qty.
-    Breakeven win rate = average loss / (average win + average loss) + 0.01.
-    """
-    pnl = trades["pnl_points"]
-    wins, losses = pnl[pnl > 0], -pnl[pnl < 0]
+def summary(trades: pd.DataFrame, unit: str, currency: str | None) -> dict[str, Any]:
+    """Counts, win rate, averages, payoff, expectancy, breakeven, money totals, per-underlying
+    points, clean-trade figures and streaks (see the module docstring for units)."""
+    pnl = trades["pnl"].to_numpy(dtype=float)
+    figures = _headline(pnl, summable(trades, unit))
     n = len(trades)
-    win_rate = len(wins) / n if n else None
-    avg_win, avg_loss = _mean(wins), _mean(losses)
-    payoff = avg_win / avg_loss if avg_win is not None and avg_loss else None
-    expectancy = (win_rate * (avg_win or 0.0) - (1 - win_rate) * (avg_loss or 0.0)) if n else None
-    breakeven = (
-        avg_loss / (avg_win + avg_loss) + BREAKEVEN_CUSHION
-        if avg_win is not None and avg_loss is not None
-        else None
-    )
-    delta = win_rate - breakeven if win_rate is not None and breakeven is not None else None
     mistakes = trades["mistakes"] if "mistakes" in trades else pd.Series([[]] * n)
     clean = np.array([not m for m in mistakes], dtype=bool)
     current, best = streaks(clean)
-    money = trades["pnl_money"].dropna()
-    money_wins, money_losses = money[money > 0], -money[money < 0]
+    by_currency = {
+        str(ccy): trade_figures(part["pnl_money"].to_numpy())
+        for ccy, part in trades[trades["pnl_money"].notna()].groupby("currency", sort=True)
+    }
+    money = unit == "money"
     return {
+        "unit": unit,
+        "currency": currency,
         "total_trades": n,
-        "wins": len(wins),
-        "losses": len(losses),
-        "flat": int((pnl == 0).sum()),
-        "win_rate": win_rate,
-        "avg_win": avg_win,
-        "avg_loss": avg_loss,
-        "avg_win_money": _mean(money_wins),
-        "avg_loss_money": _mean(money_losses),
-        "net_pnl_points": float(pnl.sum()),
-        "net_pnl_money": float(money.sum()) if len(money) else None,
-        "payoff_ratio": payoff,
-        "expectancy": expectancy,
-        "breakeven_win_rate": breakeven,
-        "category": category(delta),
+        "wins": figures["wins"],
+        "losses": figures["losses"],
+        "flat": figures["flat"],
+        "win_rate": figures["win_rate"],
+        "net_pnl": figures["net"],
+        **{k: figures[k] for k in _FIGURES if k != "net"},
+        "gross_money": float(trades["gross_money"].sum()) if money else None,
+        "commission": float(trades["commission"].sum()) if money else None,
+        "swap": float(trades["swap"].sum()) if money else None,
+        "by_underlying": {
+            str(name): trade_figures(part["pnl_points"].to_numpy())
+            for name, part in trades.groupby("underlying", sort=True)
+        },
+        "by_currency": by_currency if len(by_currency) > 1 else {},
         "clean_trade_rate": float(clean.mean()) if n else None,
         "flagged_trades": int((~clean).sum()),
         "mistake_counts": {code: int(sum(code in m for m in mistakes)) for code in MISTAKES},
         "streak_current": current,
         "streak_best": best,
-        "max_consecutive_losses": streaks((pnl < 0).to_numpy())[1],
+        "max_consecutive_losses": figures["max_consecutive_losses"],
     }
 
 
-def group_figures(trades: pd.DataFrame, key: pd.Series) -> list[dict[str, Any]]:
-    """Trades, wins, win rate and net points per value of ``key`` (day, hour, weekday, side)."""
+def group_figures(
+    trades: pd.DataFrame, key: pd.Series, adds_up: bool = True
+) -> list[dict[str, Any]]:
+    """Trades, wins, win rate and net P&L (None when it would add up several underlyings'
+    points) per value of ``key`` (day, hour, weekday, side)."""
     rows = []
     for value, group in trades.groupby(key, sort=True):
-        pnl = group["pnl_points"]
+        pnl = group["pnl"]
         rows.append(
             {
                 "key": value if not isinstance(value, np.generic) else value.item(),
                 "trades": len(group),
                 "wins": int((pnl > 0).sum()),
                 "win_rate": float((pnl > 0).mean()),
-                "net_pnl_points": float(pnl.sum()),
+                "net_pnl": float(pnl.sum())
+                if adds_up or group["underlying"].nunique() <= 1
+                else None,
             }
         )
     return rows

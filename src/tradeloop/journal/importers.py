@@ -1,315 +1,152 @@
-"""Importers for the exports traders have. Each returns an ``Orders`` table in one shape.
+"""Import a broker export: find its layout from its content, read it, or refuse it with a
+message that says what the file is.
 
-Orders columns: ``order_id, account, contract, side ('buy'|'sell'), type ('market'|'limit'|
-'stop'|'stop_limit'|other), status ('filled'|'cancelled'|'rejected'|other), timestamp (last
-status change, UTC), fill_time (UTC or NaT), qty (filled quantity), price (average fill),
-limit_price, stop_price, commission``. Fills are the filled rows with a quantity and a fill time.
+Format keys (CLI ``--format``, API ``format``): ``auto``, ``tradovate`` (Orders),
+``tradovate-fills``, ``tradovate-performance``, ``ninjatrader``, ``mt5``, ``mt5-tester``,
+``mt4``, ``das``, ``ibkr``, ``generic``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, get_args
 
-import numpy as np
 import pandas as pd
 
+from tradeloop.journal import csv_formats as csv
+from tradeloop.journal.frame import ORDER_COLUMNS, Imported
+from tradeloop.journal.metatrader import read_metatrader
 from tradeloop.market.errors import DataError
-from tradeloop.market.readers import zone
+from tradeloop.market.tables import decode, read_csv_table
+from tradeloop.market.times import DATE_ORDERS, DateOrder, zone
 
-Format = Literal["auto", "tradovate", "mt5", "generic"]
-ORDER_COLUMNS = [
-    "order_id",
-    "account",
-    "contract",
-    "side",
-    "type",
-    "status",
-    "timestamp",
-    "fill_time",
-    "qty",
-    "price",
-    "limit_price",
-    "stop_price",
-    "commission",
-    "money",
-]
-TRADOVATE_COLUMNS = [
-    "Order ID",
-    "Timestamp",
-    "Fill Time",
-    "B/S",
-    "Contract",
-    "filledQty",
-    "Avg Fill Price",
-    "Type",
-    "Limit Price",
-    "Stop Price",
-    "Status",
-]
-GENERIC_COLUMNS = ["Date", "Time", "Symbol", "Quantity", "Price", "Side"]
-_TYPES = {
-    "market": "market",
-    "limit": "limit",
-    "stop": "stop",
-    "stop limit": "stop_limit",
-    "stoplimit": "stop_limit",
-    "stop_limit": "stop_limit",
-    "mit": "market",
+Format = Literal[
+    "auto", "tradovate", "tradovate-fills", "tradovate-performance", "ninjatrader", "mt5",
+    "mt5-tester", "mt4", "das", "ibkr", "generic",
+]  # fmt: skip
+FORMATS: tuple[str, ...] = get_args(Format)
+REPORTS = ("mt5", "mt5-tester", "mt4")
+Reader = Callable[[pd.DataFrame, str, DateOrder], Imported]
+READERS: dict[str, Reader] = {
+    "tradovate": csv.tradovate_orders,
+    "tradovate-fills": csv.tradovate_fills,
+    "tradovate-performance": csv.tradovate_performance,
+    "ninjatrader": csv.ninjatrader,
+    "das": csv.das,
+    "ibkr": csv.ibkr,
+    "generic": csv.generic,
 }
-_STATUSES = {
-    "filled": "filled",
-    "canceled": "cancelled",
-    "cancelled": "cancelled",
-    "rejected": "rejected",
-    "working": "working",
-    "expired": "cancelled",
-}
+# (format, columns that all must be present) in the order they are tried
+LAYOUTS: list[tuple[str, set[str]]] = [
+    ("tradovate-performance", {"buyFillId", "sellFillId", "pnl"}),
+    ("tradovate-fills", {"Fill ID", "B/S", "Contract"}),
+    ("tradovate", {"B/S", "Contract", "Status"}),
+    ("ninjatrader", {"Instrument", "Action", "E/X"}),
+    ("das", {"Side", "Symbol", "Exec Time"}),
+    ("das", {"Side", "Symb", "Qty"}),
+    ("generic", set(csv.GENERIC)),
+]
+NEAR_MISSES: list[tuple[str, list[str]]] = [
+    ("tradovate-performance", csv.TRADOVATE_PERFORMANCE),
+    ("tradovate-fills", csv.TRADOVATE_FILLS),
+    ("tradovate", csv.TRADOVATE_ORDERS),
+    ("ninjatrader", csv.NINJATRADER),
+    ("generic", csv.GENERIC),
+]
+LABELS = {"tradovate-performance": "Tradovate Performance", "tradovate-fills": "Tradovate Fills",
+          "tradovate": "Tradovate Orders", "ninjatrader": "NinjaTrader executions",
+          "generic": "generic executions"}  # fmt: skip
+# Files that are not trade histories, recognised so the refusal can say what they are.
+NOT_TRADES: list[tuple[set[str], str]] = [
+    ({"Trade Date", "Total Amount", "Total Realized PNL"},
+     "a daily account balance history (Tradovate), not trades: export Orders, Fills or "
+     "Performance from Tradovate's Reports instead"),
+    ({"open", "high", "low", "close"},
+     "price bars (time, open, high, low, close), not trades: upload it as market data for "
+     "a backtest"),
+    ({"Pair", "Lot Size", "Margin Mode", "Status"},
+     "a prop-firm web platform's order history (Pair, Lot Size, Margin Mode, Status); it is "
+     "not a Tradovate export and tradeloop does not read this layout yet"),
+]  # fmt: skip
 
 
-def read_table(data: bytes) -> pd.DataFrame:
-    """A CSV export as strings with trimmed values (Tradovate pads them with spaces)."""
-    if not data.strip():
-        raise DataError("the file is empty: expected a header line and rows")
-    if b"\x00" in data[:4096] and data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-        raise DataError("the file is binary, not a CSV export")
-    text = (
-        data.decode("utf-16")
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff")
-        else data.decode("utf-8-sig", "replace")
-    )
-    text = text.lstrip("\r\n")
-    header = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=header.count)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            quoting=csv.QUOTE_MINIMAL,
-            sep=delimiter,
-        )
-    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise DataError(f"cannot read the file as CSV: {str(exc).splitlines()[0]}") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame.attrs["decimal_comma"] = delimiter == ";"
-    return frame.apply(lambda col: col.str.strip())
-
-
-def detect_format(frame: pd.DataFrame) -> str:
-    """``tradovate`` or ``generic`` from the header; a 4xx naming what is missing otherwise."""
+def detect(frame: pd.DataFrame) -> str:
+    """The format of a delimited export from its header; a DataError that names what the file
+    is (or what was expected) otherwise."""
     names = set(frame.columns)
-    if {"B/S", "Contract", "Status"} & names:
-        return "tradovate"
-    if {"Symbol", "Side"} & names:
-        return "generic"
+    for key, needed in LAYOUTS:
+        if needed <= names:
+            return key
+    lower = {n.lower() for n in names}
+    for needed, what in NOT_TRADES:
+        if needed <= names or {n.lower() for n in needed} <= lower:
+            raise DataError(f"this file is {what}")
+    for key, columns in NEAR_MISSES:  # most of a layout's columns: say which ones are missing
+        missing = [c for c in columns if c not in names]
+        if len(missing) <= len(columns) // 3:
+            raise DataError(
+                f"{LABELS[key]} export is missing column(s): {', '.join(missing)}",
+                [{"missing": c} for c in missing],
+            )
     raise DataError(
-        "cannot tell the export's format from its header: expected a Tradovate/NinjaTrader "
-        f"Orders export ({', '.join(TRADOVATE_COLUMNS)}) or a generic executions CSV "
-        f"({', '.join(GENERIC_COLUMNS)})",
+        "cannot tell the export's format from its header: expected a Tradovate Orders, Fills "
+        "or Performance export, a NinjaTrader 8 executions grid, TradeZero/DAS executions, an "
+        "Interactive Brokers activity statement, an MT5/MT4 report (HTML or XLSX) or a "
+        f"generic executions CSV ({', '.join(csv.GENERIC)})",
         [{"found": sorted(names)}],
     )
 
 
-def _require(frame: pd.DataFrame, columns: list[str], kind: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{kind} export is missing column(s): {', '.join(missing)}",
-            [{"missing": c} for c in missing],
-        )
+def _is_report(data: bytes, text: str | None) -> bool:
+    return data[:2] == b"PK" or (text is not None and text.lstrip()[:1] == "<")
 
 
-def _times(values: pd.Series, column: str, tz: str, required: bool) -> pd.Series:
-    local_zone = zone(tz)
-    blank = values == ""
-    parsed = pd.to_datetime(values.where(~blank), format="%m/%d/%Y %H:%M:%S", errors="coerce")
-    if parsed[~blank].isna().any():  # other layouts (ISO, two-digit years) one by one
-        retry = pd.to_datetime(values.where(~blank), format="mixed", errors="coerce")
-        parsed = parsed.fillna(retry)
-    bad = parsed.isna() & (~blank | required)
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise DataError(
-            f"row {row + 1}: cannot read {column} {values.iloc[row]!r} "
-            "(expected MM/DD/YYYY HH:MM:SS)",
-            [{"row": row + 1, "column": column}],
-        )
-    outside = parsed.notna() & ((parsed.dt.year < 1970) | (parsed.dt.year > 2100))
-    if outside.any():
-        row = int(np.argmax(outside.to_numpy()))
-        raise DataError(
-            f"row {row + 1}: {column} {values.iloc[row]!r} is outside 1970–2100",
-            [{"row": row + 1, "column": column}],
-        )
-    local = pd.DatetimeIndex(parsed).tz_localize(
-        local_zone, ambiguous="NaT", nonexistent="shift_forward"
-    )
-    lost = local.isna() & parsed.notna().to_numpy()
-    if lost.any():
-        row = int(np.argmax(lost))
-        raise DataError(
-            f"row {row + 1}: {column} {values.iloc[row]!r} happens twice in {tz} "
-            "(the clock went back that night): import with tz=UTC or the broker's fixed offset",
-            [{"row": row + 1, "column": column}],
-        )
-    return pd.Series(local.tz_convert("UTC").as_unit("ns"), index=values.index)
-
-
-def _numbers(values: pd.Series, column: str, decimal_comma: bool = False) -> pd.Series:
-    cleaned = values.str.replace("$", "", regex=False).str.replace(" ", "", regex=False)
-    if decimal_comma:  # '5000,25' in a ';'-separated file is 5000.25
-        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
-        cleaned = cleaned.str.replace(",", "", regex=False)
-    numbers = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
-    bad = (numbers.isna() & (cleaned != "")) | (numbers.abs() > 1e9)
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise DataError(
-            f"row {row + 1}: {column} {values.iloc[row]!r} is not a number",
-            [{"row": row + 1, "column": column}],
-        )
-    return numbers.astype(float)
-
-
-def _column(frame: pd.DataFrame, column: str, required: bool = False) -> pd.Series:
-    """A numeric column (decimal commas in ';'-separated files); blanks are NaN unless required."""
-    values = _numbers(frame[column], column, frame.attrs.get("decimal_comma", False))
-    if required and values.isna().any():
-        row = int(np.argmax(values.isna().to_numpy()))
-        raise DataError(f"row {row + 1}: {column} is missing", [{"row": row + 1, "column": column}])
-    return values
-
-
-SIDES = {
-    side: "buy"
-    for side in ("buy", "b", "bot", "long", "bto", "btc", "buy to open", "buy to cover", "cover")
-} | {
-    side: "sell"
-    for side in (
-        "sell",
-        "s",
-        "sld",
-        "short",
-        "sto",
-        "stc",
-        "sell short",
-        "short sell",
-        "sell to open",
-        "sell to close",
-    )
-}
-
-
-def _sides(values: pd.Series, column: str) -> pd.Series:
-    lowered = values.str.lower()
-    sides = lowered.map(SIDES)
-    bad = sides.isna()
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise DataError(
-            f"row {row + 1}: {column} {values.iloc[row]!r} is neither Buy nor Sell",
-            [{"row": row + 1, "column": column}],
-        )
-    return sides
-
-
-def tradovate_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """Orders from a Tradovate / NinjaTrader web "Orders" export (29- or 11-column layout)."""
-    _require(frame, TRADOVATE_COLUMNS, "Tradovate Orders")
-    if frame.empty:
-        raise DataError("the export has a header but no rows")
-    return pd.DataFrame(
-        {
-            "order_id": frame["Order ID"],
-            "account": frame["Account"] if "Account" in frame.columns else "",
-            "contract": frame["Contract"].str.upper(),
-            "side": _sides(frame["B/S"], "B/S"),
-            "type": frame["Type"].str.lower().map(_TYPES).fillna(frame["Type"].str.lower()),
-            "status": frame["Status"]
-            .str.lower()
-            .map(_STATUSES)
-            .fillna(frame["Status"].str.lower()),
-            "timestamp": _times(frame["Timestamp"], "Timestamp", tz, required=True),
-            "fill_time": _times(frame["Fill Time"], "Fill Time", tz, required=False),
-            "qty": _column(frame, "filledQty").fillna(0.0),
-            "price": _column(frame, "Avg Fill Price"),
-            "limit_price": _column(frame, "Limit Price"),
-            "stop_price": _column(frame, "Stop Price"),
-            "commission": 0.0,
-            "money": np.nan,
-        }
-    )
-
-
-def generic_orders(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """Executions from ``Date,Time,Symbol,Quantity,Price,Side`` (+ Commission, Fees, StopPrice).
-
-    Each row is a fill; a ``StopPrice`` on a row records the protective stop the trader had
-    at that moment, as a working stop order on the other side.
-    """
-    _require(frame, GENERIC_COLUMNS, "generic executions")
-    if frame.empty:
-        raise DataError("the export has a header but no rows")
-    when = _times(frame["Date"] + " " + frame["Time"], "Date/Time", tz, required=True)
-    qty = _column(frame, "Quantity", required=True).abs()
-    fees = sum(
-        (_column(frame, c).fillna(0.0) for c in ("Commission", "Fees") if c in frame.columns),
-        start=pd.Series(0.0, index=frame.index),
-    )
-    side = _sides(frame["Side"], "Side")
-    fills = pd.DataFrame(
-        {
-            "order_id": [f"row{i + 1}" for i in range(len(frame))],
-            "account": "",
-            "contract": frame["Symbol"].str.upper(),
-            "side": side,
-            "type": "market",
-            "status": "filled",
-            "timestamp": when,
-            "fill_time": when,
-            "qty": qty,
-            "price": _column(frame, "Price", required=True),
-            "limit_price": np.nan,
-            "stop_price": np.nan,
-            "commission": fees,
-            "money": np.nan,
-        }
-    )
-    if "StopPrice" not in frame.columns:
-        return fills
-    stop = _column(frame, "StopPrice")
-    has = stop.notna()
-    stops = fills[has].assign(
-        order_id=lambda f: f["order_id"] + "-stop",
-        type="stop",
-        status="working",
-        fill_time=pd.NaT,
-        qty=0.0,
-        price=np.nan,
-        stop_price=stop[has],
-        commission=0.0,
-        side=np.where(side[has] == "buy", "sell", "buy"),
-    )
-    return pd.concat([fills, stops], ignore_index=True)
-
-
-def import_orders(data: bytes, fmt: Format = "auto", tz: str = "UTC") -> tuple[pd.DataFrame, str]:
-    """Orders from an export's bytes, and the format it was read as."""
+def import_file(
+    data: bytes,
+    fmt: Format = "auto",
+    tz: str = "UTC",
+    date_order: DateOrder = "auto",
+    currency: str = "",
+) -> Imported:
+    """Read an export's bytes as ``fmt`` (``auto``: from its content). Times without a zone
+    are in ``tz``; ``currency`` is the account's when the file does not say."""
     zone(tz)
-    utf16_html = data[:2] in (b"\xff\xfe", b"\xfe\xff") and b"<\x00" in data[:64]
-    if fmt == "mt5" or (
-        fmt == "auto" and (data.lstrip()[:1] == b"<" or data[:2] == b"PK" or utf16_html)
-    ):
-        from tradeloop.journal.mt5 import mt5_orders
-
-        return mt5_orders(data, tz)[ORDER_COLUMNS], "mt5"
-    frame = read_table(data)
-    chosen = detect_format(frame) if fmt == "auto" else fmt
-    reader = {"tradovate": tradovate_orders, "generic": generic_orders}.get(chosen)
-    if reader is None:
-        raise DataError(f"unknown format {fmt!r}: use auto, tradovate, mt5 or generic")
-    return reader(frame, tz)[ORDER_COLUMNS], chosen
+    if fmt not in FORMATS:
+        raise DataError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
+    if date_order not in DATE_ORDERS:
+        raise DataError(f"unknown date order {date_order!r}: use auto, dmy or mdy")
+    if not data.strip():
+        raise DataError("the file is empty: expected a header line and rows")
+    text = None if data[:2] == b"PK" else decode(data)
+    if _is_report(data, text):
+        if fmt not in ("auto", *REPORTS):
+            raise DataError(f"the file is an HTML/XLSX report, not a {fmt} CSV export")
+        imported = read_metatrader(data, tz, fmt, currency)
+        if fmt != "auto" and fmt != imported.format and fmt != "mt5-tester":
+            raise DataError(f"the file is a {imported.label}, not {fmt}")
+    else:
+        assert text is not None
+        if fmt in REPORTS:
+            raise DataError(f"the file is a CSV export, not an {fmt} report (HTML or XLSX)")
+        if text.lstrip("\ufeff").startswith("Account Statement for"):
+            raise DataError(
+                "this file is a TD Ameritrade account statement; tradeloop does not read it "
+                "yet (its trades can be saved as a generic executions CSV)"
+            )
+        if text.startswith("Statement,") or "\nTrades,Header," in text:
+            frame, chosen = csv.ibkr_table(text), "ibkr"
+        else:
+            frame = read_csv_table(text, fast=False)
+            chosen = detect(frame) if fmt == "auto" else fmt
+        if fmt not in ("auto", chosen) and fmt == "ibkr":
+            raise DataError("the file is not an Interactive Brokers activity statement")
+        imported = READERS[fmt if fmt != "auto" else chosen](frame, tz, date_order)
+    orders = imported.orders
+    if currency and not imported.currency:
+        orders.loc[orders["currency"] == "", "currency"] = currency.upper()
+        imported.currency = currency.upper()
+    if not imported.currency:
+        known = [c for c in orders["currency"].unique() if c]
+        imported.currency = known[0] if len(known) == 1 else ""
+    imported.orders = orders[ORDER_COLUMNS].reset_index(drop=True)
+    return imported

@@ -9,9 +9,9 @@ import io
 import numpy as np
 import pandas as pd
 
-from tradeloop.journal.importers import TRADOVATE_COLUMNS
+from tradeloop.journal.csv_formats import TRADOVATE_SHORT
 
-HEADER = TRADOVATE_COLUMNS  # the short 11-column layout
+HEADER = TRADOVATE_SHORT  # the short 11-column layout
 
 
 def synthetic_export(trades: int, seed: int = 1, start: str = "2024-01-02 08:00:00") -> bytes:

@@ -1,9 +1,17 @@
-"""Fills → trades, first in first out, per account and contract.
+"""Fills → trades.
 
-Scale-ins add lots; each closing fill closes lots FIFO at their own entry prices; a partial
-exit leaves the remaining lots at their original prices; a fill that crosses through flat
-closes the position and opens the rest the other way. One trade = one closing fill against
-the lots it closed.
+- Fills that carry a broker position id (MetaTrader positions, Tradovate Performance pairs)
+  are one trade per position: a position closed in three partial deals is one trade with
+  three exits, its prices the volume-weighted averages.
+- Other fills are matched first in, first out per account and contract. Scale-ins add lots;
+  each closing fill closes the oldest lots at their own entry prices and is one trade; a
+  partial exit leaves the remaining lots at their original prices. A fill whose file says it
+  opens (MT5 ``in``, NinjaTrader ``Entry``, ``SS``) opens lots even against an opposite
+  position (hedging); one that says it closes only closes; a fill that says neither closes
+  the opposite position and opens the rest the other way (netting).
+
+Money: ``gross_money`` is the profit the file states for the closing fills, else points ×
+point value; ``pnl_money`` is gross − commission and fees + swap (MT5's "Total Net Profit").
 """
 
 from __future__ import annotations
@@ -13,32 +21,21 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
-from tradeloop.journal.contracts import point_value, underlying
+from tradeloop.journal.contracts import underlying
 
 TRADE_COLUMNS = [
-    "account",
-    "symbol",
-    "underlying",
-    "side",
-    "entry_time",
-    "exit_time",
-    "entry_price",
-    "exit_price",
-    "qty",
-    "points",
-    "pnl_points",
-    "pnl_money",
-    "commission",
-    "exit_type",
-]
-
-
-# what the FIFO loop records per trade (money and underlying are added after it)
-ROW_COLUMNS = [c for c in TRADE_COLUMNS if c not in ("underlying", "pnl_money")] + ["stated_money"]
+    "account", "symbol", "underlying", "side", "entry_time", "exit_time", "entry_price",
+    "exit_price", "qty", "points", "pnl_points", "gross_money", "commission", "swap",
+    "pnl_money", "currency", "exits", "exit_type", "position",
+]  # fmt: skip
+_ROW = ["account", "symbol", "side", "entry_time", "exit_time", "entry_price", "exit_price",
+        "qty", "commission", "swap", "stated", "multiplier", "currency", "exits", "exit_type",
+        "position"]  # fmt: skip
+EPSILON = 1e-9
 
 
 def fills_of(orders: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are fills: status filled, a positive quantity and a fill time."""
+    """The rows that are fills: status filled, a positive quantity, a fill time and a price."""
     mask = (
         (orders["status"] == "filled")
         & (orders["qty"] > 0)
@@ -48,82 +45,141 @@ def fills_of(orders: pd.DataFrame) -> pd.DataFrame:
     return orders[mask]
 
 
+def _fifo(fills: pd.DataFrame) -> list[tuple]:
+    """One trade per closing fill, lots matched first in, first out (see the module doc)."""
+    books: dict[tuple[str, str], tuple[deque, deque]] = {}
+    rows: list[tuple] = []
+    times = pd.DatetimeIndex(fills["fill_time"]).as_unit("ns").asi8
+    columns = zip(
+        *(fills[c].to_numpy() for c in ("account", "contract", "side", "qty", "price",
+                                         "commission", "swap", "money", "effect", "type",
+                                         "multiplier", "currency")),
+        times, strict=True,
+    )  # fmt: skip
+    for (
+        account,
+        contract,
+        side,
+        qty,
+        price,
+        fee,
+        swap,
+        money,
+        effect,
+        kind,
+        mult,
+        ccy,
+        when,
+    ) in columns:
+        longs, shorts = books.setdefault((account, contract), (deque(), deque()))
+        mine, against = (longs, shorts) if side == "buy" else (shorts, longs)
+        per_unit = fee / qty if qty else 0.0
+        remaining = float(qty)
+        closed = cost = entry_fees = 0.0
+        first_time = 0
+        while effect != "open" and remaining > EPSILON and against:
+            lot = against[0]  # [qty, price, time, fee per unit]
+            take = min(remaining, lot[0])
+            first_time = first_time or lot[2]
+            closed += take
+            cost += lot[1] * take
+            entry_fees += lot[3] * take
+            lot[0] -= take
+            remaining -= take
+            if lot[0] <= EPSILON:
+                against.popleft()
+        if closed > EPSILON:
+            share = closed / qty
+            rows.append((
+                account, contract, "sell" if side == "buy" else "buy", first_time, when,
+                cost / closed, price, closed, entry_fees + per_unit * closed, swap * share,
+                money * share, mult, ccy, 1, kind, "",
+            ))  # fmt: skip
+        if remaining > EPSILON and effect != "close":
+            mine.append([remaining, float(price), when, per_unit])
+    return rows
+
+
+def _positions(fills: pd.DataFrame) -> list[tuple]:
+    """One trade per (account, position): entries are the fills on the first fill's side."""
+    keys = [fills["account"], fills["position"]]
+    direction = fills.groupby(keys, sort=False)["side"].transform("first")
+    entering = (fills["side"] == direction).to_numpy()
+    qty, price = fills["qty"].to_numpy(), fills["price"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "account": fills["account"], "position": fills["position"],
+            "symbol": fills["contract"], "side": direction,
+            "in_qty": np.where(entering, qty, 0.0), "in_value": np.where(entering, qty * price, 0.0),
+            "out_qty": np.where(entering, 0.0, qty), "out_value": np.where(entering, 0.0, qty * price),
+            "in_fee": np.where(entering, fills["commission"], 0.0),
+            "out_fee": np.where(entering, 0.0, fills["commission"]),
+            "swap": fills["swap"],
+            "stated": np.where(entering, 0.0, fills["money"]),
+            "entry_time": fills["fill_time"].where(entering),
+            "exit_time": fills["fill_time"].where(~entering),
+            "exits": (~entering).astype(int),
+            "exit_type": pd.Series(fills["type"].to_numpy(), index=fills.index).where(~entering),
+            "multiplier": fills["multiplier"], "currency": fills["currency"],
+        }
+    )  # fmt: skip
+    grouped = frame.groupby(["account", "position"], sort=False)
+    agg = grouped.agg(
+        symbol=("symbol", "first"), side=("side", "first"), in_qty=("in_qty", "sum"),
+        in_value=("in_value", "sum"), out_qty=("out_qty", "sum"), out_value=("out_value", "sum"),
+        in_fee=("in_fee", "sum"), out_fee=("out_fee", "sum"), swap=("swap", "sum"),
+        stated=("stated", lambda s: s.sum(min_count=len(s))), entry_time=("entry_time", "min"),
+        exit_time=("exit_time", "max"), exits=("exits", "sum"), exit_type=("exit_type", "last"),
+        multiplier=("multiplier", "first"), currency=("currency", "first"),
+    ).reset_index()  # fmt: skip
+    agg = agg[(agg["out_qty"] > EPSILON) & (agg["in_qty"] > EPSILON)]
+    closed = np.minimum(agg["in_qty"], agg["out_qty"])
+    rows = pd.DataFrame(
+        {
+            "account": agg["account"], "symbol": agg["symbol"],
+            "side": agg["side"],
+            "entry_time": pd.DatetimeIndex(agg["entry_time"]).as_unit("ns").asi8,
+            "exit_time": pd.DatetimeIndex(agg["exit_time"]).as_unit("ns").asi8,
+            "entry_price": agg["in_value"] / agg["in_qty"],
+            "exit_price": agg["out_value"] / agg["out_qty"],
+            "qty": closed, "commission": agg["in_fee"] * closed / agg["in_qty"] + agg["out_fee"],
+            "swap": agg["swap"], "stated": agg["stated"], "multiplier": agg["multiplier"],
+            "currency": agg["currency"], "exits": agg["exits"], "exit_type": agg["exit_type"],
+            "position": agg["position"],
+        }
+    )  # fmt: skip
+    return list(rows[_ROW].itertuples(index=False, name=None))
+
+
 def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
     """Closed trades from the orders' fills, in exit order."""
     fills = fills_of(orders).sort_values("fill_time", kind="stable")
-    books: dict[tuple[str, str], deque[list]] = {}
-    rows: list[tuple] = []
-    times = pd.DatetimeIndex(fills["fill_time"]).as_unit("ns").asi8  # plain ints: no boxing
-    stated = (
-        fills["money"].to_numpy(dtype=float) if "money" in fills else np.full(len(fills), np.nan)
-    )
-    columns = zip(
-        *(fills[c].to_numpy() for c in ("account", "contract", "side", "qty", "price")),
-        times,
-        fills["commission"].to_numpy(),
-        fills["type"].to_numpy(),
-        stated,
-        strict=True,
-    )
-    for account, contract, side, qty, price, when, fee, kind, money in columns:
-        sign = 1 if side == "buy" else -1
-        lots = books.setdefault((account, contract), deque())
-        fee_per_unit = fee / qty if qty else 0.0
-        remaining = float(qty)
-        while remaining > 1e-12 and lots and lots[0][0] * sign < 0:  # closing the other way
-            lot = lots[0]
-            take = min(remaining, abs(lot[0]))
-            closed_qty, cost, first_time, entry_fees = take, lot[1] * take, lot[2], lot[3] * take
-            lot[0] -= take * (1 if lot[0] > 0 else -1)
-            remaining -= take
-            if abs(lot[0]) <= 1e-12:
-                lots.popleft()
-            # further lots closed by the same fill join the same trade
-            while remaining > 1e-12 and lots and lots[0][0] * sign < 0:
-                lot = lots[0]
-                more = min(remaining, abs(lot[0]))
-                closed_qty += more
-                cost += lot[1] * more
-                entry_fees += lot[3] * more
-                lot[0] -= more * (1 if lot[0] > 0 else -1)
-                remaining -= more
-                if abs(lot[0]) <= 1e-12:
-                    lots.popleft()
-            direction = -sign  # the position's direction: closing with a sell means it was long
-            entry = cost / closed_qty
-            points = (price - entry) * direction
-            rows.append(
-                (
-                    account,
-                    contract,
-                    "buy" if direction > 0 else "sell",
-                    first_time,
-                    when,
-                    entry,
-                    price,
-                    closed_qty,
-                    points,
-                    points * closed_qty,
-                    entry_fees + fee_per_unit * closed_qty,
-                    kind,
-                    money / qty * closed_qty,
-                )
-            )
-        if remaining > 1e-12:
-            lots.append([sign * remaining, float(price), when, fee_per_unit])
-    trades = pd.DataFrame(rows, columns=ROW_COLUMNS)
+    by_position = fills["position"] != ""
+    rows = _fifo(fills[~by_position])
+    if by_position.any():
+        rows += _positions(fills[by_position])
+    trades = pd.DataFrame(rows, columns=_ROW)
     for column in ("entry_time", "exit_time"):
         trades[column] = pd.to_datetime(trades[column].astype("int64"), unit="ns", utc=True)
+    for column in ("entry_price", "exit_price", "qty", "commission", "swap", "stated",
+                   "multiplier"):  # fmt: skip
+        trades[column] = trades[column].astype(float)
+    direction = np.where(trades["side"] == "buy", 1.0, -1.0)
+    trades["points"] = (trades["exit_price"] - trades["entry_price"]) * direction
+    trades["pnl_points"] = trades["points"] * trades["qty"]
+    trades["gross_money"] = trades.pop("stated").fillna(
+        trades["pnl_points"] * trades.pop("multiplier")
+    )
+    trades["pnl_money"] = trades["gross_money"] - trades["commission"] + trades["swap"]
     symbols = trades["symbol"].unique()
-    values = trades["symbol"].map({s: point_value(s) for s in symbols})
-    from_points = (trades["pnl_points"] * values.astype(float)).where(values.notna())
-    trades["pnl_money"] = trades.pop("stated_money").fillna(from_points)
     trades["underlying"] = trades["symbol"].map({s: underlying(s) for s in symbols})
+    trades["exits"] = trades["exits"].astype(int)
+    trades = trades.sort_values(["exit_time", "entry_time"], kind="stable")
     return trades[TRADE_COLUMNS].reset_index(drop=True)
 
 
-def unknown_point_values(trades: pd.DataFrame) -> list[str]:
-    """Contracts whose point value is unknown (their money P&L is null)."""
+def unknown_money(trades: pd.DataFrame) -> list[str]:
+    """Symbols whose money P&L is unknown (no stated profit and no known point value)."""
     return sorted(set(trades.loc[trades["pnl_money"].isna(), "symbol"]))
 
 

@@ -138,6 +138,11 @@ ALIASES = {
     "ETHEREUM": "ETHUSD",
     "LITECOIN": "LTCUSD",
 }
+# Crypto quoted in a US-dollar stablecoin (Binance's BTCUSDT, ccxt's BTC/USDT) is the
+# registry's USD instrument: the stablecoin tracks the dollar.
+for _coin in ("BTC", "ETH", "LTC"):
+    for _stable in ("USDT", "USDC"):
+        ALIASES[_coin + _stable] = _coin + "USD"
 _DECORATION = re.compile(r"[._\-+#!]")
 # A currency after the separator names another instrument (GOLD.EUR is gold in euros).
 _CURRENCY_SUFFIXES = {
@@ -172,6 +177,8 @@ def _lookup(name: str) -> Instrument | None:
 def find_instrument(raw: str) -> Instrument | None:
     """The instrument for ``raw`` (a broker symbol), or None when it is not known."""
     name = raw.strip().lstrip("#.")
+    if re.fullmatch(r"[A-Za-z]{2,6}/[A-Za-z]{3,5}", name):  # ccxt's BTC/USDT, XAU/USD
+        name = name.replace("/", "")
     head, *rest = _DECORATION.split(name, maxsplit=1)
     if rest and rest[0].upper() in _CURRENCY_SUFFIXES:
         return _lookup(name) if name.upper() in ALIASES else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 TIMEFRAMES: dict[str, int] = {
     "M1": 60,
@@ -14,6 +15,7 @@ TIMEFRAMES: dict[str, int] = {
     "D1": 86_400,
     "W1": 604_800,
 }
+MONTHLY = "MN1"  # calendar months: 28 to 31 days apart, one timeframe
 _BY_SECONDS = {seconds: name for name, seconds in TIMEFRAMES.items()}
 
 
@@ -29,3 +31,17 @@ def dominant_interval(times_ns: np.ndarray) -> int:
     diffs = np.diff(times_ns) // 1_000_000_000
     values, counts = np.unique(diffs[diffs > 0], return_counts=True)
     return int(values[np.argmax(counts)]) if len(values) else 0
+
+
+def calendar_monthly(times_ns: np.ndarray) -> bool:
+    """True when consecutive bars are whole calendar months apart, all on the same day of
+    the month (the 1st, as Yahoo and MT5 date them) or all on a month's last day."""
+    if len(times_ns) < 2:
+        return False
+    stamps = pd.DatetimeIndex(times_ns.astype("datetime64[ns]"))
+    if (stamps.normalize() != stamps).any():
+        return False
+    months = stamps.year * 12 + stamps.month
+    steps = np.diff(np.asarray(months))
+    same_day = len(set(stamps.day)) == 1
+    return bool((steps >= 1).all() and (same_day or stamps.is_month_end.all()))

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 
 from tradeloop.market.errors import DataError, MixedIntervals
-from tradeloop.market.timeframes import TIMEFRAMES, dominant_interval, timeframe_name
+from tradeloop.market.timeframes import (
+    MONTHLY,
+    TIMEFRAMES,
+    calendar_monthly,
+    dominant_interval,
+    timeframe_name,
+)
 
 MIN_SEGMENT_BARS = 3
 MAX_PRICE = 1e9
@@ -78,6 +84,8 @@ def foreign_segments(bars: pd.DataFrame) -> tuple[str, list[Segment]]:
     before it than the dominant interval is always reported: it is off the bar grid.
     """
     times = bars.index.as_unit("ns").asi8
+    if calendar_monthly(times):
+        return MONTHLY, []
     interval = dominant_interval(times)
     if len(times) < MIN_SEGMENT_BARS or interval == 0:
         return timeframe_name(interval), []

@@ -14,7 +14,7 @@ from tradeloop.mentor.report import NO_TRADE_SCORE, DayFigures, build_report, da
 
 WINDOW_DAYS = 30
 EMPTY_DAY = dict(
-    trades=0, wins=0, losses=0, net_points=0.0, net_money=None, naked=0, revenge=0,
+    trades=0, wins=0, losses=0, net=0.0, net_money=None, net_points={}, naked=0, revenge=0,
     oversized=0, outsized=0, clean=0, avg_win=None, usual_avg_win=None, usual_trades_per_day=0.0,
 )  # fmt: skip
 
@@ -38,7 +38,10 @@ def daily_figures(
     in_window = (local_day > day - timedelta(days=window_days)) & (local_day <= day)
     current, _ = streaks((~trades.loc[local_day <= day, "mistakes"].map(bool)).to_numpy())
     traded_days = int(local_day[in_window].nunique())
-    return day_figures(day, trades[local_day == day], trades[in_window], traded_days, current)
+    return day_figures(
+        day, trades[local_day == day], trades[in_window], traded_days, current,
+        analysis.unit, analysis.currency,
+    )  # fmt: skip
 
 
 def daily_report(
@@ -73,7 +76,8 @@ def history(
     tz: str = "UTC",
 ) -> dict[str, Any]:
     """Every day from ``start`` to ``end`` with trades or a journal entry, oldest first: trades,
-    P&L (money where known, else points), risk score and emotion; and the score trend."""
+    P&L in the journal's unit (``unit``, ``currency``; points per market in ``pnl_points``),
+    risk score and emotion; and the score trend."""
     local_day = _local_days(analysis, tz) if analysis is not None else pd.Series(dtype=object)
     traded = set(local_day[(local_day >= start) & (local_day <= end)]) if len(local_day) else set()
     days = sorted(traded | {d for d in emotions if start <= d <= end})
@@ -84,8 +88,8 @@ def history(
             {
                 "date": day.isoformat(),
                 "trades": f.trades if f else 0,
-                "pnl": (f.net_money if f.net_money is not None else f.net_points) if f else 0.0,
-                "pnl_points": f.net_points if f else 0.0,
+                "pnl": f.net if f else 0.0,
+                "pnl_points": f.net_points if f else {},
                 "risk_score": f.score if f else NO_TRADE_SCORE,
                 "mistakes": {
                     "no_stop_loss": f.naked if f else 0,
@@ -100,6 +104,8 @@ def history(
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
+        "unit": analysis.unit if analysis is not None else None,
+        "currency": analysis.currency if analysis is not None else None,
         "days": rows,
         "score_trend": _direction(traded_scores),
     }
@@ -121,11 +127,15 @@ def weekly_summary(
             counts.update(found)
     frequent = counts.most_common(1)
     pick = lambda key: {"date": key["date"], "pnl": key["pnl"]}  # noqa: E731
+    summed = [r for r in traded if r["pnl"] is not None]
+    adds_up = len(summed) == len(traded) and (
+        analysis is None or analysis.unit == "money" or analysis.trades["underlying"].nunique() <= 1
+    )
     return week | {
         "trades": sum(r["trades"] for r in traded),
-        "pnl": sum(r["pnl"] for r in traded),
-        "best_day": pick(max(traded, key=lambda r: r["pnl"])) if traded else None,
-        "worst_day": pick(min(traded, key=lambda r: r["pnl"])) if traded else None,
+        "pnl": sum(r["pnl"] for r in traded) if adds_up else None,
+        "best_day": pick(max(summed, key=lambda r: r["pnl"])) if summed else None,
+        "worst_day": pick(min(summed, key=lambda r: r["pnl"])) if summed else None,
         "most_frequent_mistake": (
             {"code": frequent[0][0], "count": frequent[0][1]} if frequent else None
         ),

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from tradeloop.i18n import translate
+from tradeloop.habits.insights import losses_of, pnl_text, threshold_text
+from tradeloop.i18n import amount, translate
 from tradeloop.mentor.tools import (
     TOOLS,
     ToolContext,
-    TradeFilter,
+    ToolTradeFilter,
     filter_losses,
     filter_trades,
     run_tool,
@@ -47,6 +48,11 @@ def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
+def _pnl(ctx: ToolContext, value: float | None) -> str:
+    """A P&L of the journal in its unit (money where it is known)."""
+    return pnl_text(ctx.journal(), value, ctx.language)
+
+
 def _biggest_mistake(ctx: ToolContext) -> Answer:
     a, lang = ctx.journal(), ctx.language
     counts = a.summary["mistake_counts"]
@@ -57,15 +63,14 @@ def _biggest_mistake(ctx: ToolContext) -> Answer:
             "biggest_mistake",
             ["get_summary"],
         )
-    flagged = a.trades[a.trades["mistakes"].map(lambda found: code in found)]
-    cost = float(-flagged.loc[flagged["pnl_points"] < 0, "pnl_points"].sum())
+    cost = losses_of(a.trades, code) if a.adds_up else None
     text = translate(
         lang,
         "mentor.chat.biggest_mistake",
         mistake=translate(lang, f"mistake.{code}"),
         count=count,
         total=a.summary["total_trades"],
-        cost=_num(cost),
+        cost=_pnl(ctx, cost),
     )
     return Answer(text, "biggest_mistake", ["get_summary", "filter_trades"])
 
@@ -80,7 +85,7 @@ def _win_rate(ctx: ToolContext) -> Answer:
         wins=s["wins"],
         total=s["total_trades"],
         payoff=_num(s["payoff_ratio"]),
-        expectancy=_num(s["expectancy"]),
+        expectancy=_pnl(ctx, s["expectancy"]),
         breakeven=_pct(s["breakeven_win_rate"]),
     )
     return Answer(text, "win_rate", ["get_summary"])
@@ -89,14 +94,14 @@ def _win_rate(ctx: ToolContext) -> Answer:
 def _revenge(ctx: ToolContext) -> Answer:
     a, lang = ctx.journal(), ctx.language
     r = a.revenge
-    listed = filter_trades(a, TradeFilter(mistakes=["revenge_trade"], limit=5))["trades"]
+    listed = filter_trades(a, ToolTradeFilter(mistakes=["revenge_trade"], limit=5))["trades"]
     times = ", ".join(t["entry_time"][:16].replace("T", " ") for t in listed)
     text = translate(
         lang,
         "mentor.chat.revenge",
         count=r["count"],
         win_rate=_pct(r["win_rate"]),
-        net=_num(r["net_pnl_points"]),
+        net=_pnl(ctx, r["net_pnl"]),
         minutes=f"{r['window_seconds'] / 60:.1f}",
         first=times or "—",
     )
@@ -105,13 +110,15 @@ def _revenge(ctx: ToolContext) -> Answer:
 
 def _worst_loss(ctx: ToolContext) -> Answer:
     a, lang = ctx.journal(), ctx.language
-    worst = filter_losses(a, TradeFilter(limit=1))["worst"]
+    worst = filter_losses(a, ToolTradeFilter(limit=1))["worst"]
     if worst is None:
         return Answer(translate(lang, "mentor.chat.no_losses"), "worst_loss", ["filter_losses"])
     text = translate(
         lang,
         "mentor.chat.worst_loss",
-        points=_num(worst["pnl_points"]),
+        amount=_pnl(ctx, worst["pnl"])
+        if a.unit == "money"
+        else amount(lang, worst["pnl_points"], "points"),
         symbol=worst["symbol"],
         side=worst["side"],
         when=worst["entry_time"][:16].replace("T", " "),
@@ -123,7 +130,7 @@ def _worst_loss(ctx: ToolContext) -> Answer:
 def _no_stop(ctx: ToolContext) -> Answer:
     a, lang = ctx.journal(), ctx.language
     count = a.summary["mistake_counts"]["no_stop_loss"]
-    listed = filter_trades(a, TradeFilter(mistakes=["no_stop_loss"], limit=5))["trades"]
+    listed = filter_trades(a, ToolTradeFilter(mistakes=["no_stop_loss"], limit=5))["trades"]
     times = ", ".join(t["entry_time"][:16].replace("T", " ") for t in listed)
     text = translate(
         lang,
@@ -138,15 +145,16 @@ def _no_stop(ctx: ToolContext) -> Answer:
 def _best_time(ctx: ToolContext) -> Answer:
     lang = ctx.language
     calendar = run_tool(ctx, "get_metric", {"name": "calendar"})
-    hour = max(calendar["by_hour"], key=lambda row: row["net_pnl_points"])
-    weekday = max(calendar["by_weekday"], key=lambda row: row["net_pnl_points"])
+    net = lambda row: row["net_pnl"] if row["net_pnl"] is not None else row["win_rate"]  # noqa: E731
+    hour = max(calendar["by_hour"], key=net)
+    weekday = max(calendar["by_weekday"], key=net)
     text = translate(
         lang,
         "mentor.chat.best_time",
         hour=f"{hour['key']}:00",
-        hour_net=_num(hour["net_pnl_points"]),
+        hour_net=_pnl(ctx, hour["net_pnl"]),
         weekday=translate(lang, f"weekday.{weekday['key']}"),
-        weekday_net=_num(weekday["net_pnl_points"]),
+        weekday_net=_pnl(ctx, weekday["net_pnl"]),
     )
     return Answer(text, "best_time", ["get_metric"])
 
@@ -166,12 +174,10 @@ def _explain(code: str) -> Callable[[ToolContext], Answer]:
     def explain(ctx: ToolContext) -> Answer:
         a, lang = ctx.journal(), ctx.language
         values: dict[str, Any] = {"count": a.summary["mistake_counts"][code]}
-        t = a.thresholds
+        key = "outsized_loss_points" if code == "outsized_loss" else "excessive_risk_points"
         values |= {
-            "threshold": _num(
-                t["outsized_loss_points"] if code == "outsized_loss" else t["excessive_risk_points"]
-            ),
-            "minutes": f"{t['revenge_window_seconds'] / 60:.1f}",
+            "threshold": threshold_text(a, key, lang),
+            "minutes": f"{a.thresholds['revenge_window_seconds'] / 60:.1f}",
         }
         return Answer(
             translate(lang, f"mentor.chat.explain.{code}", **values),

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradeloop.i18n import translate
+from tradeloop.i18n import amount, points_by_market, translate
 
 RULES = ("stop_used", "risk_within_plan", "size_within_plan", "no_revenge", "loss_limit_respected")
 SIZE_TOLERANCE = 1.5
@@ -37,8 +37,9 @@ class DayFigures:
     trades: int
     wins: int
     losses: int
-    net_points: float
+    net: float | None  # in ``unit``; None when it would add up several markets' points
     net_money: float | None
+    net_points: dict[str, float]  # per underlying: points never add up across markets
     naked: int
     revenge: int
     oversized: int
@@ -50,18 +51,25 @@ class DayFigures:
     rules_kept: dict[str, int] = field(default_factory=dict)
     score: int = NO_TRADE_SCORE
     streak_current: int = 0
+    unit: str = "points"
+    currency: str | None = None
 
 
 def _number(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def net_pnl(trades: pd.DataFrame) -> float:
-    """The trades' P&L: money when every trade's money value is known, else points (never a
-    sum of both)."""
-    if "pnl_money" in trades and trades["pnl_money"].notna().all():
+def net_pnl(trades: pd.DataFrame) -> float | None:
+    """The trades' P&L: money when every trade's money is known in one currency, else the
+    points of their one market; None rather than a sum of both, or of several markets'
+    points."""
+    if not len(trades):
+        return 0.0
+    if trades["pnl_money"].notna().all() and trades["currency"].nunique() == 1:
         return float(trades["pnl_money"].sum())
-    return float(trades["pnl_points"].sum())
+    if trades["underlying"].nunique() == 1:
+        return float(trades["pnl_points"].sum())
+    return None
 
 
 def day_figures(
@@ -70,15 +78,17 @@ def day_figures(
     window: pd.DataFrame,
     traded_days: int,
     streak_current: int = 0,
+    unit: str = "points",
+    currency: str | None = None,
 ) -> DayFigures:
     """Figures of ``day_trades`` (analysed trades of one day, in exit order) against ``window``
     (the analysed trades of the trailing window, the day included); ``traded_days`` counts the
-    window's days with trades in the user's time zone."""
-    pnl = day_trades["pnl_points"]
+    window's days with trades in the user's time zone. Results are ``pnl``, in ``unit``."""
+    pnl = day_trades["pnl"]
     mistakes = day_trades["mistakes"] if len(day_trades) else pd.Series(dtype=object)
     has = lambda code: mistakes.map(lambda found: code in found)  # noqa: E731
     usual_qty = float(window["qty"].median()) if len(window) else 1.0
-    window_losses = -window.loc[window["pnl_points"] < 0, "pnl_points"]
+    window_losses = -window.loc[window["pnl"] < 0, "pnl"]
     limit = LOSS_LIMIT_MULTIPLE * float(window_losses.mean()) if len(window_losses) else np.inf
     running_before = (
         np.concatenate(([0.0], np.cumsum(pnl.to_numpy())[:-1])) if len(pnl) else np.array([])
@@ -99,17 +109,19 @@ def day_figures(
         else NO_TRADE_SCORE
     )
     wins = pnl[pnl > 0]
-    window_wins = window.loc[window["pnl_points"] > 0, "pnl_points"]
-    money_known = (
-        "pnl_money" in day_trades and len(day_trades) and day_trades["pnl_money"].notna().all()
-    )
+    window_wins = window.loc[window["pnl"] > 0, "pnl"]
+    adds_up = unit == "money" or day_trades["underlying"].nunique() <= 1
     return DayFigures(
         day=day,
         trades=len(day_trades),
         wins=len(wins),
         losses=int((pnl < 0).sum()),
-        net_points=float(pnl.sum()),
-        net_money=float(day_trades["pnl_money"].sum()) if money_known else None,
+        net=float(pnl.sum()) if adds_up else None,
+        net_money=float(pnl.sum()) if unit == "money" else None,
+        net_points={
+            str(k): float(v)
+            for k, v in day_trades.groupby("underlying", sort=True)["pnl_points"].sum().items()
+        },
         naked=int(has("no_stop_loss").sum()),
         revenge=int(has("revenge_trade").sum()),
         oversized=int((~kept["size_within_plan"] | has("excessive_risk")).sum()),
@@ -121,6 +133,8 @@ def day_figures(
         rules_kept={name: int(rule.sum()) for name, rule in kept.items()},
         score=score,
         streak_current=streak_current,
+        unit=unit,
+        currency=currency,
     )
 
 
@@ -128,7 +142,7 @@ def main_pattern(f: DayFigures) -> str:
     """The day's main pattern, by priority."""
     if f.trades == 0:
         return "no_trades"
-    if f.revenge >= 2 or (f.revenge and f.net_points < 0):
+    if f.revenge >= 2 or (f.revenge and outcome(f) == "loss"):
         return "revenge_spiral"
     if f.naked:
         return "naked_trades"
@@ -159,12 +173,29 @@ def emotion_alignment(emotion: str, f: DayFigures) -> str:
     return "mismatch" if main_pattern(f) != "disciplined" else "aligned"
 
 
-def _values(f: DayFigures) -> dict[str, str]:
+def outcome(f: DayFigures) -> str:
+    """'none', 'win', 'loss' or 'flat': the day's P&L sign (with several markets in points,
+    more winning than losing trades is a winning day)."""
+    if f.trades == 0:
+        return "none"
+    sign = f.net if f.net is not None else f.wins - f.losses
+    return "win" if sign > 0 else "loss" if sign < 0 else "flat"
+
+
+def net_text(f: DayFigures, language: str) -> str:
+    """The day's P&L with its unit, or points per market when they do not add up."""
+    if f.net is None:
+        return points_by_market(language, dict(f.net_points))
+    return amount(language, f.net, f.unit, f.currency)
+
+
+def _values(f: DayFigures, language: str) -> dict[str, str]:
+    money = lambda v: "—" if v is None else amount(language, v, f.unit, f.currency)  # noqa: E731
     return {
         "trades": str(f.trades),
         "wins": str(f.wins),
         "losses": str(f.losses),
-        "net": _number(f.net_points),
+        "net": net_text(f, language),
         "naked": str(f.naked),
         "revenge": str(f.revenge),
         "oversized": str(f.oversized),
@@ -172,8 +203,8 @@ def _values(f: DayFigures) -> dict[str, str]:
         "clean": str(f.clean),
         "usual": _number(f.usual_trades_per_day, 1),
         "score": str(f.score),
-        "avg_win": _number(f.avg_win),
-        "usual_avg_win": _number(f.usual_avg_win),
+        "avg_win": money(f.avg_win),
+        "usual_avg_win": money(f.usual_avg_win),
         "streak": str(f.streak_current),
     }
 
@@ -200,19 +231,10 @@ def recommendation_keys(f: DayFigures) -> list[str]:
 
 def build_report(f: DayFigures, emotion: str, language: str) -> dict[str, Any]:
     """The report's five parts and score in ``language``."""
-    t = lambda key: translate(language, key, **_values(f))  # noqa: E731
+    t = lambda key: translate(language, key, **_values(f, language))  # noqa: E731
     pattern = main_pattern(f)
     alignment = emotion_alignment(emotion, f)
-    outcome = (
-        "none"
-        if f.trades == 0
-        else "win"
-        if f.net_points > 0
-        else "loss"
-        if f.net_points < 0
-        else "flat"
-    )
-    motivation = t(f"mentor.motivation.{outcome}")
+    motivation = t(f"mentor.motivation.{outcome(f)}")
     if f.streak_current >= 5:
         motivation += " " + t("mentor.motivation.streak")
     return {
@@ -226,8 +248,11 @@ def build_report(f: DayFigures, emotion: str, language: str) -> dict[str, Any]:
                 "trades": f.trades,
                 "wins": f.wins,
                 "losses": f.losses,
-                "net_points": f.net_points,
+                "net": f.net,
+                "unit": f.unit,
+                "currency": f.currency,
                 "net_money": f.net_money,
+                "net_points": f.net_points,
                 "naked": f.naked,
                 "revenge": f.revenge,
                 "oversized": f.oversized,

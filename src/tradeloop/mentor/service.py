@@ -21,7 +21,7 @@ from tradeloop.store.models import AIMentorReport, TradingSession, User
 
 def _day_trades(analysis: Analysis | None, day: date, tz: str) -> pd.DataFrame:
     if analysis is None:
-        return pd.DataFrame(columns=["pnl_points", "pnl_money"])
+        return pd.DataFrame(columns=["pnl_points", "pnl_money", "currency", "underlying"])
     trades = analysis.trades
     return trades[trades["exit_time"].dt.tz_convert(tz).dt.date == day]
 
@@ -34,7 +34,7 @@ def refresh_session(
     row = repo.ensure_session(db, user.id, day)
     trades = _day_trades(analysis, day, user.timezone)
     row.risk_score = daily_figures(analysis, day, user.timezone).score
-    return repo.set_totals(db, row, len(trades), net_pnl(trades) if len(trades) else 0.0)
+    return repo.set_totals(db, row, len(trades), net_pnl(trades) or 0.0)
 
 
 def sync_sessions(db: Session, user: User) -> int:
@@ -47,7 +47,7 @@ def sync_sessions(db: Session, user: User) -> int:
     if analysis is not None and len(analysis.trades):
         local_day = analysis.trades["exit_time"].dt.tz_convert(user.timezone).dt.date
         for day, trades in analysis.trades.groupby(local_day):
-            totals[day] = (len(trades), net_pnl(trades))
+            totals[day] = (len(trades), net_pnl(trades) or 0.0)
     existing = {row.session_date: row for row in repo.sessions_between(db, user.id, None, None)}
     for day in sorted(set(totals) | set(existing)):
         row = existing.get(day) or repo.ensure_session(db, user.id, day)
@@ -196,12 +196,14 @@ def mentor_card(db: Session, user: User, today: date) -> dict[str, Any]:
     emotion = stated_emotion(repo.get_session(db, user.id, today))
     report = daily_report(analysis, today, emotion or "neutral", user.language, user.timezone)
     figures = report["trading_patterns_analysis"]["figures"]
-    pnl = figures["net_money"] if figures["net_money"] is not None else figures["net_points"]
+    pnl = figures["net"]
     tip = report["recommendations"][0] if figures["trades"] else report["emotional_analysis"]["tip"]
     return {
         "date": today.isoformat(),
         "trades": figures["trades"],
         "pnl": pnl,
+        "unit": figures["unit"],
+        "currency": figures["currency"],
         "emotion": emotion,
         "risk_score": report["risk_management_score"],
         "tip": tip,

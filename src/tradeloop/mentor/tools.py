@@ -16,10 +16,10 @@ from tradeloop.core.codes import Emotion
 from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import InvalidInput, NotFound
 from tradeloop.habits.analysis import Analysis, trade_records
+from tradeloop.habits.filters import TradeFilter, ordered, select_trades
 from tradeloop.habits.metrics import habit_metric
 
 MAX_ROWS = 50
-Mistake = Literal["no_stop_loss", "excessive_risk", "outsized_loss", "revenge_trade"]
 MetricName = Literal[
     "insights",
     "revenge",
@@ -47,116 +47,49 @@ class MetricArguments(BaseModel):
 
 
 TradeField = Literal[
-    "symbol", "side", "entry_time", "exit_time", "entry_price", "exit_price", "qty", "points",
-    "pnl_points", "pnl_money", "commission", "risk_points", "r_multiple", "mistakes",
+    "account", "symbol", "underlying", "side", "entry_time", "exit_time", "entry_price",
+    "exit_price", "qty", "points", "pnl_points", "gross_money", "commission", "swap",
+    "pnl_money", "currency", "pnl", "exits", "risk_points", "r_multiple", "mistakes",
 ]  # fmt: skip
 
 
-def _ordered(model: BaseModel, *pairs: tuple[str, str]) -> None:
-    """Refuse a range whose lower bound is above its upper bound, naming both fields."""
-    for low, high in pairs:
-        a, b = getattr(model, low), getattr(model, high)
-        if a is not None and b is not None and a > b:
-            raise ValueError(
-                f"{low} ({a}) is {'after' if isinstance(a, date) else 'above'} {high} ({b})"
-            )
+class ToolTradeFilter(TradeFilter):
+    """Which trades (see ``habits.filters``), which of their fields, and which page."""
 
-
-class TradeFilter(BaseModel):
-    """Which trades: dates, hours, side, symbol, result, mistakes, bounds, order, fields, page."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    start: CalendarDay | None = Field(default=None, description="first local day a trade closed")
-    end: CalendarDay | None = Field(default=None, description="last local day a trade closed")
-    hour_from: int | None = Field(
-        default=None, ge=0, le=23, description="local entry hour; above hour_to wraps midnight"
-    )
-    hour_to: int | None = Field(default=None, ge=0, le=23, description="local entry hour")
-    side: Literal["buy", "sell"] | None = None
-    symbol: str | None = Field(default=None, max_length=32)
-    result: Literal["win", "loss", "flat"] | None = None
-    mistakes: list[Mistake] = Field(default_factory=list, max_length=4)
-    min_risk: float | None = Field(default=None, ge=0)
-    max_risk: float | None = Field(default=None, ge=0)
-    min_loss: float | None = Field(default=None, ge=0, description="points lost per contract")
-    max_loss: float | None = Field(default=None, ge=0)
-    sort: Literal["exit_time", "-exit_time", "pnl_points", "-pnl_points"] = "exit_time"
-    fields: list[TradeField] = Field(default_factory=list, max_length=20)
+    fields: list[TradeField] = Field(default_factory=list, max_length=21)
     offset: int = Field(default=0, ge=0, le=1_000_000)
     limit: int = Field(default=20, ge=1, le=MAX_ROWS)
 
-    @model_validator(mode="after")
-    def _ranges(self) -> TradeFilter:
-        _ordered(self, ("start", "end"), ("min_risk", "max_risk"), ("min_loss", "max_loss"))
-        return self
+
+def _unit(analysis: Analysis) -> dict[str, Any]:
+    return {"unit": analysis.unit, "currency": analysis.currency}
 
 
-def _filtered(analysis: Analysis, f: TradeFilter, tz: str) -> pd.DataFrame:
-    t = analysis.trades
-    closed = t["exit_time"].dt.tz_convert(tz).dt.date
-    hour = t["entry_time"].dt.tz_convert(tz).dt.hour
-    keep = pd.Series(True, index=t.index)
-    conditions = [
-        (f.start, lambda: closed >= f.start),
-        (f.end, lambda: closed <= f.end),
-        (f.hour_from, lambda: hour >= f.hour_from),
-        (f.hour_to, lambda: hour <= f.hour_to),
-        (f.side, lambda: t["side"] == f.side),
-        (
-            f.symbol,
-            lambda: (t["symbol"] == f.symbol.upper()) | (t["underlying"] == f.symbol.upper()),
-        ),
-        (
-            f.result,
-            lambda: {
-                "win": t["pnl_points"] > 0,
-                "loss": t["pnl_points"] < 0,
-                "flat": t["pnl_points"] == 0,
-            }[f.result],
-        ),
-        (f.min_risk, lambda: t["risk_points"] >= f.min_risk),
-        (f.max_risk, lambda: t["risk_points"] <= f.max_risk),
-        (f.min_loss, lambda: -t["points"] >= f.min_loss),
-        (f.max_loss, lambda: -t["points"] <= f.max_loss),
-    ]
-    wraps = f.hour_from is not None and f.hour_to is not None and f.hour_from > f.hour_to
-    if wraps:  # e.g. 22 to 2: the night session across midnight
-        keep &= (hour >= f.hour_from) | (hour <= f.hour_to)
-        conditions = conditions[:2] + conditions[4:]
-    for given, condition in conditions:
-        if given is not None:
-            keep &= condition()
-    for code in f.mistakes:
-        keep &= t["mistakes"].map(lambda found, c=code: c in found)
-    return t[keep].sort_values(
-        f.sort.lstrip("-"), ascending=not f.sort.startswith("-"), kind="stable"
-    )
-
-
-def filter_trades(analysis: Analysis, f: TradeFilter, tz: str = "UTC") -> dict[str, Any]:
-    """Trades matching the filter (at most 50 a call), with the total that matched."""
-    chosen = _filtered(analysis, f, tz)
-    records = trade_records(analysis)
-    rows = [records[i] for i in chosen.index[f.offset : f.offset + f.limit]]
+def filter_trades(analysis: Analysis, f: ToolTradeFilter, tz: str = "UTC") -> dict[str, Any]:
+    """Trades matching the filter (at most 50 a call), with the total that matched; ``pnl`` is
+    in the journal's unit."""
+    chosen = select_trades(analysis.trades, f, tz)
+    rows = trade_records(analysis, chosen.index[f.offset : f.offset + f.limit])
     if f.fields:
         rows = [{k: v for k, v in row.items() if k in f.fields} for row in rows]
-    return {"total": len(chosen), "offset": f.offset, "trades": rows}
+    return {"total": len(chosen), "offset": f.offset, "trades": rows} | _unit(analysis)
 
 
-def filter_losses(analysis: Analysis, f: TradeFilter, tz: str = "UTC") -> dict[str, Any]:
-    """Losing trades matching the filter, their worst and best, and loss statistics."""
+def filter_losses(analysis: Analysis, f: ToolTradeFilter, tz: str = "UTC") -> dict[str, Any]:
+    """Losing trades matching the filter, their worst and best, and loss statistics in the
+    journal's unit (none when that would add up several markets' points)."""
     losing = f.model_copy(update={"result": "loss"})
-    chosen = _filtered(analysis, losing, tz)
-    lost = -chosen["pnl_points"]
-    records = trade_records(analysis)
+    chosen = select_trades(analysis.trades, losing, tz)
+    lost = -chosen["pnl"]
+    adds_up = analysis.unit == "money" or chosen["underlying"].nunique() <= 1
+    pick = lambda i: trade_records(analysis, pd.Index([i]))[0]  # noqa: E731
     return filter_trades(analysis, losing, tz) | {
-        "worst": records[lost.idxmax()] if len(lost) else None,
-        "best": records[lost.idxmin()] if len(lost) else None,
+        "worst": pick(lost.idxmax()) if len(lost) else None,
+        "best": pick(lost.idxmin()) if len(lost) else None,
         "stats": {
             "count": len(lost),
-            "total_points": float(lost.sum()),
-            "mean_points": float(lost.mean()) if len(lost) else None,
+            "total": float(lost.sum()) if adds_up else None,
+            "mean": float(lost.mean()) if len(lost) and adds_up else None,
         },
     }
 
@@ -173,7 +106,7 @@ class SessionFilter(BaseModel):
 
     @model_validator(mode="after")
     def _ranges(self) -> SessionFilter:
-        _ordered(self, ("start", "end"))
+        ordered(self, ("start", "end"))
         return self
 
 
@@ -337,14 +270,14 @@ TOOLS = {
             "filter_trades",
             "Trades by date/time range, time of day, side, symbol, result, mistakes, risk "
             "and loss bounds; sorted; at most 50 per call.",
-            TradeFilter,
+            ToolTradeFilter,
             lambda ctx, f: filter_trades(ctx.journal(), f, ctx.tz),
         ),
         Tool(
             "filter_losses",
             "Losing trades with the same filters, plus the worst and best loss and loss "
             "statistics.",
-            TradeFilter,
+            ToolTradeFilter,
             lambda ctx, f: filter_losses(ctx.journal(), f, ctx.tz),
         ),
         Tool(

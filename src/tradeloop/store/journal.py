@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,9 +17,11 @@ from tradeloop.core.errors import Conflict, NotFound
 from tradeloop.habits.analysis import Analysis, analyze
 from tradeloop.habits.goals import Goal
 from tradeloop.habits.settings import HabitSettings
+from tradeloop.journal.dedup import FillIndex, drop_duplicates
+from tradeloop.journal.frame import upgrade_orders
 from tradeloop.journal.service import Journal
 from tradeloop.journal.trades import rebuild_trades
-from tradeloop.store.models import HabitGoal, HabitSettingsRow, JournalImport
+from tradeloop.store.models import BrokerAccount, HabitGoal, HabitSettingsRow, JournalImport
 from tradeloop.store.pagination import Page, paginate
 
 
@@ -29,27 +32,48 @@ def _parquet(orders: pd.DataFrame) -> bytes:
 
 
 def add_import(
-    session: Session, user_id: int, file_name: str, data: bytes, journal: Journal, tz: str
+    session: Session,
+    user_id: int,
+    file_name: str,
+    data: bytes,
+    journal: Journal,
+    tz: str,
+    details: dict[str, Any] | None = None,
 ) -> JournalImport:
     """Keep an analysed export; the same file twice is a Conflict."""
     digest = hashlib.sha256(data).hexdigest()
-    if session.scalar(
-        select(JournalImport.id).where(
+    earlier = session.scalar(
+        select(JournalImport.file_name).where(
             JournalImport.user_id == user_id, JournalImport.sha256 == digest
         )
-    ):
+    )
+    if earlier is not None:
         raise Conflict(
-            f"{file_name!r} is already imported: delete the earlier import to load it again"
+            f"{file_name!r} is already imported (as {earlier!r}): its trades are counted once; "
+            "delete the earlier import to load it again"
         )
+    imported = journal.imported
     row = JournalImport(
         user_id=user_id,
         file_name=file_name[:200],
-        format=journal.format,
+        format=imported.format,
+        kind=imported.kind,
         timezone=tz,
-        rows=len(journal.orders),
+        currency=imported.currency[:8],
+        stops_known=imported.stops_known,
+        rows=len(imported.orders),
         trades=len(journal.analysis.trades),
         sha256=digest,
-        orders=_parquet(journal.orders),
+        details={
+            "label": imported.label,
+            "accounts": imported.accounts[:20],
+            "server": imported.server,
+            "language": imported.language,
+            "stated": imported.stated,
+            "warnings": journal.warnings,
+            **(details or {}),
+        },
+        orders=_parquet(imported.orders),
     )
     session.add(row)
     session.flush()
@@ -78,6 +102,102 @@ def delete_import(session: Session, user_id: int, import_id: int) -> None:
     session.flush()
 
 
+@dataclass
+class StoredOrders:
+    """One stored import's orders (fills already held by an earlier import left out)."""
+
+    import_id: int
+    file_name: str
+    stops_known: bool
+    orders: pd.DataFrame
+    duplicates: int
+
+
+def stored_orders(session: Session, user_id: int, kind: str = "live") -> list[StoredOrders]:
+    """The orders of the user's imports of ``kind``, oldest first, each without the fills an
+    earlier import already holds (the same fills are counted once)."""
+    stored = session.execute(
+        select(
+            JournalImport.id, JournalImport.file_name, JournalImport.stops_known,
+            JournalImport.orders,
+        )
+        .where(JournalImport.user_id == user_id, JournalImport.kind == kind)
+        .order_by(JournalImport.id)
+    ).all()  # fmt: skip
+    parts = [upgrade_orders(pd.read_parquet(io.BytesIO(blob))) for *_, blob in stored]
+    kept, dropped = drop_duplicates(parts)
+    return [
+        StoredOrders(import_id, name, bool(known), orders, duplicates)
+        for (import_id, name, known, _), orders, duplicates in zip(
+            stored, kept, dropped, strict=True
+        )
+    ]
+
+
+def duplicates_of(
+    session: Session, user_id: int, orders: pd.DataFrame, kind: str = "live"
+) -> tuple[int, list[str]]:
+    """How many fills of ``orders`` the user's imports already hold, and which files."""
+    earlier = stored_orders(session, user_id, kind)
+    index = FillIndex()
+    files = []
+    for part in earlier:
+        before = int(index.duplicates(orders).sum())
+        index.add(part.orders)
+        if int(index.duplicates(orders).sum()) > before:
+            files.append(part.file_name)
+    return int(index.duplicates(orders).sum()), files
+
+
+def user_analysis(
+    session: Session, user_id: int, settings: HabitSettings | None = None
+) -> Analysis | None:
+    """The analysis of all the user's live imports (None when there is none); tested imports
+    (strategy tester deals) are not the trader's habits and stay out."""
+    parts = stored_orders(session, user_id)
+    if not parts:
+        return None
+    orders, trades = [], []
+    for part in parts:  # accounts of different imports never share lots or stops
+        local = part.orders.assign(
+            account=f"{part.import_id}:" + part.orders["account"].astype(str)
+        )
+        rebuilt = rebuild_trades(local)
+        rebuilt["stops_known"] = part.stops_known
+        orders.append(local)
+        trades.append(rebuilt)
+    return analyze(
+        pd.concat(trades, ignore_index=True),
+        pd.concat(orders, ignore_index=True),
+        settings or get_settings(session, user_id),
+    )
+
+
+def account_zone(session: Session, user_id: int, account: str, server: str) -> BrokerAccount | None:
+    """The remembered server zone and currency of one of the user's broker accounts."""
+    return session.scalar(
+        select(BrokerAccount).where(
+            BrokerAccount.user_id == user_id,
+            BrokerAccount.account == account[:64],
+            BrokerAccount.server == server[:128],
+        )
+    )
+
+
+def remember_account(
+    session: Session, user_id: int, account: str, server: str, tz: str, currency: str
+) -> BrokerAccount:
+    """Remember the zone (and currency) of a broker account for its next imports."""
+    row = account_zone(session, user_id, account, server) or BrokerAccount(
+        user_id=user_id, account=account[:64], server=server[:128]
+    )
+    row.timezone = tz
+    row.currency = currency[:8] or row.currency or ""
+    session.add(row)
+    session.flush()
+    return row
+
+
 def get_settings(session: Session, user_id: int) -> HabitSettings:
     """The user's detector settings (defaults until changed)."""
     row = session.get(HabitSettingsRow, user_id)
@@ -101,26 +221,6 @@ def save_settings(session: Session, user_id: int, settings: HabitSettings) -> Ha
             setattr(row, name, value)
         session.flush()
     return settings
-
-
-def user_analysis(
-    session: Session, user_id: int, settings: HabitSettings | None = None
-) -> Analysis | None:
-    """The analysis of all the user's imports (None when there is none)."""
-    stored = session.execute(
-        select(JournalImport.id, JournalImport.orders)
-        .where(JournalImport.user_id == user_id)
-        .order_by(JournalImport.id)
-    ).all()
-    if not stored:
-        return None
-    parts = []
-    for import_id, blob in stored:  # accounts of different imports never share lots or stops
-        part = pd.read_parquet(io.BytesIO(blob))
-        parts.append(part.assign(account=f"{import_id}:" + part["account"].astype(str)))
-    trades = pd.concat([rebuild_trades(part) for part in parts], ignore_index=True)
-    orders = pd.concat(parts, ignore_index=True)
-    return analyze(trades, orders, settings or get_settings(session, user_id))
 
 
 def list_goals(session: Session, user_id: int) -> list[HabitGoal]:

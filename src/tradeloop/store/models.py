@@ -25,6 +25,7 @@ from sqlalchemy import (
     false,
     func,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -293,7 +294,10 @@ class DailyTradingData(Base):
 
 
 class JournalImport(Base):
-    """One uploaded broker export."""
+    """One uploaded broker export: its orders (Parquet), what the file is and says of itself.
+    ``kind`` is 'live' or 'tested' (a strategy tester's deals: kept out of the journal's
+    habits and the mentor); ``details`` holds the label, accounts, server, language, stated
+    totals and warnings."""
 
     __tablename__ = "journal_imports"
     __table_args__ = (Index(None, "user_id", "sha256", unique=True),)
@@ -301,13 +305,46 @@ class JournalImport(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
     file_name: Mapped[str] = mapped_column(Text, nullable=False)
-    format: Mapped[str] = mapped_column(String(16), nullable=False)
+    format: Mapped[str] = mapped_column(String(32), nullable=False)
+    kind: Mapped[str] = mapped_column(
+        String(8), nullable=False, server_default=text("'live'"), default="live"
+    )
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    currency: Mapped[str] = mapped_column(
+        String(8), nullable=False, server_default=text("''"), default=""
+    )
+    stops_known: Mapped[bool] = mapped_column(
+        Boolean(create_constraint=True, name="stops_known"),
+        nullable=False,
+        server_default=true(),
+        default=True,
+    )
     rows: Mapped[int] = mapped_column(Integer, nullable=False)
     trades: Mapped[int] = mapped_column(Integer, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(
+        JSONText(), nullable=False, server_default=text("'{}'"), default=dict
+    )
     orders: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=True, server_default=_now()
+    )
+
+
+class BrokerAccount(Base):
+    """A broker account a user imported: the zone its server writes times in (MT5 and MT4
+    reports are in server time) and its currency, asked once and remembered."""
+
+    __tablename__ = "broker_accounts"
+    __table_args__ = (Index(None, "user_id", "account", "server", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    account: Mapped[str] = mapped_column(String(64), nullable=False)
+    server: Mapped[str] = mapped_column(String(128), nullable=False, default="")
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False, default="")
+    updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=True, server_default=_now()
     )
 

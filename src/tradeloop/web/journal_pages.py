@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from tradeloop.api.deps import DB, ObjectId
 from tradeloop.api.journal import habit_metric, list_goals
 from tradeloop.habits.analysis import calendar_figures
-from tradeloop.mentor.service import sync_sessions
+from tradeloop.journal.importers import FORMATS
+from tradeloop.services import journal_imports as imports
 from tradeloop.store import journal as repo
 from tradeloop.web.access import FormUser, MaybeUser, require_user
 from tradeloop.web.render import redirect, render, request_language
@@ -25,7 +26,10 @@ def journal_page(request: Request, session: DB, user: MaybeUser) -> Response:
     settings = request.app.state.tradeloop.settings
     analysis = repo.user_analysis(session, user.id)
     context: dict[str, Any] = {
-        "imports": repo.list_imports(session, user.id, 50, 0).items,
+        "imports": [
+            imports.import_record(row) for row in repo.list_imports(session, user.id, 50, 0).items
+        ],
+        "formats": FORMATS,
         "upload_mb": settings.max_journal_upload_bytes // 1_048_576,
         "analysis": analysis,
     }
@@ -33,6 +37,8 @@ def journal_page(request: Request, session: DB, user: MaybeUser) -> Response:
         language = request_language(request, user)
         context |= {
             "summary": analysis.summary,
+            "unit": analysis.unit,
+            "currency": analysis.currency,
             "insights": habit_metric("insights", analysis, user.timezone, language),
             "goals": list_goals(user, session)["items"],
             "habit_settings": analysis.settings,
@@ -48,6 +54,5 @@ def journal_page(request: Request, session: DB, user: MaybeUser) -> Response:
 @router.post("/journal/imports/{import_id}/delete")
 def delete_import(import_id: ObjectId, session: DB, user: FormUser) -> Response:
     """Delete one of the user's imports."""
-    repo.delete_import(session, user.id, import_id)
-    sync_sessions(session, user)
+    imports.delete_import(session, user, import_id)
     return redirect("/journal", "journal.deleted")

@@ -14,7 +14,7 @@ from tradeloop.core.codes import Emotion, MarketCondition
 from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import NotFound
 from tradeloop.mentor import chat, service
-from tradeloop.mentor.tools import TradeFilter, filter_trades
+from tradeloop.mentor.tools import ToolTradeFilter, filter_trades
 from tradeloop.store import mentor as repo
 from tradeloop.web.access import MaybeUser, require_user
 from tradeloop.web.render import render
@@ -42,7 +42,9 @@ def mentor_page(
     row = repo.get_session(db, user.id, chosen)
     ctx = service.tool_context(db, user)
     trades = (
-        filter_trades(ctx.analysis, TradeFilter(start=chosen, end=chosen, limit=50), user.timezone)
+        filter_trades(
+            ctx.analysis, ToolTradeFilter(start=chosen, end=chosen, limit=50), user.timezone
+        )
         if ctx.analysis is not None
         else {"total": 0, "trades": []}
     )
@@ -59,6 +61,8 @@ def mentor_page(
         entered=[dt.datetime.fromisoformat(tr["entry_time"]) for tr in trades["trades"]],
         history=list(reversed(history["days"])),
         score_trend=history["score_trend"],
+        unit=history["unit"],
+        currency=history["currency"],
         week=service.week_of(db, user, chosen),
         llm=chat.llm_status(db, user, settings, dt.datetime.now(dt.UTC)),
         emotions=[e.value for e in Emotion],

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from tradeloop import __version__
 from tradeloop.api.deps import CSRF_COOKIE, LANG_COOKIE, app_state
 from tradeloop.core.errors import Forbidden
-from tradeloop.i18n import LANGUAGE_NAMES, catalogue, pick_language, translate
+from tradeloop.i18n import LANGUAGE_NAMES, amount, catalogue, pick_language, translate
 from tradeloop.security import csrf_matches, new_csrf_token
 from tradeloop.store.models import User
 
@@ -50,6 +50,9 @@ def _context(request: Request, language: str, user: User | None, csrf_token: str
         "csrf_token": csrf_token,
         "t": lambda key, **values: translate(language, key, **values),
         "local_time": lambda value: _local_time(value, zone),
+        "amount": lambda value, unit="money", currency=None: amount(
+            language, value, unit, currency
+        ),
         "notice": _notice(request, language),
         "version": __version__,
         "path": request.url.path,

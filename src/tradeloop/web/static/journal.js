@@ -29,6 +29,8 @@
         status.textContent = form.dataset.failed;
         errors.hidden = false;
         errors.replaceChildren(Object.assign(document.createElement("li"), { textContent: body.message }));
+        const field = (body.details || []).map((d) => d && d.field).find((f) => f && form.elements[f]);
+        if (field) form.elements[field].focus();  // e.g. the server's time zone of a new MT5 account
       });
       request.send(data);
     });
@@ -65,9 +67,11 @@
     const line = (y, name, dash, colour) => ({ x: [1, n], y: [y, y], mode: "lines", name, line: { dash, color: colour }, hoverinfo: "name+y" });
     const traces = Object.entries(groups).map(([key, g]) => ({ x: g.x, y: g.y, customdata: g.index, mode: "markers", type: "scatter",
       name: names[key], marker: { color: colours[key], size: 8 } }));
-    traces.push(line(losses.mean, box.dataset.mean, "solid", "#0f766e"));
-    traces.push({ x: [1, n, n, 1], y: [losses.mean - losses.std, losses.mean - losses.std, losses.mean + losses.std, losses.mean + losses.std],
-      fill: "toself", mode: "none", fillcolor: "rgba(15,118,110,0.12)", name: box.dataset.band, hoverinfo: "skip" });
+    if (losses.mean !== null) {  // one market: its mean and band (points of several markets do not compare)
+      traces.push(line(losses.mean, box.dataset.mean, "solid", "#0f766e"));
+      traces.push({ x: [1, n, n, 1], y: [losses.mean - losses.std, losses.mean - losses.std, losses.mean + losses.std, losses.mean + losses.std],
+        fill: "toself", mode: "none", fillcolor: "rgba(15,118,110,0.12)", name: box.dataset.band, hoverinfo: "skip" });
+    }
     if (losses.threshold !== null) traces.push(line(losses.threshold, box.dataset.threshold, "dash", "#b42318"));
     Plotly.newPlot(box, traces, { ...base, height: 340, hovermode: "closest", legend: { orientation: "h" } }, config);
     box.on("plotly_click", (event) => {
@@ -83,7 +87,7 @@
       const z = [0, 1, 2, 3, 4, 5, 6].map(() => weeks.map(() => null));
       const txt = [0, 1, 2, 3, 4, 5, 6].map(() => weeks.map(() => ""));
       days.forEach((d, i) => { const w = weeks.indexOf(monday(dates[i])); const dow = (dates[i].getUTCDay() + 6) % 7;
-        z[dow][w] = d.net_pnl_points; txt[dow][w] = `${d.key}: ${d.net_pnl_points.toFixed(2)} (${d.trades})`; });
+        z[dow][w] = d.net_pnl; txt[dow][w] = `${d.key}: ${d.net_pnl === null ? "—" : d.net_pnl.toFixed(2)} (${d.trades})`; });
       Plotly.newPlot("calendar-chart", [{ z, x: weeks, y: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], text: txt, type: "heatmap",
         hoverinfo: "text", colorscale: [[0, "#b42318"], [0.5, "#f6f7f9"], [1, "#067647"]], zmid: 0 }],
         { ...base, height: 260, xaxis: { type: "category" } }, config);
@@ -101,9 +105,9 @@
       const row = document.createElement("tr");
       row.dataset.index = t.index;
       const cells = [t.index + 1, t.symbol, t.side, t.entry_time.replace("T", " ").slice(0, 19), t.exit_time.replace("T", " ").slice(0, 19),
-        t.qty, t.pnl_points.toFixed(2), t.risk_points === null ? "—" : t.risk_points.toFixed(2)];
+        t.qty, t.pnl_points.toFixed(2), t.pnl === null ? "—" : t.pnl.toFixed(2), t.risk_points === null ? "—" : t.risk_points.toFixed(2)];
       cells.forEach((value, i) => { const td = document.createElement("td"); td.textContent = value; if (i >= 5) td.className = "num"; row.append(td); });
-      if (t.pnl_points !== 0) row.children[6].classList.add(t.pnl_points > 0 ? "gain" : "loss");
+      if (t.pnl) row.children[7].classList.add(t.pnl > 0 ? "gain" : "loss");
       const badges = document.createElement("td");
       t.mistakes.forEach((m) => badges.append(Object.assign(document.createElement("span"), { className: `badge mistake-${m}`, textContent: labels[m] })));
       row.append(badges);

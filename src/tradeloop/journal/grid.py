@@ -1,0 +1,91 @@
+"""The rows of a MetaTrader report (HTML or XLSX) as lists of visible cells.
+
+MetaTrader writes one big table whose sections (positions, orders, deals, results) follow
+each other. A row becomes the list of its visible cells, one string per cell whatever its
+column span: the terminal's hidden cells (``<td class="hidden">``, e.g. the comment it tucks
+into every Positions row) are dropped, and in XLSX a merged range counts once. Header and data
+rows then line up cell for cell in every terminal language, which is how sections are found by
+structure rather than by their translated words.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+
+from lxml import etree, html
+
+from tradeloop.market.errors import DataError
+from tradeloop.market.tables import decode
+
+Row = list[str]
+MAX_ROWS = 500_000
+MAX_CELLS = 100
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # an XLSX cell holding a ticket or a round number
+    return _SPACES.sub(" ", str(value)).strip()
+
+
+def _html_rows(data: bytes) -> Iterator[Row]:
+    text = decode(data)
+    try:
+        document = html.fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise DataError(f"cannot read the report's HTML: {str(exc).splitlines()[0]}") from exc
+    for tr in document.iter("tr"):
+        cells = [
+            _text(cell.text_content())
+            for cell in tr
+            if cell.tag in ("td", "th") and "hidden" not in (cell.get("class") or "").split()
+        ]
+        yield cells[:MAX_CELLS]
+
+
+def _xlsx_rows(data: bytes) -> Iterator[Row]:
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():  # "Workbook contains no default style": harmless
+            warnings.simplefilter("ignore", UserWarning)
+            book = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise DataError(f"cannot read the XLSX file: {type(exc).__name__}") from exc
+    for sheet in book.worksheets:
+        covered: set[tuple[int, int]] = set()
+        for merged in sheet.merged_cells.ranges:
+            for row in range(merged.min_row, merged.max_row + 1):
+                for col in range(merged.min_col, merged.max_col + 1):
+                    if (row, col) != (merged.min_row, merged.min_col):
+                        covered.add((row, col))
+        for cells in sheet.iter_rows():
+            kept = [c for c in cells if (c.row, c.column) not in covered]
+            yield [_text(c.value) for c in kept][:MAX_CELLS]
+
+
+def report_rows(data: bytes) -> list[Row]:
+    """Every row of an HTML or XLSX report as its visible, trimmed cells."""
+    reader = _xlsx_rows if data[:2] == b"PK" else _html_rows
+    rows = []
+    for row in reader(data):
+        while row and row[-1] == "":  # trailing blank cells carry nothing
+            row.pop()
+        rows.append(row)
+        if len(rows) > MAX_ROWS:
+            raise DataError(f"the report has more than {MAX_ROWS} rows")
+    if not rows:
+        raise DataError("the file has no table rows: expected a MetaTrader report")
+    return rows
+
+
+def filled(row: Row) -> Row:
+    """The row's non-blank cells."""
+    return [cell for cell in row if cell]

@@ -1,0 +1,202 @@
+"""Text tables from the files users upload: one decoder and one CSV reader for every importer.
+
+``decode`` turns bytes into text whatever the tool that wrote them (UTF-8 with or without a
+BOM, UTF-16 from the MT5 terminal with or without a BOM, a stray trailing byte, Windows-1252
+from old Excel). ``read_csv_table`` reads a delimited table in two ways: clean files (``,`` or
+tab, ``.`` decimals) go through PyArrow's columnar reader, which parses numbers and ISO times
+itself; locale re-saves (``;`` with decimal commas, quoted thousands) are read as strings and
+cleaned column by column by ``numbers``. Both give the same values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from tradeloop.market.errors import DataError
+
+_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+_DECIMAL_COMMA = re.compile(r"^[-+(]?[\d.\s]*\d,\d+\)?$")
+_DELIMITERS = (",", ";", "\t")
+
+
+def decode(data: bytes) -> str:
+    """The text of an uploaded file, whichever encoding the tool that wrote it used."""
+    if data[:3] == b"\xef\xbb\xbf":
+        return data[3:].decode("utf-8", "replace")
+    encoding = _BOMS.get(data[:2])
+    head = data[:4096]
+    if encoding is None and head.count(0) > len(head) // 4:  # UTF-16 without a BOM
+        odd, even = head[1::2].count(0), head[0::2].count(0)
+        if odd > 4 * even:
+            encoding = "utf-16-le"
+        elif even > 4 * odd:
+            encoding = "utf-16-be"
+        else:
+            raise DataError("the file is binary, not a text export")
+    if encoding is not None:
+        body = data[2:] if data[:2] in _BOMS else data
+        body = body[: len(body) - len(body) % 2]  # one stray trailing byte is not text
+        return body.decode(encoding, "replace").lstrip("\ufeff")
+    if b"\x00" in head:
+        raise DataError("the file is binary, not a text export")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def sniff_delimiter(line: str) -> str:
+    """The delimiter of a header line: whichever of ``,``, ``;`` and tab occurs most outside
+    quotes."""
+    unquoted = re.sub(r'"[^"]*"', "", line)
+    return max(_DELIMITERS, key=unquoted.count)
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    blank = frame.astype(str).apply(lambda col: col.str.strip().isin(["", "nan", "<NA>"]))
+    return frame[~blank.all(axis=1).to_numpy()].reset_index(drop=True)
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Header names trimmed; a repeated name keeps its place with a number (``Time.1``)."""
+    seen: dict[str, int] = {}
+    result = []
+    for name in names:
+        clean = re.sub(r"^Unnamed: \d+$", "", str(name).strip())
+        if clean in seen:
+            seen[clean] += 1
+            clean = f"{clean}.{seen[clean]}"
+        else:
+            seen[clean] = 0
+        result.append(clean)
+    return result
+
+
+def repeated_names(header: str, delimiter: str) -> list[str]:
+    """Non-blank header names that occur more than once, ignoring case."""
+    names = [n.strip().strip('"').strip().lower() for n in header.split(delimiter)]
+    return sorted({n for n in names if n and names.count(n) > 1})
+
+
+_PLAIN_NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$")
+
+
+def _fast(text: str, delimiter: str) -> pd.DataFrame | None:
+    """PyArrow's reader for clean files (None when the file needs the tolerant path). Only
+    columns whose first value is a plain number are left to PyArrow's number parsing; the
+    rest (times, symbols, ids) stay text exactly as written."""
+    lines = text.split("\n", 2)
+    if len(lines) < 2:
+        return None
+    header, first = (next(csv.reader([line], delimiter=delimiter)) for line in lines[:2])
+    if len(header) != len(first) or len(set(header)) != len(header):
+        return None
+    kept_as_text = {
+        name: pa.string() for name, value in zip(header, first, strict=True)
+        if not _PLAIN_NUMBER.match(value)
+    }  # fmt: skip
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=kept_as_text,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    frame = table.to_pandas()
+    for name in frame.columns:
+        if not pd.api.types.is_float_dtype(frame[name]) and not pd.api.types.is_integer_dtype(
+            frame[name]
+        ):
+            frame[name] = frame[name].astype(str)
+    return frame
+
+
+def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
+    """A delimited table: string columns trimmed, numbers as floats where PyArrow could read
+    them, blank rows dropped. ``attrs['delimiter']`` names the delimiter."""
+    text = text.lstrip("\r\n")
+    if not text.strip():
+        raise DataError("the file is empty: expected a header line and rows")
+    header = text.split("\n", 1)[0]
+    delimiter = sniff_delimiter(header)
+    frame = _fast(text, delimiter) if fast and delimiter != ";" else None
+    if frame is None:
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                quoting=csv.QUOTE_MINIMAL,
+                sep=delimiter,
+                skip_blank_lines=True,
+            )
+        except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+            raise DataError(f"cannot read the file as CSV: {str(exc).splitlines()[0]}") from exc
+    frame.columns = _unique_names(list(frame.columns))
+    for name in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[name]):
+            frame[name] = frame[name].astype(str).str.strip()
+    frame = _drop_blank_rows(frame)
+    frame.attrs["delimiter"] = delimiter
+    frame.attrs["repeated"] = repeated_names(header.strip("\r"), delimiter)
+    return frame
+
+
+def _clean_numbers(raw: pd.Series) -> pd.Series:
+    """Strings as numbers: currency signs, spaces and thousands separators removed; decimal
+    commas (``5 000,25``) read when the column uses them; ``(12.50)`` is −12.50."""
+    text = raw.str.replace(r"[$€£¥\s\u00a0\u202f]", "", regex=True)
+    negative = text.str.startswith("(") & text.str.endswith(")")
+    text = text.str.strip("()")
+    sample = text[text != ""]
+    comma_decimals = bool(len(sample)) and bool(sample.str.match(_DECIMAL_COMMA.pattern).all())
+    if comma_decimals and not sample.str.fullmatch(r"-?\d{1,3}(,\d{3})+").all():
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+    return numbers.where(~negative, -numbers)
+
+
+def numbers(
+    frame: pd.DataFrame, column: str, required: bool = False, where: str = "row"
+) -> pd.Series:
+    """Column ``column`` as floats (NaN for blanks); a value that is not a number, or a blank
+    when ``required``, raises a DataError naming the row and the value."""
+    raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw):
+        values = raw.astype(float)
+        text = pd.Series("", index=raw.index)
+        bad = pd.Series(False, index=raw.index)
+    else:
+        text = raw.astype(str).str.strip()
+        values = _clean_numbers(text).astype(float)
+        bad = values.isna() & (text != "")
+    bad |= values.abs() > 1e12
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise DataError(
+            f"{where} {row + 1}: {column} {text.iloc[row] or raw.iloc[row]!r} is not a number",
+            [{"row": row + 1, "column": column}],
+        )
+    if required and values.isna().any():
+        row = int(np.argmax(values.isna().to_numpy()))
+        raise DataError(
+            f"{where} {row + 1}: {column} is missing", [{"row": row + 1, "column": column}]
+        )
+    return values

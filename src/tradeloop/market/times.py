@@ -1,0 +1,258 @@
+"""Times in uploaded files: one decision per file, then one exact parse of every value.
+
+The layout of a time column is read from its first value (separators, seconds, fractions,
+AM/PM, a UTC offset). Whether ``03/04/2024`` is day/month or month/day is decided once from
+all the values: a day above 12 in either place settles it; when none is, the layout's own
+convention (Tradovate and NinjaTrader write month first, Dukascopy day first) or the user's
+``date_order`` decides, and without either the file is refused with a message that says so.
+Row order never matters, so shuffled rows read the same.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from tradeloop.market.errors import DataError
+
+DateOrder = Literal["auto", "dmy", "mdy"]
+DATE_ORDERS: tuple[str, ...] = ("auto", "dmy", "mdy")
+JOURNAL_YEARS = (1970, 2100)
+_DATE = re.compile(r"(?P<a>\d{1,4})(?P<s>[-./])(?P<b>\d{1,2})(?P=s)(?P<c>\d{2,4})")
+_TIME = re.compile(
+    r"(?P<sep>T|,?\s+)(?P<h>\d{1,2})(?P<ts>[:.])\d{2}"
+    r"(?:(?P=ts)\d{2}(?:(?P<fs>[.,])\d{1,9})?(?P<sec>))?"
+    r"(?P<ampm>\s?[AaPp][Mm])?(?P<zone>\s?(?:Z|[+-]\d{2}:?\d{2}))?"
+)
+_COMPACT = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+_EPOCH_SECONDS = (631_152_000, 4_102_444_800)  # 1990 to 2100
+_HUMAN = {"%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD", "%H": "HH", "%I": "hh", "%M": "mm",
+          "%S": "SS", "%f": "fff", "%p": "AM", "%z": "+HH:MM"}  # fmt: skip
+
+
+def zone(tz: str) -> ZoneInfo:
+    """The IANA zone ``tz``; a DataError naming it when it does not exist."""
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise DataError(
+            f"unknown time zone {tz!r}: use an IANA name like Asia/Jakarta, Europe/Athens or UTC"
+        ) from exc
+
+
+def human(fmt: str) -> str:
+    """``%d/%m/%Y %H:%M`` as ``DD/MM/YYYY HH:mm`` for messages."""
+    return re.sub(r"%[a-zA-Z]", lambda m: _HUMAN.get(m.group(0), m.group(0)), fmt)
+
+
+def _bad(values: pd.Series, mask: np.ndarray, column: str, what: str) -> DataError:
+    row = int(np.argmax(mask))
+    return DataError(
+        f"row {row + 1}: {column} {values.iloc[row]!r} {what}",
+        [{"row": row + 1, "column": column, "value": values.iloc[row]}],
+    )
+
+
+def _unreadable(values: pd.Series, mask: np.ndarray, column: str, fmt: str) -> DataError:
+    row = int(np.argmax(mask))
+    return DataError(
+        f"row {row + 1}: cannot read {column} {values.iloc[row]!r} (expected {human(fmt)})",
+        [{"row": row + 1, "column": column, "value": values.iloc[row]}],
+    )
+
+
+def _formats(first: str, column: str) -> tuple[dict[str, str], bool]:
+    """Candidate formats for a column whose first value is ``first`` ({'ymd': f} or
+    {'dmy': f, 'mdy': f}), and whether the values carry a UTC offset."""
+    date = _DATE.match(first)
+    if date is None:
+        raise DataError(
+            f"row 1: cannot read {column} {first!r}: expected a date such as 2024-01-31, "
+            "31/01/2024 or 01/31/2024",
+            [{"row": 1, "column": column, "value": first}],
+        )
+    s = date["s"]
+    rest = first[date.end() :]
+    time = _TIME.fullmatch(rest) if rest else None
+    if rest and time is None:
+        raise DataError(
+            f"row 1: cannot read the time of {column} {first!r}: expected HH:MM or HH:MM:SS",
+            [{"row": 1, "column": column, "value": first}],
+        )
+    clock = ""
+    if time is not None:
+        ts = time["ts"]
+        hour = "%I" if time["ampm"] else "%H"
+        clock = time["sep"] + hour + ts + "%M"
+        if time["sec"] is not None:
+            clock += ts + "%S" + (time["fs"] + "%f" if time["fs"] else "")
+        if time["ampm"]:
+            clock += (" " if time["ampm"].startswith(" ") else "") + "%p"
+        if time["zone"]:
+            clock += (" " if time["zone"].startswith(" ") else "") + "%z"
+    utc = bool(time is not None and time["zone"])
+    if len(date["a"]) == 4:
+        return {"ymd": f"%Y{s}%m{s}%d{clock}"}, utc
+    year = "%Y" if len(date["c"]) == 4 else "%y"
+    return {"dmy": f"%d{s}%m{s}{year}{clock}", "mdy": f"%m{s}%d{s}{year}{clock}"}, utc
+
+
+def _parse(values: pd.Series, fmt: str, utc: bool) -> pd.Series:
+    return pd.to_datetime(values, format=fmt, errors="coerce", utc=utc)
+
+
+def _digits(values: pd.Series, column: str) -> tuple[pd.Series, bool]:
+    """Compact dates (``20240102``, ``202401021300``) or epoch seconds/milliseconds (UTC)."""
+    width = values.str.len()
+    if width.nunique() == 1 and int(width.iloc[0]) in _COMPACT:
+        parsed = pd.to_datetime(values, format=_COMPACT[int(width.iloc[0])], errors="coerce")
+        if parsed.notna().all():
+            return parsed, False
+    numbers = values.astype("int64")
+    for unit, scale in (("s", 1), ("ms", 1000), ("us", 1_000_000)):
+        low, high = (edge * scale for edge in _EPOCH_SECONDS)
+        if numbers.between(low, high).all():
+            return pd.Series(pd.to_datetime(numbers, unit=unit, utc=True), index=values.index), True
+    width = len(values.iloc[0])
+    scale = 1_000_000 if width > 14 else 1000 if width > 11 else 1
+    outside = ~numbers.between(_EPOCH_SECONDS[0] * scale, _EPOCH_SECONDS[1] * scale)
+    raise _unreadable(
+        values, outside.to_numpy(), column, "epoch seconds or milliseconds 1990–2100, or YYYYMMDD"
+    )
+
+
+def _decide(
+    values: pd.Series, candidates: dict[str, str], utc: bool, column: str,
+    date_order: DateOrder, convention: DateOrder | None,
+) -> pd.Series:  # fmt: skip
+    """Parse with the one candidate format the values allow (see the module docstring)."""
+    if len(candidates) == 1:
+        fmt = next(iter(candidates.values()))
+        parsed = _parse(values, fmt, utc)
+        if parsed.isna().any():
+            raise _unreadable(values, parsed.isna().to_numpy(), column, fmt)
+        return parsed
+    if date_order != "auto":
+        fmt = candidates[date_order]
+        parsed = _parse(values, fmt, utc)
+        if parsed.isna().any():
+            raise _bad(
+                values, parsed.isna().to_numpy(), column,
+                f"is not a date in the order you chose ({human(fmt)})",
+            )  # fmt: skip
+        return parsed
+    day_first = _parse(values, candidates["dmy"], utc)
+    month_first = _parse(values, candidates["mdy"], utc)
+    dmy_ok, mdy_ok = day_first.notna().all(), month_first.notna().all()
+    if dmy_ok and (not mdy_ok or day_first.equals(month_first)):
+        return day_first
+    if mdy_ok and not dmy_ok:
+        return month_first
+    if dmy_ok and mdy_ok:
+        if convention in ("dmy", "mdy"):
+            return day_first if convention == "dmy" else month_first
+        example = values.iloc[int(np.argmax((day_first != month_first).to_numpy()))]
+        raise DataError(
+            f"{column}: the dates could be day/month or month/day (no day above 12, e.g. "
+            f"{example!r}): choose the order with --date-order dmy or mdy (CLI), or "
+            "date_order (API and import form)",
+            [{"column": column, "field": "date_order", "example": example}],
+        )
+    only_dmy = (day_first.notna() & month_first.isna()).to_numpy()
+    only_mdy = (month_first.notna() & day_first.isna()).to_numpy()
+    if only_dmy.any() and only_mdy.any():
+        d, m = int(np.argmax(only_dmy)), int(np.argmax(only_mdy))
+        raise DataError(
+            f"{column}: the dates mix day/month (row {d + 1}: {values.iloc[d]!r}) and "
+            f"month/day (row {m + 1}: {values.iloc[m]!r}); a file must use one order",
+            [{"column": column, "rows": [d + 1, m + 1]}],
+        )
+    neither = (day_first.isna() & month_first.isna()).to_numpy()
+    raise _unreadable(values, neither, column, candidates["dmy"])
+
+
+def parse_naive_or_utc(
+    values: pd.Series, column: str, date_order: DateOrder = "auto",
+    convention: DateOrder | None = None,
+) -> tuple[pd.Series, bool]:  # fmt: skip
+    """Non-blank time strings as times, and whether they are UTC already (offsets, epochs)."""
+    if re.search(r"(?:GMT|UTC)[+-]\d", values.iloc[0]):  # Dukascopy "... GMT+0300"
+        values = values.str.replace(r"\s*(?:GMT|UTC)(?=[+-]\d)", " ", regex=True)
+    if values.str.fullmatch(r"\d{8,17}").all():
+        return _digits(values, column)
+    if re.search(r"[A-Za-z]{3,}", values.iloc[0]):  # month names (19-Aug-2004): unambiguous
+        parsed = pd.to_datetime(values, format="mixed", errors="coerce")
+        if parsed.isna().any():
+            raise _unreadable(values, parsed.isna().to_numpy(), column, "a date")
+        return parsed, False
+    candidates, utc = _formats(values.iloc[0], column)
+    offsets = values.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True)
+    if utc != bool(offsets.all()):
+        raise _bad(
+            values, (offsets != utc).to_numpy(), column,
+            "has no UTC offset while others do (or the other way round): give every time "
+            "an offset, or none",
+        )  # fmt: skip
+    return _decide(values, candidates, utc, column, date_order, convention), utc
+
+
+def localize(
+    naive: pd.Series, values: pd.Series, tz: str, column: str, infer: bool = False
+) -> pd.Series:
+    """Naive local times in ``tz`` as UTC. A time the clock shows twice (the night DST ends)
+    is an error naming the row, unless ``infer`` (sorted bars) works it out from the order."""
+    index = pd.DatetimeIndex(naive)
+    try:
+        local = index.tz_localize(
+            zone(tz), ambiguous="infer" if infer else "NaT", nonexistent="shift_forward"
+        )
+    except Exception as exc:  # ambiguous hours that the order cannot settle
+        raise DataError(f"times are ambiguous in zone {tz}: {str(exc).splitlines()[0]}") from exc
+    lost = np.asarray(local.isna() & index.notna())
+    if lost.any():
+        raise _bad(
+            values, lost, column,
+            f"happens twice in {tz} (the clock went back that night): import with tz=UTC or "
+            "the broker's fixed offset",
+        )  # fmt: skip
+    return pd.Series(local.tz_convert("UTC").as_unit("ns"), index=naive.index)
+
+
+def parse_times(
+    values: pd.Series,
+    tz: str,
+    column: str,
+    date_order: DateOrder = "auto",
+    convention: DateOrder | None = None,
+    required: bool = True,
+    years: tuple[int, int] = JOURNAL_YEARS,
+    infer: bool = False,
+) -> pd.Series:
+    """A column of time strings as UTC times (NaT for blanks unless ``required``), read with
+    one layout decided for the whole column; local times are taken in ``tz``."""
+    if date_order not in DATE_ORDERS:
+        raise DataError(f"date order {date_order!r}: use auto, dmy or mdy")
+    if pd.api.types.is_datetime64_any_dtype(values):  # ISO times PyArrow already read
+        text = values.astype(str)
+        parsed, utc = values, values.dt.tz is not None
+    else:
+        text = values.astype(str).str.strip()
+        blank = text.isin(["", "nan", "NaT", "None"])
+        if blank.any() and required:
+            raise _bad(text, blank.to_numpy(), column, "is missing")
+        parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        utc = False
+        if (~blank).any():
+            found, utc = parse_naive_or_utc(text[~blank], column, date_order, convention)
+            parsed = found.reindex(values.index)
+    years_of = parsed.dt.year
+    outside = parsed.notna() & ((years_of < years[0]) | (years_of > years[1]))
+    if outside.any():
+        raise _bad(text, outside.to_numpy(), column, f"is outside {years[0]}–{years[1]}")
+    if utc:
+        return parsed.dt.tz_convert("UTC").dt.as_unit("ns")
+    return localize(parsed, text, tz, column, infer)
