@@ -18,6 +18,10 @@ from tradeloop.store import migrate
 from tradeloop.store.db import make_engine
 
 PG_ENV = "TRADELOOP_TEST_PG_URL"
+# The shared reference data beside the checkout (tests that read it skip when it is absent)
+SHARED_DATA = Path(
+    os.environ.get("TRADELOOP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,8 @@ def amount(language: str, value: float | None, unit: str, currency: str | None =
     text = number_text(language, value)
     if unit == "money":
         return f"{text} {currency or translate(language, 'unit.account_currency')}"
+    if value and abs(value) < 1:  # FX points: 0.00150, not 0.00
+        text = number_text(language, value, 5)
     return f"{text} {translate(language, 'unit.points')}"
 
 

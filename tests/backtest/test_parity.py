@@ -3,12 +3,10 @@ with ATR stops, one unit, no costs, next-open fills and opposite signals ignored
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.backtest.peer import assert_same_trades, peer_trades
+from tests.conftest import SHARED_DATA
 from tradeloop.backtest.engine import run_backtest
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.instruments import resolve_instrument
@@ -16,14 +14,7 @@ from tradeloop.market.readers import read_bars
 from tradeloop.market.synthetic import random_walk_bars
 from tradeloop.strategies.base import get_strategy
 
-SHARED = (
-    Path(
-        os.environ.get(
-            "TRADELOOP_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"
-        )
-    )
-    / "market"
-)
+SHARED = SHARED_DATA / "market"
 
 
 def ours(bars, symbol="EURUSD", fast=20, slow=50, sl=2.0, tp=4.0):

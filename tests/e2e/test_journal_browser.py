@@ -40,7 +40,12 @@ def test_import_and_explore_the_journal(page, tmp_path: Path) -> None:
     page.click("[data-testid=import]")
     page.wait_for_selector("[data-testid=summary]")
     assert page.locator("[data-testid=total-trades]").inner_text() == "250"
-    assert page.locator("[data-testid=expectancy]").inner_text() == f"{expected['expectancy']:.2f}"
+    assert (
+        page.locator("[data-testid=expectancy]").inner_text() == f"{expected['expectancy']:.2f} USD"
+    )
+    row = page.locator("[data-testid=import-row]")
+    assert row.locator("[data-testid=import-format]").inner_text() == "Tradovate Orders"
+    assert row.locator("[data-testid=import-currency]").inner_text() == "USD"
     mistakes = page.locator("[data-testid=mistakes] li").all_inner_texts()
     assert mistakes[0].split() == [
         *translate("id", "mistake.no_stop_loss").split(),

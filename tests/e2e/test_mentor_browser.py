@@ -98,7 +98,9 @@ def test_feedback_report_language_and_chat(page, tmp_path) -> None:
     page.goto("/")
     card = page.locator("[data-testid=mentor-card]")
     assert translate("id", "emotion.frustrated") in card.inner_text()
-    assert page.locator("[data-testid=mentor-card-pnl]").inner_text() == "-20.00"  # -10 points
+    assert (
+        page.locator("[data-testid=mentor-card-pnl]").inner_text() == "-20.00 USD"
+    )  # -10 MNQ points
     assert problems == []
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.journal.helpers import orders_of, export, fill, stop
+from tests.journal.helpers import export, fill, orders_of, stop
 from tradeloop.habits import detectors as d
 from tradeloop.habits.analysis import analyze
 from tradeloop.journal.trades import rebuild_trades

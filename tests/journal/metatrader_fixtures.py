@@ -109,10 +109,10 @@ def mt5_html(lang: str = "en", positions: list[list[str]] | None = None,
         body += [_row(p, "comment" if hidden else None) for p in positions]
     body += ["<tr><td></td></tr>", _title(w["orders"]), _row(w["ord"]), *map(_row, orders)]
     body += ["<tr><td></td></tr>", _title(w["deals"])]
-    header = w["deal"][:8] + ['<td class="hidden">Cost</td>'] + w["deal"][8:]
+    header = [*w["deal"][:8], '<td class="hidden">Cost</td>', *w["deal"][8:]]
     body += ["<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in header)]
     body += [_row(d, "" if hidden else None, at=8) for d in deals]
-    body += [_title(w["open"]), _row(w["pos"][:8] + ["Market", "Swap", "Profit", "Comment"])]
+    body += [_title(w["open"]), _row([*w["pos"][:8], "Market", "Swap", "Profit", "Comment"])]
     body += [_row(["2024.03.02 09:00:00", "1010", "EURUSD", "buy", "0.10", "1.09000", "", "",
                    "1.09100", "0.00", "10.00", ""])]  # fmt: skip
     body += [_title(w["results"]), f'<tr><td colspan="3">{w["net"]}</td><td>{net}</td></tr>']
@@ -126,7 +126,7 @@ def mt5_xlsx(lang: str = "en", positions: list[list[str]] | None = None,
     book = Workbook()
     sheet = book.active
 
-    def merged_title(text: str) -> None:  # noqa: E306
+    def merged_title(text: str) -> None:
         sheet.append([text])
         sheet.merge_cells(
             start_row=sheet.max_row, start_column=1, end_row=sheet.max_row, end_column=15
@@ -239,7 +239,7 @@ def mt4_html() -> str:
                 "Swap",
                 "Profit",
             ]
-        ),  # fmt: skip
+        ),
         _row(["5999", "2015.10.19 07:53:51", "balance", "Deposit", "10 000.00"]),
         *map(_row, rows),
         _row(["", "", "", "", "", "", "", "", "", "", "-0.30", "0.00", "-0.04", "8.82"]),
@@ -262,7 +262,7 @@ def mt4_html() -> str:
                 "0.00",
                 "-4.54",
             ]
-        ),  # fmt: skip
+        ),
         _title("Summary:"),
         "<tr><td colspan=2>Closed Trade P/L:</td><td colspan=2>8.48</td></tr>",
     ]
@@ -290,7 +290,7 @@ def trade_account_html() -> str:
                 "損益",
                 "コメント",
             ]
-        ),  # fmt: skip
+        ),
         _row(
             [
                 "EURUSD",
@@ -306,6 +306,6 @@ def trade_account_html() -> str:
                 "-33",
                 "",
             ]
-        ),  # fmt: skip
+        ),
     ]
     return "<html><body><table>" + "".join(body) + "</table></body></html>"

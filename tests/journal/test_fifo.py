@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.journal.helpers import orders_of, export, fill
+from tests.journal.helpers import export, fill, orders_of
 from tradeloop.journal.trades import rebuild_trades
 
 

@@ -126,3 +126,44 @@ def test_a_chosen_format_that_does_not_match_is_refused() -> None:
         load_journal(fx.mt4_html().encode(), fmt="mt5")
     with pytest.raises(DataError, match="the file is an HTML/XLSX report, not a tradovate CSV"):
         load_journal(fx.mt4_html().encode(), fmt="tradovate")
+
+
+def test_a_netting_account_reverses_through_an_in_out_deal() -> None:
+    # buy 1.00 at 1.1000; sell 2.00 at 1.1010 (in/out: closes the long, +100.00, and opens a
+    # short); buy 1.00 at 1.1005 closes the short (+50.00)
+    deals = [
+        ["2024.05.02 09:00:00", "1", "EURUSD", "buy", "in", "1.00", "1.10000", "11", "0.00",
+         "0.00", "0.00", "10 000.00", ""],
+        ["2024.05.02 10:00:00", "2", "EURUSD", "sell", "in/out", "2.00", "1.10100", "12", "0.00",
+         "0.00", "100.00", "10 100.00", ""],
+        ["2024.05.02 11:00:00", "3", "EURUSD", "buy", "out", "1.00", "1.10050", "13", "0.00",
+         "0.00", "50.00", "10 150.00", ""],
+    ]  # fmt: skip
+    rows = "".join(fx._row(d) for d in deals)
+    header = fx._row([c for c in fx.WORDS["en"]["deal"] if c != "Fee"])
+    data = fx.deals_only_html()
+    start = data.index(fx._title("Deals"))
+    data = data[:start] + fx._title("Deals") + header + rows + "</table></body></html>"
+    t = load_journal(data.encode()).analysis.trades
+    assert list(zip(t["side"], t["entry_price"], t["exit_price"], t["pnl_money"], strict=True)) == [
+        ("buy", 1.1, 1.101, 100.0),
+        ("sell", 1.101, 1.1005, 50.0),
+    ]
+
+
+def test_an_mt4_statement_saved_as_xlsx_reads_the_same() -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    from tradeloop.journal.grid import report_rows
+
+    book = Workbook()
+    for row in report_rows(fx.mt4_html().encode()):
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    journal = load_journal(buffer.getvalue())
+    assert journal.format == "mt4" and [
+        round(v, 2) for v in journal.analysis.trades["pnl_money"]
+    ] == [14.43, -5.95]

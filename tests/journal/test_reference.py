@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
+from tests.conftest import SHARED_DATA
 from tradeloop.journal.service import journal_document, load_journal
 
-SHARED = (
-    Path(
-        os.environ.get(
-            "TRADELOOP_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"
-        )
-    )
-    / "journal"
-)
+SHARED = SHARED_DATA / "journal"
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not here")
 
 

@@ -141,3 +141,80 @@ def test_ambiguous_or_impossible_times_are_refused(data: bytes, message: str) ->
 def test_unknown_time_zone() -> None:
     with pytest.raises(DataError, match="unknown time zone 'Mars/Olympus'"):
         read_bars(MT5_CSV, tz="Mars/Olympus")
+
+
+# Layouts data vendors write, as small fixtures of our own.
+PANDAS_TO_CSV = b",Open,High,Low,Close,Volume\n2017-04-19 09:00:00,1.0716,1.0722,1.07083,1.07219,1413\n2017-04-19 10:00:00,1.07214,1.07296,1.07214,1.0726,1241\n"
+BINANCE = (
+    b"open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,"
+    b"taker_buy_quote_volume,ignore\n"
+    b"1672531200000,16541.77,16545.70,16508.39,16529.67,4364.8357,1672534799999,72146293.58,149854,2179.94,36032352.87,0\n"
+    b"1672534800000,16529.59,16556.80,16525.78,16551.47,3590.0666,1672538399999,59376757.34,126556,1730.24,28617416.00,0\n"
+)
+YAHOO = b"Date,Open,High,Low,Close,Adj Close,Volume\n2004-08-19,100,104.06,95.96,100.34,50.22,22351900\n2004-08-20,101.01,109.08,100.5,108.31,54.21,11428600\n"
+HISTORY_CENTER = (
+    "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\r\n"
+    "2021.01.04\t00:00:00\t1909.88\t1944.46\t1907.70\t1942.86\t408188\t0\t0\r\n"
+    "2021.01.05\t00:00:00\t1942.50\t1953.04\t1934.33\t1949.98\t347971\t0\t0\r\n"
+)
+
+
+def dukascopy(days: list[int], header: str = "Gmt time") -> bytes:
+    rows = "".join(
+        f"{d:02d}.07.2020 {h:02d}:00:00.000,1.12,1.13,1.11,1.125,4148.03\n"
+        for d in days
+        for h in (0, 1)
+    )
+    return f"{header},Open,High,Low,Close,Volume\n{rows}".encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "first", "volume"),
+    [
+        (PANDAS_TO_CSV, "2017-04-19 09:00", 1413.0),  # the time is the unnamed first column
+        (BINANCE, "2023-01-01 00:00", 4364.8357),  # epoch milliseconds are UTC
+        (BINANCE.split(b"\n", 1)[1], "2023-01-01 00:00", 4364.8357),  # an older dump: no header
+        (YAHOO, "2004-08-19 00:00", 22351900.0),  # Adj Close is left aside
+        (HISTORY_CENTER.encode("utf-16"), "2021-01-04 00:00", 408188.0),
+    ],
+)
+def test_vendor_layouts(data: bytes, first: str, volume: float) -> None:
+    bars = read_bars(data)
+    assert bars.index[0] == pd.Timestamp(first, tz="UTC") and bars["volume"].iloc[0] == volume
+
+
+def test_epoch_milliseconds_ignore_the_zone_given() -> None:
+    assert read_bars(BINANCE, tz="Asia/Jakarta").index[0] == pd.Timestamp("2023-01-01", tz="UTC")
+
+
+def test_dukascopy_gmt_time_is_day_first_and_utc_whatever_the_zone() -> None:
+    # the first days (1–12) cannot tell day from month; the 13th and later settle it
+    bars = read_bars(dukascopy([1, 2, 3, 13, 14]), tz="America/New_York")
+    assert bars.index[0] == pd.Timestamp("2020-07-01 00:00", tz="UTC")
+    assert (
+        bars.index[-1] == pd.Timestamp("2020-07-14 01:00", tz="UTC")
+        and bars.index.is_monotonic_increasing
+    )
+    # even with only days ≤ 12, Dukascopy writes day first
+    assert read_bars(dukascopy([1, 2])).index[-1] == pd.Timestamp("2020-07-02 01:00", tz="UTC")
+
+
+def test_a_column_that_names_its_zone_is_read_in_it() -> None:
+    bars = read_bars(dukascopy([1, 2], header="Time (EET)"))  # EET in July is UTC+3 (summer)
+    assert bars.index[0] == pd.Timestamp("2020-06-30 21:00", tz="UTC")
+
+
+def test_day_month_order_is_one_decision_for_the_file() -> None:
+    late = b"Date,Open,High,Low,Close\n01/02/2024,1,2,0.5,1.5\n02/02/2024,1,2,0.5,1.5\n13/02/2024,1,2,0.5,1.5\n"
+    assert list(read_bars(late).index.strftime("%m-%d")) == ["02-01", "02-02", "02-13"]
+    ambiguous = b"Date,Open,High,Low,Close\n01/02/2024,1,2,0.5,1.5\n02/02/2024,1,2,0.5,1.5\n"
+    with pytest.raises(DataError, match="could be day/month or month/day.*--date-order dmy or mdy"):
+        read_bars(ambiguous)
+    assert read_bars(ambiguous, date_order="mdy").index[0] == pd.Timestamp("2024-01-02", tz="UTC")
+    assert read_bars(ambiguous, date_order="dmy").index[0] == pd.Timestamp("2024-02-01", tz="UTC")
+
+
+def test_clean_and_locale_files_read_the_same_numbers() -> None:
+    clean = read_bars(MT5_CSV)
+    locale = read_bars(MT5_CSV.replace(b",", b";").replace(b".", b","))  # Excel on a id/de machine
+    assert locale.equals(clean)

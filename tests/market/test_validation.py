@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from tests.backtest.helpers import bars
+from tests.conftest import SHARED_DATA
 from tradeloop.market.errors import DataError, MixedIntervals
 from tradeloop.market.readers import read_bars
 from tradeloop.market.synthetic import random_walk_bars
 from tradeloop.market.validation import prepare_bars
 
-SHARED = (
-    Path(
-        os.environ.get(
-            "TRADELOOP_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"
-        )
-    )
-    / "market"
-)
+SHARED = SHARED_DATA / "market"
 OK = (1.10, 1.12, 1.09, 1.11)
 
 
@@ -129,3 +120,17 @@ def test_the_real_us500_file_starts_with_105_daily_bars() -> None:
     assert raised.value.details[0]["timeframe"] == "D1"
     kept, timeframe = prepare_bars(read_bars(SHARED / "US500_H1.csv"), keep_dominant_interval=True)
     assert (len(kept), timeframe) == (31090 - 105, "H1")
+
+
+def test_monthly_and_weekly_bars_are_one_timeframe() -> None:
+    from tradeloop.market.validation import prepare_bars
+
+    def bars(freq: str, start: str) -> pd.DataFrame:
+        times = pd.date_range(start, periods=65, freq=freq, tz="UTC")
+        return pd.DataFrame(
+            {c: 1.0 for c in ("open", "high", "low", "close", "volume")}, index=times
+        )
+
+    assert prepare_bars(bars("MS", "2015-01-01"))[1] == "MN1"  # 28 to 31 days apart
+    assert prepare_bars(bars("ME", "2015-01-31"))[1] == "MN1"  # dated on each month's last day
+    assert prepare_bars(bars("W-MON", "2015-01-05"))[1] == "W1"

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED_DATA
 from tradeloop.journal.service import load_journal
 from tradeloop.journal.synthetic import synthetic_export
 from tradeloop.mentor.daily import daily_report
 from tradeloop.mentor.offline import ask
 from tradeloop.mentor.tools import ToolContext, run_tool
 
-SHARED = (
-    Path(
-        os.environ.get(
-            "TRADELOOP_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"
-        )
-    )
-    / "journal"
-)
+SHARED = SHARED_DATA / "journal"
 
 
 @pytest.fixture(scope="module")

@@ -162,3 +162,11 @@ def test_catalogue_texts_hold_no_literal_numbers() -> None:
         for key, text in catalogue(language).items():
             if key.startswith("mentor."):
                 assert not re.search(r"\d", re.sub(r"\{\w+\}", "", text)), key
+
+
+def test_the_report_speaks_money_when_money_is_known_in_both_languages() -> None:
+    for language, word in (("en", "A winning day of 32.00 USD"), ("id", "Hari profit 32.00 USD")):
+        rep = report(DISCIPLINED, "calm", language, history())  # +8 and +8 MNQ points at 2 USD
+        assert rep["trading_patterns_analysis"]["figures"]["unit"] == "money"
+        assert rep["motivation_message"].startswith(word)
+        assert "32.00 USD" in rep["trading_patterns_analysis"]["analysis"]

@@ -16,6 +16,7 @@ from tradeloop.api.schemas import PageOut, page_out
 from tradeloop.backtest.service import InstrumentChoice, backtest, load_bars, symbol_from_filename
 from tradeloop.core.errors import Conflict, InvalidInput
 from tradeloop.execution.settings import ExecutionSettings
+from tradeloop.market.times import DateOrder
 from tradeloop.store import backtests as results_repo
 from tradeloop.store import datasets as datasets_repo
 from tradeloop.store.models import BacktestResult
@@ -102,14 +103,16 @@ def execution_settings(values: dict[str, Any]) -> ExecutionSettings:
         raise InvalidInput(f"invalid settings: {text}", details) from exc
 
 
-async def _uploaded_bars(file: UploadFile, tz: str, keep: bool) -> tuple[pd.DataFrame, str, str]:
+async def _uploaded_bars(
+    file: UploadFile, tz: str, keep: bool, date_order: DateOrder = "auto"
+) -> tuple[pd.DataFrame, str, str]:
     name = PurePath(file.filename or "upload.csv").name
     if PurePath(name).suffix.lower() not in DATA_SUFFIXES:
         raise InvalidInput(
             f"{name!r}: upload a CSV or Parquet file (.csv, .txt, .tsv, .parquet)",
             [{"field": "file"}],
         )
-    bars, timeframe = load_bars(await file.read(), tz, keep)
+    bars, timeframe = load_bars(await file.read(), tz, keep, date_order)
     return bars, timeframe, name
 
 
@@ -121,9 +124,10 @@ async def upload_dataset(
     symbol: Annotated[str | None, Form(max_length=32)] = None,
     tz: Annotated[str, Form(max_length=64)] = "UTC",
     keep_dominant_interval: Annotated[bool, Form()] = False,
+    date_order: Annotated[DateOrder, Form(description="auto, dmy or mdy")] = "auto",
 ) -> object:
     """Validate and store bars for later backtests."""
-    bars, timeframe, name = await _uploaded_bars(file, tz, keep_dominant_interval)
+    bars, timeframe, name = await _uploaded_bars(file, tz, keep_dominant_interval, date_order)
     instrument = InstrumentChoice(symbol or symbol_from_filename(name)).resolve()
     return datasets_repo.add_dataset(session, user.id, name, instrument.symbol, timeframe, bars)
 
@@ -161,6 +165,7 @@ async def create_backtest(
     symbol: Annotated[str | None, Form(max_length=32)] = None,
     tz: Annotated[str, Form(max_length=64)] = "UTC",
     keep_dominant_interval: Annotated[bool, Form()] = False,
+    date_order: Annotated[DateOrder, Form(description="auto, dmy or mdy")] = "auto",
     contract_size: Annotated[float | None, Form(gt=0, le=1e9)] = None,
     pip_size: Annotated[float | None, Form(gt=0, le=1e6)] = None,
     quote_currency: Annotated[str | None, Form(max_length=3)] = None,
@@ -173,7 +178,7 @@ async def create_backtest(
             "send either a data file or a dataset_id", [{"field": "file"}, {"field": "dataset_id"}]
         )
     if file is not None:
-        bars, timeframe, name = await _uploaded_bars(file, tz, keep_dominant_interval)
+        bars, timeframe, name = await _uploaded_bars(file, tz, keep_dominant_interval, date_order)
         symbol = symbol or symbol_from_filename(name)
     else:
         dataset = datasets_repo.get_dataset(session, user.id, dataset_id)

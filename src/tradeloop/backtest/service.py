@@ -14,6 +14,7 @@ from tradeloop.core.instruments import Instrument
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.instruments import custom_instrument, resolve_instrument
 from tradeloop.market.readers import read_bars
+from tradeloop.market.times import DateOrder
 from tradeloop.market.validation import prepare_bars
 from tradeloop.strategies.base import Strategy, get_strategy  # noqa: F401
 
@@ -49,10 +50,13 @@ def symbol_from_filename(name: str) -> str:
 
 
 def load_bars(
-    source: bytes | str | Path, tz: str = "UTC", keep_dominant_interval: bool = False
+    source: bytes | str | Path,
+    tz: str = "UTC",
+    keep_dominant_interval: bool = False,
+    date_order: DateOrder = "auto",
 ) -> tuple[pd.DataFrame, str]:
     """Read and validate bars; returns the bar frame and its timeframe."""
-    return prepare_bars(read_bars(source, tz), keep_dominant_interval)
+    return prepare_bars(read_bars(source, tz, date_order), keep_dominant_interval)
 
 
 def backtest(

@@ -81,11 +81,13 @@ def _daily_returns(equity: pd.Series) -> np.ndarray:
 
 def streaks(hits: np.ndarray) -> tuple[int, int]:
     """The run of true values ending at the last one, and the longest run."""
-    best = run = 0
-    for hit in hits:
-        run = run + 1 if hit else 0
-        best = max(best, run)
-    return run, best
+    flags = np.asarray(hits, dtype=np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags, [0]))))
+    starts, stops = edges[::2], edges[1::2]
+    if not len(starts):
+        return 0, 0
+    lengths = stops - starts
+    return int(lengths[-1]) if stops[-1] == len(flags) else 0, int(lengths.max())
 
 
 BREAKEVEN_CUSHION = 0.01

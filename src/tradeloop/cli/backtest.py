@@ -21,6 +21,7 @@ from tradeloop.backtest.service import (
 )
 from tradeloop.core.errors import InvalidInput
 from tradeloop.execution.settings import ExecutionSettings
+from tradeloop.market.times import DATE_ORDERS
 from tradeloop.strategies.base import get_strategy
 
 out = Console()
@@ -86,6 +87,9 @@ def backtest_command(
     ] = None,
     symbol: Annotated[str | None, typer.Option(help="symbol; default: from the file name")] = None,
     tz: Annotated[str, typer.Option("--tz", help="time zone of the file's times")] = "UTC",
+    date_order: Annotated[
+        str, typer.Option("--date-order", help="auto, dmy or mdy (settles 03/04/2024)")
+    ] = "auto",
     keep_dominant_interval: Annotated[
         bool, typer.Option(help="drop bars of another interval")
     ] = False,
@@ -135,6 +139,8 @@ def backtest_command(
             raise InvalidInput(f"data file {str(given)!r} does not exist")
     if json_out is not None and not json_out.parent.is_dir():
         raise InvalidInput(f"--json: folder {str(json_out.parent)!r} does not exist")
+    if date_order not in DATE_ORDERS:
+        raise InvalidInput(f"--date-order {date_order!r}: use auto, dmy or mdy")
     settings = _settings(
         {
             "fill": fill,
@@ -165,10 +171,10 @@ def backtest_command(
         transient=True,
     ) as progress:
         task = progress.add_task(f"reading {data.name}")
-        bars, timeframe = load_bars(data, tz, keep_dominant_interval)
+        bars, timeframe = load_bars(data, tz, keep_dominant_interval, date_order)  # type: ignore[arg-type]
         rates = None
         if conversion_data is not None:
-            rates = load_bars(conversion_data, tz, keep_dominant_interval=True)[0]["close"]
+            rates = load_bars(conversion_data, tz, True, date_order)[0]["close"]  # type: ignore[arg-type]
             rates = 1 / rates if conversion_invert else rates
         progress.update(
             task, description=f"backtesting {strategy} on {len(bars):,} {timeframe} bars"

@@ -141,8 +141,8 @@ def _number(value: Any) -> Any:
 
 RECORD_FIELDS = (
     "account", "symbol", "underlying", "side", "qty", "entry_price", "exit_price", "points",
-    "pnl_points", "gross_money", "commission", "swap", "pnl_money", "currency", "pnl", "exits",
-    "exit_type", "position", "risk_points", "r_multiple",
+    "pnl_points", "gross_money", "commission", "swap", "pnl_money", "currency", "pnl",
+    "exits", "lots", "exit_type", "position", "risk_points", "r_multiple",
 )  # fmt: skip
 
 

@@ -134,8 +134,9 @@ def revenge_window(trades: pd.DataFrame, k: float) -> float:
 
 def revenge_trades(trades: pd.DataFrame, window_seconds: float) -> np.ndarray:
     """Walking trades in exit order: a trade entered no later than the window after the exit
-    of the previous trade, where that previous trade lost (``pnl`` below zero). A trade entered before that exit
-    (the rest of a position being scaled out) is not a reaction to the loss."""
+    of the previous trade, where that previous trade lost (``pnl`` below zero). A trade
+    entered before that exit (the rest of a position being scaled out) is not a reaction to
+    the loss."""
     exits = nanoseconds(trades["exit_time"])
     order = np.argsort(exits, kind="stable")
     flags = np.zeros(len(trades), dtype=bool)

@@ -23,9 +23,16 @@ def losses_of(trades: pd.DataFrame, code: str) -> float:
     return float(-flagged.loc[flagged["pnl"] < 0, "pnl"].sum())
 
 
-def threshold_text(analysis: Analysis, key: str, language: str) -> str:
-    """A points threshold, per underlying when the journal trades several."""
-    limits = {name: f[key] for name, f in analysis.thresholds["by_underlying"].items()}
+def threshold_text(analysis: Analysis, key: str, language: str, code: str | None = None) -> str:
+    """A points threshold, per underlying when the journal trades several (only those with a
+    trade flagged ``code``, when given)."""
+    t = analysis.trades
+    flagged = set(t.loc[t["mistakes"].map(lambda m: code in m), "underlying"]) if code else None
+    limits = {
+        name: f[key]
+        for name, f in analysis.thresholds["by_underlying"].items()
+        if flagged is None or name in flagged
+    }
     return (
         points_by_market(language, limits)
         if len(limits) > 1
@@ -81,7 +88,9 @@ def insight_items(
                 "outsized_loss",
                 {
                     "count": counts["outsized_loss"],
-                    "threshold": threshold_text(analysis, "outsized_loss_points", language),
+                    "threshold": threshold_text(
+                        analysis, "outsized_loss_points", language, "outsized_loss"
+                    ),
                     "cost": pnl_text(analysis, losses_of(t, "outsized_loss"), language),
                 },
             )
@@ -93,7 +102,9 @@ def insight_items(
                 "excessive_risk",
                 {
                     "count": counts["excessive_risk"],
-                    "threshold": threshold_text(analysis, "excessive_risk_points", language),
+                    "threshold": threshold_text(
+                        analysis, "excessive_risk_points", language, "excessive_risk"
+                    ),
                 },
             )
         )

@@ -54,7 +54,7 @@ def _losses(analysis: Analysis) -> dict[str, Any]:
                 "mistakes": row.mistakes,
             }
             for i, row in zip(losing.index, losing.itertuples(), strict=True)
-        ],  # fmt: skip
+        ],
     }
 
 

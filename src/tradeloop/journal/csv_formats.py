@@ -52,6 +52,39 @@ def _money_columns(frame: pd.DataFrame, contracts: pd.Series) -> dict[str, pd.Se
     }
 
 
+def _costs(frame: pd.DataFrame, *columns: str, signed: bool = False) -> pd.Series:
+    """Commission and fees paid per row, summed over the named columns present: positive
+    whatever sign the file writes, or as written when ``signed`` (a negative rebate)."""
+    return sum(
+        (
+            values if signed else values.abs()
+            for values in (numbers(frame, c).fillna(0.0) for c in columns if c in frame.columns)
+        ),
+        start=pd.Series(0.0, index=frame.index),
+    )
+
+
+def _fills(
+    frame: pd.DataFrame, contract: pd.Series, side: pd.Series | np.ndarray, when: pd.Series,
+    qty: str, price: str, **columns: object,
+) -> pd.DataFrame:  # fmt: skip
+    """One filled row per line of ``frame``: contract, side, time, quantity, price, the
+    file's Account, point value and currency, and ``columns`` for the rest."""
+    return orders_frame(
+        {
+            "account": frame["Account"] if "Account" in frame.columns else "",
+            "contract": contract,
+            "side": side,
+            "timestamp": when,
+            "fill_time": when,
+            "qty": numbers(frame, qty, required=True).abs(),
+            "price": numbers(frame, price, required=True),
+            **_money_columns(frame, contract),
+            **columns,
+        }
+    )
+
+
 def tradovate_orders(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imported:
     """A Tradovate / NinjaTrader web "Orders" export (the 11-, 29- and 32-column layouts)."""
     require(frame, TRADOVATE_ORDERS, "Tradovate Orders")
@@ -94,22 +127,11 @@ def tradovate_fills(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Impo
         if "_timestamp" in frame.columns
         else parse_times(frame["Timestamp"], tz, "Timestamp", date_order, "mdy")
     )
-    commission = _first(frame, "commission", "Commission")
-    orders = orders_frame(
-        {
-            "order_id": frame["Order ID"],
-            "fill_id": frame["Fill ID"],
-            "account": frame["Account"] if "Account" in frame.columns else "",
-            "contract": contract,
-            "side": sides(frame["B/S"], "B/S"),
-            "timestamp": when,
-            "fill_time": when,
-            "qty": numbers(frame, "Quantity", required=True).abs(),
-            "price": numbers(frame, "Price", required=True),
-            "commission": numbers(frame, commission).fillna(0.0).abs() if commission else 0.0,
-            **_money_columns(frame, contract),
-        }
-    )
+    orders = _fills(
+        frame, contract, sides(frame["B/S"], "B/S"), when, "Quantity", "Price",
+        order_id=frame["Order ID"], fill_id=frame["Fill ID"],
+        commission=_costs(frame, "commission", "Commission"),
+    )  # fmt: skip
     return Imported(orders, "tradovate-fills", label="Tradovate Fills", stops_known=False)
 
 
@@ -161,24 +183,12 @@ def ninjatrader(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imported
     contract = frame["Instrument"].str.upper().str.replace(r"\s+", " ", regex=True)
     when = parse_times(frame["Time"], tz, "Time", date_order, "mdy")
     effect = frame["E/X"].str.lower().map({"entry": "open", "exit": "close"}).fillna("")
-    orders = orders_frame(
-        {
-            "order_id": frame["Order ID"] if "Order ID" in frame.columns else "",
-            "fill_id": frame["ID"] if "ID" in frame.columns else "",
-            "account": frame["Account"] if "Account" in frame.columns else "",
-            "contract": contract,
-            "side": sides(frame["Action"], "Action"),
-            "timestamp": when,
-            "fill_time": when,
-            "qty": numbers(frame, "Quantity", required=True).abs(),
-            "price": numbers(frame, "Price", required=True),
-            "commission": (
-                numbers(frame, "Commission").fillna(0.0).abs() if "Commission" in frame else 0.0
-            ),
-            "effect": effect,
-            **_money_columns(frame, contract),
-        }
-    )
+    orders = _fills(
+        frame, contract, sides(frame["Action"], "Action"), when, "Quantity", "Price",
+        order_id=frame["Order ID"] if "Order ID" in frame.columns else "",
+        fill_id=frame["ID"] if "ID" in frame.columns else "",
+        commission=_costs(frame, "Commission"), effect=effect,
+    )  # fmt: skip
     return Imported(orders, "ninjatrader", label="NinjaTrader 8 executions", stops_known=False)
 
 
@@ -205,25 +215,13 @@ def das(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imported:
     if {"Gross Proceeds", "Net Proceeds"} <= set(frame.columns):
         fees = (numbers(frame, "Gross Proceeds") - numbers(frame, "Net Proceeds")).fillna(0.0)
     else:
-        fees = sum(
-            (numbers(frame, c).fillna(0.0) for c in _DAS_FEES if c in frame.columns),
-            start=pd.Series(0.0, index=frame.index),
-        )
-    orders = orders_frame(
-        {
-            "account": frame["Account"] if "Account" in frame.columns else "",
-            "contract": frame[symbol_col].str.upper(),
-            "side": sides(frame["Side"], "Side"),
-            "timestamp": when,
-            "fill_time": when,
-            "qty": numbers(frame, qty_col, required=True).abs(),
-            "price": numbers(frame, "Price", required=True),
-            "commission": fees.round(6),
-            "effect": side_words.map({"SS": "open", "BC": "close"}).fillna(""),
-            "multiplier": 1.0,
-            "currency": frame["Currency"].str.upper() if "Currency" in frame.columns else "",
-        }
-    )
+        fees = _costs(frame, *_DAS_FEES, signed=True)  # ECN Add is a rebate when negative
+    orders = _fills(
+        frame, frame[symbol_col].str.upper(), sides(frame["Side"], "Side"), when, qty_col,
+        "Price", commission=fees.round(6),
+        effect=side_words.map({"SS": "open", "BC": "close"}).fillna(""), multiplier=1.0,
+        currency=frame["Currency"].str.upper() if "Currency" in frame.columns else "",
+    )  # fmt: skip
     return Imported(orders, "das", label="TradeZero/DAS executions", stops_known=False)
 
 
@@ -233,25 +231,12 @@ def generic(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imported:
     at that moment, as a working stop order on the other side. Registry symbols are in lots."""
     require(frame, GENERIC, "generic executions")
     when = parse_times(frame["Date"] + " " + frame["Time"], tz, "Date/Time", date_order)
-    fees = sum(
-        (numbers(frame, c).fillna(0.0).abs() for c in ("Commission", "Fees") if c in frame),
-        start=pd.Series(0.0, index=frame.index),
-    )
     contract = frame["Symbol"].str.upper()
     side = sides(frame["Side"], "Side")
-    fills = orders_frame(
-        {
-            "account": frame["Account"] if "Account" in frame.columns else "",
-            "contract": contract,
-            "side": side,
-            "timestamp": when,
-            "fill_time": when,
-            "qty": numbers(frame, "Quantity", required=True).abs(),
-            "price": numbers(frame, "Price", required=True),
-            "commission": fees,
-            **_money_columns(frame, contract),
-        }
-    )
+    fills = _fills(
+        frame, contract, side, when, "Quantity", "Price",
+        commission=_costs(frame, "Commission", "Fees"),
+    )  # fmt: skip
     imported = Imported(fills, "generic", label="executions CSV")
     if "StopPrice" not in frame.columns:
         imported.stops_known = False
@@ -305,24 +290,13 @@ def ibkr(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imported:
     )
     stocks = frame["Asset Category"].str.lower().str.startswith("stock")
     contract = frame["Symbol"].str.upper()
-    futures_value = contract.map(point_value).astype(float)
-    orders = orders_frame(
-        {
-            "account": frame["Account"] if "Account" in frame.columns else "",
-            "contract": contract,
-            "side": np.where(qty > 0, "buy", "sell"),
-            "timestamp": when,
-            "fill_time": when,
-            "qty": qty.abs(),
-            "price": numbers(frame, "T. Price", required=True),
-            "commission": numbers(frame, comm).fillna(0.0).abs() if comm else 0.0,
-            "effect": np.where(
-                code.str.contains("C"), "close", np.where(code.str.contains("O"), "open", "")
-            ),  # fmt: skip
-            "multiplier": np.where(stocks, 1.0, futures_value),
-            "currency": frame["Currency"].str.upper() if "Currency" in frame.columns else "",
-        }
-    )
+    effect = np.where(code.str.contains("C"), "close", np.where(code.str.contains("O"), "open", ""))
+    orders = _fills(
+        frame, contract, np.where(qty > 0, "buy", "sell"), when, "Quantity", "T. Price",
+        commission=_costs(frame, *([comm] if comm else [])), effect=effect,
+        multiplier=np.where(stocks, 1.0, contract.map(point_value).astype(float)),
+        currency=frame["Currency"].str.upper() if "Currency" in frame.columns else "",
+    )  # fmt: skip
     return Imported(
         orders, "ibkr", label="Interactive Brokers activity statement", stops_known=False
     )

@@ -108,7 +108,7 @@ def _labels(rows: list[Row]) -> dict[str, str]:
     found: dict[str, str] = {}
     for row in rows:
         cells = filled(row)
-        for label, value in zip(cells, cells[1:] + [""], strict=False):
+        for label, value in zip(cells, [*cells[1:], ""], strict=False):
             if label.endswith(":") and value and not value.endswith(":"):
                 found.setdefault(label[:-1].strip().lower(), value)
         if cells and ":" in cells[0] and not cells[0].endswith(":"):  # MT4 "Account: 123"
@@ -247,7 +247,7 @@ def _position_orders(
             "qty": volume,
             "price": open_price,
             "effect": "open",
-        }  # fmt: skip
+        }
     )
     exits = orders_frame(
         {
@@ -264,7 +264,7 @@ def _position_orders(
             "swap": swap,
             "money": profit,
             "effect": "close",
-        }  # fmt: skip
+        }
     )
     planned = p["position"].map(entry_sl).astype(float)
     has_plan = planned.notna().to_numpy()
@@ -280,7 +280,7 @@ def _position_orders(
             "qty": 0.0,
             "price": np.nan,
             "stop_price": planned,
-        }  # fmt: skip
+        }
     )[has_plan | only_final]
     return pd.concat([entries, stops, exits], ignore_index=True)
 
@@ -327,7 +327,7 @@ def _deal_orders(
             ),
             "effect": direction.map({"in": "open", "out": "close", "out by": "close"}).fillna(""),
             "currency": currency,
-        }  # fmt: skip
+        }
     )
     planned = table["order"].map(entry_sl).astype(float)
     has = (planned.notna() & (direction == "in")).to_numpy()

@@ -3,6 +3,8 @@
 - Fills that carry a broker position id (MetaTrader positions, Tradovate Performance pairs)
   are one trade per position: a position closed in three partial deals is one trade with
   three exits, its prices the volume-weighted averages.
+- ``lots`` counts the entry fills a trade closed: NinjaTrader counts each entry/exit fill pair
+  as a "close", so an exit that closes two entries is one trade here and two closes there.
 - Other fills are matched first in, first out per account and contract. Scale-ins add lots;
   each closing fill closes the oldest lots at their own entry prices and is one trade; a
   partial exit leaves the remaining lots at their original prices. A fill whose file says it
@@ -26,11 +28,11 @@ from tradeloop.journal.contracts import underlying
 TRADE_COLUMNS = [
     "account", "symbol", "underlying", "side", "entry_time", "exit_time", "entry_price",
     "exit_price", "qty", "points", "pnl_points", "gross_money", "commission", "swap",
-    "pnl_money", "currency", "exits", "exit_type", "position",
+    "pnl_money", "currency", "exits", "lots", "exit_type", "position",
 ]  # fmt: skip
 _ROW = ["account", "symbol", "side", "entry_time", "exit_time", "entry_price", "exit_price",
-        "qty", "commission", "swap", "stated", "multiplier", "currency", "exits", "exit_type",
-        "position"]  # fmt: skip
+        "qty", "commission", "swap", "stated", "multiplier", "currency", "exits", "lots",
+        "exit_type", "position"]  # fmt: skip
 EPSILON = 1e-9
 
 
@@ -76,11 +78,12 @@ def _fifo(fills: pd.DataFrame) -> list[tuple]:
         per_unit = fee / qty if qty else 0.0
         remaining = float(qty)
         closed = cost = entry_fees = 0.0
-        first_time = 0
+        first_time = lots = 0
         while effect != "open" and remaining > EPSILON and against:
             lot = against[0]  # [qty, price, time, fee per unit]
             take = min(remaining, lot[0])
             first_time = first_time or lot[2]
+            lots += 1
             closed += take
             cost += lot[1] * take
             entry_fees += lot[3] * take
@@ -88,12 +91,11 @@ def _fifo(fills: pd.DataFrame) -> list[tuple]:
             remaining -= take
             if lot[0] <= EPSILON:
                 against.popleft()
-        if closed > EPSILON:
-            share = closed / qty
+        if closed > EPSILON:  # the realised money and swap stated on the fill are this trade's
             rows.append((
                 account, contract, "sell" if side == "buy" else "buy", first_time, when,
-                cost / closed, price, closed, entry_fees + per_unit * closed, swap * share,
-                money * share, mult, ccy, 1, kind, "",
+                cost / closed, price, closed, entry_fees + per_unit * closed, swap, money, mult,
+                ccy, 1, lots, kind, "",
             ))  # fmt: skip
         if remaining > EPSILON and effect != "close":
             mine.append([remaining, float(price), when, per_unit])
@@ -110,8 +112,10 @@ def _positions(fills: pd.DataFrame) -> list[tuple]:
         {
             "account": fills["account"], "position": fills["position"],
             "symbol": fills["contract"], "side": direction,
-            "in_qty": np.where(entering, qty, 0.0), "in_value": np.where(entering, qty * price, 0.0),
-            "out_qty": np.where(entering, 0.0, qty), "out_value": np.where(entering, 0.0, qty * price),
+            "in_qty": np.where(entering, qty, 0.0),
+            "in_value": np.where(entering, qty * price, 0.0),
+            "out_qty": np.where(entering, 0.0, qty),
+            "out_value": np.where(entering, 0.0, qty * price),
             "in_fee": np.where(entering, fills["commission"], 0.0),
             "out_fee": np.where(entering, 0.0, fills["commission"]),
             "swap": fills["swap"],
@@ -119,6 +123,7 @@ def _positions(fills: pd.DataFrame) -> list[tuple]:
             "entry_time": fills["fill_time"].where(entering),
             "exit_time": fills["fill_time"].where(~entering),
             "exits": (~entering).astype(int),
+            "lots": entering.astype(int),
             "exit_type": pd.Series(fills["type"].to_numpy(), index=fills.index).where(~entering),
             "multiplier": fills["multiplier"], "currency": fills["currency"],
         }
@@ -129,7 +134,8 @@ def _positions(fills: pd.DataFrame) -> list[tuple]:
         in_value=("in_value", "sum"), out_qty=("out_qty", "sum"), out_value=("out_value", "sum"),
         in_fee=("in_fee", "sum"), out_fee=("out_fee", "sum"), swap=("swap", "sum"),
         stated=("stated", lambda s: s.sum(min_count=len(s))), entry_time=("entry_time", "min"),
-        exit_time=("exit_time", "max"), exits=("exits", "sum"), exit_type=("exit_type", "last"),
+        exit_time=("exit_time", "max"), exits=("exits", "sum"), lots=("lots", "sum"),
+        exit_type=("exit_type", "last"),
         multiplier=("multiplier", "first"), currency=("currency", "first"),
     ).reset_index()  # fmt: skip
     agg = agg[(agg["out_qty"] > EPSILON) & (agg["in_qty"] > EPSILON)]
@@ -144,16 +150,33 @@ def _positions(fills: pd.DataFrame) -> list[tuple]:
             "exit_price": agg["out_value"] / agg["out_qty"],
             "qty": closed, "commission": agg["in_fee"] * closed / agg["in_qty"] + agg["out_fee"],
             "swap": agg["swap"], "stated": agg["stated"], "multiplier": agg["multiplier"],
-            "currency": agg["currency"], "exits": agg["exits"], "exit_type": agg["exit_type"],
+            "currency": agg["currency"], "exits": agg["exits"], "lots": agg["lots"],
+            "exit_type": agg["exit_type"],
             "position": agg["position"],
         }
     )  # fmt: skip
     return list(rows[_ROW].itertuples(index=False, name=None))
 
 
+def in_time_order(fills: pd.DataFrame) -> pd.DataFrame:
+    """Fills by time; fills of one second by their broker ids when the file numbers them
+    (Tradovate, MT5: ids grow with time), so the order of rows in the file does not matter,
+    else in file order."""
+    key = fills.assign(_rank=np.arange(len(fills), dtype=float))
+    for column in ("fill_id", "order_id"):
+        ids = fills[column]
+        numbers = pd.to_numeric(ids, errors="coerce")
+        if len(ids) and numbers.isna().any() and ids.str.contains(":", regex=False).all():
+            numbers = pd.to_numeric(ids.str.rsplit(":", n=1).str[-1], errors="coerce")  # MT5
+        if len(ids) and numbers.notna().all():
+            key["_rank"] = numbers.astype(float)
+            break
+    return fills.loc[key.sort_values(["fill_time", "_rank"], kind="stable").index]
+
+
 def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
     """Closed trades from the orders' fills, in exit order."""
-    fills = fills_of(orders).sort_values("fill_time", kind="stable")
+    fills = in_time_order(fills_of(orders))
     by_position = fills["position"] != ""
     rows = _fifo(fills[~by_position])
     if by_position.any():
@@ -173,7 +196,7 @@ def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
     trades["pnl_money"] = trades["gross_money"] - trades["commission"] + trades["swap"]
     symbols = trades["symbol"].unique()
     trades["underlying"] = trades["symbol"].map({s: underlying(s) for s in symbols})
-    trades["exits"] = trades["exits"].astype(int)
+    trades[["exits", "lots"]] = trades[["exits", "lots"]].astype(int)
     trades = trades.sort_values(["exit_time", "entry_time"], kind="stable")
     return trades[TRADE_COLUMNS].reset_index(drop=True)
 

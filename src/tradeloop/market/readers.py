@@ -31,8 +31,10 @@ _TIME_NAMES = (
 )  # fmt: skip
 _VOLUME_NAMES = ("volume", "tick_volume", "tickvol", "vol", "real_volume", "tick volume")
 _ZONED = re.compile(r"^(?:time|date|local time)\s*\((?P<zone>[A-Za-z_/+\-0-9]+)\)$")
-_BINANCE_KLINE = ("open_time", "open", "high", "low", "close", "volume", "close_time",
-                  "quote_volume", "count", "taker_buy_volume", "taker_buy_quote_volume", "ignore")  # fmt: skip
+_BINANCE_KLINE = (
+    "open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "count",
+    "taker_buy_volume", "taker_buy_quote_volume", "ignore",
+)  # fmt: skip
 PARQUET_MAGIC = b"PAR1"
 MARKET_YEARS = (1900, 2200)
 
@@ -122,7 +124,8 @@ def bars_from_table(
             [{"missing": c} for c in missing],
         )
     values, time_col, time_zone = _time_column(frame, tz)
-    convention: DateOrder | None = "dmy" if time_col == "gmt time" else None
+    dukascopy = time_col in ("gmt time", "local time") or _ZONED.match(time_col) is not None
+    convention: DateOrder | None = "dmy" if dukascopy else None  # Dukascopy writes day first
     index = parse_times(
         values, time_zone, "the time", date_order, convention, years=MARKET_YEARS, infer=True
     )

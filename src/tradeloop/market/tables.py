@@ -59,11 +59,30 @@ def sniff_delimiter(line: str) -> str:
     return max(_DELIMITERS, key=unquoted.count)
 
 
+_TOTAL = re.compile(r"^(sub|grand )?totals?\b", re.IGNORECASE)
+
+
+def _drop_total_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Trailing summary rows ("Total", "Grand total", "Subtotal") left out."""
+    end = len(frame)
+    text = [frame[c] for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    while end and any(_TOTAL.match(str(col.iat[end - 1])) for col in text):
+        end -= 1
+    return frame.iloc[:end]
+
+
 def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose every cell is empty (trailing blank lines, ',,,,' rows) left out."""
     if frame.empty:
         return frame
-    blank = frame.astype(str).apply(lambda col: col.str.strip().isin(["", "nan", "<NA>"]))
-    return frame[~blank.all(axis=1).to_numpy()].reset_index(drop=True)
+    blank = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:
+        column = frame[name]
+        empty = column.isna() if pd.api.types.is_numeric_dtype(column) else column == ""
+        blank &= empty.to_numpy()
+        if not blank.any():
+            return frame
+    return frame[~blank].reset_index(drop=True)
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -151,7 +170,7 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
     for name in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[name]):
             frame[name] = frame[name].astype(str).str.strip()
-    frame = _drop_blank_rows(frame)
+    frame = _drop_total_rows(_drop_blank_rows(frame))
     frame.attrs["delimiter"] = delimiter
     frame.attrs["repeated"] = repeated_names(header.strip("\r"), delimiter)
     return frame
@@ -185,7 +204,9 @@ def numbers(
         bad = pd.Series(False, index=raw.index)
     else:
         text = raw.astype(str).str.strip()
-        values = _clean_numbers(text).astype(float)
+        values = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
+        if (values.isna() & (text != "")).any():  # currency signs, separators, decimal commas
+            values = _clean_numbers(text).astype(float)
         bad = values.isna() & (text != "")
     bad |= values.abs() > 1e12
     if bad.any():

@@ -145,6 +145,10 @@ def _decide(
                 f"is not a date in the order you chose ({human(fmt)})",
             )  # fmt: skip
         return parsed
+    if convention in ("dmy", "mdy"):  # the layout's own order, unless a value contradicts it
+        parsed = _parse(values, candidates[convention], utc)
+        if parsed.notna().all():
+            return parsed
     day_first = _parse(values, candidates["dmy"], utc)
     month_first = _parse(values, candidates["mdy"], utc)
     dmy_ok, mdy_ok = day_first.notna().all(), month_first.notna().all()

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tradeloop.habits.insights import losses_of, pnl_text, threshold_text
 from tradeloop.i18n import amount, translate
@@ -46,6 +47,11 @@ def _pct(value: float | None) -> str:
 
 def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+def _local(ctx: ToolContext, iso: str) -> str:
+    """A trade's UTC time as the user's local ``YYYY-MM-DD HH:MM``."""
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(ctx.tz)).strftime("%Y-%m-%d %H:%M")
 
 
 def _pnl(ctx: ToolContext, value: float | None) -> str:
@@ -95,7 +101,7 @@ def _revenge(ctx: ToolContext) -> Answer:
     a, lang = ctx.journal(), ctx.language
     r = a.revenge
     listed = filter_trades(a, ToolTradeFilter(mistakes=["revenge_trade"], limit=5))["trades"]
-    times = ", ".join(t["entry_time"][:16].replace("T", " ") for t in listed)
+    times = ", ".join(_local(ctx, t["entry_time"]) for t in listed)
     text = translate(
         lang,
         "mentor.chat.revenge",
@@ -121,7 +127,7 @@ def _worst_loss(ctx: ToolContext) -> Answer:
         else amount(lang, worst["pnl_points"], "points"),
         symbol=worst["symbol"],
         side=worst["side"],
-        when=worst["entry_time"][:16].replace("T", " "),
+        when=_local(ctx, worst["entry_time"]),
         mistakes=", ".join(translate(lang, f"mistake.{m}") for m in worst["mistakes"]) or "—",
     )
     return Answer(text, "worst_loss", ["filter_losses"])
@@ -131,7 +137,7 @@ def _no_stop(ctx: ToolContext) -> Answer:
     a, lang = ctx.journal(), ctx.language
     count = a.summary["mistake_counts"]["no_stop_loss"]
     listed = filter_trades(a, ToolTradeFilter(mistakes=["no_stop_loss"], limit=5))["trades"]
-    times = ", ".join(t["entry_time"][:16].replace("T", " ") for t in listed)
+    times = ", ".join(_local(ctx, t["entry_time"]) for t in listed)
     text = translate(
         lang,
         "mentor.chat.no_stop",

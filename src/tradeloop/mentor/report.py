@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradeloop.backtest.stats import trade_figures
 from tradeloop.i18n import amount, points_by_market, translate
 
 RULES = ("stop_used", "risk_within_plan", "size_within_plan", "no_revenge", "loss_limit_respected")
@@ -108,16 +109,16 @@ def day_figures(
         if len(day_trades)
         else NO_TRADE_SCORE
     )
-    wins = pnl[pnl > 0]
-    window_wins = window.loc[window["pnl"] > 0, "pnl"]
+    today = trade_figures(pnl.to_numpy())
+    usual = trade_figures(window["pnl"].to_numpy())
     adds_up = unit == "money" or day_trades["underlying"].nunique() <= 1
     return DayFigures(
         day=day,
-        trades=len(day_trades),
-        wins=len(wins),
-        losses=int((pnl < 0).sum()),
-        net=float(pnl.sum()) if adds_up else None,
-        net_money=float(pnl.sum()) if unit == "money" else None,
+        trades=today["trades"],
+        wins=today["wins"],
+        losses=today["losses"],
+        net=today["net"] if adds_up else None,
+        net_money=today["net"] if unit == "money" else None,
         net_points={
             str(k): float(v)
             for k, v in day_trades.groupby("underlying", sort=True)["pnl_points"].sum().items()
@@ -127,8 +128,8 @@ def day_figures(
         oversized=int((~kept["size_within_plan"] | has("excessive_risk")).sum()),
         outsized=int(has("outsized_loss").sum()),
         clean=int((~mistakes.map(bool)).sum()),
-        avg_win=float(wins.mean()) if len(wins) else None,
-        usual_avg_win=float(window_wins.mean()) if len(window_wins) else None,
+        avg_win=today["avg_win"],
+        usual_avg_win=usual["avg_win"],
         usual_trades_per_day=len(window) / traded_days if traded_days else 0.0,
         rules_kept={name: int(rule.sum()) for name, rule in kept.items()},
         score=score,

@@ -59,7 +59,7 @@
     }
     settings[v("size_mode")] = Number(v("size"));
     data.append("settings", JSON.stringify(settings));
-    for (const name of ["symbol", "tz"]) if (v(name)) data.append(name, v(name));
+    for (const name of ["symbol", "tz", "date_order"]) if (v(name)) data.append(name, v(name));
     if (form.elements.keep_dominant_interval.checked) data.append("keep_dominant_interval", "true");
     return data;
   }
