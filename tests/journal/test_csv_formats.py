@@ -167,6 +167,8 @@ def test_generic_executions_with_an_account_keep_one_book_per_account() -> None:
         ("Account ID,Account Name,Trade Date,Total Amount,Total Realized PNL\n1,A,2026-01-30,"
          '"51,413.38","1,413.38"\n', "this file is a daily account balance history (Tradovate)"),
         ("time,open,high,low,close\n2024-01-02,1,2,0.5,1.5\n", "this file is price bars"),
+        ("<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\n2021.01.04\t00:00:00\t1\t2\t0.5\t1.5\n",
+         "this file is price bars"),  # an MT5 History Center export starts with '<' too
         ('Date,Order ID,Pair,Type,Side,Lot Size,Price,Margin Mode,Status\n"2026-03-20T17:37:15Z",'
          '"1","XAU/USD","market","buy","0.2","4558","cross","filled"\n',
          "prop-firm web platform's order history"),

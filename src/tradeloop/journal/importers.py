@@ -8,6 +8,7 @@ Format keys (CLI ``--format``, API ``format``): ``auto``, ``tradovate`` (Orders)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Literal, get_args
 
@@ -77,7 +78,7 @@ def detect(frame: pd.DataFrame) -> str:
     for key, needed in LAYOUTS:
         if needed <= names:
             return key
-    lower = {n.lower() for n in names}
+    lower = {n.strip("<>").lower() for n in names}
     for needed, what in NOT_TRADES:
         if needed <= names or {n.lower() for n in needed} <= lower:
             raise DataError(f"this file is {what}")
@@ -97,8 +98,12 @@ def detect(frame: pd.DataFrame) -> str:
     )
 
 
+_HTML = re.compile(r"\s*<(?:!doctype|html|head|body|table|meta|\?xml)", re.IGNORECASE)
+
+
 def _is_report(data: bytes, text: str | None) -> bool:
-    return data[:2] == b"PK" or (text is not None and text.lstrip()[:1] == "<")
+    """XLSX (a zip) or HTML; a tab export whose header is ``<DATE>`` is not HTML."""
+    return data[:2] == b"PK" or (text is not None and _HTML.match(text[:200]) is not None)
 
 
 def import_file(
