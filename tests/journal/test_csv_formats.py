@@ -218,3 +218,11 @@ def test_money_in_two_currencies_is_shown_apart_never_added() -> None:
         "USD": -32.9,
     }
     assert set(s["by_underlying"]) == {"EURUSD", "XAUUSD"}
+
+
+def test_the_forms_currency_labels_only_money_the_file_does_not() -> None:
+    journal = load_journal(ORDERS_32.encode(), currency="eur")  # the file says USD
+    assert journal.imported.currency == "USD"
+    assert journal.warnings[0] == "the file states its money in USD, not EUR: USD is kept"
+    unlabelled = load_journal(TRADEZERO.replace(",USD,", ",,").encode(), currency="eur")
+    assert (unlabelled.imported.currency, unlabelled.analysis.currency) == ("EUR", "EUR")

@@ -121,3 +121,34 @@ def test_shuffled_or_resaved_exports_give_the_same_trades(
     pd.testing.assert_frame_equal(
         trades_of(resave(original, order, sep, quote, encoding, crlf)), trades_of(original)
     )
+
+
+def test_one_decision_for_all_the_time_columns_of_a_file() -> None:
+    # the bought times alone could be month first; the sold times settle day first for both
+    perf = (
+        "symbol,_priceFormat,_priceFormatType,_tickSize,buyFillId,sellFillId,qty,buyPrice,"
+        "sellPrice,pnl,boughtTimestamp,soldTimestamp,duration\n"
+        "MNQH5,-2,0,0.25,1,2,1,100.00,101.00,$2.00,12/03/2025 09:00:00,13/03/2025 09:05:00,1d\n"
+    )
+    (trade,) = load_journal(perf.encode()).analysis.trades.itertuples()
+    assert (trade.side, trade.entry_time.month, trade.exit_time.day) == ("buy", 3, 13)
+    contradicting = perf.replace("13/03/2025 09:05:00", "03/13/2025 09:05:00").replace(
+        "12/03/2025", "13/03/2025"
+    )
+    with pytest.raises(
+        DataError, match=r"boughtTimestamp / soldTimestamp: the dates mix day/month"
+    ):
+        load_journal(contradicting.encode())
+
+
+def test_a_semicolon_resave_reads_commas_as_the_decimal_mark() -> None:
+    data = (
+        "Date;Time;Symbol;Quantity;Price;Side\n"
+        "2024-01-02;09:00:00;USDJPY;1;150,123;Buy\n2024-01-02;09:10:00;USDJPY;1;150,156;Sell\n"
+        "2024-01-02;10:00:00;XAUUSD;1;1.950,5;Buy\n2024-01-02;10:10:00;XAUUSD;1;1951.5;Sell\n"
+    )
+    t = load_journal(data.encode()).analysis.trades
+    assert list(t["entry_price"]) == [150.123, 1950.5] and list(t["exit_price"]) == [
+        150.156,
+        1951.5,
+    ]

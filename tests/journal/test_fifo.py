@@ -90,5 +90,29 @@ def test_point_values_give_money_and_unknown_contracts_give_none() -> None:
 def test_micro_and_mini_share_their_underlying() -> None:
     from tradeloop.journal.contracts import underlying
 
-    assert underlying("MNQZ4") == underlying("NQH25") == "NQ"
+    assert underlying("MNQZ4") == underlying("NQH25") == underlying("MNQ MAR25") == "NQ"
+    assert underlying("ES 03-25") == underlying("MESZ4") == "ES"  # NinjaTrader's names
     assert underlying("MESZ4") == underlying("ESZ4") == "ES"
+
+
+def test_an_order_filled_in_part_then_cancelled_keeps_its_fill() -> None:
+    t = trades(
+        fill(1, "09:00:00", "Buy", 2, 100),
+        "2,01/02/2024 09:05:00,01/02/2024 09:05:00,Sell,MNQH4,1,104,Limit,104,,Canceled",
+        fill(3, "09:06:00", "Sell", 1, 101),
+    )
+    assert list(t["points"]) == [4.0, 1.0]
+
+
+def test_orders_stored_by_an_earlier_version_are_read_in_todays_shape() -> None:
+    from tradeloop.journal.frame import ORDER_COLUMNS, upgrade_orders
+
+    old = orders_of(export(fill(1, "09:00:00", "Buy", 1, 100), fill(2, "09:01:00", "Sell", 1, 101)))
+    old = old[[c for c in old.columns if c not in ("multiplier", "currency", "position", "effect",
+                                                    "fill_id", "swap")]]  # fmt: skip
+    new = upgrade_orders(old)
+    assert list(new.columns) == ORDER_COLUMNS and rebuild_trades(new).iloc[0].pnl_money == 2.0
+    # an MT5 report stated money in its account's currency, which was not kept: not USD
+    mt5 = old.assign(money=[float("nan"), 30.0], contract="USDJPY")
+    (trade,) = rebuild_trades(upgrade_orders(mt5)).itertuples()
+    assert (trade.pnl_money, trade.currency) == (30.0, "")

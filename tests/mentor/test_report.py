@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from tests.journal.helpers import export, fill, stop
-from tradeloop.i18n import catalogue
+from tradeloop.i18n import amount, catalogue, translate
 from tradeloop.journal.service import load_journal
 from tradeloop.mentor.daily import daily_report
 
@@ -170,3 +170,19 @@ def test_the_report_speaks_money_when_money_is_known_in_both_languages() -> None
         assert rep["trading_patterns_analysis"]["figures"]["unit"] == "money"
         assert rep["motivation_message"].startswith(word)
         assert "32.00 USD" in rep["trading_patterns_analysis"]["analysis"]
+
+
+def test_an_export_without_stop_orders_is_never_said_to_have_had_stops() -> None:
+    from tests.journal.test_csv_formats import PERFORMANCE
+
+    analysis = load_journal(PERFORMANCE.encode()).analysis
+    for language in ("en", "id"):
+        rep = daily_report(analysis, date(2026, 2, 11), "calm", language)
+        p = rep["trading_patterns_analysis"]
+        assert p["pattern"] == "disciplined" and p["figures"]["stops_unknown"] == 1
+        assert p["analysis"] == translate(
+            language, "mentor.pattern.disciplined.analysis_stops_unknown",
+            trades="1", wins="1", losses="0", net=amount(language, 100.0, "money", "USD"),
+        )  # fmt: skip
+        assert p["strength"] != translate(language, "mentor.strength.stops")
+        assert rep["risk_management_score"] == 10  # the four rules it can judge were kept

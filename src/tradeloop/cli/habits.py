@@ -33,8 +33,9 @@ def analyze_command(
     ],
     fmt: Annotated[str, typer.Option("--format", help=", ".join(FORMATS))] = "auto",
     tz: Annotated[
-        str, typer.Option("--tz", help="zone of the export's times (MT5/MT4: the server's)")
-    ] = "UTC",
+        str | None,
+        typer.Option("--tz", help="zone of the export's times (MT5/MT4: the server's; UTC)"),
+    ] = None,
     date_order: Annotated[
         str, typer.Option("--date-order", help="auto, dmy or mdy (settles 03/04/2024)")
     ] = "auto",
@@ -65,7 +66,12 @@ def analyze_command(
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InvalidInput(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from exc
-    journal = load_journal(file.read_bytes(), fmt, tz, settings, date_order, currency)  # type: ignore[arg-type]
+    journal = load_journal(file.read_bytes(), fmt, tz or "UTC", settings, date_order, currency)  # type: ignore[arg-type]
+    if tz is None and journal.format in ("mt5", "mt4"):
+        journal.warnings.append(
+            "MetaTrader reports are in the broker server's time: read as UTC here; give "
+            "--tz with the server's zone (often Europe/Athens) for local times"
+        )
     document = journal_document(journal)
     if json_out is not None:
         json_out.write_text(json.dumps(document, indent=1))

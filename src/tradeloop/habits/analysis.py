@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradeloop.backtest.stats import trade_figures
 from tradeloop.habits import detectors as d
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.habits.stats import group_figures, summable, summary, unit_of
@@ -41,13 +42,15 @@ class Analysis:
 
 
 def _subset_figures(trades: pd.DataFrame, adds_up: bool) -> dict[str, Any]:
-    pnl = trades["pnl"]
-    wins, losses = pnl[pnl > 0], -pnl[pnl < 0]
+    """Count, win rate, payoff and net of some trades (payoff and net only where their results
+    compare: money, or one market's points)."""
+    figures = trade_figures(trades["pnl"].to_numpy())
+    compares = adds_up or trades["underlying"].nunique() <= 1
     return {
-        "count": len(trades),
-        "win_rate": float((pnl > 0).mean()) if len(trades) else None,
-        "payoff_ratio": float(wins.mean() / losses.mean()) if len(wins) and len(losses) else None,
-        "net_pnl": float(pnl.sum()) if adds_up or trades["underlying"].nunique() <= 1 else None,
+        "count": figures["trades"],
+        "win_rate": figures["win_rate"],
+        "payoff_ratio": figures["payoff_ratio"] if compares else None,
+        "net_pnl": figures["net"] if compares else None,
     }
 
 

@@ -38,12 +38,14 @@ UNDERLYING: dict[str, str] = {
     "MSF": "6S", "XC": "ZC", "MZC": "ZC", "XW": "ZW", "MZW": "ZW", "XK": "ZS", "MZS": "ZS",
 }  # fmt: skip
 _MONTH_CODE = re.compile(r"^([A-Z0-9]+?)([FGHJKMNQUVXZ])(\d{1,2})$")
-_MONTH_NAME = re.compile(r"^(\S+)\s+(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\d{2}$")
+_MONTH_NAME = re.compile(
+    r"^(\S+)\s+(?:(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\d{2}|\d{2}-\d{2})$"
+)  # NinjaTrader: "MNQ MAR25", and "ES 03-25" in older versions
 
 
 def root(contract: str) -> str:
-    """``MNQZ4`` and NinjaTrader's ``MNQ MAR25`` → ``MNQ``; registry symbols (``HK50``) and
-    symbols without a month code are their own root."""
+    """``MNQZ4`` and NinjaTrader's ``MNQ MAR25`` or ``MNQ 03-25`` → ``MNQ``; registry symbols
+    (``HK50``) and symbols without a month code are their own root."""
     text = contract.strip().upper()
     if (named := _MONTH_NAME.match(text)) is not None:
         return named.group(1)

@@ -18,7 +18,7 @@ from tradeloop.journal.contracts import point_value, value_currency
 from tradeloop.journal.frame import Imported, orders_frame, require, sides
 from tradeloop.market.errors import DataError
 from tradeloop.market.tables import numbers
-from tradeloop.market.times import DateOrder, parse_times
+from tradeloop.market.times import DateOrder, day_month_columns, parse_times
 
 TRADOVATE_ORDERS = ["Order ID", "Timestamp", "Fill Time", "B/S", "Contract", "Type", "Status"]
 TRADOVATE_SHORT = ["Order ID", "Timestamp", "Fill Time", "B/S", "Contract", "filledQty",
@@ -95,6 +95,7 @@ def tradovate_orders(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imp
     contract = frame["Contract"].str.upper()
     kind = frame["Type"].str.lower()
     status = frame["Status"].str.lower()
+    order = day_month_columns(frame, ["Timestamp", "Fill Time"], date_order, "mdy")
     orders = orders_frame(
         {
             "order_id": frame["Order ID"],
@@ -103,10 +104,8 @@ def tradovate_orders(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imp
             "side": sides(frame["B/S"], "B/S"),
             "type": kind.map(_TYPES).fillna(kind),
             "status": status.map(_STATUSES).fillna(status),
-            "timestamp": parse_times(frame["Timestamp"], tz, "Timestamp", date_order, "mdy"),
-            "fill_time": parse_times(
-                frame["Fill Time"], tz, "Fill Time", date_order, "mdy", required=False
-            ),
+            "timestamp": parse_times(frame["Timestamp"], tz, "Timestamp", order, "mdy"),
+            "fill_time": parse_times(frame["Fill Time"], tz, "Fill Time", order, required=False),
             "qty": numbers(frame, qty_col).fillna(0.0),
             "price": numbers(frame, price_col),
             "limit_price": numbers(frame, "Limit Price") if "Limit Price" in frame else np.nan,
@@ -140,8 +139,9 @@ def tradovate_performance(frame: pd.DataFrame, tz: str, date_order: DateOrder) -
     becomes one trade (its two fills share a position id)."""
     require(frame, TRADOVATE_PERFORMANCE, "Tradovate Performance")
     contract = frame["symbol"].str.upper()
-    bought = parse_times(frame["boughtTimestamp"], tz, "boughtTimestamp", date_order, "mdy")
-    sold = parse_times(frame["soldTimestamp"], tz, "soldTimestamp", date_order, "mdy")
+    order = day_month_columns(frame, ["boughtTimestamp", "soldTimestamp"], date_order, "mdy")
+    bought = parse_times(frame["boughtTimestamp"], tz, "boughtTimestamp", order)
+    sold = parse_times(frame["soldTimestamp"], tz, "soldTimestamp", order)
     qty = numbers(frame, "qty", required=True).abs()
     pnl = numbers(frame, "pnl", required=True)
     pair = frame["buyFillId"] + "-" + frame["sellFillId"]

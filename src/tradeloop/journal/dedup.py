@@ -3,11 +3,14 @@
 A fill of a later import duplicates a fill of an earlier one when they share a broker fill id,
 a broker order id, or else the same contract, side, second, quantity and price (and account,
 when both files name one: a Tradovate Performance export names none, so it matches any
-account, while two NinjaTrader accounts copying one trade stay two trades). This recognises the
+account, while two NinjaTrader accounts copying one trade stay two trades); one earlier
+fill is the duplicate of at most one later fill. This recognises the
 same file re-saved, and the Orders, Fills and Performance exports of one Tradovate session.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -26,14 +29,21 @@ def _exec_keys(fills: pd.DataFrame) -> pd.Series:
     )  # fmt: skip
 
 
+def _within(keys: pd.Series, seen: Counter[str]) -> np.ndarray:
+    """True for each key among the first n of its kind, n being how often ``seen`` holds it:
+    one earlier fill matches at most one later fill."""
+    rank = keys.groupby(keys, sort=False).cumcount().to_numpy()
+    return rank < keys.map(seen).fillna(0).to_numpy()
+
+
 class FillIndex:
     """The fills of the imports seen so far, by every key a later duplicate could share."""
 
     def __init__(self) -> None:
         self.ids: set[str] = set()
-        self.with_account: set[str] = set()
-        self.any_account: set[str] = set()
-        self.without_account: set[str] = set()
+        self.with_account: Counter[str] = Counter()
+        self.any_account: Counter[str] = Counter()
+        self.without_account: Counter[str] = Counter()
 
     def duplicates(self, orders: pd.DataFrame) -> np.ndarray:
         """For each row of ``orders``: True when it is a fill already seen."""
@@ -45,12 +55,11 @@ class FillIndex:
         named = (fills["account"] != "").to_numpy()
         by_id = fills["fill_id"].map(lambda v: v != "" and "fill:" + v in self.ids).to_numpy()
         by_order = fills["order_id"].map(lambda v: v != "" and "order:" + v in self.ids).to_numpy()
-        full = (fills["account"] + "|" + execs).to_numpy()
-        known_full = np.array([k in self.with_account for k in full], dtype=bool)
         by_exec = np.where(
             named,
-            known_full | execs.isin(self.without_account).to_numpy(),
-            execs.isin(self.any_account).to_numpy(),
+            _within(fills["account"] + "|" + execs, self.with_account)
+            | _within(execs, self.without_account),
+            _within(execs, self.any_account),
         )
         positions = orders.index.get_indexer(fills.index)
         mask[positions] = by_id | by_order | by_exec

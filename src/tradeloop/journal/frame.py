@@ -129,10 +129,14 @@ def upgrade_orders(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     frame = frame.copy()
     symbols = frame["contract"].unique()
-    if "multiplier" in missing:
-        frame["multiplier"] = frame["contract"].map({s: point_value(s) for s in symbols})
-    if "currency" in missing:
-        frame["currency"] = frame["contract"].map({s: value_currency(s) for s in symbols})
+    stated = "money" in frame.columns and bool(frame["money"].notna().any())
+    if "multiplier" in missing:  # a report that stated its money needs no point value
+        values = {s: None if stated else point_value(s) for s in symbols}
+        frame["multiplier"] = frame["contract"].map(values).astype(float)
+    if "currency" in missing:  # …and its account currency was not kept then
+        frame["currency"] = (
+            "" if stated else frame["contract"].map({s: value_currency(s) for s in symbols})
+        )
     for name in missing:
         if name not in frame.columns:
             frame[name] = _DEFAULTS[name]

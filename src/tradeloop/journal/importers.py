@@ -116,6 +116,7 @@ def import_file(
     """Read an export's bytes as ``fmt`` (``auto``: from its content). Times without a zone
     are in ``tz``; ``currency`` is the account's when the file does not say."""
     zone(tz)
+    given_currency = currency.strip().upper()
     if fmt not in FORMATS:
         raise DataError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
     if date_order not in DATE_ORDERS:
@@ -126,7 +127,7 @@ def import_file(
     if _is_report(data, text):
         if fmt not in ("auto", *REPORTS):
             raise DataError(f"the file is an HTML/XLSX report, not a {fmt} CSV export")
-        imported = read_metatrader(data, tz, fmt, currency)
+        imported = read_metatrader(data, tz, fmt, given_currency)
         if fmt != "auto" and fmt != imported.format and fmt != "mt5-tester":
             raise DataError(f"the file is a {imported.label}, not {fmt}")
     else:
@@ -147,11 +148,15 @@ def import_file(
             raise DataError("the file is not an Interactive Brokers activity statement")
         imported = READERS[fmt if fmt != "auto" else chosen](frame, tz, date_order)
     orders = imported.orders
-    if currency and not imported.currency:
-        orders.loc[orders["currency"] == "", "currency"] = currency.upper()
-        imported.currency = currency.upper()
-    if not imported.currency:
-        known = [c for c in orders["currency"].unique() if c]
-        imported.currency = known[0] if len(known) == 1 else ""
+    known = [c for c in orders["currency"].unique() if c]
+    imported.currency = imported.currency or (known[0] if len(known) == 1 else "")
+    if given_currency and (orders["currency"] == "").any():  # money the file does not label
+        orders.loc[orders["currency"] == "", "currency"] = given_currency
+        imported.currency = imported.currency or given_currency
+    if given_currency and imported.currency and given_currency != imported.currency:
+        imported.warnings.append(
+            f"the file states its money in {imported.currency}, not {given_currency}: "
+            f"{imported.currency} is kept"
+        )
     imported.orders = orders[ORDER_COLUMNS].reset_index(drop=True)
     return imported

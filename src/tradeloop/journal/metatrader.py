@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tradeloop.journal.frame import Imported, orders_frame
+from tradeloop.journal.frame import Imported, empty_orders, orders_frame
 from tradeloop.journal.grid import Row, filled, report_rows
 from tradeloop.market.errors import DataError
 from tradeloop.market.tables import numbers
@@ -206,12 +206,14 @@ def _money(table: pd.DataFrame, where: str, fee: bool) -> tuple[pd.Series, pd.Se
 
 
 def _exit_type(price: pd.Series, sl: pd.Series, tp: pd.Series, comment: pd.Series) -> np.ndarray:
-    """'stop' for an exit at the stop (or an ``sl``/``so`` comment), 'limit' at the target."""
+    """'stop' for an exit at the stop (or an ``sl`` comment), 'limit' at the target (or
+    ``tp``), 'stop_out' for a margin stop-out (``so``: the broker closed it, no stop did)."""
     tolerance = np.maximum(price.abs() * 1e-9, 1e-12)
     said = comment.str.lower().str.lstrip("[")
-    at_stop = ((sl > 0) & ((price - sl).abs() <= tolerance)) | said.str.match(r"(sl|so)\b")
+    at_stop = ((sl > 0) & ((price - sl).abs() <= tolerance)) | said.str.match(r"sl\b")
     at_target = ((tp > 0) & ((price - tp).abs() <= tolerance)) | said.str.match(r"tp\b")
-    return np.where(at_stop, "stop", np.where(at_target, "limit", "market"))
+    kind = np.where(at_stop, "stop", np.where(at_target, "limit", "market"))
+    return np.where(said.str.match(r"so\b"), "stop_out", kind)
 
 
 def _position_orders(
@@ -296,7 +298,7 @@ def _deal_orders(
     table = _table(s.deals, columns)
     table = table[table["type"].str.lower().isin(TRADE_TYPES)].reset_index(drop=True)
     if table.empty:
-        return orders_frame({"qty": []}, 0)
+        return empty_orders()
     where = "Deals row"
     when = parse_times(table["time"], tz, "deal time", "auto")
     direction = table["direction"].str.lower()
@@ -390,13 +392,13 @@ def read_metatrader(data: bytes, tz: str, fmt: str = "auto", currency: str = "")
     elif s.open_positions or s.working:
         raise DataError(
             f"this MT5 report lists {len(s.open_positions)} open position(s) and "
-            f"{len(s.working)} working order(s) but no closed trades (a trade account report): "
-            "export the account history instead (History tab → right-click → Report)"
+            f"{len(s.working)} working order(s) but no closed trades: export the account "
+            "history instead (History tab → right-click → Report)"
         )
     else:
         raise DataError(
             "the file is not a MetaTrader trade history: no closed positions, deals or MT4 "
-            "trades were found in its tables"
+            "trades were found in its tables (another broker's spreadsheet can be saved as CSV)"
         )
     return Imported(orders, "mt5", label=label, currency=money_currency, server=server,
                     language=s.language, stated=stated)  # fmt: skip

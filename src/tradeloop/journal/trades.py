@@ -28,18 +28,19 @@ from tradeloop.journal.contracts import underlying
 TRADE_COLUMNS = [
     "account", "symbol", "underlying", "side", "entry_time", "exit_time", "entry_price",
     "exit_price", "qty", "points", "pnl_points", "gross_money", "commission", "swap",
-    "pnl_money", "currency", "exits", "lots", "exit_type", "position",
+    "pnl_money", "currency", "exits", "lots", "exit_type", "position", "source",
 ]  # fmt: skip
 _ROW = ["account", "symbol", "side", "entry_time", "exit_time", "entry_price", "exit_price",
         "qty", "commission", "swap", "stated", "multiplier", "currency", "exits", "lots",
-        "exit_type", "position"]  # fmt: skip
+        "exit_type", "position", "source"]  # fmt: skip
 EPSILON = 1e-9
 
 
 def fills_of(orders: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are fills: status filled, a positive quantity, a fill time and a price."""
+    """The rows that are fills: a filled quantity, a fill time and a price, whatever the
+    order's final status (an order filled in part, then cancelled, still filled that part)."""
     mask = (
-        (orders["status"] == "filled")
+        (orders["status"] != "rejected")
         & (orders["qty"] > 0)
         & orders["fill_time"].notna()
         & orders["price"].notna()
@@ -52,27 +53,11 @@ def _fifo(fills: pd.DataFrame) -> list[tuple]:
     books: dict[tuple[str, str], tuple[deque, deque]] = {}
     rows: list[tuple] = []
     times = pd.DatetimeIndex(fills["fill_time"]).as_unit("ns").asi8
-    columns = zip(
-        *(fills[c].to_numpy() for c in ("account", "contract", "side", "qty", "price",
-                                         "commission", "swap", "money", "effect", "type",
-                                         "multiplier", "currency")),
-        times, strict=True,
-    )  # fmt: skip
-    for (
-        account,
-        contract,
-        side,
-        qty,
-        price,
-        fee,
-        swap,
-        money,
-        effect,
-        kind,
-        mult,
-        ccy,
-        when,
-    ) in columns:
+    names = ("account", "contract", "side", "qty", "price", "commission", "swap", "money",
+             "effect", "type", "multiplier", "currency", "source")  # fmt: skip
+    for row in zip(*(fills[c].to_numpy() for c in names), times, strict=True):
+        account, contract, side, qty, price, fee, swap, money, effect, kind, mult, ccy = row[:12]
+        source, when = row[12], row[13]
         longs, shorts = books.setdefault((account, contract), (deque(), deque()))
         mine, against = (longs, shorts) if side == "buy" else (shorts, longs)
         per_unit = fee / qty if qty else 0.0
@@ -95,7 +80,7 @@ def _fifo(fills: pd.DataFrame) -> list[tuple]:
             rows.append((
                 account, contract, "sell" if side == "buy" else "buy", first_time, when,
                 cost / closed, price, closed, entry_fees + per_unit * closed, swap, money, mult,
-                ccy, 1, lots, kind, "",
+                ccy, 1, lots, kind, "", source,
             ))  # fmt: skip
         if remaining > EPSILON and effect != "close":
             mine.append([remaining, float(price), when, per_unit])
@@ -126,6 +111,7 @@ def _positions(fills: pd.DataFrame) -> list[tuple]:
             "lots": entering.astype(int),
             "exit_type": pd.Series(fills["type"].to_numpy(), index=fills.index).where(~entering),
             "multiplier": fills["multiplier"], "currency": fills["currency"],
+            "source": fills["source"],
         }
     )  # fmt: skip
     grouped = frame.groupby(["account", "position"], sort=False)
@@ -137,6 +123,7 @@ def _positions(fills: pd.DataFrame) -> list[tuple]:
         exit_time=("exit_time", "max"), exits=("exits", "sum"), lots=("lots", "sum"),
         exit_type=("exit_type", "last"),
         multiplier=("multiplier", "first"), currency=("currency", "first"),
+        source=("source", "last"),
     ).reset_index()  # fmt: skip
     agg = agg[(agg["out_qty"] > EPSILON) & (agg["in_qty"] > EPSILON)]
     closed = np.minimum(agg["in_qty"], agg["out_qty"])
@@ -151,7 +138,7 @@ def _positions(fills: pd.DataFrame) -> list[tuple]:
             "qty": closed, "commission": agg["in_fee"] * closed / agg["in_qty"] + agg["out_fee"],
             "swap": agg["swap"], "stated": agg["stated"], "multiplier": agg["multiplier"],
             "currency": agg["currency"], "exits": agg["exits"], "lots": agg["lots"],
-            "exit_type": agg["exit_type"],
+            "exit_type": agg["exit_type"], "source": agg["source"],
             "position": agg["position"],
         }
     )  # fmt: skip
@@ -175,8 +162,10 @@ def in_time_order(fills: pd.DataFrame) -> pd.DataFrame:
 
 
 def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
-    """Closed trades from the orders' fills, in exit order."""
+    """Closed trades from the orders' fills, in exit order. An optional ``source`` column
+    (which import a fill came from) is carried to each trade from its closing fill."""
     fills = in_time_order(fills_of(orders))
+    fills = fills.assign(source=fills.get("source", ""))
     by_position = fills["position"] != ""
     rows = _fifo(fills[~by_position])
     if by_position.any():

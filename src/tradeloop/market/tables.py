@@ -176,16 +176,24 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
     return frame
 
 
-def _clean_numbers(raw: pd.Series) -> pd.Series:
-    """Strings as numbers: currency signs, spaces and thousands separators removed; decimal
-    commas (``5 000,25``) read when the column uses them; ``(12.50)`` is −12.50."""
+def _clean_numbers(raw: pd.Series, semicolons: bool) -> pd.Series:
+    """Strings as numbers: currency signs, spaces and thousands separators removed; ``(12.50)``
+    is −12.50. In a ``;``-separated file (Excel where the decimal mark is a comma) a comma is
+    the decimal mark (``150,123`` is 150.123, ``1.234,5`` is 1234.5); elsewhere a comma is a
+    thousands separator unless every value reads as a decimal comma (``5 000,25``)."""
     text = raw.str.replace(r"[$€£¥\s\u00a0\u202f]", "", regex=True)
     negative = text.str.startswith("(") & text.str.endswith(")")
     text = text.str.strip("()")
     sample = text[text != ""]
-    comma_decimals = bool(len(sample)) and bool(sample.str.match(_DECIMAL_COMMA.pattern).all())
-    if comma_decimals and not sample.str.fullmatch(r"-?\d{1,3}(,\d{3})+").all():
-        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    comma_decimals = semicolons or (
+        bool(len(sample))
+        and bool(sample.str.match(_DECIMAL_COMMA.pattern).all())
+        and not sample.str.fullmatch(r"-?\d{1,3}(,\d{3})+").all()
+    )
+    if comma_decimals:  # dots are then thousands separators, but only beside a comma
+        has_comma = text.str.contains(",", regex=False)
+        text = text.where(~has_comma, text.str.replace(".", "", regex=False))
+        text = text.str.replace(",", ".", regex=False)
     else:
         text = text.str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
@@ -206,7 +214,7 @@ def numbers(
         text = raw.astype(str).str.strip()
         values = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
         if (values.isna() & (text != "")).any():  # currency signs, separators, decimal commas
-            values = _clean_numbers(text).astype(float)
+            values = _clean_numbers(text, frame.attrs.get("delimiter") == ";").astype(float)
         bad = values.isna() & (text != "")
     bad |= values.abs() > 1e12
     if bad.any():

@@ -125,58 +125,111 @@ def _digits(values: pd.Series, column: str) -> tuple[pd.Series, bool]:
     )
 
 
+_FIELDS = re.compile(r"^(\d{1,2})\D(\d{1,2})")
+BLANK = ("", "nan", "NaT", "None")
+
+
+def _day_month_flags(values: pd.Series) -> dict[str, tuple[bool, bool, bool]]:
+    """For each distinct start of a ``dd/dd/`` value: (first field above 12, second field
+    above 12, both fields equal). Only the first six characters matter, so this is cheap."""
+    flags = {}
+    for prefix in values.str.slice(0, 6).unique():
+        match = _FIELDS.match(str(prefix))
+        a, b = (int(match[1]), int(match[2])) if match else (0, 0)
+        flags[prefix] = (a > 12, b > 12, a == b)
+    return flags
+
+
+def _first_row(values: pd.Series, flags: dict, which: int) -> int:
+    chosen = {p for p, f in flags.items() if f[which]}
+    return int(np.argmax(values.str.slice(0, 6).isin(chosen).to_numpy()))
+
+
+def decide_day_month(
+    columns: dict[str, pd.Series], date_order: DateOrder, convention: DateOrder | None
+) -> DateOrder:
+    """The day/month order of a file, decided once from the values of all its ``columns``
+    (non-blank time strings whose dates are ``dd/dd/yyyy``): a day above 12 in either place
+    settles it; otherwise ``date_order`` or the layout's ``convention``, else the file is
+    refused. A file whose dates contradict each other is refused naming two rows."""
+    flags = {name: _day_month_flags(values) for name, values in columns.items()}
+    every = [f for column in flags.values() for f in column.values()]
+    day_first, month_first = any(f[0] for f in every), any(f[1] for f in every)
+    if day_first and month_first:
+        (d_col, d_flags), (m_col, m_flags) = (
+            next((n, f) for n, f in flags.items() if any(v[0] for v in f.values())),
+            next((n, f) for n, f in flags.items() if any(v[1] for v in f.values())),
+        )
+        d, m = _first_row(columns[d_col], d_flags, 0), _first_row(columns[m_col], m_flags, 1)
+        named = len(columns) > 1
+
+        def where(col: str, row: int) -> str:
+            return f"{col + ' ' if named else ''}row {row + 1}: {columns[col].iloc[row]!r}"
+
+        raise DataError(
+            f"{' / '.join(columns)}: the dates mix day/month ({where(d_col, d)}) and month/day "
+            f"({where(m_col, m)}); a file must use one order",
+            [{"column": d_col, "row": d + 1}, {"column": m_col, "row": m + 1}],
+        )
+    if date_order != "auto":
+        return date_order
+    if day_first or month_first:
+        return "dmy" if day_first else "mdy"
+    if convention in ("dmy", "mdy") or all(f[2] for f in every):
+        return convention or "dmy"  # with every day equal to its month, either order reads the same
+    name, values = next(iter(columns.items()))
+    example = next(
+        (v for v in values if not _FIELDS.match(v) or _FIELDS.match(v)[1] != _FIELDS.match(v)[2]),
+        values.iloc[0],
+    )
+    raise DataError(
+        f"{' / '.join(columns)}: the dates could be day/month or month/day (no day above 12, "
+        f"e.g. {example!r}): choose the order with --date-order dmy or mdy (CLI), or "
+        "date_order (API and import form)",
+        [{"column": name, "field": "date_order", "example": example}],
+    )
+
+
 def _decide(
     values: pd.Series, candidates: dict[str, str], utc: bool, column: str,
     date_order: DateOrder, convention: DateOrder | None,
 ) -> pd.Series:  # fmt: skip
     """Parse with the one candidate format the values allow (see the module docstring)."""
-    if len(candidates) == 1:
-        fmt = next(iter(candidates.values()))
+    if len(candidates) == 2:
+        order = decide_day_month({column: values}, date_order, convention)
+        fmt = candidates[order]
         parsed = _parse(values, fmt, utc)
         if parsed.isna().any():
+            what = (
+                "is not a date in the order you chose" if date_order != "auto" else "cannot be read"
+            )
+            if date_order != "auto":
+                raise _bad(values, parsed.isna().to_numpy(), column, f"{what} ({human(fmt)})")
             raise _unreadable(values, parsed.isna().to_numpy(), column, fmt)
         return parsed
-    if date_order != "auto":
-        fmt = candidates[date_order]
-        parsed = _parse(values, fmt, utc)
-        if parsed.isna().any():
-            raise _bad(
-                values, parsed.isna().to_numpy(), column,
-                f"is not a date in the order you chose ({human(fmt)})",
-            )  # fmt: skip
-        return parsed
-    if convention in ("dmy", "mdy"):  # the layout's own order, unless a value contradicts it
-        parsed = _parse(values, candidates[convention], utc)
-        if parsed.notna().all():
-            return parsed
-    day_first = _parse(values, candidates["dmy"], utc)
-    month_first = _parse(values, candidates["mdy"], utc)
-    dmy_ok, mdy_ok = day_first.notna().all(), month_first.notna().all()
-    if dmy_ok and (not mdy_ok or day_first.equals(month_first)):
-        return day_first
-    if mdy_ok and not dmy_ok:
-        return month_first
-    if dmy_ok and mdy_ok:
-        if convention in ("dmy", "mdy"):
-            return day_first if convention == "dmy" else month_first
-        example = values.iloc[int(np.argmax((day_first != month_first).to_numpy()))]
-        raise DataError(
-            f"{column}: the dates could be day/month or month/day (no day above 12, e.g. "
-            f"{example!r}): choose the order with --date-order dmy or mdy (CLI), or "
-            "date_order (API and import form)",
-            [{"column": column, "field": "date_order", "example": example}],
-        )
-    only_dmy = (day_first.notna() & month_first.isna()).to_numpy()
-    only_mdy = (month_first.notna() & day_first.isna()).to_numpy()
-    if only_dmy.any() and only_mdy.any():
-        d, m = int(np.argmax(only_dmy)), int(np.argmax(only_mdy))
-        raise DataError(
-            f"{column}: the dates mix day/month (row {d + 1}: {values.iloc[d]!r}) and "
-            f"month/day (row {m + 1}: {values.iloc[m]!r}); a file must use one order",
-            [{"column": column, "rows": [d + 1, m + 1]}],
-        )
-    neither = (day_first.isna() & month_first.isna()).to_numpy()
-    raise _unreadable(values, neither, column, candidates["dmy"])
+    fmt = next(iter(candidates.values()))
+    parsed = _parse(values, fmt, utc)
+    if parsed.isna().any():
+        raise _unreadable(values, parsed.isna().to_numpy(), column, fmt)
+    return parsed
+
+
+def day_month_columns(
+    frame: pd.DataFrame, columns: list[str], date_order: DateOrder, convention: DateOrder | None
+) -> DateOrder:
+    """``decide_day_month`` over the named columns of a table (blank cells and columns whose
+    dates are not ``dd/dd/yyyy`` left out): the order every one of them is then read in."""
+    chosen = {}
+    for name in columns:
+        values = frame[name].astype(str).str.strip()
+        values = values[~values.isin(BLANK)]
+        if (
+            len(values)
+            and _DATE.match(values.iloc[0])
+            and len(_DATE.match(values.iloc[0])["a"]) <= 2
+        ):
+            chosen[name] = values
+    return decide_day_month(chosen, date_order, convention) if chosen else date_order
 
 
 def parse_naive_or_utc(
@@ -245,7 +298,7 @@ def parse_times(
         parsed, utc = values, values.dt.tz is not None
     else:
         text = values.astype(str).str.strip()
-        blank = text.isin(["", "nan", "NaT", "None"])
+        blank = text.isin(BLANK)
         if blank.any() and required:
             raise _bad(text, blank.to_numpy(), column, "is missing")
         parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")

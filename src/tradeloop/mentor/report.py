@@ -52,6 +52,7 @@ class DayFigures:
     rules_kept: dict[str, int] = field(default_factory=dict)
     score: int = NO_TRADE_SCORE
     streak_current: int = 0
+    stops_unknown: int = 0  # trades from exports that cannot show stop orders
     unit: str = "points"
     currency: str | None = None
 
@@ -88,14 +89,20 @@ def day_figures(
     pnl = day_trades["pnl"]
     mistakes = day_trades["mistakes"] if len(day_trades) else pd.Series(dtype=object)
     has = lambda code: mistakes.map(lambda found: code in found)  # noqa: E731
+    known = day_trades.get("stops_known", pd.Series(True, index=day_trades.index)).astype(bool)
     usual_qty = float(window["qty"].median()) if len(window) else 1.0
     window_losses = -window.loc[window["pnl"] < 0, "pnl"]
-    limit = LOSS_LIMIT_MULTIPLE * float(window_losses.mean()) if len(window_losses) else np.inf
+    comparable = unit == "money" or window["underlying"].nunique() <= 1  # points of one market
+    limit = (
+        LOSS_LIMIT_MULTIPLE * float(window_losses.mean())
+        if len(window_losses) and comparable
+        else np.inf
+    )
     running_before = (
         np.concatenate(([0.0], np.cumsum(pnl.to_numpy())[:-1])) if len(pnl) else np.array([])
     )
     kept = {
-        "stop_used": ~has("no_stop_loss"),
+        "stop_used": ~has("no_stop_loss") & known,
         "risk_within_plan": ~has("excessive_risk"),
         "size_within_plan": day_trades["qty"] <= SIZE_TOLERANCE * usual_qty,
         "no_revenge": ~has("revenge_trade"),
@@ -104,8 +111,9 @@ def day_figures(
     per_trade = (
         sum(rule.astype(int) for rule in kept.values()) if len(day_trades) else pd.Series(dtype=int)
     )
+    applicable = len(RULES) - (~known).astype(int)  # an export without stops cannot tell
     score = (
-        math.floor(float((1 + 9 * per_trade / len(RULES)).mean()) + 1e-9)
+        math.floor(float((1 + 9 * per_trade / applicable).mean()) + 1e-9)
         if len(day_trades)
         else NO_TRADE_SCORE
     )
@@ -128,8 +136,9 @@ def day_figures(
         oversized=int((~kept["size_within_plan"] | has("excessive_risk")).sum()),
         outsized=int(has("outsized_loss").sum()),
         clean=int((~mistakes.map(bool)).sum()),
-        avg_win=today["avg_win"],
-        usual_avg_win=usual["avg_win"],
+        avg_win=today["avg_win"] if comparable else None,
+        usual_avg_win=usual["avg_win"] if comparable else None,
+        stops_unknown=int((~known).sum()),
         usual_trades_per_day=len(window) / traded_days if traded_days else 0.0,
         rules_kept={name: int(rule.sum()) for name, rule in kept.items()},
         score=score,
@@ -242,7 +251,10 @@ def build_report(f: DayFigures, emotion: str, language: str) -> dict[str, Any]:
         "trading_patterns_analysis": {
             "pattern": pattern,
             "title": t(f"mentor.pattern.{pattern}.title"),
-            "analysis": t(f"mentor.pattern.{pattern}.analysis"),
+            "analysis": t(
+                f"mentor.pattern.{pattern}.analysis"
+                + ("_stops_unknown" if pattern == "disciplined" and f.stops_unknown else "")
+            ),
             "strength": t(_strength(f)),
             "improvement": t(f"mentor.pattern.{pattern}.improve"),
             "figures": {
@@ -260,6 +272,7 @@ def build_report(f: DayFigures, emotion: str, language: str) -> dict[str, Any]:
                 "outsized": f.outsized,
                 "clean": f.clean,
                 "streak_current": f.streak_current,
+                "stops_unknown": f.stops_unknown,
                 "usual_trades_per_day": f.usual_trades_per_day,
                 "avg_win": f.avg_win,
                 "usual_avg_win": f.usual_avg_win,
@@ -282,7 +295,7 @@ def build_report(f: DayFigures, emotion: str, language: str) -> dict[str, Any]:
 def _strength(f: DayFigures) -> str:
     if f.trades == 0:
         return "mentor.strength.rest"
-    if f.naked == 0:
+    if f.naked == 0 and f.stops_unknown == 0:
         return "mentor.strength.stops"
     if f.clean:
         return "mentor.strength.clean"

@@ -152,25 +152,20 @@ def duplicates_of(
 def user_analysis(
     session: Session, user_id: int, settings: HabitSettings | None = None
 ) -> Analysis | None:
-    """The analysis of all the user's live imports (None when there is none); tested imports
-    (strategy tester deals) are not the trader's habits and stay out."""
+    """The analysis of all the user's live imports (None when there is none). Their fills,
+    each counted once, are rebuilt together per account, so a position opened in one export
+    and closed in the next is one trade. Tested imports (strategy tester deals) are not the
+    trader's habits and stay out."""
     parts = stored_orders(session, user_id)
     if not parts:
         return None
-    orders, trades = [], []
-    for part in parts:  # accounts of different imports never share lots or stops
-        local = part.orders.assign(
-            account=f"{part.import_id}:" + part.orders["account"].astype(str)
-        )
-        rebuilt = rebuild_trades(local)
-        rebuilt["stops_known"] = part.stops_known
-        orders.append(local)
-        trades.append(rebuilt)
-    return analyze(
-        pd.concat(trades, ignore_index=True),
-        pd.concat(orders, ignore_index=True),
-        settings or get_settings(session, user_id),
+    orders = pd.concat(
+        [part.orders.assign(source=str(part.import_id)) for part in parts], ignore_index=True
     )
+    trades = rebuild_trades(orders)
+    knows_stops = {str(part.import_id): part.stops_known for part in parts}
+    trades["stops_known"] = trades["source"].map(knows_stops).fillna(True).astype(bool)
+    return analyze(trades, orders, settings or get_settings(session, user_id))
 
 
 def account_zone(session: Session, user_id: int, account: str, server: str) -> BrokerAccount | None:
