@@ -109,10 +109,18 @@ def test_one_session_exported_three_ways_counts_once(client: TestClient, headers
 
 
 def test_a_tested_report_is_kept_out_of_the_habits(client: TestClient, headers) -> None:
+    assert client.get("/api/journal/summary?kind=tested", headers=headers).json()["message"] == (
+        "no Strategy Tester report is imported"
+    )
     doc = upload(client, headers, fx.deals_only_html(tester=True).encode(), "t.html").json()
     assert (doc["kind"], doc["import"]["kind"]) == ("tested", "tested")
     empty = client.get("/api/journal/summary", headers=headers)
     assert empty.status_code == 422 and "the journal is empty" in empty.json()["message"]
+    assert client.get("/api/mentor/sessions", headers=headers).json()["total"] == 0  # no days
+    tested = client.get("/api/journal/summary?kind=tested", headers=headers).json()
+    assert (tested["total_trades"], round(tested["net_pnl"], 2)) == (3, 1311.61)
+    listed = client.get("/api/journal/trades?kind=tested&result=loss", headers=headers).json()
+    assert listed["total"] == 1 and listed["items"][0]["pnl"] == -14.28
 
 
 NIGHT = export(  # 23:30 → 00:30 Jakarta (UTC+7): the trade closed on the 3rd, local time

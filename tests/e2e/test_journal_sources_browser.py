@@ -43,3 +43,16 @@ def test_refusals_the_server_zone_and_what_was_read(page, tmp_path: Path) -> Non
     assert row.locator("[data-testid=import-currency]").inner_text() == "USD"
     assert page.locator("[data-testid=net-pnl]").inner_text() == "-32.90 USD"
     assert "(USD)" in page.locator("[data-testid=pnl-header]").inner_text()
+
+    tester = tmp_path / "StrategyTester.html"
+    tester.write_bytes(fx.deals_only_html(tester=True).encode("utf-16"))
+    page.set_input_files("[data-testid=journal-file]", str(tester))
+    with page.expect_navigation():
+        page.click("[data-testid=import]")
+    assert page.locator("[data-testid=net-pnl]").inner_text() == "-32.90 USD"  # still the MT5 trades
+    tested = page.locator("[data-testid=import-tested]")
+    assert tested.count() == 1
+    page.click("[data-testid=tested-link]")
+    page.wait_for_selector("[data-testid=tested-notice]")
+    assert page.locator("[data-testid=net-pnl]").inner_text() == "1 311.61 USD"
+    expect(page.locator("[data-testid=journal-trades] tbody tr")).to_have_count(3)

@@ -44,9 +44,17 @@ class GoalIn(BaseModel):
         return list(dict.fromkeys(value))
 
 
-def _analysis(session: DB, user_id: int) -> Analysis:
-    analysis = repo.user_analysis(session, user_id)
+Kind = Annotated[
+    Literal["live", "tested"],
+    Query(description="live: your trades; tested: the deals of Strategy Tester reports"),
+]
+
+
+def _analysis(session: DB, user_id: int, kind: str = "live") -> Analysis:
+    analysis = repo.user_analysis(session, user_id, kind=kind)
     if analysis is None:
+        if kind == "tested":
+            raise InvalidInput("no Strategy Tester report is imported")
         raise InvalidInput(
             "the journal is empty: import a broker export first (POST /api/journal/imports)"
         )
@@ -131,10 +139,11 @@ def list_trades(
     hour_from: Annotated[int | None, Query(ge=0, le=23)] = None,
     hour_to: Annotated[int | None, Query(ge=0, le=23)] = None,
     sort: Sort = "exit_time",
+    kind: Kind = "live",
 ) -> dict[str, Any]:
     """Trades with their mistakes, filtered (the mentor's filter: local exit day, local entry
     hour wrapping midnight), sorted and paginated; ``pnl`` is in the journal's unit."""
-    analysis = _analysis(session, user.id)
+    analysis = _analysis(session, user.id, kind)
     try:
         chosen = TradeFilter(
             start=start, end=end, symbol=symbol, side=side, result=result, hour_from=hour_from,
@@ -157,10 +166,10 @@ def list_trades(
 
 
 @router.get("/summary")
-def summary(user: CurrentUser, session: DB) -> dict[str, Any]:
+def summary(user: CurrentUser, session: DB, kind: Kind = "live") -> dict[str, Any]:
     """Counts, win rate, averages, payoff, expectancy, breakeven (in account money where it is
     known, else points per underlying), clean-trade rate, streaks."""
-    analysis = _analysis(session, user.id)
+    analysis = _analysis(session, user.id, kind)
     return {
         **analysis.summary,
         **r_figures(analysis),
@@ -182,8 +191,14 @@ METRICS = (
 
 
 def _metric_route(name: str) -> None:
-    def route(user: CurrentUser, session: DB, lang: Literal["id", "en"] | None = None) -> Any:
-        return habit_metric(name, _analysis(session, user.id), user.timezone, _language(user, lang))
+    def route(
+        user: CurrentUser,
+        session: DB,
+        lang: Literal["id", "en"] | None = None,
+        kind: Kind = "live",
+    ) -> Any:
+        analysis = _analysis(session, user.id, kind)
+        return habit_metric(name, analysis, user.timezone, _language(user, lang))
 
     route.__doc__ = f"The journal's {name} figures."
     router.add_api_route(f"/{name}", route, methods=["GET"], name=f"journal_{name}")

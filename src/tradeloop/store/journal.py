@@ -150,13 +150,13 @@ def duplicates_of(
 
 
 def user_analysis(
-    session: Session, user_id: int, settings: HabitSettings | None = None
+    session: Session, user_id: int, settings: HabitSettings | None = None, kind: str = "live"
 ) -> Analysis | None:
-    """The analysis of all the user's live imports (None when there is none). Their fills,
-    each counted once, are rebuilt together per account, so a position opened in one export
-    and closed in the next is one trade. Tested imports (strategy tester deals) are not the
-    trader's habits and stay out."""
-    parts = stored_orders(session, user_id)
+    """The analysis of all the user's imports of ``kind`` (None when there is none). Their
+    fills, each counted once, are rebuilt together per account, so a position opened in one
+    export and closed in the next is one trade. Tested imports (strategy tester deals) are not
+    the trader's habits: they are analysed apart, with ``kind='tested'``."""
+    parts = stored_orders(session, user_id, kind)
     if not parts:
         return None
     orders = pd.concat(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -20,15 +20,19 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/journal")
-def journal_page(request: Request, session: DB, user: MaybeUser) -> Response:
-    """The journal: everything the analysis found, or the import form when it is empty."""
+def journal_page(
+    request: Request, session: DB, user: MaybeUser, kind: Literal["live", "tested"] = "live"
+) -> Response:
+    """The journal: everything the analysis found, or the import form when it is empty; with
+    ``kind=tested``, the deals of Strategy Tester reports, apart from the trader's own."""
     user = require_user(user)
     settings = request.app.state.tradeloop.settings
-    analysis = repo.user_analysis(session, user.id)
+    analysis = repo.user_analysis(session, user.id, kind=kind)
+    records = [imports.import_record(r) for r in repo.list_imports(session, user.id, 50, 0).items]
     context: dict[str, Any] = {
-        "imports": [
-            imports.import_record(row) for row in repo.list_imports(session, user.id, 50, 0).items
-        ],
+        "imports": records,
+        "kind": kind,
+        "has_tested": any(r["kind"] == "tested" for r in records),
         "formats": FORMATS,
         "upload_mb": settings.max_journal_upload_bytes // 1_048_576,
         "analysis": analysis,
@@ -40,7 +44,7 @@ def journal_page(request: Request, session: DB, user: MaybeUser) -> Response:
             "unit": analysis.unit,
             "currency": analysis.currency,
             "insights": habit_metric("insights", analysis, user.timezone, language),
-            "goals": list_goals(user, session)["items"],
+            "goals": list_goals(user, session)["items"] if kind == "live" else [],
             "habit_settings": analysis.settings,
             "chart": {
                 "losses": habit_metric("losses", analysis, user.timezone, language),

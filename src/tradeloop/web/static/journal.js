@@ -97,7 +97,7 @@
   const filters = document.getElementById("trade-filters");
   const PAGE = 200;
   async function loadTrades(highlight, offset = 0) {
-    const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+    const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset), kind: table.dataset.kind || "live" });
     for (const [key, value] of new FormData(filters)) if (value) params.set(key, value);
     const response = await fetch("/api/journal/trades?" + params, { credentials: "same-origin" });
     const body = await response.json();
