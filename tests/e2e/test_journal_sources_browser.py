@@ -49,7 +49,9 @@ def test_refusals_the_server_zone_and_what_was_read(page, tmp_path: Path) -> Non
     page.set_input_files("[data-testid=journal-file]", str(tester))
     with page.expect_navigation():
         page.click("[data-testid=import]")
-    assert page.locator("[data-testid=net-pnl]").inner_text() == "-32.90 USD"  # still the MT5 trades
+    assert (
+        page.locator("[data-testid=net-pnl]").inner_text() == "-32.90 USD"
+    )  # still the MT5 trades
     tested = page.locator("[data-testid=import-tested]")
     assert tested.count() == 1
     page.click("[data-testid=tested-link]")
