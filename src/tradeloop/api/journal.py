@@ -17,7 +17,7 @@ from tradeloop.habits.filters import Mistake, Sort, TradeFilter, select_trades
 from tradeloop.habits.goals import built_in_goals, evaluate
 from tradeloop.habits.metrics import habit_metric
 from tradeloop.habits.settings import HabitSettings
-from tradeloop.journal.importers import Format
+from tradeloop.journal.formats import Format
 from tradeloop.market.times import DateOrder
 from tradeloop.mentor.service import sync_sessions
 from tradeloop.services import journal_imports as imports

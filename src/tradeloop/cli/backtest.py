@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
-from rich.table import Table
 
-from tradeloop.backtest.service import (
-    InstrumentChoice,
-    backtest,
-    load_bars,
-    run_summary,
-    symbol_from_filename,
-)
+from tradeloop.cli.console import out
+from tradeloop.core.dates import DATE_ORDERS
 from tradeloop.core.errors import InvalidInput
-from tradeloop.execution.settings import ExecutionSettings
-from tradeloop.market.times import DATE_ORDERS
-from tradeloop.strategies.base import get_strategy
 
-out = Console()
+if TYPE_CHECKING:
+    from tradeloop.execution.settings import ExecutionSettings
+
 SHOWN = (
     "trades",
     "win_rate_pct",
@@ -66,6 +56,10 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
 
 
 def _settings(values: dict[str, Any]) -> ExecutionSettings:
+    from pydantic import ValidationError
+
+    from tradeloop.execution.settings import ExecutionSettings
+
     try:
         return ExecutionSettings(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
@@ -159,6 +153,19 @@ def backtest_command(
             "conversion_rate": conversion_rate,
         }
     )
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.table import Table
+
+    from tradeloop.backtest.service import (
+        InstrumentChoice,
+        backtest,
+        load_bars,
+        run_summary,
+        symbol_from_filename,
+    )
+    from tradeloop.strategies.base import get_strategy
+
     choice = InstrumentChoice(
         symbol or symbol_from_filename(data.name), contract_size, pip_size, quote_currency
     )

@@ -7,19 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
+from tradeloop.cli.console import out
+from tradeloop.core.dates import DATE_ORDERS
 from tradeloop.core.errors import InvalidInput
-from tradeloop.habits.settings import HabitSettings
-from tradeloop.i18n import amount
-from tradeloop.journal.importers import FORMATS
-from tradeloop.journal.service import journal_document, load_journal
-from tradeloop.market.times import DATE_ORDERS
+from tradeloop.journal.formats import FORMATS
 
 habits_app = typer.Typer(help="Habit analytics on broker exports.", no_args_is_help=True)
-out = Console()
 
 
 @habits_app.command("analyze")
@@ -61,6 +55,13 @@ def analyze_command(
         raise InvalidInput(f"--currency {currency!r}: use a 3-letter code such as USD")
     if json_out is not None and not json_out.parent.is_dir():
         raise InvalidInput(f"--json: folder {str(json_out.parent)!r} does not exist")
+    from pydantic import ValidationError
+    from rich.table import Table
+
+    from tradeloop.habits.settings import HabitSettings
+    from tradeloop.i18n import amount
+    from tradeloop.journal.service import journal_document, load_journal
+
     try:
         settings = HabitSettings(sigma_loss=sigma_loss, sigma_risk=sigma_risk, k=k, vr=vr)
     except ValidationError as exc:

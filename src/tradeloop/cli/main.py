@@ -6,21 +6,21 @@ Bad arguments and user errors print one line to stderr and exit with code 2.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
-from tradeloop import __version__, accounts
+from tradeloop import __version__
 from tradeloop.cli.backtest import backtest_command
+from tradeloop.cli.console import out
 from tradeloop.cli.habits import habits_app
 from tradeloop.cli.mentor import mentor_app
-from tradeloop.config import Settings, get_settings
 from tradeloop.core.errors import InvalidInput, NotFound, UserError
-from tradeloop.store import migrate, users
-from tradeloop.store.db import make_engine, make_session_factory, transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tradeloop.config import Settings
 
 app = typer.Typer(
     name="tradeloop",
@@ -41,10 +41,15 @@ app.add_typer(demo_app, name="demo")
 app.command("backtest")(backtest_command)
 app.add_typer(habits_app, name="habits")
 app.add_typer(mentor_app, name="mentor")
-out = Console()
+# Commands import what they use when they run: `tradeloop version` loads neither pandas nor
+# SQLAlchemy.
 
 
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from tradeloop.config import get_settings
+
     try:
         return get_settings()
     except ValidationError as exc:
@@ -53,7 +58,9 @@ def _settings() -> Settings:
         ) from exc
 
 
-def _engine():
+def _engine() -> Engine:
+    from tradeloop.store.db import make_engine
+
     return make_engine(_settings().effective_database_url)
 
 
@@ -82,6 +89,8 @@ def serve(
 @config_app.command("show")
 def config_show() -> None:
     """Print the effective settings with secrets masked."""
+    from rich.table import Table
+
     table = Table("setting", "value", title="tradeloop settings")
     for name, value in _settings().masked().items():
         table.add_row(name, str(value))
@@ -91,6 +100,8 @@ def config_show() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Migrate the database up (creates it when missing)."""
+    from tradeloop.store import migrate
+
     engine = _engine()
     migrate.upgrade(engine, revision)
     out.print(f"database at revision {migrate.current_revision(engine)}")
@@ -101,6 +112,8 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="target revision ('base' drops all)")] = "-1",
 ) -> None:
     """Migrate the database down by one revision, or to REVISION."""
+    from tradeloop.store import migrate
+
     engine = _engine()
     migrate.downgrade(engine, revision)
     out.print(f"database at revision {migrate.current_revision(engine) or 'base (empty)'}")
@@ -113,6 +126,8 @@ def db_reset(
     """Drop every table and migrate up again. Needs --force."""
     if not force:
         raise InvalidInput("db reset deletes all data: add --force to confirm")
+    from tradeloop.store import migrate
+
     engine = _engine()
     migrate.reset(engine)
     out.print(f"database reset, at revision {migrate.current_revision(engine)}")
@@ -121,6 +136,8 @@ def db_reset(
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's revision."""
+    from tradeloop.store import migrate
+
     out.print(migrate.current_revision(_engine()) or "base (empty)")
 
 
@@ -137,6 +154,11 @@ def user_create(
     language: Annotated[str, typer.Option(help="id or en")] = "id",
 ) -> None:
     """Create a user."""
+    from pydantic import ValidationError
+
+    from tradeloop import accounts
+    from tradeloop.store.db import make_session_factory, transaction
+
     try:
         data = accounts.Registration(name=name, email=email, password=password, language=language)
     except ValidationError as exc:
@@ -154,6 +176,11 @@ def user_list(
     offset: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """List users."""
+    from rich.table import Table
+
+    from tradeloop.store import users
+    from tradeloop.store.db import make_session_factory, transaction
+
     with transaction(make_session_factory(_engine())) as session:
         page = users.list_users(session, limit, offset)
         table = Table("id", "email", "name", "language", "joined", title=f"{page.total} users")
@@ -172,6 +199,9 @@ def user_delete(
     """Delete a user and all of their data. Needs --force."""
     if not force:
         raise InvalidInput("deleting a user deletes all their data: add --force to confirm")
+    from tradeloop.store import users
+    from tradeloop.store.db import make_session_factory, transaction
+
     with transaction(make_session_factory(_engine())) as session:
         user = users.get_by_email(session, email)
         if user is None:
@@ -184,6 +214,7 @@ def user_delete(
 def demo_load() -> None:
     """Create the demo account and data (once) and print its sign-in."""
     from tradeloop.demo import load_demo
+    from tradeloop.store.db import make_session_factory, transaction
 
     settings = _settings()
     with transaction(make_session_factory(_engine())) as session:

@@ -5,23 +5,23 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
+from tradeloop.cli.console import out
 from tradeloop.core.codes import Emotion
 from tradeloop.core.errors import InvalidInput
-from tradeloop.journal.service import load_journal
-from tradeloop.mentor.daily import daily_report
-from tradeloop.mentor.offline import ask
-from tradeloop.mentor.tools import ToolContext
+
+if TYPE_CHECKING:
+    from tradeloop.journal.service import Journal
 
 mentor_app = typer.Typer(help="The mentor: daily reports from your journal.", no_args_is_help=True)
-out = Console()
 
 
-def _journal(path: Path, tz: str):
+def _journal(path: Path, tz: str) -> Journal:
+    from tradeloop.journal.service import load_journal
+
     if not path.is_file():
         raise InvalidInput(f"journal file {str(path)!r} does not exist")
     return load_journal(path.read_bytes(), "auto", tz)
@@ -55,6 +55,8 @@ def report_command(
         )
     if json_out is not None and not json_out.parent.is_dir():
         raise InvalidInput(f"--json: folder {str(json_out.parent)!r} does not exist")
+    from tradeloop.mentor.daily import daily_report
+
     report = daily_report(_journal(journal, tz).analysis, when, emotion, lang, tz)
     if json_out is not None:
         json_out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
@@ -83,5 +85,8 @@ def ask_command(
         raise InvalidInput(f"--lang {lang!r}: use id or en")
     if not question.strip():
         raise InvalidInput('ask a question, e.g. "what is my biggest mistake?"')
+    from tradeloop.mentor.offline import ask
+    from tradeloop.mentor.tools import ToolContext
+
     ctx = ToolContext(_journal(journal, tz).analysis, tz, lang)
     out.print(ask(ctx, question).text, highlight=False)

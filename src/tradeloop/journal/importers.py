@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Literal, get_args
 
 import pandas as pd
 
 from tradeloop.journal import csv_formats as csv
+from tradeloop.journal.formats import FORMATS, Format
 from tradeloop.journal.frame import ORDER_COLUMNS, Imported
 from tradeloop.journal.metatrader import read_metatrader
 from tradeloop.market.errors import DataError
 from tradeloop.market.tables import decode, read_csv_table
 from tradeloop.market.times import DATE_ORDERS, DateOrder, zone
 
-Format = Literal[
-    "auto", "tradovate", "tradovate-fills", "tradovate-performance", "ninjatrader", "mt5",
-    "mt5-tester", "mt4", "das", "ibkr", "generic",
-]  # fmt: skip
-FORMATS: tuple[str, ...] = get_args(Format)
 REPORTS = ("mt5", "mt5-tester", "mt4")
 Reader = Callable[[pd.DataFrame, str, DateOrder], Imported]
 READERS: dict[str, Reader] = {

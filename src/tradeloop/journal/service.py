@@ -10,8 +10,9 @@ import pandas as pd
 from tradeloop.habits.analysis import Analysis, analyze, r_figures, trade_records
 from tradeloop.habits.goals import Goal, built_in_goals, evaluate
 from tradeloop.habits.settings import HabitSettings
+from tradeloop.journal.formats import Format
 from tradeloop.journal.frame import Imported
-from tradeloop.journal.importers import Format, import_file
+from tradeloop.journal.importers import import_file
 from tradeloop.journal.trades import rebuild_trades, unknown_money
 from tradeloop.market.errors import DataError
 from tradeloop.market.times import DateOrder

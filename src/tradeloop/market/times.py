@@ -11,16 +11,16 @@ Row order never matters, so shuffled rows read the same.
 from __future__ import annotations
 
 import re
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
+from tradeloop.core.dates import DATE_ORDERS, DateOrder
 from tradeloop.market.errors import DataError
 
-DateOrder = Literal["auto", "dmy", "mdy"]
-DATE_ORDERS: tuple[str, ...] = ("auto", "dmy", "mdy")
+__all__ = ["DATE_ORDERS", "DateOrder", "parse_times", "zone"]
+
 JOURNAL_YEARS = (1970, 2100)
 _DATE = re.compile(r"(?P<a>\d{1,4})(?P<s>[-./])(?P<b>\d{1,2})(?P=s)(?P<c>\d{2,4})")
 _TIME = re.compile(

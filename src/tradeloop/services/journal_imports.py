@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tradeloop.core.errors import InvalidInput
-from tradeloop.journal.importers import Format
+from tradeloop.journal.formats import Format
 from tradeloop.journal.service import Journal, journal_document, load_journal, source_record
 from tradeloop.market.times import DateOrder
 from tradeloop.mentor.service import sync_sessions

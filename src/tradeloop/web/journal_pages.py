@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from tradeloop.api.deps import DB, ObjectId
 from tradeloop.api.journal import habit_metric, list_goals
 from tradeloop.habits.analysis import calendar_figures
-from tradeloop.journal.importers import FORMATS
+from tradeloop.journal.formats import FORMATS
 from tradeloop.services import journal_imports as imports
 from tradeloop.store import journal as repo
 from tradeloop.web.access import FormUser, MaybeUser, require_user
