@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradeloop.cli.console import out
+from tradeloop.cli.console import json_bytes, out
 from tradeloop.core.dates import DATE_ORDERS
 from tradeloop.core.errors import InvalidInput
 
@@ -189,7 +188,7 @@ def backtest_command(
         run = backtest(bars, chosen, instrument, settings, rates)
     summary = run_summary(run, bars)
     if json_out is not None:
-        json_out.write_text(json.dumps(summary, indent=1, default=str))
+        json_out.write_bytes(json_bytes(summary))
     table = Table(
         "statistic",
         "value",

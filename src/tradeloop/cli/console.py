@@ -1,4 +1,5 @@
-"""The console the commands print to, created when first used (Rich is not free to import)."""
+"""The console the commands print to, created when first used (Rich is not free to import),
+and JSON output written with orjson."""
 
 from __future__ import annotations
 
@@ -21,3 +22,15 @@ class LazyConsole:
 
 
 out = LazyConsole()
+
+
+def json_bytes(document: Any) -> bytes:
+    """``document`` as indented UTF-8 JSON: NumPy values as numbers, NaN as null, times as ISO
+    8601, anything else by its text."""
+    import orjson
+
+    return orjson.dumps(
+        document,
+        default=str,
+        option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
+    )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tradeloop.cli.console import out
+from tradeloop.cli.console import json_bytes, out
 from tradeloop.core.dates import DATE_ORDERS
 from tradeloop.core.errors import InvalidInput
 from tradeloop.journal.formats import FORMATS
@@ -75,7 +74,7 @@ def analyze_command(
         )
     document = journal_document(journal)
     if json_out is not None:
-        json_out.write_text(json.dumps(document, indent=1))
+        json_out.write_bytes(json_bytes(document))
     s = document["summary"]
     money = lambda v: amount("en", v, s["unit"], s["currency"])  # noqa: E731
     accounts = ", ".join(document["accounts"]) or "—"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeloop.cli.console import out
+from tradeloop.cli.console import json_bytes, out
 from tradeloop.core.codes import Emotion
 from tradeloop.core.errors import InvalidInput
 
@@ -59,7 +58,7 @@ def report_command(
 
     report = daily_report(_journal(journal, tz).analysis, when, emotion, lang, tz)
     if json_out is not None:
-        json_out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        json_out.write_bytes(json_bytes(report))
     patterns = report["trading_patterns_analysis"]
     out.print(
         f"[bold]{patterns['title']}[/] · {report['date']} · {report['risk_management_score']}/10"

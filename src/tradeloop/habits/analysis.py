@@ -149,26 +149,37 @@ RECORD_FIELDS = (
 )  # fmt: skip
 
 
+def iso_times(times: pd.Series) -> np.ndarray:
+    """UTC times as ISO 8601 text (``2024-01-02T09:00:00+00:00``, with microseconds when they
+    are not zero), built column-wise."""
+    base = times.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(dtype=object)
+    micro = times.dt.microsecond.to_numpy()
+    fraction = np.char.mod(".%06d", micro).astype(object)
+    return np.where(micro == 0, base, base + fraction) + "+00:00"
+
+
+def _values(column: pd.Series | np.ndarray) -> list[Any]:
+    """A column as Python values, NaN as None."""
+    array = np.asarray(column)
+    if array.dtype.kind == "f":
+        return np.where(np.isnan(array), None, array.astype(object)).tolist()
+    return array.tolist()
+
+
 def trade_records(analysis: Analysis, rows: pd.Index | None = None) -> list[dict[str, Any]]:
-    """Trades (all, or the given index labels) as JSON-ready dicts."""
+    """Trades (all, or the given index labels) as JSON-ready dicts (None for unknown values),
+    built from columns."""
     t = analysis.trades if rows is None else analysis.trades.loc[rows]
-    columns = {name: t[name].to_numpy() for name in RECORD_FIELDS}
-    entry = [v.isoformat() for v in t["entry_time"]]
-    exit_ = [v.isoformat() for v in t["exit_time"]]
-    records = []
-    for i, (index, mistakes) in enumerate(zip(t.index, t["mistakes"], strict=True)):
-        record: dict[str, Any] = {
-            "index": int(index),
-            "entry_time": entry[i],
-            "exit_time": exit_[i],
-        }
-        for name, values in columns.items():
-            value = values[i]
-            record[name] = _number(value.item() if isinstance(value, np.generic) else value)
-        record["stops_known"] = bool(t["stops_known"].iat[i])
-        record["mistakes"] = list(mistakes)
-        records.append(record)
-    return records
+    columns = {
+        "index": t.index.to_numpy(),
+        "entry_time": iso_times(t["entry_time"]),
+        "exit_time": iso_times(t["exit_time"]),
+        **{name: t[name].to_numpy() for name in RECORD_FIELDS},
+        "stops_known": t["stops_known"].astype(bool).to_numpy(),
+    }
+    keys = [*columns, "mistakes"]
+    values = [_values(v) for v in columns.values()] + [t["mistakes"].tolist()]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def stop_loss_figures(analysis: Analysis) -> dict[str, Any]:

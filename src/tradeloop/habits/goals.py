@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from tradeloop.backtest.stats import streaks
+
 BUILT_IN = (
     (
         "clean_trades",
@@ -51,10 +53,7 @@ def evaluate(goal: Goal, trades: pd.DataFrame, tz: str = "UTC") -> dict[str, Any
     ok = rows["mistakes"].map(lambda found: not set(found) & set(goal.mistakes))
     if goal.metric == "days":
         ok = ok.groupby(rows["exit_time"].dt.tz_convert(tz).dt.date).all()
-    best = run = 0
-    for good in ok:
-        run = run + 1 if good else 0
-        best = max(best, run)
+    run, best = streaks(ok.to_numpy(dtype=bool))
     return {
         "key": goal.key,
         "title": goal.title,
