@@ -22,7 +22,7 @@ from tradeloop.security import (
     session_stamp,
 )
 from tradeloop.store import users
-from tradeloop.store.db import transaction
+from tradeloop.store.db import reading, transaction
 from tradeloop.store.models import User
 from tradeloop.store.pagination import MAX_LIMIT, MAX_OFFSET
 
@@ -51,12 +51,16 @@ def app_state(request: Request) -> AppState:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """A session per request: committed when the handler succeeds, rolled back otherwise."""
+    """A session per request: committed when the handler returns, before the answer is sent
+    (an acknowledged write is stored), rolled back otherwise. GET requests read without
+    taking SQLite's write lock."""
     with transaction(app_state(request).sessions) as session:
+        if request.method in SAFE_METHODS:
+            reading(session)
         yield session
 
 
-DB = Annotated[Session, Depends(db_session)]
+DB = Annotated[Session, Depends(db_session, scope="function")]
 State = Annotated[AppState, Depends(app_state)]
 
 

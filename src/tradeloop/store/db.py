@@ -1,5 +1,6 @@
-"""Engine and session factory. SQLite always runs with foreign keys on, WAL, a busy timeout and
-transactions that take the write lock when they begin."""
+"""Engine and session factory. SQLite always runs with foreign keys on, WAL and a busy timeout;
+a transaction that will write takes the write lock when it begins (concurrent writers queue
+instead of failing), one that only reads does not (readers never wait for writers)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,21 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+READ_ONLY = "tradeloop_read_only"
+
+
 def _begin_immediate(connection: Any) -> None:
     """Take SQLite's write lock at BEGIN: concurrent writers then wait (busy timeout) instead of
-    failing with "database is locked" when a read transaction tries to start writing."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    failing with "database is locked" when a read transaction tries to start writing. A
+    transaction marked read-only (``reading``) begins deferred: WAL readers take no lock."""
+    reading = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def reading(session: Session) -> Session:
+    """Mark ``session``'s next transaction as one that only reads (SQLite: no write lock)."""
+    session.connection(execution_options={READ_ONLY: True})
+    return session
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
