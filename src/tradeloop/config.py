@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     )
     max_backtest_upload_bytes: int = Field(default=20 * 1_048_576, ge=1024)
     max_journal_upload_bytes: int = Field(default=2 * 1_048_576, ge=1024)
+    workers: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        le=64,
+        description="CPU-heavy requests (imports, backtests) running at once",
+    )
+    user_jobs: int = Field(default=2, ge=1, le=64, description="such requests per user at once")
+    cpu_processes: bool = Field(
+        default=True, description="run that work in worker processes (false: in the server's)"
+    )
+    work_queue: int = Field(default=16, ge=0, le=1000, description="such requests waiting")
     default_language: Language = "id"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)

@@ -50,28 +50,39 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
 
 
 @contextmanager
-def serving(data: Path, env: dict[str, str]) -> Iterator[str]:
-    """``tradeloop serve`` on a free port with ``env``; yields its base URL."""
+def server_process(data: Path, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``tradeloop serve`` on a free port with ``env``; yields its base URL and the process
+    (which a test may kill)."""
     port = _free_port()
-    log = (data / "server.log").open("w")
+    log = (data / "server.log").open("a")
     process = subprocess.Popen(
         [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(200):
             try:
                 if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
+                time.sleep(0.05)
+            if process.poll() is not None:
+                raise RuntimeError(f"server did not start: {(data / 'server.log').read_text()}")
         else:
-            raise RuntimeError(f"server did not start: {Path(log.name).read_text()}")
-        yield base
+            raise RuntimeError(f"server did not start: {(data / 'server.log').read_text()}")
+        yield base, process
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
         log.close()
+
+
+@contextmanager
+def serving(data: Path, env: dict[str, str]) -> Iterator[str]:
+    """``tradeloop serve`` on a free port with ``env``; yields its base URL."""
+    with server_process(data, env) as (base, _):
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -5,45 +5,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import CLI, _free_port
+from tests.e2e.conftest import CLI, server_process
 from tests.journal.helpers import export, fill
 
 PASSWORD = "correct horse battery"
 
 
-@contextmanager
-def server(data: Path, db_url: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``tradeloop serve`` on ``db_url``; yields its URL and process (which tests may kill)."""
-    env = {**os.environ, "TRADELOOP_DATA_DIR": str(data), "TRADELOOP_DATABASE_URL": db_url}
-    port = _free_port()
-    log = (data / "server.log").open("a")
-    process = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError((data / "server.log").read_text())
-            subprocess.run(["sleep", "0.05"], check=True)
-        yield base, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
-        log.close()
+def server(data: Path, url: str):
+    """A server process on the database at ``url``."""
+    env = {**os.environ, "TRADELOOP_DATA_DIR": str(data), "TRADELOOP_DATABASE_URL": url}
+    return server_process(data, env)
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ from tradeloop.api.errors import install_error_handlers
 from tradeloop.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from tradeloop.config import Settings, get_settings
 from tradeloop.security import LoginLimiter
+from tradeloop.services import work
+from tradeloop.services.work import WorkSlots
 from tradeloop.store.db import make_engine, make_session_factory
 from tradeloop.web import backtest_pages, journal_pages, mentor_pages, pages
 from tradeloop.web.access import SignInRequired
@@ -91,7 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions=make_session_factory(engine),
         limiter=LoginLimiter(settings.login_max_failures, settings.login_window_seconds),
         secret=settings.effective_secret_key,
+        work=WorkSlots(settings.workers, settings.user_jobs, settings.work_queue),
     )
+    work.configure(settings.workers, settings.cpu_processes)
 
     for router in (
         health.router,

@@ -11,14 +11,16 @@ import pandas as pd
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tradeloop.api.deps import DB, MAX_ID, CurrentUser, ObjectId, Paging
+from tradeloop.api.deps import DB, MAX_ID, CurrentUser, ObjectId, Paging, Work
 from tradeloop.api.schemas import PageOut, page_out
 from tradeloop.backtest.service import InstrumentChoice, backtest, load_bars, symbol_from_filename
 from tradeloop.core.errors import Conflict, InvalidInput
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.times import DateOrder
+from tradeloop.services.work import run_cpu
 from tradeloop.store import backtests as results_repo
 from tradeloop.store import datasets as datasets_repo
+from tradeloop.store.db import pause
 from tradeloop.store.models import BacktestResult
 from tradeloop.strategies.base import get_strategy
 
@@ -103,8 +105,8 @@ def execution_settings(values: dict[str, Any]) -> ExecutionSettings:
         raise InvalidInput(f"invalid settings: {text}", details) from exc
 
 
-async def _uploaded_bars(
-    file: UploadFile, tz: str, keep: bool, date_order: DateOrder = "auto"
+def _uploaded_bars(
+    session: DB, file: UploadFile, tz: str, keep: bool, date_order: DateOrder = "auto"
 ) -> tuple[pd.DataFrame, str, str]:
     name = PurePath(file.filename or "upload.csv").name
     if PurePath(name).suffix.lower() not in DATA_SUFFIXES:
@@ -112,14 +114,17 @@ async def _uploaded_bars(
             f"{name!r}: upload a CSV or Parquet file (.csv, .txt, .tsv, .parquet)",
             [{"field": "file"}],
         )
-    bars, timeframe = load_bars(await file.read(), tz, keep, date_order)
+    data = file.file.read()
+    pause(session)  # no transaction is held while the file is read
+    bars, timeframe = run_cpu(load_bars, data, tz, keep, date_order)
     return bars, timeframe, name
 
 
 @router.post("/api/datasets", status_code=201, response_model=DatasetOut)
-async def upload_dataset(
+def upload_dataset(
     user: CurrentUser,
     session: DB,
+    _slot: Work,
     file: Annotated[UploadFile, File(description="CSV or Parquet bars")],
     symbol: Annotated[str | None, Form(max_length=32)] = None,
     tz: Annotated[str, Form(max_length=64)] = "UTC",
@@ -127,7 +132,7 @@ async def upload_dataset(
     date_order: Annotated[DateOrder, Form(description="auto, dmy or mdy")] = "auto",
 ) -> object:
     """Validate and store bars for later backtests."""
-    bars, timeframe, name = await _uploaded_bars(file, tz, keep_dominant_interval, date_order)
+    bars, timeframe, name = _uploaded_bars(session, file, tz, keep_dominant_interval, date_order)
     instrument = InstrumentChoice(symbol or symbol_from_filename(name)).resolve()
     return datasets_repo.add_dataset(session, user.id, name, instrument.symbol, timeframe, bars)
 
@@ -154,9 +159,10 @@ def delete_dataset(dataset_id: ObjectId, user: CurrentUser, session: DB) -> Resp
 
 
 @router.post("/api/backtests", status_code=201, response_model=ResultOut)
-async def create_backtest(
+def create_backtest(
     user: CurrentUser,
     session: DB,
+    _slot: Work,
     strategy: Annotated[str, Form(max_length=40, description="strategy key")],
     file: Annotated[UploadFile | None, File(description="CSV or Parquet bars")] = None,
     dataset_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
@@ -178,14 +184,17 @@ async def create_backtest(
             "send either a data file or a dataset_id", [{"field": "file"}, {"field": "dataset_id"}]
         )
     if file is not None:
-        bars, timeframe, name = await _uploaded_bars(file, tz, keep_dominant_interval, date_order)
+        bars, timeframe, name = _uploaded_bars(
+            session, file, tz, keep_dominant_interval, date_order
+        )
         symbol = symbol or symbol_from_filename(name)
     else:
         dataset = datasets_repo.get_dataset(session, user.id, dataset_id)
         bars, timeframe, name = datasets_repo.dataset_bars(dataset), dataset.timeframe, dataset.name
         symbol = symbol or dataset.symbol
     instrument = InstrumentChoice(symbol, contract_size, pip_size, quote_currency).resolve()
-    run = backtest(bars, chosen, instrument, execution)
+    pause(session)
+    run = run_cpu(backtest, bars, chosen, instrument, execution)
     if file is not None:
         dataset_id = datasets_repo.add_dataset(
             session, user.id, name, instrument.symbol, timeframe, bars
@@ -215,7 +224,9 @@ def delete_backtest(result_id: ObjectId, user: CurrentUser, session: DB) -> Resp
 
 
 @router.post("/api/backtests/{result_id}/rerun", status_code=201, response_model=ResultOut)
-def rerun_backtest(result_id: ObjectId, change: Rerun, user: CurrentUser, session: DB) -> object:
+def rerun_backtest(
+    result_id: ObjectId, change: Rerun, user: CurrentUser, session: DB, _slot: Work
+) -> object:
     """Run a saved backtest again on the same data with changed parameters or settings."""
     original: BacktestResult = results_repo.get_result(session, user.id, result_id)
     if original.dataset_id is None:
@@ -227,7 +238,8 @@ def rerun_backtest(result_id: ObjectId, change: Rerun, user: CurrentUser, sessio
     symbol = stored.get("symbol", dataset.symbol)
     instrument = InstrumentChoice(symbol, **stored.get("instrument", {})).resolve()
     bars = datasets_repo.dataset_bars(dataset)
-    run = backtest(bars, chosen, instrument, execution)
+    pause(session)
+    run = run_cpu(backtest, bars, chosen, instrument, execution)
     return results_repo.save_run(
         session, user.id, run, bars, dataset.name, dataset.timeframe, dataset.id
     )

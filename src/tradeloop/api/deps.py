@@ -21,6 +21,7 @@ from tradeloop.security import (
     read_token,
     session_stamp,
 )
+from tradeloop.services.work import WorkSlots
 from tradeloop.store import users
 from tradeloop.store.db import reading, transaction
 from tradeloop.store.models import User
@@ -43,6 +44,7 @@ class AppState:
     sessions: sessionmaker[Session]
     limiter: LoginLimiter
     secret: str
+    work: WorkSlots
 
 
 def app_state(request: Request) -> AppState:
@@ -143,3 +145,12 @@ def page_params(
 
 
 Paging = Annotated[PageParams, Depends(page_params)]
+
+
+def work_slot(user: CurrentUser, state: State) -> Iterator[None]:
+    """One of the bounded slots for CPU-heavy work (429 when the user or the server is full)."""
+    with state.work.slot(user.id):
+        yield
+
+
+Work = Annotated[None, Depends(work_slot, scope="function")]

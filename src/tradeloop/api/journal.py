@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging
+from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging, Work
 from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import InvalidInput
 from tradeloop.habits.analysis import Analysis, r_figures, trade_records
@@ -66,9 +66,10 @@ def _language(user: CurrentUser, lang: str | None) -> str:
 
 
 @router.post("/imports", status_code=201)
-async def create_import(
+def create_import(
     user: CurrentUser,
     session: DB,
+    _slot: Work,
     file: Annotated[UploadFile, File(description="CSV, HTML or XLSX export")],
     format: Annotated[
         Format, Form(description="the export's layout (auto: from its content)")
@@ -97,7 +98,7 @@ async def create_import(
     name = PurePath(file.filename or "export.csv").name
     if PurePath(name).suffix.lower() not in UPLOAD_SUFFIXES:
         raise InvalidInput(f"{name!r}: upload a CSV, HTML or XLSX export", [{"field": "file"}])
-    data = await file.read()
+    data = file.file.read()
     document, row = imports.import_export(
         session, user, name, data, format, tz or None, date_order, currency, store
     )

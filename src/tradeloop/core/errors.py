@@ -15,6 +15,9 @@ class UserError(Exception):
         self.message = message
         self.details = details or []
 
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses from a worker process intact
+        return (type(self), (self.message, self.details))
+
 
 class InvalidInput(UserError):
     """A value is missing, malformed or out of bounds."""
@@ -60,3 +63,12 @@ class TooManyRequests(UserError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, [{"retry_after": retry_after}])
         self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.retry_after))
+
+
+class Unavailable(UserError):
+    """The server could not do the work now (a worker stopped); trying again may work."""
+
+    status = 503

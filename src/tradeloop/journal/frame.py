@@ -26,6 +26,7 @@ import pandas as pd
 
 from tradeloop.journal.contracts import point_value, value_currency
 from tradeloop.market.errors import DataError
+from tradeloop.market.tables import shown
 
 ORDER_COLUMNS = [
     "order_id", "fill_id", "account", "contract", "side", "type", "status", "timestamp",
@@ -103,7 +104,7 @@ def sides(values: pd.Series, column: str, where: str = "row") -> pd.Series:
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
         raise DataError(
-            f"{where} {row + 1}: {column} {values.iloc[row]!r} is neither Buy nor Sell",
+            f"{where} {row + 1}: {column} {shown(values.iloc[row])} is neither Buy nor Sell",
             [{"row": row + 1, "column": column}],
         )
     return found

@@ -50,9 +50,56 @@ def _html_rows(data: bytes) -> Iterator[Row]:
         yield cells[:MAX_CELLS]
 
 
+MAX_UNZIPPED = 64 * 1024 * 1024  # an export's sheets are a few MB
+MAX_RATIO = 200  # XML compresses well, but a zip bomb far better
+MAX_SHEET_ROWS = 150_000
+MAX_SHEET_CELLS = 1_500_000
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse an XLSX that would expand beyond what a report can be, before reading it: its
+    unzipped size and ratio from the zip directory, its rows and cells by one streamed scan."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise DataError(f"cannot read the XLSX file: {type(exc).__name__}") from exc
+    unzipped = sum(m.file_size for m in members)
+    if unzipped > MAX_UNZIPPED or unzipped > MAX_RATIO * max(len(data), 1):
+        raise DataError(
+            f"the XLSX file expands to {unzipped / 1_048_576:.0f} MB from "
+            f"{len(data) / 1024:.0f} KB: not an export (at most {MAX_UNZIPPED // 1_048_576} MB, "
+            f"{MAX_RATIO}× its size)"
+        )
+    rows = cells = 0
+    for member in members:
+        if not member.filename.startswith("xl/worksheets/"):
+            continue
+        try:
+            with archive.open(member) as stream:
+                tail = b""
+                while chunk := stream.read(1 << 20):
+                    text = tail + chunk
+                    rows += text.count(b"<row")
+                    cells += text.count(b"<c ") + text.count(b"<c>")
+                    tail = text[-4:]  # a tag cut in two is counted in the next chunk
+                    rows -= tail.count(b"<row")
+                    cells -= tail.count(b"<c ") + tail.count(b"<c>")
+                rows += tail.count(b"<row")
+                cells += tail.count(b"<c ") + tail.count(b"<c>")
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+            raise DataError(f"cannot read the XLSX file: {type(exc).__name__}") from exc
+        if rows > MAX_SHEET_ROWS or cells > MAX_SHEET_CELLS:
+            raise DataError(
+                f"the XLSX file holds more than {MAX_SHEET_ROWS:,} rows or {MAX_SHEET_CELLS:,} "
+                "cells: split the export"
+            )
+
+
 def _xlsx_rows(data: bytes) -> Iterator[Row]:
     from openpyxl import load_workbook
 
+    _check_zip(data)
     try:
         with warnings.catch_warnings():  # "Workbook contains no default style": harmless
             warnings.simplefilter("ignore", UserWarning)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tradeloop.market.errors import DataError
-from tradeloop.market.tables import decode, numbers, read_csv_table
+from tradeloop.market.tables import decode, numbers, read_csv_table, shown
 from tradeloop.market.times import DateOrder, parse_times, zone
 
 __all__ = ["read_bars", "write_parquet", "zone"]
@@ -105,7 +105,7 @@ def _time_column(frame: pd.DataFrame, tz: str) -> tuple[pd.Series, str, str]:
         if no_date.any():
             row = int(np.argmax(no_date.to_numpy()))
             raise DataError(
-                f"row {row + 1}: the time {values.iloc[row]!r} has no date",
+                f"row {row + 1}: the time {shown(values.iloc[row])} has no date",
                 [{"row": row + 1, "column": time_col}],
             )
     return values, time_col, "UTC" if time_col in ("gmt time", "utc") else tz

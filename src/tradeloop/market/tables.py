@@ -22,6 +22,19 @@ import pyarrow.csv as pa_csv
 from tradeloop.market.errors import DataError
 
 _BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+# What a hostile file may cost is bounded before it is parsed: a broker export or a bar file
+# has a few dozen columns, short cells and numbers of a few digits.
+MAX_COLUMNS = 512
+MAX_CELL = 4096
+MAX_NUMBER = 64  # characters in one number or time
+
+
+def shown(value: object, width: int = 60) -> str:
+    """``repr(value)``, cut to ``width`` characters for a message."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 5] + "…" + text[-4:]
+
+
 _DECIMAL_COMMA = re.compile(r"^[-+(]?[\d.\s]*\d,\d+\)?$")
 _DELIMITERS = (",", ";", "\t")
 
@@ -106,7 +119,9 @@ def repeated_names(header: str, delimiter: str) -> list[str]:
     return sorted({n for n in names if n and names.count(n) > 1})
 
 
-_PLAIN_NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$")
+# left to PyArrow's number parsing: decimals and short integers (long digit runs are ids,
+# epoch times or compact dates, read as text)
+_PLAIN_NUMBER = re.compile(r"^\s*-?(\d{1,7}|\d{1,15}\.\d+)([eE][-+]?\d{1,3})?\s*$")
 
 
 def _fast(text: str, delimiter: str) -> pd.DataFrame | None:
@@ -116,7 +131,10 @@ def _fast(text: str, delimiter: str) -> pd.DataFrame | None:
     lines = text.split("\n", 2)
     if len(lines) < 2:
         return None
-    header, first = (next(csv.reader([line], delimiter=delimiter)) for line in lines[:2])
+    try:
+        header, first = (next(csv.reader([line], delimiter=delimiter)) for line in lines[:2])
+    except csv.Error:  # a cell beyond the csv module's limit: the tolerant path says so
+        return None
     if len(header) != len(first) or len(set(header)) != len(header):
         return None
     kept_as_text = {
@@ -151,7 +169,15 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
     if not text.strip():
         raise DataError("the file is empty: expected a header line and rows")
     header = text.split("\n", 1)[0]
-    delimiter = sniff_delimiter(header)
+    delimiter = sniff_delimiter(header[:65536])
+    if header.count(delimiter) >= MAX_COLUMNS:
+        raise DataError(
+            f"the header has {header.count(delimiter) + 1} columns: an export has at most "
+            f"{MAX_COLUMNS}"
+        )
+    longest = max((len(line) for line in text[:1_000_000].split("\n", 2000)[:2000]), default=0)
+    if longest > MAX_COLUMNS * MAX_CELL:
+        raise DataError(f"a line holds {longest} characters: too long for an export")
     frame = _fast(text, delimiter) if fast and delimiter != ";" else None
     if frame is None:
         try:
@@ -165,11 +191,21 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
                 skip_blank_lines=True,
             )
         except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-            raise DataError(f"cannot read the file as CSV: {str(exc).splitlines()[0]}") from exc
+            raise DataError(
+                f"cannot read the file as CSV: {str(exc).splitlines()[0][:200]}"
+            ) from exc
     frame.columns = _unique_names(list(frame.columns))
     for name in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[name]):
             frame[name] = frame[name].astype(str).str.strip()
+            width = frame[name].str.len()
+            if len(width) and int(width.max()) > MAX_CELL:
+                row = int(np.argmax(width.to_numpy()))
+                raise DataError(
+                    f"row {row + 1}: {name} holds {int(width.max())} characters: a cell of an "
+                    f"export has at most {MAX_CELL}",
+                    [{"row": row + 1, "column": name}],
+                )
     frame = _drop_total_rows(_drop_blank_rows(frame))
     frame.attrs["delimiter"] = delimiter
     frame.attrs["repeated"] = repeated_names(header.strip("\r"), delimiter)
@@ -212,6 +248,13 @@ def numbers(
         bad = pd.Series(False, index=raw.index)
     else:
         text = raw.astype(str).str.strip()
+        too_long = text.str.len() > MAX_NUMBER
+        if too_long.any():
+            row = int(np.argmax(too_long.to_numpy()))
+            raise DataError(
+                f"{where} {row + 1}: {column} {shown(text.iloc[row])} is not a number",
+                [{"row": row + 1, "column": column}],
+            )
         values = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
         if (values.isna() & (text != "")).any():  # currency signs, separators, decimal commas
             values = _clean_numbers(text, frame.attrs.get("delimiter") == ";").astype(float)
@@ -220,7 +263,8 @@ def numbers(
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
         raise DataError(
-            f"{where} {row + 1}: {column} {text.iloc[row] or raw.iloc[row]!r} is not a number",
+            f"{where} {row + 1}: {column} {shown(text.iloc[row] or float(raw.iloc[row]))} is not "
+            "a number",
             [{"row": row + 1, "column": column}],
         )
     if required and values.isna().any():

@@ -18,6 +18,7 @@ import pandas as pd
 
 from tradeloop.core.dates import DATE_ORDERS, DateOrder
 from tradeloop.market.errors import DataError
+from tradeloop.market.tables import MAX_NUMBER, shown
 
 __all__ = ["DATE_ORDERS", "DateOrder", "parse_times", "zone"]
 
@@ -52,7 +53,7 @@ def human(fmt: str) -> str:
 def _bad(values: pd.Series, mask: np.ndarray, column: str, what: str) -> DataError:
     row = int(np.argmax(mask))
     return DataError(
-        f"row {row + 1}: {column} {values.iloc[row]!r} {what}",
+        f"row {row + 1}: {column} {shown(values.iloc[row])} {what}",
         [{"row": row + 1, "column": column, "value": values.iloc[row]}],
     )
 
@@ -60,7 +61,7 @@ def _bad(values: pd.Series, mask: np.ndarray, column: str, what: str) -> DataErr
 def _unreadable(values: pd.Series, mask: np.ndarray, column: str, fmt: str) -> DataError:
     row = int(np.argmax(mask))
     return DataError(
-        f"row {row + 1}: cannot read {column} {values.iloc[row]!r} (expected {human(fmt)})",
+        f"row {row + 1}: cannot read {column} {shown(values.iloc[row])} (expected {human(fmt)})",
         [{"row": row + 1, "column": column, "value": values.iloc[row]}],
     )
 
@@ -71,7 +72,7 @@ def _formats(first: str, column: str) -> tuple[dict[str, str], bool]:
     date = _DATE.match(first)
     if date is None:
         raise DataError(
-            f"row 1: cannot read {column} {first!r}: expected a date such as 2024-01-31, "
+            f"row 1: cannot read {column} {shown(first)}: expected a date such as 2024-01-31, "
             "31/01/2024 or 01/31/2024",
             [{"row": 1, "column": column, "value": first}],
         )
@@ -80,7 +81,7 @@ def _formats(first: str, column: str) -> tuple[dict[str, str], bool]:
     time = _TIME.fullmatch(rest) if rest else None
     if rest and time is None:
         raise DataError(
-            f"row 1: cannot read the time of {column} {first!r}: expected HH:MM or HH:MM:SS",
+            f"row 1: cannot read the time of {column} {shown(first)}: expected HH:MM or HH:MM:SS",
             [{"row": 1, "column": column, "value": first}],
         )
     clock = ""
@@ -164,7 +165,7 @@ def decide_day_month(
         named = len(columns) > 1
 
         def where(col: str, row: int) -> str:
-            return f"{col + ' ' if named else ''}row {row + 1}: {columns[col].iloc[row]!r}"
+            return f"{col + ' ' if named else ''}row {row + 1}: {shown(columns[col].iloc[row])}"
 
         raise DataError(
             f"{' / '.join(columns)}: the dates mix day/month ({where(d_col, d)}) and month/day "
@@ -184,7 +185,7 @@ def decide_day_month(
     )
     raise DataError(
         f"{' / '.join(columns)}: the dates could be day/month or month/day (no day above 12, "
-        f"e.g. {example!r}): choose the order with --date-order dmy or mdy (CLI), or "
+        f"e.g. {shown(example)}): choose the order with --date-order dmy or mdy (CLI), or "
         "date_order (API and import form)",
         [{"column": name, "field": "date_order", "example": example}],
     )
@@ -298,6 +299,9 @@ def parse_times(
         parsed, utc = values, values.dt.tz is not None
     else:
         text = values.astype(str).str.strip()
+        long = text.str.len() > MAX_NUMBER
+        if long.any():
+            raise _unreadable(text, long.to_numpy(), column, "a date and time")
         blank = text.isin(BLANK)
         if blank.any() and required:
             raise _bad(text, blank.to_numpy(), column, "is missing")

@@ -16,7 +16,9 @@ from tradeloop.journal.formats import Format
 from tradeloop.journal.service import Journal, journal_document, load_journal, source_record
 from tradeloop.market.times import DateOrder
 from tradeloop.mentor.service import sync_sessions
+from tradeloop.services.work import run_cpu
 from tradeloop.store import journal as repo
+from tradeloop.store.db import pause
 from tradeloop.store.models import JournalImport, User
 
 SERVER_TIME_FORMATS = ("mt5", "mt4")
@@ -52,7 +54,8 @@ def read_export(
     ``tz`` is refused with a message asking for its server's zone."""
     settings = repo.get_settings(session, user.id)
     zone = tz or user.timezone
-    journal = load_journal(data, fmt, zone, settings, date_order, currency)
+    pause(session)  # nothing is held while the file is read
+    journal = run_cpu(load_journal, data, fmt, zone, settings, date_order, currency)
     remembered, must_ask = _account_zone(session, user, journal, tz)
     if must_ask:
         imported = journal.imported
@@ -65,7 +68,8 @@ def read_export(
         )
     if remembered is not None and remembered != zone:
         zone = remembered
-        journal = load_journal(data, fmt, zone, settings, date_order, currency)
+        pause(session)
+        journal = run_cpu(load_journal, data, fmt, zone, settings, date_order, currency)
     return journal, zone
 
 

@@ -61,6 +61,13 @@ def reading(session: Session) -> Session:
     return session
 
 
+def pause(session: Session) -> Session:
+    """End ``session``'s transaction before long work (SQLite's write lock is released for
+    others meanwhile); the next statement begins a new one."""
+    session.commit()
+    return session
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded attributes after commit, so services can return them."""
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
@@ -83,7 +90,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def database_reachable(engine: Engine) -> bool:
     """True when a trivial query succeeds."""
     try:
-        with engine.connect() as connection:
+        with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
             connection.execute(text("SELECT 1"))
         return True
     except Exception:

@@ -1,0 +1,106 @@
+"""Bounded CPU work: imports, analyses and backtests run in worker processes (``run_cpu``),
+never on the event loop nor holding its GIL, a few at a time. Each user may have
+``per_user`` running or waiting; at most ``workers`` run at once and ``queue`` wait; past
+either bound the caller is answered 429 with Retry-After instead of piling up behind the
+others."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from multiprocessing import get_context
+from typing import Any, TypeVar
+
+from tradeloop.core.errors import TooManyRequests, Unavailable
+
+T = TypeVar("T")
+
+RETRY_SECONDS = 5
+
+
+class WorkSlots:
+    """Admission for CPU-heavy requests (see the module docstring)."""
+
+    def __init__(self, workers: int, per_user: int, queue: int) -> None:
+        self.workers, self.per_user, self.queue = workers, per_user, queue
+        self._running = threading.BoundedSemaphore(workers)
+        self._lock = threading.Lock()
+        self._by_user: Counter[int] = Counter()
+        self._waiting = 0
+
+    @contextmanager
+    def slot(self, user_id: int) -> Iterator[None]:
+        """Hold one of the workers for ``user_id``'s work (waiting in the queue if needed)."""
+        with self._lock:
+            if self._by_user[user_id] >= self.per_user:
+                raise TooManyRequests(
+                    f"you already have {self._by_user[user_id]} imports or backtests running: "
+                    "try again when one has finished",
+                    RETRY_SECONDS,
+                )
+            if self._waiting >= self.queue:
+                raise TooManyRequests(
+                    "the server is busy: try again in a few seconds", RETRY_SECONDS
+                )
+            self._by_user[user_id] += 1
+            self._waiting += 1
+        try:
+            self._running.acquire()
+            with self._lock:
+                self._waiting -= 1
+            try:
+                yield
+            finally:
+                self._running.release()
+        finally:
+            with self._lock:
+                self._by_user[user_id] -= 1
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_processes = {"workers": max(1, os.cpu_count() or 1), "enabled": True}
+
+
+def configure(workers: int, processes: bool = True) -> None:
+    """How many worker processes CPU work runs in (``processes`` false: in the caller)."""
+    _processes.update(workers=workers, enabled=processes)
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:  # spawned (not forked) beside a threaded server; shared by its apps
+            _pool = ProcessPoolExecutor(
+                max_workers=int(_processes["workers"]), mp_context=get_context("spawn")
+            )
+        return _pool
+
+
+def run_cpu(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` in a worker process (the GIL and the event loop stay
+    free), its result or its exception returned here. A worker that died is replaced and the
+    work is refused with a message, never retried behind the caller's back."""
+    global _pool
+    if not _processes["enabled"]:
+        return function(*args, **kwargs)
+    try:
+        return _executor().submit(function, *args, **kwargs).result()
+    except BrokenProcessPool as exc:
+        with _pool_lock:
+            _pool = None
+        raise Unavailable("the worker doing this stopped (out of memory?): try again") from exc
+
+
+def shutdown() -> None:
+    """Stop the worker processes (running work finishes first)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True, cancel_futures=True)
+            _pool = None
