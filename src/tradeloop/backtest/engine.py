@@ -13,12 +13,16 @@ from tradeloop.backtest.kernel import SIZE_LOTS, SIZE_RISK, SIZE_UNITS, TRADE_FI
 from tradeloop.backtest.stats import compute_stats
 from tradeloop.core.errors import InvalidInput
 from tradeloop.core.instruments import Instrument
+from tradeloop.core.records import iso_times, records
 from tradeloop.execution.rules import CONVERT_BY_PRICE, CONVERT_FIXED, CONVERT_SERIES, EXIT_REASONS
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.errors import DataError
 from tradeloop.strategies.base import Strategy
 
 ACCOUNT_CURRENCY = "USD"
+RECORD_FIELDS = (
+    "entry_price", "exit_price", "size", "lots", "pnl", "costs", "exit_reason", "stop", "target",
+)  # fmt: skip
 
 
 @dataclass
@@ -34,23 +38,15 @@ class BacktestRun:
 
     def trade_records(self) -> list[dict[str, Any]]:
         """Trades as JSON-ready dicts (ISO-8601 times)."""
-        return [
+        t = self.trades
+        return records(
             {
-                "side": "long" if row.side > 0 else "short",
-                "entry_time": row.entry_time.isoformat(),
-                "exit_time": row.exit_time.isoformat(),
-                "entry_price": row.entry_price,
-                "exit_price": row.exit_price,
-                "size": row.size,
-                "lots": row.lots,
-                "pnl": row.pnl,
-                "costs": row.costs,
-                "exit_reason": row.exit_reason,
-                "stop": None if np.isnan(row.stop) else row.stop,
-                "target": None if np.isnan(row.target) else row.target,
+                "side": np.where(t["side"].to_numpy() > 0, "long", "short").tolist(),
+                "entry_time": iso_times(t["entry_time"]),
+                "exit_time": iso_times(t["exit_time"]),
+                **{name: t[name] for name in RECORD_FIELDS},
             }
-            for row in self.trades.itertuples()
-        ]
+        )
 
 
 NO_RATES = np.ones(1)

@@ -63,7 +63,7 @@ def drawdowns(equity: np.ndarray, times: np.ndarray) -> dict[str, float | None]:
         return {"max": 0.0, "avg": 0.0, "max_duration": 0.0, "avg_duration": 0.0}
     edges = np.flatnonzero(np.diff(np.concatenate(([0], under.astype(np.int8), [0]))))
     starts, stops = edges[::2], edges[1::2]  # each drawdown covers bars start..stop-1
-    deepest = np.array([depth[a:b].max() for a, b in zip(starts, stops, strict=True)])
+    deepest = np.maximum.reduceat(depth, starts)  # the bars between drawdowns add depth 0
     ends = np.minimum(stops, len(times) - 1)  # recovery bar, or the last bar
     durations = (times[ends] - times[np.maximum(starts - 1, 0)]) / 1e9
     return {
@@ -74,9 +74,14 @@ def drawdowns(equity: np.ndarray, times: np.ndarray) -> dict[str, float | None]:
     }
 
 
-def _daily_returns(equity: pd.Series) -> np.ndarray:
-    daily = equity.groupby(equity.index.normalize()).last()
-    return daily.pct_change().dropna().to_numpy()
+DAY_NS = 86_400_000_000_000
+
+
+def _daily_returns(values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Returns from one UTC day's last equity to the next day's (times sorted, in ns)."""
+    day = times // DAY_NS
+    closes = values[np.append(np.flatnonzero(np.diff(day)), len(day) - 1)]
+    return closes[1:] / closes[:-1] - 1
 
 
 def streaks(hits: np.ndarray) -> tuple[int, int]:
@@ -163,7 +168,7 @@ def compute_stats(
     values = equity.to_numpy()
     times = equity.index.as_unit("ns").asi8
     final = float(values[-1])
-    daily = _daily_returns(equity)
+    daily = _daily_returns(values, times)
     blown = bool((values <= 0).any())  # after a wipe-out, returns on equity mean nothing
     ann: float | None = None
     vol: float | None = None

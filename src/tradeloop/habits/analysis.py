@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tradeloop.backtest.stats import trade_figures
+from tradeloop.core.records import iso_times, records
 from tradeloop.habits import detectors as d
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.habits.stats import group_figures, summable, summary, unit_of
@@ -149,23 +150,6 @@ RECORD_FIELDS = (
 )  # fmt: skip
 
 
-def iso_times(times: pd.Series) -> np.ndarray:
-    """UTC times as ISO 8601 text (``2024-01-02T09:00:00+00:00``, with microseconds when they
-    are not zero), built column-wise."""
-    base = times.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(dtype=object)
-    micro = times.dt.microsecond.to_numpy()
-    fraction = np.char.mod(".%06d", micro).astype(object)
-    return np.where(micro == 0, base, base + fraction) + "+00:00"
-
-
-def _values(column: pd.Series | np.ndarray) -> list[Any]:
-    """A column as Python values, NaN as None."""
-    array = np.asarray(column)
-    if array.dtype.kind == "f":
-        return np.where(np.isnan(array), None, array.astype(object)).tolist()
-    return array.tolist()
-
-
 def trade_records(analysis: Analysis, rows: pd.Index | None = None) -> list[dict[str, Any]]:
     """Trades (all, or the given index labels) as JSON-ready dicts (None for unknown values),
     built from columns."""
@@ -177,9 +161,7 @@ def trade_records(analysis: Analysis, rows: pd.Index | None = None) -> list[dict
         **{name: t[name].to_numpy() for name in RECORD_FIELDS},
         "stops_known": t["stops_known"].astype(bool).to_numpy(),
     }
-    keys = [*columns, "mistakes"]
-    values = [_values(v) for v in columns.values()] + [t["mistakes"].tolist()]
-    return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+    return records({**columns, "mistakes": t["mistakes"].tolist()})
 
 
 def stop_loss_figures(analysis: Analysis) -> dict[str, Any]:

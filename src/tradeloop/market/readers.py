@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tradeloop.market.errors import DataError
-from tradeloop.market.tables import decode, numbers, read_csv_table, shown
+from tradeloop.market.tables import decode, head_lines, is_blank, numbers, read_csv_table, shown
 from tradeloop.market.times import DateOrder, parse_times, zone
 
 __all__ = ["read_bars", "write_parquet", "zone"]
@@ -58,16 +58,17 @@ def _named(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _headerless_kline(text: str) -> str:
+def _headerless_kline(text: str, first_line: str) -> str:
     """Binance's older kline dumps have no header: give them Binance's column names."""
-    first = text.lstrip().split("\n", 1)[0].strip().split(",")
+    first = first_line.strip().split(",")
     if len(first) == len(_BINANCE_KLINE) and all(re.fullmatch(r"[\d.]+", v) for v in first):
         return ",".join(_BINANCE_KLINE) + "\n" + text.lstrip()
     return text
 
 
 def _read_table(text: str) -> pd.DataFrame:
-    first_line = text.lstrip("\r\n\t ").split("\n", 1)[0] if text.strip() else ""
+    start = re.match(r"\s*", text).end()  # type: ignore[union-attr]
+    first_line = "" if is_blank(text) else head_lines(text, 1, start)[0]
     if not first_line:
         raise DataError("the file is empty: expected a header line and bars")
     if not any(d in first_line for d in ",;\t"):
@@ -75,7 +76,7 @@ def _read_table(text: str) -> pd.DataFrame:
             f"cannot find columns in the header {first_line[:80]!r}: expected e.g. "
             "time,open,high,low,close,volume separated by ',' or ';'"
         )
-    return _named(read_csv_table(_headerless_kline(text)))
+    return _named(read_csv_table(_headerless_kline(text, first_line)))
 
 
 def _time_column(frame: pd.DataFrame, tz: str) -> tuple[pd.Series, str, str]:
@@ -168,7 +169,7 @@ def read_bars(
     """Read bars from a file path or the file's bytes, in whichever supported layout it is."""
     zone(tz)
     data = Path(source).read_bytes() if isinstance(source, str | Path) else source
-    if not data.strip():
+    if not data or data.isspace():
         raise DataError("the file is empty: expected a header line and bars")
     if data[:4] == PARQUET_MAGIC:
         return _parquet(data, tz, date_order)

@@ -65,6 +65,23 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", "replace")
 
 
+def head_lines(text: str, count: int, start: int = 0) -> list[str]:
+    """The first ``count`` lines of ``text`` from ``start`` (fewer at its end), without
+    copying the rest of a large file as ``split`` would."""
+    lines = []
+    while len(lines) < count and start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        lines.append(text[start:end])
+        start = end + 1
+    return lines
+
+
+def is_blank(text: str) -> bool:
+    """Only whitespace (checked without copying the text)."""
+    return not text or text.isspace()
+
+
 def sniff_delimiter(line: str) -> str:
     """The delimiter of a header line: whichever of ``,``, ``;`` and tab occurs most outside
     quotes."""
@@ -78,7 +95,7 @@ _TOTAL = re.compile(r"^(sub|grand )?totals?\b", re.IGNORECASE)
 def _drop_total_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Trailing summary rows ("Total", "Grand total", "Subtotal") left out."""
     end = len(frame)
-    text = [frame[c] for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    text = [frame[c] for c in frame.columns if not _typed(frame[c])]
     while end and any(_TOTAL.match(str(col.iat[end - 1])) for col in text):
         end -= 1
     return frame.iloc[:end]
@@ -91,7 +108,7 @@ def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     blank = np.ones(len(frame), dtype=bool)
     for name in frame.columns:
         column = frame[name]
-        empty = column.isna() if pd.api.types.is_numeric_dtype(column) else column == ""
+        empty = column.isna() if _typed(column) else column == ""
         blank &= empty.to_numpy()
         if not blank.any():
             return frame
@@ -122,25 +139,30 @@ def repeated_names(header: str, delimiter: str) -> list[str]:
 # left to PyArrow's number parsing: decimals and short integers (long digit runs are ids,
 # epoch times or compact dates, read as text)
 _PLAIN_NUMBER = re.compile(r"^\s*-?(\d{1,7}|\d{1,15}\.\d+)([eE][-+]?\d{1,3})?\s*$")
+# ISO local times (``2024-01-31 13:00:00``, ``2024-01-31T13:00``) are left to PyArrow's
+# timestamp parser; a row it cannot read sends the file to the tolerant path, which names it
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$")
 
 
 def _fast(text: str, delimiter: str) -> pd.DataFrame | None:
     """PyArrow's reader for clean files (None when the file needs the tolerant path). Only
-    columns whose first value is a plain number are left to PyArrow's number parsing; the
-    rest (times, symbols, ids) stay text exactly as written."""
-    lines = text.split("\n", 2)
+    columns whose first value is a plain number are left to PyArrow's number parsing, and
+    only those whose first value is an ISO local time to its timestamp parser; the rest
+    (other times, symbols, ids) stay text exactly as written."""
+    lines = head_lines(text, 2)
     if len(lines) < 2:
         return None
     try:
-        header, first = (next(csv.reader([line], delimiter=delimiter)) for line in lines[:2])
+        header, first = (next(csv.reader([line], delimiter=delimiter)) for line in lines)
     except csv.Error:  # a cell beyond the csv module's limit: the tolerant path says so
         return None
     if len(header) != len(first) or len(set(header)) != len(header):
         return None
     kept_as_text = {
-        name: pa.string() for name, value in zip(header, first, strict=True)
+        name: pa.timestamp("ns") if _ISO_TIME.match(value.strip()) else pa.string()
+        for name, value in zip(header, first, strict=True)
         if not _PLAIN_NUMBER.match(value)
-    }  # fmt: skip
+    }
     try:
         table = pa_csv.read_csv(
             io.BytesIO(text.encode("utf-8")),
@@ -155,27 +177,30 @@ def _fast(text: str, delimiter: str) -> pd.DataFrame | None:
         return None
     frame = table.to_pandas()
     for name in frame.columns:
-        if not pd.api.types.is_float_dtype(frame[name]) and not pd.api.types.is_integer_dtype(
-            frame[name]
-        ):
+        if not _typed(frame[name]):
             frame[name] = frame[name].astype(str)
     return frame
+
+
+def _typed(column: pd.Series) -> bool:
+    """Numbers or times (not text)."""
+    return pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)
 
 
 def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
     """A delimited table: string columns trimmed, numbers as floats where PyArrow could read
     them, blank rows dropped. ``attrs['delimiter']`` names the delimiter."""
     text = text.lstrip("\r\n")
-    if not text.strip():
+    if is_blank(text):
         raise DataError("the file is empty: expected a header line and rows")
-    header = text.split("\n", 1)[0]
+    header = head_lines(text, 1)[0]
     delimiter = sniff_delimiter(header[:65536])
     if header.count(delimiter) >= MAX_COLUMNS:
         raise DataError(
             f"the header has {header.count(delimiter) + 1} columns: an export has at most "
             f"{MAX_COLUMNS}"
         )
-    longest = max((len(line) for line in text[:1_000_000].split("\n", 2000)[:2000]), default=0)
+    longest = max(map(len, head_lines(text[:1_000_000], 2000)), default=0)
     if longest > MAX_COLUMNS * MAX_CELL:
         raise DataError(f"a line holds {longest} characters: too long for an export")
     frame = _fast(text, delimiter) if fast and delimiter != ";" else None
@@ -196,7 +221,7 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
             ) from exc
     frame.columns = _unique_names(list(frame.columns))
     for name in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[name]):
+        if not _typed(frame[name]):
             frame[name] = frame[name].astype(str).str.strip()
             width = frame[name].str.len()
             if len(width) and int(width.max()) > MAX_CELL:

@@ -50,11 +50,18 @@ def human(fmt: str) -> str:
     return re.sub(r"%[a-zA-Z]", lambda m: _HUMAN.get(m.group(0), m.group(0)), fmt)
 
 
+def _written(values: pd.Series, row: int) -> str:
+    """The value at ``row`` as the file wrote it (times PyArrow read shown as ISO text)."""
+    value = values.iloc[row]
+    return value if isinstance(value, str) else "" if pd.isna(value) else str(value)
+
+
 def _bad(values: pd.Series, mask: np.ndarray, column: str, what: str) -> DataError:
     row = int(np.argmax(mask))
+    value = _written(values, row)
     return DataError(
-        f"row {row + 1}: {column} {shown(values.iloc[row])} {what}",
-        [{"row": row + 1, "column": column, "value": values.iloc[row]}],
+        f"row {row + 1}: {column} {shown(value)} {what}",
+        [{"row": row + 1, "column": column, "value": value}],
     )
 
 
@@ -295,8 +302,9 @@ def parse_times(
     if date_order not in DATE_ORDERS:
         raise DataError(f"date order {date_order!r}: use auto, dmy or mdy")
     if pd.api.types.is_datetime64_any_dtype(values):  # ISO times PyArrow already read
-        text = values.astype(str)
-        parsed, utc = values, values.dt.tz is not None
+        text, parsed, utc = values, values, values.dt.tz is not None
+        if required and parsed.isna().any():
+            raise _bad(text, parsed.isna().to_numpy(), column, "is missing")
     else:
         text = values.astype(str).str.strip()
         long = text.str.len() > MAX_NUMBER
