@@ -128,3 +128,17 @@ def test_missing_and_broken_files_exit_2(tmp_path: Path, capsys) -> None:
     broken.write_text("a,b\n1,2\n")
     assert main(["habits", "analyze", str(broken)]) == 2
     assert "cannot tell the export's format" in capsys.readouterr().err
+
+
+def test_streamed_json_is_one_document_whatever_the_chunks(tmp_path: Path) -> None:
+    from tradeloop.cli.console import write_json
+
+    out = tmp_path / "s.json"
+    chunks = [[{"i": 0}, {"i": 1, "t": "a,b"}], [], [{"i": 2, "x": None}]]
+    write_json(out, {"summary": {"n": 3}}, "trades", iter(chunks))
+    assert json.loads(out.read_text()) == {
+        "summary": {"n": 3},
+        "trades": [{"i": 0}, {"i": 1, "t": "a,b"}, {"i": 2, "x": None}],
+    }
+    write_json(out, {"summary": {}}, "trades", iter([]))
+    assert json.loads(out.read_text()) == {"summary": {}, "trades": []}

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import CLI, server_process
+from tests.e2e.conftest import CLI, alive, children, server_process
 from tests.journal.helpers import export, fill
 
 PASSWORD = "correct horse battery"
@@ -56,8 +57,14 @@ def test_acknowledged_writes_survive_a_kill(database: tuple[Path, str]) -> None:
                 answer = httpx.post(f"{base}/api/bots", headers=headers, json=bot)
                 kind = "bots"
             assert answer.status_code == 201, answer.text
+            workers = children(process.pid)
             process.kill()
             process.wait(timeout=10)
+            for _ in range(100):  # the worker processes end with the server, never orphaned
+                if not alive(workers):
+                    break
+                time.sleep(0.1)
+            assert not alive(workers), "worker processes outlived the killed server"
             body = answer.json()
             acknowledged.append(
                 (kind, body["import"]["id"] if kind == "journal/imports" else body["id"])

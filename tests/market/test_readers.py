@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -218,3 +219,19 @@ def test_clean_and_locale_files_read_the_same_numbers() -> None:
     clean = read_bars(MT5_CSV)
     locale = read_bars(MT5_CSV.replace(b",", b";").replace(b".", b","))  # Excel on a id/de machine
     assert locale.equals(clean)
+
+
+def test_numbers_and_words_read_the_same_by_either_reader() -> None:
+    """A column PyArrow casts and one pandas cleans (thousands separators) give the same
+    floats; blanks are NaN; a word is refused naming its row."""
+    from tradeloop.market.tables import mapped, numbers
+
+    frame = pd.DataFrame({"plain": ["1.5", "", "-2", "3e2"], "spaced": ["1,000.5", "", "2", "3"]})
+    assert numbers(frame, "plain").tolist()[::2] == [1.5, -2.0]
+    assert np.isnan(numbers(frame, "plain").iloc[1])
+    assert numbers(frame, "spaced").fillna(0).tolist() == [1000.5, 0.0, 2.0, 3.0]
+    frame.loc[3, "plain"] = "ten"
+    with pytest.raises(DataError, match=r"^row 4: plain 'ten' is not a number$"):
+        numbers(frame, "plain")
+    words = pd.Series(["Buy", "Sell", None, "Buy", "Hold"])
+    assert mapped(words, {"Buy": 1, "Sell": -1}).tolist() == [1, -1, None, 1, None]

@@ -3,6 +3,8 @@ and JSON output written with orjson."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 
@@ -22,6 +24,20 @@ class LazyConsole:
 
 
 out = LazyConsole()
+
+
+def write_json(path: Path, document: dict[str, Any], key: str, rows: Iterable[list[Any]]) -> None:
+    """``document`` with ``key`` holding ``rows`` (given in chunks) written to ``path``
+    chunk by chunk, so a large list is never held twice in memory as objects and text."""
+    head = json_bytes(document)
+    with path.open("wb") as out_file:
+        out_file.write(head[: head.rindex(b"}")].rstrip() + b',\n  "' + key.encode() + b'": [')
+        separator = b"\n"
+        for chunk in rows:
+            if chunk:
+                out_file.write(separator + json_bytes(chunk).strip()[1:-1].strip(b"\n"))
+                separator = b",\n"
+        out_file.write(b"\n  ]\n}")
 
 
 def json_bytes(document: Any) -> bytes:

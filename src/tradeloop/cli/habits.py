@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tradeloop.cli.console import json_bytes, out
+from tradeloop.cli.console import out, write_json
 from tradeloop.core.dates import DATE_ORDERS
 from tradeloop.core.errors import InvalidInput
 from tradeloop.journal.formats import FORMATS
@@ -59,6 +59,7 @@ def analyze_command(
 
     from tradeloop.habits.settings import HabitSettings
     from tradeloop.i18n import amount
+    from tradeloop.habits.analysis import trade_chunks
     from tradeloop.journal.service import journal_document, load_journal
 
     try:
@@ -72,9 +73,9 @@ def analyze_command(
             "MetaTrader reports are in the broker server's time: read as UTC here; give "
             "--tz with the server's zone (often Europe/Athens) for local times"
         )
-    document = journal_document(journal)
+    document = journal_document(journal, with_trades=False)
     if json_out is not None:
-        json_out.write_bytes(json_bytes(document))
+        write_json(json_out, document, "trades", trade_chunks(journal.analysis))
     s = document["summary"]
     money = lambda v: amount("en", v, s["unit"], s["currency"])  # noqa: E731
     accounts = ", ".join(document["accounts"]) or "—"

@@ -10,11 +10,16 @@ import pandas as pd
 
 def iso_times(times: pd.Series) -> np.ndarray:
     """UTC times as ISO 8601 text (``2024-01-02T09:00:00+00:00``, with microseconds when they
-    are not zero), as ``Timestamp.isoformat`` writes them."""
-    base = times.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(dtype=object)
-    micro = times.dt.microsecond.to_numpy()
-    fraction = np.char.mod(".%06d", micro).astype(object)
-    return np.where(micro == 0, base, base + fraction) + "+00:00"
+    are not zero), as ``Timestamp.isoformat`` writes them; None for missing times."""
+    if times.dt.tz is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    micro = times.to_numpy(dtype="datetime64[us]")
+    whole = micro.astype("datetime64[s]")
+    text = np.datetime_as_string(whole, unit="s").astype(object)
+    fraction = micro != whole
+    if fraction.any():
+        text[fraction] = np.datetime_as_string(micro[fraction], unit="us").astype(object)
+    return np.where(np.isnat(micro), None, text + "+00:00")
 
 
 def column_values(column: pd.Series | np.ndarray) -> list[Any]:

@@ -9,6 +9,7 @@ per underlying. Trades from files that cannot show stops (fills or closed pairs 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,12 +165,19 @@ def trade_records(analysis: Analysis, rows: pd.Index | None = None) -> list[dict
     return records({**columns, "mistakes": t["mistakes"].tolist()})
 
 
+def trade_chunks(analysis: Analysis, size: int = 10_000) -> Iterator[list[dict[str, Any]]]:
+    """``trade_records`` a chunk of ``size`` trades at a time (for streamed output)."""
+    index = analysis.trades.index
+    for start in range(0, len(index), size):
+        yield trade_records(analysis, index[start : start + size])
+
+
 def stop_loss_figures(analysis: Analysis) -> dict[str, Any]:
     """Trades with and without a stop (where the file can show stops), the average loss of
     each in the journal's unit, and how many trades came from files that cannot show stops."""
     t = analysis.trades
     known = t["stops_known"].astype(bool)
-    naked = t["mistakes"].map(lambda m: "no_stop_loss" in m)
+    naked = d.has_mistake(t, ["no_stop_loss"])
 
     def avg_loss(part: pd.DataFrame) -> float | None:
         lost = -part.loc[part["pnl"] < 0, "pnl"]

@@ -5,6 +5,7 @@ Mistake codes: ``no_stop_loss``, ``outsized_loss``, ``excessive_risk``, ``reveng
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,15 @@ STOP_BEFORE = 60 * SECOND  # a stop placed up to 60 s before entry counts
 STOP_AFTER_EXIT = 2 * SECOND
 CANCEL_GRACE = 2 * SECOND  # a stop cancelled more than 2 s before entry did not protect
 MISTAKES = ("no_stop_loss", "excessive_risk", "outsized_loss", "revenge_trade")
+
+
+def has_mistake(trades: pd.DataFrame, codes: Iterable[str] | None = None) -> np.ndarray:
+    """Whether each trade was flagged with any of ``codes`` (with any mistake when None)."""
+    found = trades["mistakes"]
+    if codes is None:
+        return np.fromiter((bool(m) for m in found), bool, count=len(found))
+    wanted = set(codes)
+    return np.fromiter((not wanted.isdisjoint(m) for m in found), bool, count=len(found))
 
 
 def nanoseconds(times: pd.Series) -> np.ndarray:

@@ -14,7 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradeloop.core.dates import CalendarDay
-from tradeloop.habits.detectors import MISTAKES
+from tradeloop.habits.detectors import MISTAKES, has_mistake
 
 Mistake = Literal["no_stop_loss", "excessive_risk", "outsized_loss", "revenge_trade"]
 Sort = Literal[
@@ -86,9 +86,9 @@ def select_trades(trades: pd.DataFrame, f: TradeFilter, tz: str) -> pd.DataFrame
     if f.result:
         keep &= {"win": t["pnl"] > 0, "loss": t["pnl"] < 0, "flat": t["pnl"] == 0}[f.result]
     for code in f.mistakes:
-        keep &= t["mistakes"].map(lambda found, c=code: c in found)
+        keep &= has_mistake(t, [code])
     if f.clean is not None:
-        keep &= t["mistakes"].map(lambda found: not found) == f.clean
+        keep &= ~has_mistake(t) == f.clean
     bounds = (
         (f.min_risk, t["risk_points"] >= (f.min_risk or 0)),
         (f.max_risk, t["risk_points"] <= (f.max_risk or 0)),

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from tradeloop.backtest.stats import streaks
+from tradeloop.habits.detectors import has_mistake
 
 BUILT_IN = (
     (
@@ -50,7 +51,7 @@ def evaluate(goal: Goal, trades: pd.DataFrame, tz: str = "UTC") -> dict[str, Any
     rows = trades
     if goal.start is not None:
         rows = rows[rows["exit_time"].dt.tz_convert(tz).dt.date >= goal.start]
-    ok = rows["mistakes"].map(lambda found: not set(found) & set(goal.mistakes))
+    ok = pd.Series(~has_mistake(rows, goal.mistakes), index=rows.index)
     if goal.metric == "days":
         ok = ok.groupby(rows["exit_time"].dt.tz_convert(tz).dt.date).all()
     run, best = streaks(ok.to_numpy(dtype=bool))

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from tradeloop.habits.analysis import Analysis, stop_loss_figures
+from tradeloop.habits.detectors import has_mistake
 from tradeloop.i18n import amount, number_text, points_by_market, translate
 
 
@@ -19,7 +20,7 @@ def _pct(value: float | None) -> str:
 
 def losses_of(trades: pd.DataFrame, code: str) -> float:
     """What the losing trades flagged ``code`` lost, in the journal's unit (positive)."""
-    flagged = trades[trades["mistakes"].map(lambda m: code in m)]
+    flagged = trades[has_mistake(trades, [code])]
     return float(-flagged.loc[flagged["pnl"] < 0, "pnl"].sum())
 
 
@@ -27,7 +28,7 @@ def threshold_text(analysis: Analysis, key: str, language: str, code: str | None
     """A points threshold, per underlying when the journal trades several (only those with a
     trade flagged ``code``, when given)."""
     t = analysis.trades
-    flagged = set(t.loc[t["mistakes"].map(lambda m: code in m), "underlying"]) if code else None
+    flagged = set(t.loc[has_mistake(t, [code]), "underlying"]) if code else None
     limits = {
         name: f[key]
         for name, f in analysis.thresholds["by_underlying"].items()

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from tradeloop.habits.analysis import Analysis, calendar_figures, stop_loss_figures
+from tradeloop.habits.detectors import has_mistake
 from tradeloop.habits.insights import insights
-
-
-def _flagged(trades: pd.DataFrame, code: str) -> pd.Series:
-    return trades["mistakes"].map(lambda found: code in found)
 
 
 def _losses(analysis: Analysis) -> dict[str, Any]:
@@ -27,7 +22,7 @@ def _losses(analysis: Analysis) -> dict[str, Any]:
     by_underlying = {}
     for name, part in losing.groupby("underlying", sort=True):
         lost = -part["points"]
-        outsized = int(_flagged(part, "outsized_loss").sum())
+        outsized = int(has_mistake(part, ["outsized_loss"]).sum())
         by_underlying[str(name)] = {
             "count": len(lost),
             "mean": float(lost.mean()),
@@ -36,7 +31,7 @@ def _losses(analysis: Analysis) -> dict[str, Any]:
             "outsized": outsized,
             "outsized_pct": outsized / len(lost) * 100,
         }
-    outsized = int(_flagged(losing, "outsized_loss").sum())
+    outsized = int(has_mistake(losing, ["outsized_loss"]).sum())
     single = next(iter(by_underlying.values())) if len(by_underlying) == 1 else {}
     return {
         "count": len(losing),
@@ -67,8 +62,11 @@ def habit_metric(
     if name == "losses":
         return _losses(analysis)
     if name == "excessive-risk":
-        count, with_stop = int(_flagged(t, "excessive_risk").sum()), analysis.risk_sizing["count"]
-        risky = t.loc[_flagged(t, "excessive_risk"), "risk_points"]
+        count, with_stop = (
+            int(has_mistake(t, ["excessive_risk"]).sum()),
+            analysis.risk_sizing["count"],
+        )
+        risky = t.loc[has_mistake(t, ["excessive_risk"]), "risk_points"]
         return {
             "threshold": analysis.thresholds["excessive_risk_points"],
             "by_underlying": {

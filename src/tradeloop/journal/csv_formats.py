@@ -17,7 +17,7 @@ import pandas as pd
 from tradeloop.journal.contracts import point_value, value_currency
 from tradeloop.journal.frame import Imported, orders_frame, require, sides
 from tradeloop.market.errors import DataError
-from tradeloop.market.tables import numbers
+from tradeloop.market.tables import mapped, numbers
 from tradeloop.market.times import DateOrder, day_month_columns, parse_times
 
 TRADOVATE_ORDERS = ["Order ID", "Timestamp", "Fill Time", "B/S", "Contract", "Type", "Status"]
@@ -42,12 +42,10 @@ def _first(frame: pd.DataFrame, *names: str) -> str | None:
 
 def _money_columns(frame: pd.DataFrame, contracts: pd.Series) -> dict[str, pd.Series]:
     """Point value and currency per row: the file's Currency column, else the contract's."""
-    symbols = contracts.unique()
-    values = {s: point_value(s) for s in symbols}
     stated = frame["Currency"].str.upper() if "Currency" in frame.columns else None
-    known = contracts.map({s: value_currency(s) for s in symbols})
+    known = mapped(contracts, value_currency)
     return {
-        "multiplier": contracts.map(values).astype(float),
+        "multiplier": mapped(contracts, point_value).astype(float),
         "currency": stated.where(stated != "", known) if stated is not None else known,
     }
 
@@ -102,8 +100,8 @@ def tradovate_orders(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imp
             "account": frame["Account"] if "Account" in frame.columns else "",
             "contract": contract,
             "side": sides(frame["B/S"], "B/S"),
-            "type": kind.map(_TYPES).fillna(kind),
-            "status": status.map(_STATUSES).fillna(status),
+            "type": mapped(kind, _TYPES).fillna(kind),
+            "status": mapped(status, _STATUSES).fillna(status),
             "timestamp": parse_times(frame["Timestamp"], tz, "Timestamp", order, "mdy"),
             "fill_time": parse_times(frame["Fill Time"], tz, "Fill Time", order, required=False),
             "qty": numbers(frame, qty_col).fillna(0.0),
@@ -182,7 +180,7 @@ def ninjatrader(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imported
     require(frame, NINJATRADER, "NinjaTrader executions")
     contract = frame["Instrument"].str.upper().str.replace(r"\s+", " ", regex=True)
     when = parse_times(frame["Time"], tz, "Time", date_order, "mdy")
-    effect = frame["E/X"].str.lower().map({"entry": "open", "exit": "close"}).fillna("")
+    effect = mapped(frame["E/X"].str.lower(), {"entry": "open", "exit": "close"}).fillna("")
     orders = _fills(
         frame, contract, sides(frame["Action"], "Action"), when, "Quantity", "Price",
         order_id=frame["Order ID"] if "Order ID" in frame.columns else "",
@@ -219,7 +217,7 @@ def das(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imported:
     orders = _fills(
         frame, frame[symbol_col].str.upper(), sides(frame["Side"], "Side"), when, qty_col,
         "Price", commission=fees.round(6),
-        effect=side_words.map({"SS": "open", "BC": "close"}).fillna(""), multiplier=1.0,
+        effect=mapped(side_words, {"SS": "open", "BC": "close"}).fillna(""), multiplier=1.0,
         currency=frame["Currency"].str.upper() if "Currency" in frame.columns else "",
     )  # fmt: skip
     return Imported(orders, "das", label="TradeZero/DAS executions", stops_known=False)
@@ -294,7 +292,7 @@ def ibkr(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imported:
     orders = _fills(
         frame, contract, np.where(qty > 0, "buy", "sell"), when, "Quantity", "T. Price",
         commission=_costs(frame, *([comm] if comm else [])), effect=effect,
-        multiplier=np.where(stocks, 1.0, contract.map(point_value).astype(float)),
+        multiplier=np.where(stocks, 1.0, mapped(contract, point_value).astype(float)),
         currency=frame["Currency"].str.upper() if "Currency" in frame.columns else "",
     )  # fmt: skip
     return Imported(

@@ -26,7 +26,7 @@ import pandas as pd
 
 from tradeloop.journal.contracts import point_value, value_currency
 from tradeloop.market.errors import DataError
-from tradeloop.market.tables import shown
+from tradeloop.market.tables import mapped, shown
 
 ORDER_COLUMNS = [
     "order_id", "fill_id", "account", "contract", "side", "type", "status", "timestamp",
@@ -74,7 +74,7 @@ class Imported:
     @property
     def accounts(self) -> list[str]:
         """The accounts the orders belong to, in order of appearance."""
-        return [a for a in dict.fromkeys(self.orders["account"]) if a]
+        return [a for a in pd.unique(self.orders["account"]) if a]
 
 
 def orders_frame(columns: dict[str, Any], rows: int | None = None) -> pd.DataFrame:
@@ -99,7 +99,7 @@ def empty_orders() -> pd.DataFrame:
 
 def sides(values: pd.Series, column: str, where: str = "row") -> pd.Series:
     """Buy/sell words ('Buy', 'B', 'SLD', 'SS', 'BC', 'Sell Short'…) as 'buy' or 'sell'."""
-    found = values.astype(str).str.strip().str.lower().map(SIDES)
+    found = mapped(values.astype(str).str.strip().str.lower(), SIDES)
     bad = found.isna()
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))

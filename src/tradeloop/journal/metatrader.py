@@ -24,7 +24,7 @@ import pandas as pd
 from tradeloop.journal.frame import Imported, empty_orders, orders_frame
 from tradeloop.journal.grid import Row, filled, report_rows
 from tradeloop.market.errors import DataError
-from tradeloop.market.tables import numbers
+from tradeloop.market.tables import mapped, numbers
 from tradeloop.market.times import parse_times
 
 _TIME = re.compile(r"^\d{4}\.\d{2}\.\d{2}( \d{2}:\d{2}(:\d{2})?)?$")
@@ -327,7 +327,9 @@ def _deal_orders(
                 numbers(table, "profit", where=where).fillna(0.0),
                 np.nan,
             ),
-            "effect": direction.map({"in": "open", "out": "close", "out by": "close"}).fillna(""),
+            "effect": mapped(direction, {"in": "open", "out": "close", "out by": "close"}).fillna(
+                ""
+            ),
             "currency": currency,
         }
     )

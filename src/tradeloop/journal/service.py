@@ -105,8 +105,11 @@ def source_record(imported: Imported) -> dict[str, Any]:
     }
 
 
-def journal_document(journal: Journal, goals: list[Goal] | None = None) -> dict[str, Any]:
-    """The JSON document of an analysis (the CLI's ``--json``, the import API's answer)."""
+def journal_document(
+    journal: Journal, goals: list[Goal] | None = None, with_trades: bool = True
+) -> dict[str, Any]:
+    """The JSON document of an analysis (the CLI's ``--json``, the import API's answer);
+    without its ``trades`` unless ``with_trades``."""
     a = journal.analysis
     chosen = goals if goals is not None else built_in_goals()
     return {
@@ -114,7 +117,7 @@ def journal_document(journal: Journal, goals: list[Goal] | None = None) -> dict[
         **source_record(journal.imported),
         "rows": len(journal.orders),
         "warnings": journal.warnings,
-        "trades": trade_records(a),
+        **({"trades": trade_records(a)} if with_trades else {}),
         "summary": a.summary | r_figures(a),
         "thresholds": a.thresholds,
         "risk_sizing": a.risk_sizing,

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tradeloop.journal.contracts import underlying
+from tradeloop.market.tables import mapped
 
 TRADE_COLUMNS = [
     "account", "symbol", "underlying", "side", "entry_time", "exit_time", "entry_price",
@@ -52,10 +53,11 @@ def _fifo(fills: pd.DataFrame) -> list[tuple]:
     """One trade per closing fill, lots matched first in, first out (see the module doc)."""
     books: dict[tuple[str, str], tuple[deque, deque]] = {}
     rows: list[tuple] = []
-    times = pd.DatetimeIndex(fills["fill_time"]).as_unit("ns").asi8
+    times = pd.DatetimeIndex(fills["fill_time"]).as_unit("ns").asi8.tolist()
     names = ("account", "contract", "side", "qty", "price", "commission", "swap", "money",
              "effect", "type", "multiplier", "currency", "source")  # fmt: skip
-    for row in zip(*(fills[c].to_numpy() for c in names), times, strict=True):
+    columns = (fills[c].to_numpy().tolist() for c in names)  # Python values: faster arithmetic
+    for row in zip(*columns, times, strict=True):
         account, contract, side, qty, price, fee, swap, money, effect, kind, mult, ccy = row[:12]
         source, when = row[12], row[13]
         longs, shorts = books.setdefault((account, contract), (deque(), deque()))
@@ -183,8 +185,7 @@ def rebuild_trades(orders: pd.DataFrame) -> pd.DataFrame:
         trades["pnl_points"] * trades.pop("multiplier")
     )
     trades["pnl_money"] = trades["gross_money"] - trades["commission"] + trades["swap"]
-    symbols = trades["symbol"].unique()
-    trades["underlying"] = trades["symbol"].map({s: underlying(s) for s in symbols})
+    trades["underlying"] = mapped(trades["symbol"], underlying)
     trades[["exits", "lots"]] = trades[["exits", "lots"]].astype(int)
     trades = trades.sort_values(["exit_time", "entry_time"], kind="stable")
     return trades[TRADE_COLUMNS].reset_index(drop=True)

@@ -13,10 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from tradeloop.market.errors import DataError
@@ -144,11 +147,12 @@ _PLAIN_NUMBER = re.compile(r"^\s*-?(\d{1,7}|\d{1,15}\.\d+)([eE][-+]?\d{1,3})?\s*
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$")
 
 
-def _fast(text: str, delimiter: str) -> pd.DataFrame | None:
-    """PyArrow's reader for clean files (None when the file needs the tolerant path). Only
-    columns whose first value is a plain number are left to PyArrow's number parsing, and
-    only those whose first value is an ISO local time to its timestamp parser; the rest
-    (other times, symbols, ids) stay text exactly as written."""
+def _fast(text: str, delimiter: str, typed: bool) -> pd.DataFrame | None:
+    """PyArrow's reader for clean files (None when the file needs the tolerant path). When
+    ``typed``, columns whose first value is a plain number are left to PyArrow's number
+    parsing, and those whose first value is an ISO local time to its timestamp parser; the
+    rest (other times, symbols, ids), and every column when not ``typed``, stay text exactly
+    as written."""
     lines = head_lines(text, 2)
     if len(lines) < 2:
         return None
@@ -159,9 +163,9 @@ def _fast(text: str, delimiter: str) -> pd.DataFrame | None:
     if len(header) != len(first) or len(set(header)) != len(header):
         return None
     kept_as_text = {
-        name: pa.timestamp("ns") if _ISO_TIME.match(value.strip()) else pa.string()
+        name: pa.timestamp("ns") if typed and _ISO_TIME.match(value.strip()) else pa.string()
         for name, value in zip(header, first, strict=True)
-        if not _PLAIN_NUMBER.match(value)
+        if not (typed and _PLAIN_NUMBER.match(value))
     }
     try:
         table = pa_csv.read_csv(
@@ -189,7 +193,8 @@ def _typed(column: pd.Series) -> bool:
 
 def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
     """A delimited table: string columns trimmed, numbers as floats where PyArrow could read
-    them, blank rows dropped. ``attrs['delimiter']`` names the delimiter."""
+    them (every column text when not ``fast``), blank rows dropped. ``attrs['delimiter']``
+    names the delimiter."""
     text = text.lstrip("\r\n")
     if is_blank(text):
         raise DataError("the file is empty: expected a header line and rows")
@@ -203,7 +208,9 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
     longest = max(map(len, head_lines(text[:1_000_000], 2000)), default=0)
     if longest > MAX_COLUMNS * MAX_CELL:
         raise DataError(f"a line holds {longest} characters: too long for an export")
-    frame = _fast(text, delimiter) if fast and delimiter != ";" else None
+    frame = None
+    if delimiter != ";" and (fast or '"' not in text):  # quotes: pandas' reader, as written
+        frame = _fast(text, delimiter, typed=fast)
     if frame is None:
         try:
             frame = pd.read_csv(
@@ -261,6 +268,26 @@ def _clean_numbers(raw: pd.Series, semicolons: bool) -> pd.Series:
     return numbers.where(~negative, -numbers)
 
 
+def mapped(values: pd.Series, mapping: Mapping[Any, Any] | Callable[[Any], Any]) -> pd.Series:
+    """``values.map(mapping)`` worked out once per distinct value (a long column of a few
+    symbols or words); missing keys and blanks give None."""
+    codes, uniques = pd.factorize(values)
+    get = mapping.get if isinstance(mapping, Mapping) else mapping
+    table = np.array([*(get(u) for u in uniques), None], dtype=object)
+    return pd.Series(table[codes], index=values.index)
+
+
+def plain_floats(text: pd.Series) -> pd.Series | None:
+    """Trimmed strings that are all plain numbers or blank, as floats (NaN for blanks) by
+    PyArrow's strict cast; None when any value needs pandas' reading (or is not a number)."""
+    array = pa.array(text, pa.string())
+    try:
+        parsed = pc.if_else(pc.equal(array, ""), None, array).cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index)
+
+
 def numbers(
     frame: pd.DataFrame, column: str, required: bool = False, where: str = "row"
 ) -> pd.Series:
@@ -280,7 +307,9 @@ def numbers(
                 f"{where} {row + 1}: {column} {shown(text.iloc[row])} is not a number",
                 [{"row": row + 1, "column": column}],
             )
-        values = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
+        values = plain_floats(text)
+        if values is None:
+            values = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
         if (values.isna() & (text != "")).any():  # currency signs, separators, decimal commas
             values = _clean_numbers(text, frame.attrs.get("delimiter") == ";").astype(float)
         bad = values.isna() & (text != "")

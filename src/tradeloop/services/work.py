@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -72,12 +73,27 @@ def configure(workers: int, processes: bool = True) -> None:
     _processes.update(workers=workers, enabled=processes)
 
 
+def _exit_with(parent: int) -> None:
+    """End this worker when the server that started it is gone (even killed with SIGKILL,
+    when nothing tells the workers): no orphan keeps its memory."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+def _start_worker(parent: int) -> None:
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:  # spawned (not forked) beside a threaded server; shared by its apps
             _pool = ProcessPoolExecutor(
-                max_workers=int(_processes["workers"]), mp_context=get_context("spawn")
+                max_workers=int(_processes["workers"]),
+                mp_context=get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
         return _pool
 
