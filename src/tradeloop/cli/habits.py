@@ -57,9 +57,9 @@ def analyze_command(
     from pydantic import ValidationError
     from rich.table import Table
 
+    from tradeloop.habits.analysis import trade_chunks
     from tradeloop.habits.settings import HabitSettings
     from tradeloop.i18n import amount
-    from tradeloop.habits.analysis import trade_chunks
     from tradeloop.journal.service import journal_document, load_journal
 
     try:
