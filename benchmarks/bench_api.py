@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tradeloop.api.app import create_app
+from tradeloop.app import create_app
 from tradeloop.config import Settings
 from tradeloop.security import hash_password, verify_password
 from tradeloop.store import migrate

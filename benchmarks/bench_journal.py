@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 
-from tradeloop.journal.service import load_journal
 from tradeloop.journal.synthetic import synthetic_export
+from tradeloop.services.analyses import load_journal
 
 
 def run() -> dict[int, float]:

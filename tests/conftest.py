@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from tradeloop.api.app import create_app
+from tradeloop.app import create_app
 from tradeloop.config import Settings
 from tradeloop.store import migrate
 from tradeloop.store.db import make_engine

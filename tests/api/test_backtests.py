@@ -205,7 +205,7 @@ def test_unknown_dataset_is_404(client: TestClient, headers) -> None:
 
 
 def test_uploads_over_the_limit_are_413_and_store_nothing(app_settings) -> None:
-    from tradeloop.api.app import create_app
+    from tradeloop.app import create_app
 
     small = app_settings.model_copy(update={"max_backtest_upload_bytes": 50_000})
     with TestClient(create_app(small)) as client:

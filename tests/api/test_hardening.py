@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import PASSWORD, bearer, register
-from tradeloop.api.app import create_app
+from tradeloop.app import create_app
 
 BOT = {"name": "b", "market": "EURUSD", "strategy": "ma_crossover"}
 

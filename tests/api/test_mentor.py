@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.conftest import bearer, register
-from tradeloop.api.app import create_app
+from tradeloop.app import create_app
 from tradeloop.i18n import translate
 from tradeloop.journal.synthetic import synthetic_export
 
@@ -274,7 +274,7 @@ def test_a_thread_title_is_checked(client: TestClient, headers) -> None:
 
 
 def test_sessions_follow_the_journal_and_history_reads_them(client: TestClient, headers) -> None:
-    from tradeloop.journal.service import load_journal
+    from tradeloop.services.analyses import load_journal
 
     trades = load_journal(synthetic_export(60, seed=3)).analysis.trades
     pnl = trades["pnl_money"].fillna(trades["pnl_points"])
@@ -358,7 +358,7 @@ def test_a_bad_page_address_gets_a_page_naming_the_parameter(
 
 
 def test_sessions_follow_a_new_time_zone(client: TestClient, headers) -> None:
-    from tradeloop.journal.service import load_journal
+    from tradeloop.services.analyses import load_journal
 
     exits = load_journal(synthetic_export(60, seed=3)).analysis.trades["exit_time"]
     per_day = {

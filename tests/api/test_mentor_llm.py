@@ -14,7 +14,7 @@ from sqlalchemy import text
 from tests.api.test_mentor import journal
 from tests.conftest import bearer, register
 from tests.fake_llm import FakeLLM, fake_llm_server
-from tradeloop.api.app import create_app
+from tradeloop.app import create_app
 from tradeloop.config import Settings
 
 NOTE = "my secret diary line"
@@ -291,7 +291,7 @@ def test_other_writes_go_on_while_the_model_answers(
 def test_a_listener_that_leaves_mid_answer_is_audited_and_counted(
     llm_client: TestClient, ayu, fake: FakeLLM
 ) -> None:
-    from tradeloop.mentor import chat
+    from tradeloop.services import chat
     from tradeloop.store import mentor as repo
     from tradeloop.store.models import User
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.journal.helpers import HEADER, export, fill
-from tradeloop.journal.service import load_journal
 from tradeloop.market.errors import DataError
+from tradeloop.services.analyses import load_journal
 
 
 @pytest.mark.parametrize(

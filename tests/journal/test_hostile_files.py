@@ -9,9 +9,9 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from tradeloop.journal.service import load_journal
 from tradeloop.market.errors import DataError
 from tradeloop.market.readers import read_bars
+from tradeloop.services.analyses import load_journal
 
 
 def xlsx_with_rows(rows: int, repeat: bool) -> bytes:

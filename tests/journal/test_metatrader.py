@@ -14,8 +14,8 @@ import math
 import pytest
 
 from tests.journal import metatrader_fixtures as fx
-from tradeloop.journal.service import load_journal
 from tradeloop.market.errors import DataError
+from tradeloop.services.analyses import load_journal
 
 
 def check_fixture(data: bytes) -> None:

@@ -12,11 +12,11 @@ import pytest
 from tests.conftest import SHARED_DATA
 from tradeloop.journal.dedup import drop_duplicates
 from tradeloop.journal.importers import import_file
-from tradeloop.journal.service import load_journal
 from tradeloop.journal.trades import rebuild_trades
 from tradeloop.market.errors import DataError, MixedIntervals
 from tradeloop.market.readers import read_bars
 from tradeloop.market.validation import prepare_bars
+from tradeloop.services.analyses import load_journal
 
 REAL = SHARED_DATA / "real"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is not here")

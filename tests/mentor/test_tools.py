@@ -9,9 +9,9 @@ import pytest
 from tests.journal.helpers import export
 from tests.mentor.test_report import trade
 from tradeloop.core.errors import InvalidInput
-from tradeloop.journal.service import load_journal
 from tradeloop.mentor.report import net_pnl
 from tradeloop.mentor.tools import ToolContext, run_tool
+from tradeloop.services.analyses import load_journal
 
 # Entry (UTC) → exit, points: A crosses midnight into 01/03, D is entered after 01:00 on 01/04.
 ROWS = [

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.conftest import PASSWORD, bearer, register
-from tradeloop.api.app import create_app
+from tradeloop.app import create_app
 from tradeloop.i18n import translate
-from tradeloop.journal.service import load_journal
 from tradeloop.journal.synthetic import synthetic_export
+from tradeloop.services.analyses import load_journal
 
 
 def csrf(client: TestClient, path: str = "/login") -> str:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Response
 
-from tradeloop import accounts
-from tradeloop.api.deps import DB, SESSION_COOKIE, CurrentUser, State, access_token
 from tradeloop.api.schemas import TokenOut, UserOut
+from tradeloop.services import accounts
+from tradeloop.serving.deps import DB, SESSION_COOKIE, CurrentUser, State, access_token
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

@@ -11,13 +11,13 @@ import pandas as pd
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tradeloop.api.deps import DB, MAX_ID, CurrentUser, ObjectId, Paging, Work
 from tradeloop.api.schemas import PageOut, page_out
-from tradeloop.backtest.service import InstrumentChoice, backtest, load_bars, symbol_from_filename
 from tradeloop.core.errors import Conflict, InvalidInput
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.times import DateOrder
+from tradeloop.services.backtests import InstrumentChoice, backtest, load_bars, symbol_from_filename
 from tradeloop.services.work import run_cpu
+from tradeloop.serving.deps import DB, MAX_ID, CurrentUser, ObjectId, Paging, Work
 from tradeloop.store import backtests as results_repo
 from tradeloop.store import datasets as datasets_repo
 from tradeloop.store.db import pause

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging
 from tradeloop.api.schemas import BotOut, EventOut, PageOut, page_out
 from tradeloop.bots.config import BotSettings, BotUpdate
+from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging
 from tradeloop.store import bots as repo
 
 router = APIRouter(prefix="/api/bots", tags=["bots"])

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging, Work
 from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import InvalidInput
 from tradeloop.habits.analysis import Analysis, r_figures, trade_records
@@ -19,8 +18,9 @@ from tradeloop.habits.metrics import habit_metric
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
 from tradeloop.market.times import DateOrder
-from tradeloop.mentor.service import sync_sessions
-from tradeloop.services import journal_imports as imports
+from tradeloop.services import journal as imports
+from tradeloop.services.mentor import sync_sessions
+from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, Work
 from tradeloop.store import journal as repo
 
 router = APIRouter(prefix="/api/journal", tags=["journal"])

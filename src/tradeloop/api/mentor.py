@@ -14,15 +14,16 @@ from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradeloop.api.deps import DB, CurrentUser, ObjectId, Paging, State
 from tradeloop.api.schemas import PageOut, page_of
 from tradeloop.core.codes import Emotion, MarketCondition
 from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import UserError
-from tradeloop.mentor import chat, service
-from tradeloop.mentor.chat import Provider
 from tradeloop.mentor.offline import ask
 from tradeloop.mentor.tools import TOOLS, run_tool
+from tradeloop.services import chat
+from tradeloop.services import mentor as service
+from tradeloop.services.chat import Provider
+from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State
 from tradeloop.store import mentor as repo
 from tradeloop.store import users
 from tradeloop.store.db import transaction

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from tradeloop.api.deps import DB, MAX_ID, CurrentUser, Paging
 from tradeloop.api.schemas import EventOut, PageOut, page_out
+from tradeloop.serving.deps import DB, MAX_ID, CurrentUser, Paging
 from tradeloop.store import bots as repo
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from tradeloop import accounts
-from tradeloop.api.deps import DB, SESSION_COOKIE, CurrentUser
 from tradeloop.api.schemas import UserOut
-from tradeloop.mentor import service as mentor_service
+from tradeloop.services import accounts
+from tradeloop.services import mentor as mentor_service
+from tradeloop.serving.deps import DB, SESSION_COOKIE, CurrentUser
 
 router = APIRouter(prefix="/api/me", tags=["profile"])
 

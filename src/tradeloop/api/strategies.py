@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from tradeloop.api.deps import CurrentUser
 from tradeloop.core.errors import NotFound
 from tradeloop.market.instruments import INSTRUMENTS
+from tradeloop.serving.deps import CurrentUser
 from tradeloop.strategies.base import REGISTRY, all_strategies
 
 router = APIRouter(tags=["strategies"])

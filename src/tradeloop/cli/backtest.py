@@ -156,7 +156,7 @@ def backtest_command(
     from rich.progress import Progress, SpinnerColumn, TextColumn
     from rich.table import Table
 
-    from tradeloop.backtest.service import (
+    from tradeloop.services.backtests import (
         InstrumentChoice,
         backtest,
         load_bars,

@@ -78,7 +78,7 @@ def serve(
     """Serve the web app and API."""
     import uvicorn
 
-    from tradeloop.api.app import create_app
+    from tradeloop.app import create_app
 
     settings = _settings()
     database = settings.masked()["database_url"]
@@ -156,7 +156,7 @@ def user_create(
     """Create a user."""
     from pydantic import ValidationError
 
-    from tradeloop import accounts
+    from tradeloop.services import accounts
     from tradeloop.store.db import make_session_factory, transaction
 
     try:
@@ -213,7 +213,7 @@ def user_delete(
 @demo_app.command("load")
 def demo_load() -> None:
     """Create the demo account and data (once) and print its sign-in."""
-    from tradeloop.demo import load_demo
+    from tradeloop.services.demo import load_demo
     from tradeloop.store.db import make_session_factory, transaction
 
     settings = _settings()

@@ -19,8 +19,8 @@ from tradeloop.habits.goals import Goal
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.dedup import FillIndex, drop_duplicates
 from tradeloop.journal.frame import upgrade_orders
-from tradeloop.journal.service import Journal
 from tradeloop.journal.trades import rebuild_trades
+from tradeloop.services.analyses import Journal
 from tradeloop.store.models import BrokerAccount, HabitGoal, HabitSettingsRow, JournalImport
 from tradeloop.store.pagination import Page, paginate
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
-from tradeloop.api.deps import optional_user
+from tradeloop.serving.deps import optional_user
 from tradeloop.store.models import User
 from tradeloop.web.render import check_csrf
 

@@ -8,7 +8,7 @@ import plotly
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from tradeloop.api.deps import DB, ObjectId, Paging
+from tradeloop.serving.deps import DB, ObjectId, Paging
 from tradeloop.store import backtests as results_repo
 from tradeloop.store import datasets as datasets_repo
 from tradeloop.strategies.base import all_strategies

@@ -7,11 +7,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from tradeloop.api.deps import DB, ObjectId
 from tradeloop.api.journal import habit_metric, list_goals
 from tradeloop.habits.analysis import calendar_figures
 from tradeloop.journal.formats import FORMATS
-from tradeloop.services import journal_imports as imports
+from tradeloop.services import journal as imports
+from tradeloop.serving.deps import DB, ObjectId
 from tradeloop.store import journal as repo
 from tradeloop.web.access import FormUser, MaybeUser, require_user
 from tradeloop.web.render import redirect, render, request_language

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from tradeloop.api.deps import DB
 from tradeloop.core.codes import Emotion, MarketCondition
 from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import NotFound
-from tradeloop.mentor import chat, service
 from tradeloop.mentor.tools import ToolTradeFilter, filter_trades
+from tradeloop.services import chat
+from tradeloop.services import mentor as service
+from tradeloop.serving.deps import DB
 from tradeloop.store import mentor as repo
 from tradeloop.web.access import MaybeUser, require_user
 from tradeloop.web.render import render

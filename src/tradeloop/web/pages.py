@@ -11,8 +11,14 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tradeloop import accounts
-from tradeloop.api.deps import (
+from tradeloop.bots.config import BotSettings
+from tradeloop.core.codes import BotStatus
+from tradeloop.core.errors import InvalidInput, UserError
+from tradeloop.i18n import LANGUAGES, pick_language
+from tradeloop.services import accounts
+from tradeloop.services.chat import llm_status
+from tradeloop.services.mentor import mentor_card, sync_sessions
+from tradeloop.serving.deps import (
     DB,
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -21,12 +27,6 @@ from tradeloop.api.deps import (
     State,
     session_token,
 )
-from tradeloop.bots.config import BotSettings
-from tradeloop.core.codes import BotStatus
-from tradeloop.core.errors import InvalidInput, UserError
-from tradeloop.i18n import LANGUAGES, pick_language
-from tradeloop.mentor.chat import llm_status
-from tradeloop.mentor.service import mentor_card, sync_sessions
 from tradeloop.store import bots as bot_repo
 from tradeloop.store.mentor import set_llm_consent
 from tradeloop.store.models import BacktestResult, Bot, TradingSession, User

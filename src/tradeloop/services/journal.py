@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from tradeloop.core.errors import InvalidInput
 from tradeloop.journal.formats import Format
-from tradeloop.journal.service import Journal, journal_document, load_journal, source_record
 from tradeloop.market.times import DateOrder
-from tradeloop.mentor.service import sync_sessions
+from tradeloop.services.analyses import Journal, journal_document, load_journal, source_record
+from tradeloop.services.mentor import sync_sessions
 from tradeloop.services.work import run_cpu
 from tradeloop.store import journal as repo
 from tradeloop.store.db import pause

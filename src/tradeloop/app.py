@@ -1,4 +1,5 @@
-"""The application factory: JSON API, web pages, static files, errors and security headers."""
+"""The composition root: the app built from the JSON API, the web pages, static files, error
+answers, security headers and the services it shares (database, worker pool)."""
 
 from __future__ import annotations
 
@@ -25,19 +26,19 @@ from tradeloop.api import (
     profile,
     strategies,
 )
-from tradeloop.api.deps import AppState
-from tradeloop.api.errors import install_error_handlers
-from tradeloop.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from tradeloop.config import Settings, get_settings
 from tradeloop.security import LoginLimiter
 from tradeloop.services import work
 from tradeloop.services.work import WorkSlots
+from tradeloop.serving.deps import AppState
+from tradeloop.serving.errors import install_error_handlers
+from tradeloop.serving.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from tradeloop.store.db import make_engine, make_session_factory
 from tradeloop.web import backtest_pages, journal_pages, mentor_pages, pages
 from tradeloop.web.access import SignInRequired
 from tradeloop.web.render import error_page
 
-STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",

@@ -18,8 +18,8 @@ from tradeloop.i18n import translate
 from tradeloop.mentor.llm import LLMConfig, LLMResult, chat, make_client
 from tradeloop.mentor.notes import notes_cipher, seal, unseal
 from tradeloop.mentor.offline import ask
-from tradeloop.mentor.service import tool_context
 from tradeloop.mentor.tools import ToolContext
+from tradeloop.services.mentor import tool_context
 from tradeloop.store import mentor as repo
 from tradeloop.store.models import LLMCall, MentorThread, User
 

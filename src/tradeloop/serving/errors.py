@@ -15,8 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tradeloop.api.limits import BodyTooLarge, too_large
 from tradeloop.core.errors import TooManyRequests, UserError
+from tradeloop.serving.limits import BodyTooLarge, too_large
 
 log = logging.getLogger("tradeloop")
 
