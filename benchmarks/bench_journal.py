@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from tradeloop.journal.synthetic import synthetic_export
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 
 def run() -> dict[int, float]:

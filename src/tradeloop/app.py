@@ -28,12 +28,12 @@ from tradeloop.api import (
 )
 from tradeloop.config import Settings, get_settings
 from tradeloop.security import LoginLimiter
-from tradeloop.services import work
+from tradeloop.services import analyses, work
+from tradeloop.services.database import open_database
 from tradeloop.services.work import WorkSlots
 from tradeloop.serving.deps import AppState
 from tradeloop.serving.errors import install_error_handlers
 from tradeloop.serving.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
-from tradeloop.store.db import make_engine, make_session_factory
 from tradeloop.web import backtest_pages, journal_pages, mentor_pages, pages
 from tradeloop.web.access import SignInRequired
 from tradeloop.web.render import error_page
@@ -87,16 +87,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    engine = make_engine(settings.effective_database_url)
-    app.state.engine = engine
+    database = open_database(settings)
+    app.state.engine = database.engine
     app.state.tradeloop = AppState(
         settings=settings,
-        sessions=make_session_factory(engine),
+        database=database,
+        sessions=database.sessions,
         limiter=LoginLimiter(settings.login_max_failures, settings.login_window_seconds),
         secret=settings.effective_secret_key,
         work=WorkSlots(settings.workers, settings.user_jobs, settings.work_queue),
     )
     work.configure(settings.workers, settings.cpu_processes)
+    analyses.cache.size = settings.analysis_cache
 
     for router in (
         health.router,

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         default=True, description="run that work in worker processes (false: in the server's)"
     )
     work_queue: int = Field(default=16, ge=0, le=1000, description="such requests waiting")
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="PostgreSQL connections kept per server process"
+    )
+    analysis_cache: int = Field(
+        default=64, ge=0, le=10_000, description="journal analyses kept in memory per process"
+    )
     default_language: Language = "id"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)

@@ -274,7 +274,7 @@ def test_a_thread_title_is_checked(client: TestClient, headers) -> None:
 
 
 def test_sessions_follow_the_journal_and_history_reads_them(client: TestClient, headers) -> None:
-    from tradeloop.services.analyses import load_journal
+    from tradeloop.services.exports import load_journal
 
     trades = load_journal(synthetic_export(60, seed=3)).analysis.trades
     pnl = trades["pnl_money"].fillna(trades["pnl_points"])
@@ -358,7 +358,7 @@ def test_a_bad_page_address_gets_a_page_naming_the_parameter(
 
 
 def test_sessions_follow_a_new_time_zone(client: TestClient, headers) -> None:
-    from tradeloop.services.analyses import load_journal
+    from tradeloop.services.exports import load_journal
 
     exits = load_journal(synthetic_export(60, seed=3)).analysis.trades["exit_time"]
     per_day = {

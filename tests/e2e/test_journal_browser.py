@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import register_in_browser
 from tradeloop.i18n import translate
 from tradeloop.journal.synthetic import synthetic_export
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.journal.helpers import HEADER, export, fill
 from tradeloop.market.errors import DataError
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 
 @pytest.mark.parametrize(

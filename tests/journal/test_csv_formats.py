@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tradeloop.market.errors import DataError
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 ORDERS_32 = (
     "orderId,Account,Order ID,B/S,Contract,Product,Product Description,avgPrice,filledQty,"
@@ -205,7 +205,7 @@ def test_money_in_two_currencies_is_shown_apart_never_added() -> None:
     from tests.journal import metatrader_fixtures as fx
     from tradeloop.habits.analysis import analyze
     from tradeloop.journal.importers import import_file
-    from tradeloop.services.analyses import trades_of
+    from tradeloop.services.exports import trades_of
 
     usd = import_file(fx.mt5_html().encode())
     eur = import_file(fx.mt5_html(account="7009999 (EUR, Demo-Server, demo, Hedge)").encode())

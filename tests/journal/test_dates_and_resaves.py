@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tradeloop.journal.synthetic import synthetic_export
 from tradeloop.market.errors import DataError
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 # Two trades on MNQ written day first, as Excel re-saves them on an Indonesian or European
 # machine: ';' separators, decimal commas, HH.mm.ss times, a BOM and CRLF line ends. The 13th

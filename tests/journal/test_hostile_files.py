@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from tradeloop.market.errors import DataError
 from tradeloop.market.readers import read_bars
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 
 def xlsx_with_rows(rows: int, repeat: bool) -> bytes:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.journal import metatrader_fixtures as fx
 from tradeloop.market.errors import DataError
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 
 def check_fixture(data: bytes) -> None:

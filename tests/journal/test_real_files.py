@@ -16,7 +16,7 @@ from tradeloop.journal.trades import rebuild_trades
 from tradeloop.market.errors import DataError, MixedIntervals
 from tradeloop.market.readers import read_bars
 from tradeloop.market.validation import prepare_bars
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 REAL = SHARED_DATA / "real"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is not here")

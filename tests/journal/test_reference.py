@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tradeloop.services.analyses import journal_document, load_journal
+from tradeloop.services.exports import journal_document, load_journal
 
 SHARED = SHARED_DATA / "journal"
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not here")

@@ -8,7 +8,7 @@ from tests.journal.helpers import export
 from tests.mentor.test_report import REVENGE, history, trade
 from tradeloop.mentor.daily import _direction, daily_figures, daily_report, weekly_summary
 from tradeloop.mentor.daily import history as day_history
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 CALM_WEEK = load_journal(export(*history())).analysis  # 12/23-12/29/2023: +8, -4, +8, ... points
 WITH_REVENGE = load_journal(export(*history(), *REVENGE)).analysis  # plus 3 losses on 01/02/2024

@@ -12,7 +12,7 @@ from tests.fake_llm import FakeLLM, fake_llm_server
 from tradeloop.journal.synthetic import synthetic_export
 from tradeloop.mentor.llm import LLMConfig, LLMResult, chat, make_client
 from tradeloop.mentor.tools import TOOLS, ToolContext
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 ANALYSIS = load_journal(synthetic_export(60, seed=4)).analysis
 CTX = ToolContext(ANALYSIS, "UTC", "en", date(2024, 1, 3))

@@ -11,7 +11,7 @@ from tradeloop.journal.synthetic import synthetic_export
 from tradeloop.mentor.daily import daily_report
 from tradeloop.mentor.offline import ask
 from tradeloop.mentor.tools import ToolContext, run_tool
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 SHARED = SHARED_DATA / "journal"
 

@@ -10,7 +10,7 @@ import pytest
 from tests.journal.helpers import export, fill, stop
 from tradeloop.i18n import amount, catalogue, translate
 from tradeloop.mentor.daily import daily_report
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 DAY = date(2024, 1, 2)
 counter = iter(range(1000, 100_000))

@@ -11,7 +11,7 @@ from tests.mentor.test_report import trade
 from tradeloop.core.errors import InvalidInput
 from tradeloop.mentor.report import net_pnl
 from tradeloop.mentor.tools import ToolContext, run_tool
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 # Entry (UTC) → exit, points: A crosses midnight into 01/03, D is entered after 01:00 on 01/04.
 ROWS = [

@@ -24,6 +24,7 @@ COLUMNS = {
         "language": True,
         "timezone": True,
         "session_version": True,
+        "journal_stamp": True,
     },
     "bots": {
         "id": True,

@@ -13,7 +13,7 @@ from tests.conftest import PASSWORD, bearer, register
 from tradeloop.app import create_app
 from tradeloop.i18n import translate
 from tradeloop.journal.synthetic import synthetic_export
-from tradeloop.services.analyses import load_journal
+from tradeloop.services.exports import load_journal
 
 
 def csrf(client: TestClient, path: str = "/login") -> str:

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response
 
 from tradeloop.api.schemas import BotOut, EventOut, PageOut, page_out
 from tradeloop.bots.config import BotSettings, BotUpdate
+from tradeloop.services import bots
 from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging
-from tradeloop.store import bots as repo
 
 router = APIRouter(prefix="/api/bots", tags=["bots"])
 
@@ -15,36 +15,36 @@ router = APIRouter(prefix="/api/bots", tags=["bots"])
 @router.get("", response_model=PageOut[BotOut])
 def list_bots(user: CurrentUser, session: DB, paging: Paging) -> object:
     """The user's bots."""
-    return page_out(repo.list_bots(session, user.id, paging.limit, paging.offset), BotOut)
+    return page_out(bots.list_bots(session, user.id, paging.limit, paging.offset), BotOut)
 
 
 @router.post("", status_code=201, response_model=BotOut)
 def create_bot(settings: BotSettings, user: CurrentUser, session: DB) -> object:
     """Save a new bot (paused)."""
-    return repo.add_bot(session, user.id, settings.model_dump())
+    return bots.add_bot(session, user.id, settings.model_dump())
 
 
 @router.get("/{bot_id}", response_model=BotOut)
 def get_bot(bot_id: ObjectId, user: CurrentUser, session: DB) -> object:
     """One of the user's bots."""
-    return repo.get_bot(session, user.id, bot_id)
+    return bots.get_bot(session, user.id, bot_id)
 
 
 @router.patch("/{bot_id}", response_model=BotOut)
 def update_bot(bot_id: ObjectId, change: BotUpdate, user: CurrentUser, session: DB) -> object:
     """Change some of a bot's settings."""
-    return repo.update_bot(session, user.id, bot_id, change.model_dump(exclude_unset=True))
+    return bots.update_bot(session, user.id, bot_id, change.model_dump(exclude_unset=True))
 
 
 @router.delete("/{bot_id}", status_code=204)
 def delete_bot(bot_id: ObjectId, user: CurrentUser, session: DB) -> Response:
     """Delete a bot and its history."""
-    repo.delete_bot(session, user.id, bot_id)
+    bots.delete_bot(session, user.id, bot_id)
     return Response(status_code=204)
 
 
 @router.get("/{bot_id}/history", response_model=PageOut[EventOut])
 def bot_history(bot_id: ObjectId, user: CurrentUser, session: DB, paging: Paging) -> object:
     """A bot's events, newest first."""
-    page = repo.bot_history(session, user.id, bot_id, paging.limit, paging.offset)
+    page = bots.bot_history(session, user.id, bot_id, paging.limit, paging.offset)
     return page_out(page, EventOut)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from tradeloop import __version__
-from tradeloop.store.db import database_reachable
 
 router = APIRouter(tags=["health"])
 
@@ -14,8 +13,7 @@ router = APIRouter(tags=["health"])
 @router.get("/api/health")
 def health(request: Request) -> JSONResponse:
     """``status`` ok/degraded, the version, and whether the database answers."""
-    engine = request.app.state.engine
-    reachable = database_reachable(engine)
+    reachable = request.app.state.tradeloop.database.reachable()
     body = {
         "status": "ok" if reachable else "degraded",
         "version": __version__,

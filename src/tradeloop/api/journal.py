@@ -9,19 +9,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tradeloop.core.dates import CalendarDay
+from tradeloop.core.dates import CalendarDay, DateOrder
 from tradeloop.core.errors import InvalidInput
-from tradeloop.habits.analysis import Analysis, r_figures, trade_records
-from tradeloop.habits.filters import Mistake, Sort, TradeFilter, select_trades
-from tradeloop.habits.goals import built_in_goals, evaluate
-from tradeloop.habits.metrics import habit_metric
+from tradeloop.habits.filters import Mistake, Sort, TradeFilter
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
-from tradeloop.market.times import DateOrder
-from tradeloop.services import journal as imports
-from tradeloop.services.mentor import sync_sessions
+from tradeloop.services import journal
 from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, Work
-from tradeloop.store import journal as repo
 
 router = APIRouter(prefix="/api/journal", tags=["journal"])
 UPLOAD_SUFFIXES = {".csv", ".txt", ".html", ".htm", ".xlsx"}
@@ -48,17 +42,6 @@ Kind = Annotated[
     Literal["live", "tested"],
     Query(description="live: your trades; tested: the deals of Strategy Tester reports"),
 ]
-
-
-def _analysis(session: DB, user_id: int, kind: str = "live") -> Analysis:
-    analysis = repo.user_analysis(session, user_id, kind=kind)
-    if analysis is None:
-        if kind == "tested":
-            raise InvalidInput("no Strategy Tester report is imported")
-        raise InvalidInput(
-            "the journal is empty: import a broker export first (POST /api/journal/imports)"
-        )
-    return analysis
 
 
 def _language(user: CurrentUser, lang: str | None) -> str:
@@ -99,30 +82,25 @@ def create_import(
     if PurePath(name).suffix.lower() not in UPLOAD_SUFFIXES:
         raise InvalidInput(f"{name!r}: upload a CSV, HTML or XLSX export", [{"field": "file"}])
     data = file.file.read()
-    document, row = imports.import_export(
+    document, row = journal.import_export(
         session, user, name, data, format, tz or None, date_order, currency, store
     )
     if row is not None:
-        document["import"] = imports.import_record(row)
+        document["import"] = journal.import_record(row)
     return document
 
 
 @router.get("/imports")
 def list_imports(user: CurrentUser, session: DB, paging: Paging) -> dict[str, Any]:
     """The user's imports: file, format, kind, accounts, currency, zone, counts, warnings."""
-    page = repo.list_imports(session, user.id, paging.limit, paging.offset)
-    return {
-        "items": [imports.import_record(row) for row in page.items],
-        "total": page.total,
-        "limit": paging.limit,
-        "offset": paging.offset,
-    }
+    page = journal.list_imports(session, user.id, paging.limit, paging.offset)
+    return {"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset}
 
 
 @router.delete("/imports/{import_id}", status_code=204)
 def delete_import(import_id: ObjectId, user: CurrentUser, session: DB) -> Response:
     """Delete an import and everything rebuilt from it."""
-    imports.delete_import(session, user, import_id)
+    journal.delete_import(session, user, import_id)
     return Response(status_code=204)
 
 
@@ -144,7 +122,6 @@ def list_trades(
 ) -> dict[str, Any]:
     """Trades with their mistakes, filtered (the mentor's filter: local exit day, local entry
     hour wrapping midnight), sorted and paginated; ``pnl`` is in the journal's unit."""
-    analysis = _analysis(session, user.id, kind)
     try:
         chosen = TradeFilter(
             start=start, end=end, symbol=symbol, side=side, result=result, hour_from=hour_from,
@@ -154,29 +131,14 @@ def list_trades(
         )  # fmt: skip
     except ValidationError as exc:
         raise InvalidInput(exc.errors()[0]["msg"].removeprefix("Value error, ")) from exc
-    rows = select_trades(analysis.trades, chosen, user.timezone)
-    page = rows.index[paging.offset : paging.offset + paging.limit]
-    return {
-        "items": trade_records(analysis, page),
-        "total": len(rows),
-        "limit": paging.limit,
-        "offset": paging.offset,
-        "unit": analysis.unit,
-        "currency": analysis.currency,
-    }
+    return journal.trades_page(session, user, chosen, paging.limit, paging.offset, kind)
 
 
 @router.get("/summary")
 def summary(user: CurrentUser, session: DB, kind: Kind = "live") -> dict[str, Any]:
     """Counts, win rate, averages, payoff, expectancy, breakeven (in account money where it is
     known, else points per underlying), clean-trade rate, streaks."""
-    analysis = _analysis(session, user.id, kind)
-    return {
-        **analysis.summary,
-        **r_figures(analysis),
-        "thresholds": analysis.thresholds,
-        "settings": analysis.settings.model_dump(),
-    }
+    return journal.summary_of(session, user.id, kind)
 
 
 METRICS = (
@@ -198,8 +160,7 @@ def _metric_route(name: str) -> None:
         lang: Literal["id", "en"] | None = None,
         kind: Kind = "live",
     ) -> Any:
-        analysis = _analysis(session, user.id, kind)
-        return habit_metric(name, analysis, user.timezone, _language(user, lang))
+        return journal.metric_of(session, user, name, _language(user, lang), kind)
 
     route.__doc__ = f"The journal's {name} figures."
     router.add_api_route(f"/{name}", route, methods=["GET"], name=f"journal_{name}")
@@ -208,62 +169,41 @@ def _metric_route(name: str) -> None:
 @router.get("/settings", response_model=HabitSettings)
 def get_settings(user: CurrentUser, session: DB) -> object:
     """The detector settings."""
-    return repo.get_settings(session, user.id)
+    return journal.get_settings(session, user.id)
 
 
 @router.put("/settings", response_model=HabitSettings)
 def put_settings(settings: HabitSettings, user: CurrentUser, session: DB) -> object:
     """Change the detector settings; every figure, and every stored day's risk score, is
     re-analysed with them."""
-    saved = repo.save_settings(session, user.id, settings)
-    sync_sessions(session, user)
-    return saved
+    return journal.save_settings(session, user, settings)
 
 
 @router.get("/goals")
 def list_goals(user: CurrentUser, session: DB) -> dict[str, Any]:
     """Built-in and own goals with their streaks and progress."""
-    analysis = repo.user_analysis(session, user.id)
-    goals = built_in_goals() + [repo.as_goal(row) for row in repo.list_goals(session, user.id)]
-    if analysis is None:
-        items = [
-            {
-                "key": g.key,
-                "title": g.title,
-                "mistakes": list(g.mistakes),
-                "target": g.target,
-                "metric": g.metric,
-                "current": 0,
-                "best": 0,
-                "progress": 0.0,
-                "achieved": False,
-                **g.extra,
-            }
-            for g in goals
-        ]
-    else:
-        items = [evaluate(goal, analysis.trades, user.timezone) for goal in goals]
+    items = journal.goals_of(session, user)
     return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
 @router.post("/goals", status_code=201)
 def create_goal(goal: GoalIn, user: CurrentUser, session: DB) -> dict[str, Any]:
     """Add an own goal."""
-    row = repo.save_goal(session, user.id, goal.model_dump())
-    return {"id": row.id, **goal.model_dump(mode="json")}
+    goal_id = journal.save_goal(session, user.id, goal.model_dump())
+    return {"id": goal_id, **goal.model_dump(mode="json")}
 
 
 @router.put("/goals/{goal_id}")
 def update_goal(goal_id: ObjectId, goal: GoalIn, user: CurrentUser, session: DB) -> dict[str, Any]:
     """Change an own goal."""
-    row = repo.save_goal(session, user.id, goal.model_dump(), goal_id)
-    return {"id": row.id, **goal.model_dump(mode="json")}
+    journal.save_goal(session, user.id, goal.model_dump(), goal_id)
+    return {"id": goal_id, **goal.model_dump(mode="json")}
 
 
 @router.delete("/goals/{goal_id}", status_code=204)
 def delete_goal(goal_id: ObjectId, user: CurrentUser, session: DB) -> Response:
     """Delete an own goal."""
-    repo.delete_goal(session, user.id, goal_id)
+    journal.delete_goal(session, user.id, goal_id)
     return Response(status_code=204)
 
 

@@ -22,11 +22,10 @@ from tradeloop.mentor.offline import ask
 from tradeloop.mentor.tools import TOOLS, run_tool
 from tradeloop.services import chat
 from tradeloop.services import mentor as service
+from tradeloop.services.accounts import get_user
 from tradeloop.services.chat import Provider
+from tradeloop.services.database import transaction
 from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State
-from tradeloop.store import mentor as repo
-from tradeloop.store import users
-from tradeloop.store.db import transaction
 
 router = APIRouter(prefix="/api/mentor", tags=["mentor"])
 Language = Literal["id", "en"]
@@ -88,20 +87,20 @@ def feedback(body: Feedback, user: CurrentUser, db: DB, state: State) -> dict[st
 @router.get("/sessions", response_model=PageOut[dict[str, Any]])
 def list_sessions(user: CurrentUser, db: DB, state: State, paging: Paging) -> dict[str, Any]:
     """The user's days, newest first, with P&L, emotion and risk score."""
-    page = repo.list_sessions(db, user.id, paging.limit, paging.offset)
+    page = service.list_sessions(db, user.id, paging.limit, paging.offset)
     return page_of(page, lambda row: service.session_record(row, state.settings))
 
 
 @router.get("/sessions/{day}")
 def get_session(day: Day, user: CurrentUser, db: DB, state: State) -> dict[str, Any]:
     """One day."""
-    return service.session_record(repo.require_session(db, user.id, day), state.settings)
+    return service.session_record(service.require_session(db, user.id, day), state.settings)
 
 
 @router.delete("/sessions/{day}", status_code=204)
 def delete_session(day: Day, user: CurrentUser, db: DB) -> Response:
     """Delete a day with its reports."""
-    repo.delete_session(db, user.id, day)
+    service.delete_session(db, user.id, day)
     return Response(status_code=204)
 
 
@@ -141,7 +140,9 @@ def get_report(
     day: Day, user: CurrentUser, db: DB, language: Language | None = None
 ) -> dict[str, Any]:
     """A stored report."""
-    return service.report_record(repo.get_report(db, user.id, day, language or user.language), day)
+    return service.report_record(
+        service.get_report(db, user.id, day, language or user.language), day
+    )
 
 
 @router.get("/tools")
@@ -202,19 +203,19 @@ def _now() -> dt.datetime:
 @router.post("/threads", status_code=201)
 def create_thread(body: ThreadIn, user: CurrentUser, db: DB) -> dict[str, Any]:
     """Start a conversation."""
-    return _thread_record(repo.add_thread(db, user.id, body.title)) | {"messages": []}
+    return _thread_record(service.add_thread(db, user.id, body.title)) | {"messages": []}
 
 
 @router.get("/threads", response_model=PageOut[dict[str, Any]])
 def list_threads(user: CurrentUser, db: DB, paging: Paging) -> dict[str, Any]:
     """The user's conversations, newest first."""
-    return page_of(repo.list_threads(db, user.id, paging.limit, paging.offset), _thread_record)
+    return page_of(service.list_threads(db, user.id, paging.limit, paging.offset), _thread_record)
 
 
 @router.get("/threads/{thread_id}")
 def get_thread(thread_id: ObjectId, user: CurrentUser, db: DB, state: State) -> dict[str, Any]:
     """A conversation with its messages."""
-    thread = repo.get_thread(db, user.id, thread_id)
+    thread = service.get_thread(db, user.id, thread_id)
     return _thread_record(thread) | {"messages": chat.thread_history(db, state.settings, thread)}
 
 
@@ -230,7 +231,7 @@ def post_message(
     answers only with a configured endpoint and the user's consent ("auto" falls back to the
     offline mentor); with ``stream`` the answer comes as server-sent events."""
     settings, now = state.settings, _now()
-    thread = repo.get_thread(db, user.id, thread_id)
+    thread = service.get_thread(db, user.id, thread_id)
     provider = chat.choose_provider(db, user, settings, body.provider, now)
     language = body.language or user.language
     if not body.stream:
@@ -244,8 +245,8 @@ def post_message(
     def stream() -> Iterator[str]:
         try:
             with transaction(state.sessions) as own:
-                owner = users.get(own, user_id)
-                mine = repo.get_thread(own, user_id, thread_id)
+                owner = get_user(own, user_id)
+                mine = service.get_thread(own, user_id, thread_id)
                 for event in chat.ask_in_thread(
                     own, owner, settings, mine, body.question, language, provider, now
                 ):
@@ -263,7 +264,7 @@ def post_message(
 @router.delete("/threads/{thread_id}", status_code=204)
 def delete_thread(thread_id: ObjectId, user: CurrentUser, db: DB) -> Response:
     """Delete a conversation and its messages."""
-    repo.delete_threads(db, user.id, thread_id)
+    service.delete_threads(db, user.id, thread_id)
     return Response(status_code=204)
 
 
@@ -272,14 +273,14 @@ def delete_message(
     thread_id: ObjectId, message_id: ObjectId, user: CurrentUser, db: DB
 ) -> Response:
     """Delete one message of a conversation."""
-    repo.delete_message(db, user.id, thread_id, message_id)
+    service.delete_message(db, user.id, thread_id, message_id)
     return Response(status_code=204)
 
 
 @router.delete("/threads")
 def delete_all_threads(user: CurrentUser, db: DB) -> dict[str, int]:
     """Delete every conversation."""
-    return {"deleted": repo.delete_threads(db, user.id)}
+    return {"deleted": service.delete_threads(db, user.id)}
 
 
 class Consent(BaseModel):
@@ -299,7 +300,7 @@ def llm_status(user: CurrentUser, db: DB, state: State) -> dict[str, Any]:
 @router.put("/llm")
 def set_consent(body: Consent, user: CurrentUser, db: DB, state: State) -> dict[str, Any]:
     """Give or withdraw consent to use the language model."""
-    repo.set_llm_consent(db, user.id, body.llm, _now())
+    service.set_llm_consent(db, user.id, body.llm, _now())
     return chat.llm_status(db, user, state.settings, _now())
 
 
@@ -308,7 +309,7 @@ def llm_calls(user: CurrentUser, db: DB, paging: Paging) -> dict[str, Any]:
     """The user's audit log of language-model calls (figures only, never content)."""
     fields = ("id", "model", "tools", "rounds", "prompt_tokens", "completion_tokens")
     return page_of(
-        repo.list_llm_calls(db, user.id, paging.limit, paging.offset),
+        service.list_llm_calls(db, user.id, paging.limit, paging.offset),
         lambda row: (
             {name: getattr(row, name) for name in fields}
             | {

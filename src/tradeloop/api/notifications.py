@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tradeloop.api.schemas import EventOut, PageOut, page_out
+from tradeloop.services import bots
 from tradeloop.serving.deps import DB, MAX_ID, CurrentUser, Paging
-from tradeloop.store import bots as repo
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
@@ -25,11 +25,11 @@ def list_notifications(
     user: CurrentUser, session: DB, paging: Paging, unread: bool = False
 ) -> object:
     """The user's notifications, newest first."""
-    page = repo.notifications(session, user.id, unread, paging.limit, paging.offset)
+    page = bots.notifications(session, user.id, unread, paging.limit, paging.offset)
     return page_out(page, EventOut)
 
 
 @router.post("/read")
 def mark_read(body: MarkRead, user: CurrentUser, session: DB) -> dict[str, int]:
     """Mark notifications as read."""
-    return {"marked": repo.mark_notifications_read(session, user.id, body.ids)}
+    return {"marked": bots.mark_notifications_read(session, user.id, body.ids)}

@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from tradeloop.store.pagination import Page
+from tradeloop.services.database import Page
 
 T = TypeVar("T")
 

@@ -156,7 +156,7 @@ def backtest_command(
     from rich.progress import Progress, SpinnerColumn, TextColumn
     from rich.table import Table
 
-    from tradeloop.services.backtests import (
+    from tradeloop.services.runs import (
         InstrumentChoice,
         backtest,
         load_bars,

@@ -60,7 +60,7 @@ def analyze_command(
     from tradeloop.habits.analysis import trade_chunks
     from tradeloop.habits.settings import HabitSettings
     from tradeloop.i18n import amount
-    from tradeloop.services.analyses import journal_document, load_journal
+    from tradeloop.services.exports import journal_document, load_journal
 
     try:
         settings = HabitSettings(sigma_loss=sigma_loss, sigma_risk=sigma_risk, k=k, vr=vr)

@@ -15,12 +15,11 @@ from tradeloop.cli.backtest import backtest_command
 from tradeloop.cli.console import out
 from tradeloop.cli.habits import habits_app
 from tradeloop.cli.mentor import mentor_app
-from tradeloop.core.errors import InvalidInput, NotFound, UserError
+from tradeloop.core.errors import InvalidInput, UserError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from tradeloop.config import Settings
+    from tradeloop.services.database import Database
 
 app = typer.Typer(
     name="tradeloop",
@@ -58,10 +57,10 @@ def _settings() -> Settings:
         ) from exc
 
 
-def _engine() -> Engine:
-    from tradeloop.store.db import make_engine
+def _database() -> Database:
+    from tradeloop.services.database import open_database
 
-    return make_engine(_settings().effective_database_url)
+    return open_database(_settings())
 
 
 @app.command()
@@ -100,11 +99,7 @@ def config_show() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Migrate the database up (creates it when missing)."""
-    from tradeloop.store import migrate
-
-    engine = _engine()
-    migrate.upgrade(engine, revision)
-    out.print(f"database at revision {migrate.current_revision(engine)}")
+    out.print(f"database at revision {_database().upgrade(revision)}")
 
 
 @db_app.command("downgrade")
@@ -112,11 +107,7 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="target revision ('base' drops all)")] = "-1",
 ) -> None:
     """Migrate the database down by one revision, or to REVISION."""
-    from tradeloop.store import migrate
-
-    engine = _engine()
-    migrate.downgrade(engine, revision)
-    out.print(f"database at revision {migrate.current_revision(engine) or 'base (empty)'}")
+    out.print(f"database at revision {_database().downgrade(revision) or 'base (empty)'}")
 
 
 @db_app.command("reset")
@@ -126,19 +117,13 @@ def db_reset(
     """Drop every table and migrate up again. Needs --force."""
     if not force:
         raise InvalidInput("db reset deletes all data: add --force to confirm")
-    from tradeloop.store import migrate
-
-    engine = _engine()
-    migrate.reset(engine)
-    out.print(f"database reset, at revision {migrate.current_revision(engine)}")
+    out.print(f"database reset, at revision {_database().reset()}")
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's revision."""
-    from tradeloop.store import migrate
-
-    out.print(migrate.current_revision(_engine()) or "base (empty)")
+    out.print(_database().revision() or "base (empty)")
 
 
 @user_app.command("create")
@@ -157,7 +142,7 @@ def user_create(
     from pydantic import ValidationError
 
     from tradeloop.services import accounts
-    from tradeloop.store.db import make_session_factory, transaction
+    from tradeloop.services.database import transaction
 
     try:
         data = accounts.Registration(name=name, email=email, password=password, language=language)
@@ -165,7 +150,7 @@ def user_create(
         err = exc.errors()[0]
         raise InvalidInput(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from exc
     settings = _settings()
-    with transaction(make_session_factory(_engine())) as session:
+    with transaction(_database().sessions) as session:
         user = accounts.register(session, data, settings.default_language)
         out.print(f"created user {user.id} <{user.email}>")
 
@@ -178,11 +163,11 @@ def user_list(
     """List users."""
     from rich.table import Table
 
-    from tradeloop.store import users
-    from tradeloop.store.db import make_session_factory, transaction
+    from tradeloop.services.accounts import list_users
+    from tradeloop.services.database import transaction
 
-    with transaction(make_session_factory(_engine())) as session:
-        page = users.list_users(session, limit, offset)
+    with transaction(_database().sessions) as session:
+        page = list_users(session, limit, offset)
         table = Table("id", "email", "name", "language", "joined", title=f"{page.total} users")
         for user in page.items:
             table.add_row(
@@ -199,25 +184,22 @@ def user_delete(
     """Delete a user and all of their data. Needs --force."""
     if not force:
         raise InvalidInput("deleting a user deletes all their data: add --force to confirm")
-    from tradeloop.store import users
-    from tradeloop.store.db import make_session_factory, transaction
+    from tradeloop.services.accounts import remove_user
+    from tradeloop.services.database import transaction
 
-    with transaction(make_session_factory(_engine())) as session:
-        user = users.get_by_email(session, email)
-        if user is None:
-            raise NotFound(f"no user with email {email}")
-        users.remove(session, user.id)
+    with transaction(_database().sessions) as session:
+        remove_user(session, email)
     out.print(f"deleted {email} and all their data")
 
 
 @demo_app.command("load")
 def demo_load() -> None:
     """Create the demo account and data (once) and print its sign-in."""
+    from tradeloop.services.database import transaction
     from tradeloop.services.demo import load_demo
-    from tradeloop.store.db import make_session_factory, transaction
 
     settings = _settings()
-    with transaction(make_session_factory(_engine())) as session:
+    with transaction(_database().sessions) as session:
         account = load_demo(session, settings.data_dir)
     state = "created" if account.created else "already there"
     out.print(f"demo data {state}. Sign in at http://127.0.0.1:8000 with")

@@ -13,13 +13,13 @@ from tradeloop.core.codes import Emotion
 from tradeloop.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from tradeloop.services.analyses import Journal
+    from tradeloop.services.exports import Journal
 
 mentor_app = typer.Typer(help="The mentor: daily reports from your journal.", no_args_is_help=True)
 
 
 def _journal(path: Path, tz: str) -> Journal:
-    from tradeloop.services.analyses import load_journal
+    from tradeloop.services.exports import load_journal
 
     if not path.is_file():
         raise InvalidInput(f"journal file {str(path)!r} does not exist")

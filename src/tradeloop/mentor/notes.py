@@ -9,22 +9,15 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from tradeloop.config import Settings
 
-
-def _derived(secret: str) -> bytes:
+def derived_key(secret: str) -> bytes:
+    """A notes key derived from the app's secret key (when no notes key is set)."""
     return base64.urlsafe_b64encode(hashlib.sha256(b"tradeloop notes:" + secret.encode()).digest())
 
 
-def notes_cipher(settings: Settings) -> MultiFernet:
+def notes_cipher(current: bytes, earlier: list[bytes]) -> MultiFernet:
     """The cipher: the current key first, then earlier keys for reading only."""
-    current = (
-        settings.notes_key.get_secret_value().encode()
-        if settings.notes_key
-        else _derived(settings.effective_secret_key)
-    )
-    keys = [current, *(key.get_secret_value().encode() for key in settings.notes_old_keys)]
-    return MultiFernet([Fernet(key) for key in keys])
+    return MultiFernet([Fernet(key) for key in (current, *earlier)])
 
 
 def seal(cipher: MultiFernet, note: str | None) -> str | None:

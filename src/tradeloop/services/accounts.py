@@ -10,11 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tradeloop.config import Language
-from tradeloop.core.errors import Conflict, InvalidInput, Unauthorized
+from tradeloop.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from tradeloop.core.text import PRINTABLE, has_control_characters
 from tradeloop.security import LoginLimiter, hash_password, verify_dummy, verify_password
 from tradeloop.store import users
 from tradeloop.store.models import User
+from tradeloop.store.pagination import Page
 
 MIN_PASSWORD_LENGTH = 10
 Name = Annotated[
@@ -134,4 +135,22 @@ def delete_account(session: Session, user: User, password: str) -> None:
         raise InvalidInput(
             "password is wrong: the account was not deleted", [{"field": "password"}]
         )
+    users.remove(session, user.id)
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    """The user with ``user_id``, if the account still exists."""
+    return users.get(session, user_id)
+
+
+def list_users(session: Session, limit: int, offset: int) -> Page[User]:
+    """Every account, oldest first (for the operator's CLI)."""
+    return users.list_users(session, limit, offset)
+
+
+def remove_user(session: Session, email: str) -> None:
+    """Delete the account with ``email`` and all of its data (the operator's CLI)."""
+    user = users.get_by_email(session, email)
+    if user is None:
+        raise NotFound(f"no user with email {email}")
     users.remove(session, user.id)

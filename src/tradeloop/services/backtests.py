@@ -1,85 +1,117 @@
-"""Load a data file, resolve its instrument and run a backtest: what the CLI and API share."""
+"""Backtests and datasets as units of work: bars read in a worker process with no transaction
+held, the run computed there, then the dataset and the result stored together."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
-from tradeloop.backtest.engine import BacktestRun, run_backtest
-from tradeloop.core.instruments import Instrument
+from tradeloop.core.dates import DateOrder
+from tradeloop.core.errors import Conflict, InvalidInput
 from tradeloop.execution.settings import ExecutionSettings
-from tradeloop.market.instruments import custom_instrument, resolve_instrument
-from tradeloop.market.readers import read_bars
-from tradeloop.market.times import DateOrder
-from tradeloop.market.validation import prepare_bars
-from tradeloop.strategies.base import Strategy, get_strategy  # noqa: F401
+from tradeloop.services.runs import InstrumentChoice, backtest, load_bars, symbol_from_filename
+from tradeloop.services.work import run_cpu
+from tradeloop.store.backtests import delete_result, get_result, list_results, save_run
+from tradeloop.store.datasets import (
+    add_dataset,
+    dataset_bars,
+    delete_dataset,
+    get_dataset,
+    list_datasets,
+)
+from tradeloop.store.db import pause
+from tradeloop.store.models import BacktestResult, Dataset
+from tradeloop.strategies.base import Strategy, get_strategy
+
+__all__ = [
+    "delete_dataset", "delete_result", "execution_settings", "get_dataset", "get_result",
+    "list_datasets", "list_results", "rerun", "run_and_save", "upload_dataset",
+]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class InstrumentChoice:
-    """The symbol, and optionally a description for a symbol the registry does not know."""
-
-    symbol: str
-    contract_size: float | None = None
-    pip_size: float | None = None
-    quote_currency: str | None = None
-
-    def resolve(self) -> Instrument:
-        """The registry's instrument, or the described one."""
-        if self.contract_size or self.pip_size or self.quote_currency:
-            if not (self.contract_size and self.pip_size and self.quote_currency):
-                from tradeloop.core.errors import InvalidInput
-
-                raise InvalidInput(
-                    "describe a custom instrument with all of contract size, "
-                    "pip size and quote currency"
-                )
-            return custom_instrument(
-                self.symbol, self.contract_size, self.pip_size, self.quote_currency
-            )
-        return resolve_instrument(self.symbol)
+def execution_settings(values: dict[str, Any]) -> ExecutionSettings:
+    """Validated execution settings; 422 naming the setting otherwise."""
+    try:
+        return ExecutionSettings.model_validate(values)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(map(str, e["loc"])) or "settings", "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        text = "; ".join(
+            f"settings.{d['field']}: {d['message']}" if d["field"] != "settings" else d["message"]
+            for d in details
+        )
+        raise InvalidInput(f"invalid settings: {text}", details) from exc
 
 
-def symbol_from_filename(name: str) -> str:
-    """``EURUSD_H1.csv`` → ``EURUSD`` (the part before the first ``_``, ``-``, space or dot)."""
-    return re.split(r"[_\-\s.]", Path(name).name, maxsplit=1)[0]
-
-
-def load_bars(
-    source: bytes | str | Path,
-    tz: str = "UTC",
-    keep_dominant_interval: bool = False,
-    date_order: DateOrder = "auto",
+def _read_bars(
+    session: Session, data: bytes, tz: str, keep: bool, date_order: DateOrder
 ) -> tuple[pd.DataFrame, str]:
-    """Read and validate bars; returns the bar frame and its timeframe."""
-    return prepare_bars(read_bars(source, tz, date_order), keep_dominant_interval)
+    pause(session)  # no transaction is held while the file is read
+    return run_cpu(load_bars, data, tz, keep, date_order)
 
 
-def backtest(
-    bars: pd.DataFrame,
+def upload_dataset(
+    session: Session, user_id: int, name: str, data: bytes, symbol: str | None = None,
+    tz: str = "UTC", keep: bool = False, date_order: DateOrder = "auto",
+) -> Dataset:  # fmt: skip
+    """Validate and store bars for later backtests (the symbol from the file name if unset)."""
+    bars, timeframe = _read_bars(session, data, tz, keep, date_order)
+    instrument = InstrumentChoice(symbol or symbol_from_filename(name)).resolve()
+    return add_dataset(session, user_id, name, instrument.symbol, timeframe, bars)
+
+
+def run_and_save(
+    session: Session,
+    user_id: int,
     strategy: Strategy,
-    instrument: Instrument,
-    settings: ExecutionSettings,
-    conversion_rates: pd.Series | None = None,
-) -> BacktestRun:
-    """Run the backtest (the strategy's parameters are already validated)."""
-    return run_backtest(bars, strategy, instrument, settings, conversion_rates)
+    execution: ExecutionSettings,
+    upload: tuple[str, bytes] | None = None,
+    dataset_id: int | None = None,
+    symbol: str | None = None,
+    tz: str = "UTC",
+    keep: bool = False,
+    date_order: DateOrder = "auto",
+    custom: tuple[float | None, float | None, str | None] = (None, None, None),
+) -> BacktestResult:
+    """Run ``strategy`` on an uploaded file (``upload``: name and bytes, stored as a dataset
+    too) or on a stored dataset, and save the result. ``custom`` describes an instrument the
+    registry does not know: contract size, pip size, quote currency."""
+    if upload is not None:
+        name = upload[0]
+        bars, timeframe = _read_bars(session, upload[1], tz, keep, date_order)
+        symbol = symbol or symbol_from_filename(name)
+    else:
+        dataset = get_dataset(session, user_id, dataset_id)  # type: ignore[arg-type]
+        bars, timeframe, name = dataset_bars(dataset), dataset.timeframe, dataset.name
+        symbol = symbol or dataset.symbol
+    instrument = InstrumentChoice(symbol, *custom).resolve()
+    pause(session)
+    run = run_cpu(backtest, bars, strategy, instrument, execution)
+    if upload is not None:
+        dataset_id = add_dataset(session, user_id, name, instrument.symbol, timeframe, bars).id
+    return save_run(session, user_id, run, bars, name, timeframe, dataset_id)
 
 
-def run_summary(run: BacktestRun, bars: pd.DataFrame) -> dict[str, Any]:
-    """The JSON document of a run: bars, start, end, strategy, params, trades, stats."""
-    return {
-        "bars": len(bars),
-        "start": bars.index[0].isoformat(),
-        "end": bars.index[-1].isoformat(),
-        "symbol": run.instrument.symbol,
-        "strategy": run.strategy.key,
-        "params": run.strategy.values,
-        "settings": run.settings.model_dump(),
-        "trades": run.trade_records(),
-        "stats": run.stats,
-    }
+def rerun(
+    session: Session, user_id: int, result_id: int, params: dict[str, Any],
+    settings: dict[str, Any],
+) -> BacktestResult:  # fmt: skip
+    """Run a saved backtest again on the same data with changed parameters or settings."""
+    original = get_result(session, user_id, result_id)
+    if original.dataset_id is None:
+        raise Conflict("the data of this backtest was deleted: upload it again to re-run")
+    dataset = get_dataset(session, user_id, original.dataset_id)
+    stored = original.parameters or {}
+    chosen = get_strategy(original.strategy_name, {**stored.get("strategy", {}), **params})
+    execution = execution_settings({**stored.get("execution", {}), **settings})
+    symbol = stored.get("symbol", dataset.symbol)
+    instrument = InstrumentChoice(symbol, **stored.get("instrument", {})).resolve()
+    bars = dataset_bars(dataset)
+    pause(session)
+    run = run_cpu(backtest, bars, chosen, instrument, execution)
+    return save_run(session, user_id, run, bars, dataset.name, dataset.timeframe, dataset.id)

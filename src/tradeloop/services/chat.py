@@ -16,10 +16,10 @@ from tradeloop.config import Settings
 from tradeloop.core.errors import Forbidden, InvalidInput, TooManyRequests
 from tradeloop.i18n import translate
 from tradeloop.mentor.llm import LLMConfig, LLMResult, chat, make_client
-from tradeloop.mentor.notes import notes_cipher, seal, unseal
+from tradeloop.mentor.notes import seal, unseal
 from tradeloop.mentor.offline import ask
 from tradeloop.mentor.tools import ToolContext
-from tradeloop.services.mentor import tool_context
+from tradeloop.services.mentor import cipher_for, tool_context
 from tradeloop.store import mentor as repo
 from tradeloop.store.models import LLMCall, MentorThread, User
 
@@ -100,7 +100,7 @@ def choose_provider(
 
 def thread_history(db: Session, settings: Settings, thread: MentorThread) -> list[dict[str, Any]]:
     """The thread's messages, decrypted, oldest first."""
-    cipher = notes_cipher(settings)
+    cipher = cipher_for(settings)
     return [
         {
             "id": m.id,
@@ -198,7 +198,7 @@ def ask_in_thread(
     if offline is not None:
         text, tools, intent = offline.text, offline.tools, offline.intent
         yield {"type": "delta", "text": text}
-    cipher = notes_cipher(settings)
+    cipher = cipher_for(settings)
     thread = repo.get_thread(db, user.id, thread.id)  # still there after the wait
     asked = repo.add_message(db, thread, "user", seal(cipher, question) or "", provider)
     reply = repo.add_message(db, thread, "assistant", seal(cipher, text) or "", provider)

@@ -1,5 +1,6 @@
-"""Journal imports as one unit of work: read the export, settle the zone its times are in,
-count fills already imported once, store it and bring the mentor's days up to date.
+"""The journal's units of work: imports (read the export, settle the zone its times are in,
+count fills already imported once, store it and bring the mentor's days up to date), and the
+figures, trades, settings and goals read from the user's cached analysis.
 
 MetaTrader reports are written in the broker server's time. The first import of an MT5/MT4
 account must name that zone; it is remembered per account (and server) for the next ones.
@@ -12,14 +13,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tradeloop.core.errors import InvalidInput
+from tradeloop.habits.analysis import Analysis, r_figures, trade_records
+from tradeloop.habits.filters import TradeFilter, select_trades
+from tradeloop.habits.goals import built_in_goals, evaluate
+from tradeloop.habits.metrics import habit_metric
+from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
 from tradeloop.market.times import DateOrder
-from tradeloop.services.analyses import Journal, journal_document, load_journal, source_record
+from tradeloop.services.analyses import user_analysis
+from tradeloop.services.exports import Journal, journal_document, load_journal, source_record
 from tradeloop.services.mentor import sync_sessions
 from tradeloop.services.work import run_cpu
 from tradeloop.store import journal as repo
 from tradeloop.store.db import pause
 from tradeloop.store.models import JournalImport, User
+from tradeloop.store.pagination import Page
 
 SERVER_TIME_FORMATS = ("mt5", "mt4")
 
@@ -102,9 +110,9 @@ def import_export(
     }
     if not store:
         return document, None
-    row = repo.add_import(
-        session, user.id, file_name, data, journal, zone, {"date_order": date_order}
-    )
+    details = {"date_order": date_order, "warnings": journal.warnings}
+    trades = len(journal.analysis.trades)
+    row = repo.add_import(session, user.id, file_name, data, imported, trades, zone, details)
     for account in imported.accounts if imported.format in SERVER_TIME_FORMATS else []:
         repo.remember_account(session, user.id, account, imported.server, zone, imported.currency)
     if imported.kind == "live":
@@ -141,4 +149,102 @@ def import_record(row: JournalImport) -> dict[str, Any]:
     }
 
 
-__all__ = ["delete_import", "import_export", "import_record", "read_export", "source_record"]
+def list_imports(session: Session, user_id: int, limit: int, offset: int) -> Page[dict[str, Any]]:
+    """The user's imports, newest first, as ``import_record`` data."""
+    page = repo.list_imports(session, user_id, limit, offset)
+    return Page([import_record(row) for row in page.items], page.total, limit, offset)
+
+
+def require_analysis(session: Session, user_id: int, kind: str = "live") -> Analysis:
+    """The analysis of the user's imports of ``kind``; a message saying what to import when
+    there is none."""
+    analysis = user_analysis(session, user_id, kind=kind)
+    if analysis is None:
+        if kind == "tested":
+            raise InvalidInput("no Strategy Tester report is imported")
+        raise InvalidInput(
+            "the journal is empty: import a broker export first (POST /api/journal/imports)"
+        )
+    return analysis
+
+
+def trades_page(
+    session: Session, user: User, chosen: TradeFilter, limit: int, offset: int, kind: str = "live"
+) -> dict[str, Any]:
+    """One page of the trades ``chosen`` selects (in the user's zone), with the unit."""
+    analysis = require_analysis(session, user.id, kind)
+    rows = select_trades(analysis.trades, chosen, user.timezone)
+    return {
+        "items": trade_records(analysis, rows.index[offset : offset + limit]),
+        "total": len(rows),
+        "limit": limit,
+        "offset": offset,
+        "unit": analysis.unit,
+        "currency": analysis.currency,
+    }
+
+
+def summary_of(session: Session, user_id: int, kind: str = "live") -> dict[str, Any]:
+    """The journal's headline figures with R multiples, thresholds and settings."""
+    analysis = require_analysis(session, user_id, kind)
+    return {
+        **analysis.summary,
+        **r_figures(analysis),
+        "thresholds": analysis.thresholds,
+        "settings": analysis.settings.model_dump(),
+    }
+
+
+def metric_of(
+    session: Session, user: User, name: str, language: str, kind: str = "live"
+) -> dict[str, Any]:
+    """One habit metric of the journal (see ``habits.metrics``)."""
+    analysis = require_analysis(session, user.id, kind)
+    return habit_metric(name, analysis, user.timezone, language)
+
+
+def get_settings(session: Session, user_id: int) -> HabitSettings:
+    """The detector settings (defaults until changed)."""
+    return repo.get_settings(session, user_id)
+
+
+def save_settings(session: Session, user: User, settings: HabitSettings) -> HabitSettings:
+    """Change the detector settings; the mentor's days are re-analysed with them."""
+    saved = repo.save_settings(session, user.id, settings)
+    sync_sessions(session, user)
+    return saved
+
+
+def goals_of(session: Session, user: User) -> list[dict[str, Any]]:
+    """Built-in and own goals with their streaks and progress (zero without a journal)."""
+    analysis = user_analysis(session, user.id)
+    goals = built_in_goals() + [repo.as_goal(row) for row in repo.list_goals(session, user.id)]
+    if analysis is not None:
+        return [evaluate(goal, analysis.trades, user.timezone) for goal in goals]
+    return [
+        {
+            "key": g.key, "title": g.title, "mistakes": list(g.mistakes), "target": g.target,
+            "metric": g.metric, "current": 0, "best": 0, "progress": 0.0, "achieved": False,
+            **g.extra,
+        }
+        for g in goals
+    ]  # fmt: skip
+
+
+def save_goal(
+    session: Session, user_id: int, fields: dict[str, Any], goal_id: int | None = None
+) -> int:
+    """Create an own goal, or change one; its id."""
+    return repo.save_goal(session, user_id, fields, goal_id).id
+
+
+def delete_goal(session: Session, user_id: int, goal_id: int) -> None:
+    """Delete an own goal."""
+    repo.delete_goal(session, user_id, goal_id)
+
+
+__all__ = [
+    "delete_goal", "delete_import", "get_settings", "goals_of", "import_export", "import_record",
+    "list_imports", "metric_of", "read_export", "require_analysis", "save_goal", "save_settings",
+    "source_record", "summary_of", "trades_page",
+]  # fmt: skip

@@ -1,4 +1,5 @@
-"""Mentor service: quick feedback, daily reports for a user, and the tools scoped to a user."""
+"""Mentor service: quick feedback, daily reports for a user, the tools scoped to a user, and
+the user-scoped storage calls of sessions, reports and threads (units of work as they are)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,41 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+from cryptography.fernet import MultiFernet
 from sqlalchemy.orm import Session
 
 from tradeloop.config import Settings
 from tradeloop.habits.analysis import Analysis
 from tradeloop.mentor.daily import daily_figures, daily_report, history, weekly_summary
-from tradeloop.mentor.notes import notes_cipher, seal, unseal
+from tradeloop.mentor.notes import derived_key, notes_cipher, seal, unseal
 from tradeloop.mentor.report import NO_TRADE_SCORE, net_pnl
 from tradeloop.mentor.tools import ToolContext
-from tradeloop.store import journal as journal_repo
+from tradeloop.services.analyses import user_analysis
 from tradeloop.store import mentor as repo
+from tradeloop.store.mentor import add_thread as add_thread
+from tradeloop.store.mentor import delete_message as delete_message
+from tradeloop.store.mentor import delete_session as delete_session
+from tradeloop.store.mentor import delete_threads as delete_threads
+from tradeloop.store.mentor import get_report as get_report
+from tradeloop.store.mentor import get_session as get_session
+from tradeloop.store.mentor import get_thread as get_thread
+from tradeloop.store.mentor import list_llm_calls as list_llm_calls
+from tradeloop.store.mentor import list_sessions as list_sessions
+from tradeloop.store.mentor import list_threads as list_threads
+from tradeloop.store.mentor import require_session as require_session
+from tradeloop.store.mentor import set_llm_consent as set_llm_consent
 from tradeloop.store.models import AIMentorReport, TradingSession, User
+
+
+def cipher_for(settings: Settings) -> MultiFernet:
+    """The notes cipher of the configured keys (TRADELOOP_NOTES_KEY, else one derived from
+    the secret key; TRADELOOP_NOTES_OLD_KEYS for reading only)."""
+    current = (
+        settings.notes_key.get_secret_value().encode()
+        if settings.notes_key
+        else derived_key(settings.effective_secret_key)
+    )
+    return notes_cipher(current, [k.get_secret_value().encode() for k in settings.notes_old_keys])
 
 
 def _day_trades(analysis: Analysis | None, day: date, tz: str) -> pd.DataFrame:
@@ -41,7 +66,7 @@ def sync_sessions(db: Session, user: User) -> int:
     """Make the user's sessions match the journal: one per day with trades (created when
     missing) and every session's totals and risk score recomputed; returns how many days hold
     trades."""
-    analysis = journal_repo.user_analysis(db, user.id)
+    analysis = user_analysis(db, user.id)
     totals: dict[date, tuple[int, float]] = {}
     local_day = pd.Series(dtype=object)
     if analysis is not None and len(analysis.trades):
@@ -77,7 +102,7 @@ def _emotions(db: Session, user: User, start: date, end: date) -> dict[date, str
 def history_of(db: Session, user: User, end: date, days: int) -> dict[str, Any]:
     """The last ``days`` days up to ``end``: P&L, risk score and emotion per day, score trend."""
     start = end - timedelta(days=days - 1)
-    analysis = journal_repo.user_analysis(db, user.id)
+    analysis = user_analysis(db, user.id)
     return history(analysis, _emotions(db, user, start, end), start, end, user.timezone)
 
 
@@ -85,7 +110,7 @@ def week_of(db: Session, user: User, day: date) -> dict[str, Any]:
     """The weekly summary of the week holding ``day``."""
     monday = day - timedelta(days=day.weekday())
     emotions = _emotions(db, user, monday, monday + timedelta(days=6))
-    analysis = journal_repo.user_analysis(db, user.id)
+    analysis = user_analysis(db, user.id)
     return weekly_summary(analysis, emotions, day, user.timezone)
 
 
@@ -102,7 +127,7 @@ def session_record(row: TradingSession, settings: Settings | None) -> dict[str, 
         "total_trades": row.total_trades,
         "total_profit_loss": row.total_profit_loss,
         "risk_score": row.risk_score,
-        "note": None if settings is None else unseal(notes_cipher(settings), row.personal_notes),
+        "note": None if settings is None else unseal(cipher_for(settings), row.personal_notes),
     }
 
 
@@ -142,7 +167,7 @@ def tool_context(
             return reports.get((day, language))
 
     return ToolContext(
-        journal_repo.user_analysis(db, user.id),
+        user_analysis(db, user.id),
         user.timezone,
         user.language,
         today,
@@ -162,14 +187,14 @@ def quick_feedback(
     language: str,
 ) -> dict[str, Any]:
     """Record how the trader feels; answer at once with a read, a tip and up to three actions."""
-    analysis = journal_repo.user_analysis(db, user.id)
+    analysis = user_analysis(db, user.id)
     row = refresh_session(db, user, day, analysis)
     row.emotions = emotion
     row.feedback_at = datetime.now(UTC)
     if market:
         row.market_conditions = market
     if note is not None:
-        row.personal_notes = seal(notes_cipher(settings), note)
+        row.personal_notes = seal(cipher_for(settings), note)
     report = daily_report(analysis, day, emotion, language, user.timezone)
     db.flush()
     return {
@@ -182,7 +207,7 @@ def quick_feedback(
 
 def generate_report(db: Session, user: User, day: date, language: str) -> dict[str, Any]:
     """Write (or rewrite) the report of ``day`` in ``language`` and store it."""
-    analysis = journal_repo.user_analysis(db, user.id)
+    analysis = user_analysis(db, user.id)
     row = refresh_session(db, user, day, analysis)
     emotion = stated_emotion(row) or "neutral"
     report = daily_report(analysis, day, emotion, language, user.timezone)
@@ -192,7 +217,7 @@ def generate_report(db: Session, user: User, day: date, language: str) -> dict[s
 
 def mentor_card(db: Session, user: User, today: date) -> dict[str, Any]:
     """The dashboard's mentor card: today's P&L and trades, the stated emotion, one tip."""
-    analysis = journal_repo.user_analysis(db, user.id)
+    analysis = user_analysis(db, user.id)
     emotion = stated_emotion(repo.get_session(db, user.id, today))
     report = daily_report(analysis, today, emotion or "neutral", user.language, user.timezone)
     figures = report["trading_patterns_analysis"]["figures"]

@@ -21,11 +21,9 @@ from tradeloop.security import (
     read_token,
     session_stamp,
 )
+from tradeloop.services.accounts import User, get_user
+from tradeloop.services.database import MAX_LIMIT, MAX_OFFSET, Database, reading, transaction
 from tradeloop.services.work import WorkSlots
-from tradeloop.store import users
-from tradeloop.store.db import reading, transaction
-from tradeloop.store.models import User
-from tradeloop.store.pagination import MAX_LIMIT, MAX_OFFSET
 
 SESSION_COOKIE = "tl_session"
 CSRF_COOKIE = "tl_csrf"
@@ -41,6 +39,7 @@ class AppState:
     """What the app keeps for its lifetime."""
 
     settings: Settings
+    database: Database
     sessions: sessionmaker[Session]
     limiter: LoginLimiter
     secret: str
@@ -73,7 +72,7 @@ def user_stamp(user: User) -> str:
 
 def _user_from_token(session: Session, state: AppState, token: str, kind: str) -> User:
     user_id, stamp = read_token(state.secret, token, kind)
-    user = users.get(session, user_id)
+    user = get_user(session, user_id)
     if user is None or stamp != user_stamp(user):
         raise Unauthorized("session no longer valid: sign in again")
     return user

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import io
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from tradeloop.core.errors import Conflict, NotFound
-from tradeloop.habits.analysis import Analysis, analyze
 from tradeloop.habits.goals import Goal
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.dedup import FillIndex, drop_duplicates
-from tradeloop.journal.frame import upgrade_orders
-from tradeloop.journal.trades import rebuild_trades
-from tradeloop.services.analyses import Journal
-from tradeloop.store.models import BrokerAccount, HabitGoal, HabitSettingsRow, JournalImport
+from tradeloop.journal.frame import Imported, upgrade_orders
+from tradeloop.store.models import (
+    BrokerAccount,
+    HabitGoal,
+    HabitSettingsRow,
+    JournalImport,
+    User,
+)
 from tradeloop.store.pagination import Page, paginate
 
 
@@ -36,11 +40,13 @@ def add_import(
     user_id: int,
     file_name: str,
     data: bytes,
-    journal: Journal,
+    imported: Imported,
+    trades: int,
     tz: str,
     details: dict[str, Any] | None = None,
 ) -> JournalImport:
-    """Keep an analysed export; the same file twice is a Conflict."""
+    """Keep an imported export (with how many trades it made and ``details`` such as its
+    warnings); the same file twice is a Conflict."""
     digest = hashlib.sha256(data).hexdigest()
     earlier = session.scalar(
         select(JournalImport.file_name).where(
@@ -52,7 +58,6 @@ def add_import(
             f"{file_name!r} is already imported (as {earlier!r}): its trades are counted once; "
             "delete the earlier import to load it again"
         )
-    imported = journal.imported
     row = JournalImport(
         user_id=user_id,
         file_name=file_name[:200],
@@ -62,7 +67,7 @@ def add_import(
         currency=imported.currency[:8],
         stops_known=imported.stops_known,
         rows=len(imported.orders),
-        trades=len(journal.analysis.trades),
+        trades=trades,
         sha256=digest,
         details={
             "label": imported.label,
@@ -70,13 +75,13 @@ def add_import(
             "server": imported.server,
             "language": imported.language,
             "stated": imported.stated,
-            "warnings": journal.warnings,
             **(details or {}),
         },
         orders=_parquet(imported.orders),
     )
     session.add(row)
     session.flush()
+    touch_journal(session, user_id)
     return row
 
 
@@ -100,6 +105,7 @@ def delete_import(session: Session, user_id: int, import_id: int) -> None:
         raise NotFound(f"import {import_id} not found")
     session.delete(row)
     session.flush()
+    touch_journal(session, user_id)
 
 
 @dataclass
@@ -149,23 +155,17 @@ def duplicates_of(
     return int(index.duplicates(orders).sum()), files
 
 
-def user_analysis(
-    session: Session, user_id: int, settings: HabitSettings | None = None, kind: str = "live"
-) -> Analysis | None:
-    """The analysis of all the user's imports of ``kind`` (None when there is none). Their
-    fills, each counted once, are rebuilt together per account, so a position opened in one
-    export and closed in the next is one trade. Tested imports (strategy tester deals) are not
-    the trader's habits: they are analysed apart, with ``kind='tested'``."""
-    parts = stored_orders(session, user_id, kind)
-    if not parts:
-        return None
-    orders = pd.concat(
-        [part.orders.assign(source=str(part.import_id)) for part in parts], ignore_index=True
+def journal_stamp(session: Session, user_id: int) -> int:
+    """The stamp of the user's journal as it is now (see ``touch_journal``)."""
+    return int(session.scalar(select(User.journal_stamp).where(User.id == user_id)) or 0)
+
+
+def touch_journal(session: Session, user_id: int) -> None:
+    """Give the user's journal a new random stamp: every analysis cached under an earlier one
+    is no longer served (a rolled-back change leaves a stamp nobody else will draw)."""
+    session.execute(
+        update(User).where(User.id == user_id).values(journal_stamp=secrets.randbits(62))
     )
-    trades = rebuild_trades(orders)
-    knows_stops = {str(part.import_id): part.stops_known for part in parts}
-    trades["stops_known"] = trades["source"].map(knows_stops).fillna(True).astype(bool)
-    return analyze(trades, orders, settings or get_settings(session, user_id))
 
 
 def account_zone(session: Session, user_id: int, account: str, server: str) -> BrokerAccount | None:

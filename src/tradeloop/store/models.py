@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Enum,
@@ -96,6 +97,10 @@ class User(Base):
     )
     session_version: Mapped[int] = mapped_column(
         Integer, nullable=False, server_default=text("0"), default=0
+    )
+    # a new random value whenever the journal's imports change: names its analysis in caches
+    journal_stamp: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0"), default=0
     )
 
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
+from tradeloop.services.accounts import User
 from tradeloop.serving.deps import optional_user
-from tradeloop.store.models import User
 from tradeloop.web.render import check_csrf
 
 MaybeUser = Annotated[User | None, Depends(optional_user)]

@@ -8,9 +8,8 @@ import plotly
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
+from tradeloop.services import backtests
 from tradeloop.serving.deps import DB, ObjectId, Paging
-from tradeloop.store import backtests as results_repo
-from tradeloop.store import datasets as datasets_repo
 from tradeloop.strategies.base import all_strategies
 from tradeloop.web.access import FormUser, MaybeUser, require_user
 from tradeloop.web.render import redirect, render
@@ -93,7 +92,7 @@ def backtests_page(request: Request, session: DB, user: MaybeUser) -> Response:
         "backtests.html",
         user,
         strategies=[cls.describe() for cls in all_strategies()],
-        datasets=datasets_repo.list_datasets(session, user.id, 100, 0).items,
+        datasets=backtests.list_datasets(session, user.id, 100, 0).items,
         upload_mb=settings.max_backtest_upload_bytes // 1_048_576,
     )
 
@@ -102,7 +101,7 @@ def backtests_page(request: Request, session: DB, user: MaybeUser) -> Response:
 def history_page(request: Request, session: DB, user: MaybeUser, paging: Paging) -> Response:
     """The user's saved backtests."""
     user = require_user(user)
-    page = results_repo.list_results(session, user.id, paging.limit, paging.offset)
+    page = backtests.list_results(session, user.id, paging.limit, paging.offset)
     return render(request, "backtest_history.html", user, page=page)
 
 
@@ -110,7 +109,7 @@ def history_page(request: Request, session: DB, user: MaybeUser, paging: Paging)
 def result_page(request: Request, result_id: ObjectId, session: DB, user: MaybeUser) -> Response:
     """A saved backtest: statistics, charts and trades."""
     user = require_user(user)
-    result = results_repo.get_result(session, user.id, result_id)
+    result = backtests.get_result(session, user.id, result_id)
     trades = result.trade_log or []
     return render(
         request,
@@ -128,5 +127,5 @@ def result_page(request: Request, result_id: ObjectId, session: DB, user: MaybeU
 @router.post("/backtests/{result_id}/delete")
 def delete_result(result_id: ObjectId, session: DB, user: FormUser) -> Response:
     """Delete a saved backtest."""
-    results_repo.delete_result(session, user.id, result_id)
+    backtests.delete_result(session, user.id, result_id)
     return redirect("/backtests/history", "backtests.deleted")

@@ -7,12 +7,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from tradeloop.api.journal import habit_metric, list_goals
 from tradeloop.habits.analysis import calendar_figures
+from tradeloop.habits.metrics import habit_metric
 from tradeloop.journal.formats import FORMATS
-from tradeloop.services import journal as imports
+from tradeloop.services import journal
+from tradeloop.services.analyses import user_analysis
 from tradeloop.serving.deps import DB, ObjectId
-from tradeloop.store import journal as repo
 from tradeloop.web.access import FormUser, MaybeUser, require_user
 from tradeloop.web.render import redirect, render, request_language
 
@@ -27,8 +27,8 @@ def journal_page(
     ``kind=tested``, the deals of Strategy Tester reports, apart from the trader's own."""
     user = require_user(user)
     settings = request.app.state.tradeloop.settings
-    analysis = repo.user_analysis(session, user.id, kind=kind)
-    records = [imports.import_record(r) for r in repo.list_imports(session, user.id, 50, 0).items]
+    analysis = user_analysis(session, user.id, kind=kind)
+    records = journal.list_imports(session, user.id, 50, 0).items
     context: dict[str, Any] = {
         "imports": records,
         "kind": kind,
@@ -44,7 +44,7 @@ def journal_page(
             "unit": analysis.unit,
             "currency": analysis.currency,
             "insights": habit_metric("insights", analysis, user.timezone, language),
-            "goals": list_goals(user, session)["items"] if kind == "live" else [],
+            "goals": journal.goals_of(session, user) if kind == "live" else [],
             "habit_settings": analysis.settings,
             "chart": {
                 "losses": habit_metric("losses", analysis, user.timezone, language),
@@ -58,5 +58,5 @@ def journal_page(
 @router.post("/journal/imports/{import_id}/delete")
 def delete_import(import_id: ObjectId, session: DB, user: FormUser) -> Response:
     """Delete one of the user's imports."""
-    imports.delete_import(session, user, import_id)
+    journal.delete_import(session, user, import_id)
     return redirect("/journal", "journal.deleted")

@@ -16,7 +16,6 @@ from tradeloop.mentor.tools import ToolTradeFilter, filter_trades
 from tradeloop.services import chat
 from tradeloop.services import mentor as service
 from tradeloop.serving.deps import DB
-from tradeloop.store import mentor as repo
 from tradeloop.web.access import MaybeUser, require_user
 from tradeloop.web.render import render
 
@@ -37,10 +36,10 @@ def mentor_page(
     chosen = day or dt.datetime.now(dt.UTC).astimezone(ZoneInfo(user.timezone)).date()
     language = lang or user.language
     try:
-        report = repo.get_report(db, user.id, chosen, language)
+        report = service.get_report(db, user.id, chosen, language)
     except NotFound:
         report = None
-    row = repo.get_session(db, user.id, chosen)
+    row = service.get_session(db, user.id, chosen)
     ctx = service.tool_context(db, user)
     trades = (
         filter_trades(

@@ -8,16 +8,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tradeloop.bots.config import BotSettings
-from tradeloop.core.codes import BotStatus
 from tradeloop.core.errors import InvalidInput, UserError
 from tradeloop.i18n import LANGUAGES, pick_language
-from tradeloop.services import accounts
+from tradeloop.services import accounts, bots
+from tradeloop.services.accounts import User
 from tradeloop.services.chat import llm_status
-from tradeloop.services.mentor import mentor_card, sync_sessions
+from tradeloop.services.mentor import mentor_card, set_llm_consent, sync_sessions
 from tradeloop.serving.deps import (
     DB,
     LANG_COOKIE,
@@ -27,9 +26,6 @@ from tradeloop.serving.deps import (
     State,
     session_token,
 )
-from tradeloop.store import bots as bot_repo
-from tradeloop.store.mentor import set_llm_consent
-from tradeloop.store.models import BacktestResult, Bot, TradingSession, User
 from tradeloop.web.access import CheckedForm, FormText, FormUser, MaybeUser, require_user
 from tradeloop.web.render import redirect, render, safe_next, set_cookie
 
@@ -157,22 +153,7 @@ def switch_language(
 def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
     """Overview of the user's bots, notifications, backtests and journal days."""
     user = require_user(user)
-    total = session.scalar(select(func.count()).where(Bot.user_id == user.id)) or 0
-    running = (
-        session.scalar(
-            select(func.count()).where(Bot.user_id == user.id, Bot.status == BotStatus.RUNNING)
-        )
-        or 0
-    )
-    counts = {
-        "bots_total": total,
-        "bots_running": running,
-        "unread": bot_repo.notifications(session, user.id, True, 1, 0).total,
-        "backtests": session.scalar(select(func.count()).where(BacktestResult.user_id == user.id))
-        or 0,
-        "sessions": session.scalar(select(func.count()).where(TradingSession.user_id == user.id))
-        or 0,
-    }
+    counts = bots.dashboard_counts(session, user.id)
     today = datetime.now(UTC).astimezone(ZoneInfo(user.timezone)).date()
     mentor = mentor_card(session, user, today)
     return render(request, "dashboard.html", user, counts=counts, mentor=mentor)
@@ -182,7 +163,7 @@ def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
 def bots_page(request: Request, session: DB, user: MaybeUser, paging: Paging) -> Response:
     """The user's bots and a form for a new one."""
     user = require_user(user)
-    page = bot_repo.list_bots(session, user.id, paging.limit, paging.offset)
+    page = bots.list_bots(session, user.id, paging.limit, paging.offset)
     return render(request, "bots.html", user, page=page, errors=[], form={})
 
 
@@ -195,16 +176,16 @@ async def create_bot(request: Request, session: DB, user: FormUser) -> Response:
     try:
         settings = BotSettings.model_validate(fields)
     except ValidationError as exc:
-        page = bot_repo.list_bots(session, user.id, 50, 0)
+        page = bots.list_bots(session, user.id, 50, 0)
         return render(request, "bots.html", user, 422, page=page, errors=_messages(exc), form=form)
-    bot_repo.add_bot(session, user.id, settings.model_dump())
+    bots.add_bot(session, user.id, settings.model_dump())
     return redirect("/bots", "bots.created")
 
 
 @router.post("/bots/{bot_id}/delete")
 def delete_bot(bot_id: ObjectId, session: DB, user: FormUser) -> Response:
     """Delete one of the user's bots."""
-    bot_repo.delete_bot(session, user.id, bot_id)
+    bots.delete_bot(session, user.id, bot_id)
     return redirect("/bots", "bots.deleted")
 
 
@@ -212,14 +193,14 @@ def delete_bot(bot_id: ObjectId, session: DB, user: FormUser) -> Response:
 def notifications_page(request: Request, session: DB, user: MaybeUser, paging: Paging) -> Response:
     """The user's notifications."""
     user = require_user(user)
-    page = bot_repo.notifications(session, user.id, False, paging.limit, paging.offset)
+    page = bots.notifications(session, user.id, False, paging.limit, paging.offset)
     return render(request, "notifications.html", user, page=page)
 
 
 @router.post("/notifications/read")
 def notifications_read(session: DB, user: FormUser) -> Response:
     """Mark every notification as read."""
-    bot_repo.mark_notifications_read(session, user.id, None)
+    bots.mark_notifications_read(session, user.id, None)
     return redirect("/notifications")
 
 

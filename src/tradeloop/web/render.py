@@ -15,8 +15,8 @@ from tradeloop import __version__
 from tradeloop.core.errors import Forbidden
 from tradeloop.i18n import LANGUAGE_NAMES, amount, catalogue, pick_language, translate
 from tradeloop.security import csrf_matches, new_csrf_token
+from tradeloop.services.accounts import User
 from tradeloop.serving.deps import CSRF_COOKIE, LANG_COOKIE, app_state
-from tradeloop.store.models import User
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 NOTICE_PREFIXES = ("auth.", "bots.", "profile.", "notifications.", "backtests.", "journal.")
