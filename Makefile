@@ -43,7 +43,7 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests benchmarks migrations
 
 bench: install-dev
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(SECTIONS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

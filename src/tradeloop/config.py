@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     cpu_processes: bool = Field(
         default=True, description="run that work in worker processes (false: in the server's)"
     )
-    work_queue: int = Field(default=16, ge=0, le=1000, description="such requests waiting")
+    work_queue: int = Field(default=32, ge=0, le=1000, description="such requests waiting")
     db_pool_size: int = Field(
         default=10, ge=1, le=200, description="PostgreSQL connections kept per server process"
     )

@@ -73,16 +73,26 @@ def version() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="server processes sharing the port and database")
+    ] = 1,
 ) -> None:
     """Serve the web app and API."""
     import uvicorn
 
-    from tradeloop.app import create_app
-
     settings = _settings()
     database = settings.masked()["database_url"]
-    out.print(f"tradeloop {__version__} on http://{host}:{port}  (database: {database})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    out.print(
+        f"tradeloop {__version__} on http://{host}:{port}  (database: {database}, "
+        f"{workers} process{'es' if workers > 1 else ''})"
+    )
+    options = {"host": host, "port": port, "log_level": "info", "proxy_headers": False}
+    if workers == 1:
+        from tradeloop.app import create_app
+
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+    else:  # each process builds its app from the same environment
+        uvicorn.run("tradeloop.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 @config_app.command("show")
