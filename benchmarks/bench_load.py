@@ -30,6 +30,7 @@ PATHS = {
 def _client(base: str, headers: dict[str, str], until: float, found: dict, lock) -> None:
     names = list(PATHS)
     random.shuffle(names)
+    time.sleep(random.uniform(0, PAUSE))  # clients arrive over the first pause, not at once
     with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
         turn = 0
         while time.perf_counter() < until:
@@ -81,7 +82,7 @@ def run() -> dict[str, float]:
             with (
                 tempfile.TemporaryDirectory() as name,
                 database(kind, Path(name)) as url,
-                server(url, Path(name), workers) as base,
+                server(url, Path(name), workers, max_journal_upload_bytes="16777216") as base,
             ):
                 found = load(base)
             served = [t for key, times in found.items() if key != "errors" for t in times]

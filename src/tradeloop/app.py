@@ -87,6 +87,7 @@ def _lifespan(settings: Settings) -> Any:
         limiter.total_tokens = max(
             limiter.total_tokens, 40 + settings.workers + settings.work_queue
         )
+        work.start()
         yield
 
     return lifespan

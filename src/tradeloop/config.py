@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     )
     work_queue: int = Field(default=32, ge=0, le=1000, description="such requests waiting")
     db_pool_size: int = Field(
-        default=10, ge=1, le=200, description="PostgreSQL connections kept per server process"
+        default=16, ge=1, le=200, description="database connections kept per server process"
     )
     analysis_cache: int = Field(
         default=64, ge=0, le=10_000, description="journal analyses kept in memory per process"

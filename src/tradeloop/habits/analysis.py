@@ -9,8 +9,8 @@ per underlying. Trades from files that cannot show stops (fills or closed pairs 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,8 @@ from tradeloop.core.records import iso_times, records
 from tradeloop.habits import detectors as d
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.habits.stats import group_figures, summable, summary, unit_of
+
+MAX_DERIVED = 256
 
 
 @dataclass
@@ -36,6 +38,16 @@ class Analysis:
     summary: dict[str, Any]
     unit: str = "points"
     currency: str | None = None
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def once(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, worked out once per analysis (an analysis never changes once made,
+        so its figures for ``key`` do not either)."""
+        if key not in self.derived:
+            if len(self.derived) >= MAX_DERIVED:  # many different filters: start again
+                self.derived.clear()
+            self.derived[key] = compute()
+        return self.derived[key]
 
     @property
     def adds_up(self) -> bool:
@@ -153,16 +165,23 @@ RECORD_FIELDS = (
 
 def trade_records(analysis: Analysis, rows: pd.Index | None = None) -> list[dict[str, Any]]:
     """Trades (all, or the given index labels) as JSON-ready dicts (None for unknown values),
-    built from columns."""
-    t = analysis.trades if rows is None else analysis.trades.loc[rows]
-    columns = {
+    built from the analysis' record columns (made once per analysis)."""
+    columns = analysis.once("record columns", lambda: _record_columns(analysis.trades))
+    if rows is not None:
+        positions = analysis.trades.index.get_indexer(rows)
+        columns = {name: values[positions] for name, values in columns.items()}
+    return records(columns)
+
+
+def _record_columns(t: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {
         "index": t.index.to_numpy(),
         "entry_time": iso_times(t["entry_time"]),
         "exit_time": iso_times(t["exit_time"]),
         **{name: t[name].to_numpy() for name in RECORD_FIELDS},
         "stops_known": t["stops_known"].astype(bool).to_numpy(),
+        "mistakes": t["mistakes"].to_numpy(dtype=object),
     }
-    return records({**columns, "mistakes": t["mistakes"].tolist()})
 
 
 def trade_chunks(analysis: Analysis, size: int = 10_000) -> Iterator[list[dict[str, Any]]]:

@@ -97,19 +97,21 @@ def group_figures(
     trades: pd.DataFrame, key: pd.Series, adds_up: bool = True
 ) -> list[dict[str, Any]]:
     """Trades, wins, win rate and net P&L (None when it would add up several underlyings'
-    points) per value of ``key`` (day, hour, weekday, side)."""
-    rows = []
-    for value, group in trades.groupby(key, sort=True):
-        pnl = group["pnl"]
-        rows.append(
-            {
-                "key": value if not isinstance(value, np.generic) else value.item(),
-                "trades": len(group),
-                "wins": int((pnl > 0).sum()),
-                "win_rate": float((pnl > 0).mean()),
-                "net_pnl": float(pnl.sum())
-                if adds_up or group["underlying"].nunique() <= 1
-                else None,
-            }
-        )
-    return rows
+    points) per value of ``key`` (day, hour, weekday, side), in sorted key order."""
+    if not len(trades):
+        return []
+    values, inverse = np.unique(np.asarray(key), return_inverse=True)
+    order = np.argsort(inverse, kind="stable")  # each group's trades in their own order
+    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+    pnl = np.split(trades["pnl"].to_numpy(dtype=float)[order], bounds)
+    markets = np.split(trades["underlying"].to_numpy()[order], bounds)
+    return [
+        {
+            "key": value.item() if isinstance(value, np.generic) else value,
+            "trades": len(part),
+            "wins": int((part > 0).sum()),
+            "win_rate": float((part > 0).mean()),
+            "net_pnl": float(part.sum()) if adds_up or len(set(names)) <= 1 else None,
+        }
+        for value, part, names in zip(values, pnl, markets, strict=True)
+    ]

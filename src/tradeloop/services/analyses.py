@@ -1,11 +1,12 @@
 """A user's whole journal analysed: computed once per state of their imports and settings and
 kept in memory while that state lasts. Never served stale: the key holds the journal's stamp,
-which every change of its imports replaces, and the settings."""
+which every change of its imports or settings replaces in the same transaction."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -37,6 +38,30 @@ class AnalysisCache:
         self.size = size
         self._items: OrderedDict[tuple, Analysis] = OrderedDict()
         self._lock = threading.Lock()
+        self._making: dict[tuple, threading.Event] = {}
+
+    def get_or_make(self, key: tuple, make: Callable[[], Analysis | None]) -> Analysis | None:
+        """The analysis under ``key``, made by ``make`` when missing; requests that miss the
+        same key together wait for one of them to make it instead of all making it."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            waiting = self._making.get(key)
+            if waiting is None:
+                self._making[key] = threading.Event()
+        if waiting is not None:
+            waiting.wait()
+            found = self.get(key)
+            return found if found is not None else make()  # the maker failed: try here
+        try:
+            made = make()
+            if made is not None:
+                self.put(key, made)
+            return made
+        finally:
+            with self._lock:
+                self._making.pop(key).set()
 
     def get(self, key: tuple) -> Analysis | None:
         """The analysis kept under ``key``, if any."""
@@ -63,22 +88,17 @@ class AnalysisCache:
 cache = AnalysisCache(64)
 
 
-def user_analysis(
-    session: Session, user_id: int, settings: HabitSettings | None = None, kind: str = "live"
-) -> Analysis | None:
-    """The analysis of all the user's imports of ``kind`` (None when there is none), from the
-    cache when their journal and settings are as they were, else computed in a worker
-    process. Tested imports (strategy tester deals) are not the trader's habits: they are
-    analysed apart, with ``kind='tested'``."""
-    chosen = settings or repo.get_settings(session, user_id)
-    stamp = repo.journal_stamp(session, user_id)
-    key = (str(session.get_bind().url), user_id, kind, stamp, chosen.model_dump_json())
-    found = cache.get(key)
-    if found is not None:
-        return found
-    parts = repo.stored_orders(session, user_id, kind)
-    if not parts:
-        return None
-    analysis = run_cpu(analyse_stored, parts, chosen)
-    cache.put(key, analysis)
-    return analysis
+def user_analysis(session: Session, user_id: int, kind: str = "live") -> Analysis | None:
+    """The analysis of all the user's imports of ``kind`` with their settings (None when
+    there is no import), from the cache while their journal's stamp is unchanged, else
+    computed in a worker process. Tested imports (strategy tester deals) are not the trader's
+    habits: they are analysed apart, with ``kind='tested'``."""
+    key = (str(session.get_bind().url), user_id, kind, repo.journal_stamp(session, user_id))
+
+    def make() -> Analysis | None:
+        parts = repo.stored_orders(session, user_id, kind)
+        if not parts:
+            return None
+        return run_cpu(analyse_stored, parts, repo.get_settings(session, user_id))
+
+    return cache.get_or_make(key, make)

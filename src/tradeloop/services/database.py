@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradeloop.config import Settings
 from tradeloop.store import migrate
 from tradeloop.store.db import (
+    READ_ONLY,
     database_reachable,
     make_engine,
     make_session_factory,
@@ -33,6 +34,7 @@ class Database:
 
     engine: Engine
     sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]  # sessions whose transactions only read
 
     def reachable(self) -> bool:
         """True when a trivial query succeeds."""
@@ -61,4 +63,5 @@ class Database:
 def open_database(settings: Settings) -> Database:
     """The configured database (TRADELOOP_DATABASE_URL, else SQLite in the data folder)."""
     engine = make_engine(settings.effective_database_url, settings.db_pool_size)
-    return Database(engine, make_session_factory(engine))
+    readers = make_session_factory(engine.execution_options(**{READ_ONLY: True}))
+    return Database(engine, make_session_factory(engine), readers)

@@ -173,9 +173,12 @@ def trades_page(
 ) -> dict[str, Any]:
     """One page of the trades ``chosen`` selects (in the user's zone), with the unit."""
     analysis = require_analysis(session, user.id, kind)
-    rows = select_trades(analysis.trades, chosen, user.timezone)
+    rows = analysis.once(
+        ("trades", chosen.model_dump_json(), user.timezone),
+        lambda: select_trades(analysis.trades, chosen, user.timezone).index,
+    )
     return {
-        "items": trade_records(analysis, rows.index[offset : offset + limit]),
+        "items": trade_records(analysis, rows[offset : offset + limit]),
         "total": len(rows),
         "limit": limit,
         "offset": offset,
@@ -187,20 +190,30 @@ def trades_page(
 def summary_of(session: Session, user_id: int, kind: str = "live") -> dict[str, Any]:
     """The journal's headline figures with R multiples, thresholds and settings."""
     analysis = require_analysis(session, user_id, kind)
-    return {
-        **analysis.summary,
-        **r_figures(analysis),
-        "thresholds": analysis.thresholds,
-        "settings": analysis.settings.model_dump(),
-    }
+    return analysis.once(
+        "summary",
+        lambda: {
+            **analysis.summary,
+            **r_figures(analysis),
+            "thresholds": analysis.thresholds,
+            "settings": analysis.settings.model_dump(),
+        },
+    )
 
 
 def metric_of(
     session: Session, user: User, name: str, language: str, kind: str = "live"
 ) -> dict[str, Any]:
     """One habit metric of the journal (see ``habits.metrics``)."""
-    analysis = require_analysis(session, user.id, kind)
-    return habit_metric(name, analysis, user.timezone, language)
+    return metric(require_analysis(session, user.id, kind), user, name, language)
+
+
+def metric(analysis: Analysis, user: User, name: str, language: str) -> dict[str, Any]:
+    """One habit metric of ``analysis`` in the user's zone, computed once per analysis."""
+    return analysis.once(
+        ("metric", name, user.timezone, language),
+        lambda: habit_metric(name, analysis, user.timezone, language),
+    )
 
 
 def get_settings(session: Session, user_id: int) -> HabitSettings:

@@ -83,6 +83,34 @@ def _exit_with(parent: int) -> None:
 
 def _start_worker(parent: int) -> None:
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    _warm_up()
+
+
+def _warm_up() -> None:
+    """Load what the work needs before the first request does: the journal and habit code,
+    and the compiled backtest kernel from its disk cache (a tiny run)."""
+    from tradeloop.backtest.engine import run_backtest
+    from tradeloop.execution.settings import ExecutionSettings
+    from tradeloop.market.instruments import resolve_instrument
+    from tradeloop.market.synthetic import random_walk_bars
+    from tradeloop.services import analyses, exports  # noqa: F401
+    from tradeloop.strategies.base import get_strategy
+
+    bars = random_walk_bars(300, seed=1)
+    run_backtest(bars, get_strategy("ma_crossover"), resolve_instrument("EURUSD"),
+                 ExecutionSettings(sl_atr=2, tp_atr=4))  # fmt: skip
+
+
+def _ready() -> bool:
+    return True
+
+
+def start() -> None:
+    """Start every worker process now (each loads its code), not on the first request."""
+    if _processes["enabled"]:
+        executor = _executor()
+        for _ in range(int(_processes["workers"])):
+            executor.submit(_ready)
 
 
 def _executor() -> ProcessPoolExecutor:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +23,7 @@ from tradeloop.security import (
     session_stamp,
 )
 from tradeloop.services.accounts import User, get_user
-from tradeloop.services.database import MAX_LIMIT, MAX_OFFSET, Database, reading, transaction
+from tradeloop.services.database import MAX_LIMIT, MAX_OFFSET, Database
 from tradeloop.services.work import WorkSlots
 
 SESSION_COOKIE = "tl_session"
@@ -51,18 +52,35 @@ def app_state(request: Request) -> AppState:
     return request.app.state.tradeloop
 
 
-def db_session(request: Request) -> Iterator[Session]:
+async def db_session(request: Request) -> AsyncIterator[Session]:
     """A session per request: committed when the handler returns, before the answer is sent
     (an acknowledged write is stored), rolled back otherwise. GET requests read without
-    taking SQLite's write lock."""
-    with transaction(app_state(request).sessions) as session:
-        if request.method in SAFE_METHODS:
-            reading(session)
+    taking SQLite's write lock; their quick end runs on the event loop, a write's commit in
+    a worker thread."""
+    database = app_state(request).database
+    reads = request.method in SAFE_METHODS
+    session = (database.readers if reads else database.sessions)()
+    try:
         yield session
+        if reads:
+            session.commit()
+        else:
+            await anyio.to_thread.run_sync(session.commit)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 DB = Annotated[Session, Depends(db_session, scope="function")]
-State = Annotated[AppState, Depends(app_state)]
+
+
+async def _state(request: Request) -> AppState:
+    return app_state(request)  # async: no thread hop for a lookup
+
+
+State = Annotated[AppState, Depends(_state)]
 
 
 def user_stamp(user: User) -> str:
@@ -135,7 +153,7 @@ class PageParams:
     offset: int
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")] = 0,
 ) -> PageParams:

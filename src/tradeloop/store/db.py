@@ -27,15 +27,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, pool_size: int = 10) -> Engine:
-    """Create an engine for ``url``; SQLite files get their folder created and the pragmas set;
-    a server database keeps ``pool_size`` connections (and as many again at peaks)."""
+    """Create an engine for ``url`` keeping ``pool_size`` connections (and as many again at
+    peaks); SQLite files get their folder created and the pragmas set."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"future": True}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
+        kwargs["connect_args"] = {"check_same_thread": False}
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False}
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     else:
         kwargs.update(pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
     engine = create_engine(parsed, **kwargs)

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -156,16 +156,20 @@ def duplicates_of(
 
 
 def journal_stamp(session: Session, user_id: int) -> int:
-    """The stamp of the user's journal as it is now (see ``touch_journal``)."""
-    return int(session.scalar(select(User.journal_stamp).where(User.id == user_id)) or 0)
+    """The stamp of the user's journal and settings in this transaction (see
+    ``touch_journal``); no query when the user is already loaded in it."""
+    user = session.get(User, user_id)
+    return 0 if user is None else user.journal_stamp
 
 
 def touch_journal(session: Session, user_id: int) -> None:
-    """Give the user's journal a new random stamp: every analysis cached under an earlier one
-    is no longer served (a rolled-back change leaves a stamp nobody else will draw)."""
-    session.execute(
-        update(User).where(User.id == user_id).values(journal_stamp=secrets.randbits(62))
-    )
+    """Give the user's journal a new random stamp when its imports or settings change: no
+    analysis cached under an earlier stamp is served again (a rolled-back change leaves a
+    stamp nobody else will draw)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.journal_stamp = secrets.randbits(62)
+        session.flush()
 
 
 def account_zone(session: Session, user_id: int, account: str, server: str) -> BrokerAccount | None:
@@ -215,6 +219,7 @@ def save_settings(session: Session, user_id: int, settings: HabitSettings) -> Ha
         for name, value in values.items():
             setattr(row, name, value)
         session.flush()
+    touch_journal(session, user_id)
     return settings
 
 

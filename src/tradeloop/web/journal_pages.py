@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tradeloop.habits.analysis import calendar_figures
-from tradeloop.habits.metrics import habit_metric
 from tradeloop.journal.formats import FORMATS
 from tradeloop.services import journal
 from tradeloop.services.analyses import user_analysis
@@ -43,11 +42,11 @@ def journal_page(
             "summary": analysis.summary,
             "unit": analysis.unit,
             "currency": analysis.currency,
-            "insights": habit_metric("insights", analysis, user.timezone, language),
+            "insights": journal.metric(analysis, user, "insights", language),
             "goals": journal.goals_of(session, user) if kind == "live" else [],
             "habit_settings": analysis.settings,
             "chart": {
-                "losses": habit_metric("losses", analysis, user.timezone, language),
+                "losses": journal.metric(analysis, user, "losses", language),
                 "calendar": calendar_figures(analysis, user.timezone)["by_day"],
                 "clean_rate": analysis.summary["clean_trade_rate"],
             },
