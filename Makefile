@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install install-dev browser clean
+.PHONY: run test test-unit lint bench install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,18 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing and not root: browser tests will be skipped"; fi; }
 
+# TEST_PROCESSES: pytest-xdist workers (auto: one per CPU; 0: in this process)
+TEST_PROCESSES ?= auto
+UNIT_TESTS := tests/core tests/market tests/strategies tests/backtest tests/journal \
+	tests/habits tests/mentor tests/test_config.py tests/test_i18n.py tests/test_layers.py \
+	tests/test_security.py tests/test_work.py
+
 test: install-dev browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES)
+
+# The pure layers only: no server, no database, no browser (under a minute)
+test-unit: install-dev
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(UNIT_TESTS)
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks migrations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,11 +34,12 @@ def pg_server_url() -> str:
     return url
 
 
-def _fresh_pg_database(server_url: str) -> Iterator[str]:
+def _fresh_pg_database(server_url: str, template: str | None = None) -> Iterator[str]:
     admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
     name = f"tradeloop_test_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -46,34 +48,73 @@ def _fresh_pg_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()  # nobody stays connected: the template can be copied
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per test run; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server_url: str) -> Iterator[str]:
+    """A PostgreSQL database migrated once per test run; each test gets a copy."""
+    for url in _fresh_pg_database(pg_server_url):
+        _migrate(url)
+        yield make_url(url).database or ""
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn."""
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database on each engine: a SQLite file, and a new PostgreSQL database."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
     else:
         yield from _fresh_pg_database(request.getfixturevalue("pg_server_url"))
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
+def migrated_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database on each engine: a copy of the run's template."""
+    if backend == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        server = request.getfixturevalue("pg_server_url")
+        yield from _fresh_pg_database(server, request.getfixturevalue("pg_template"))
+
+
+@pytest.fixture
+def engine(migrated_url: str) -> Iterator[Engine]:
     """A migrated database on each engine."""
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
+    engine = make_engine(migrated_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
-    """Settings for a fresh data directory and database (each engine), generated secret."""
-    return Settings(data_dir=tmp_path / "data", database_url=db_url)
+def settings(tmp_path: Path, migrated_url: str) -> Settings:
+    """Settings for a fresh data directory and a migrated database (each engine), generated
+    secret."""
+    return Settings(data_dir=tmp_path / "data", database_url=migrated_url)
 
 
 @pytest.fixture
 def app_settings(settings: Settings) -> Settings:
-    """``settings`` with the database migrated."""
-    migrate.upgrade(make_engine(settings.effective_database_url))
+    """``settings``: its database is migrated."""
     return settings
 
 

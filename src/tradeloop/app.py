@@ -23,6 +23,7 @@ from tradeloop.api import (
     backtests,
     bots,
     health,
+    jobs,
     journal,
     mentor,
     notifications,
@@ -33,6 +34,7 @@ from tradeloop.config import Settings, get_settings
 from tradeloop.security import LoginLimiter
 from tradeloop.services import analyses, work
 from tradeloop.services.database import open_database
+from tradeloop.services.jobs import JobRunner
 from tradeloop.services.work import WorkSlots
 from tradeloop.serving.deps import AppState
 from tradeloop.serving.errors import install_error_handlers
@@ -88,7 +90,12 @@ def _lifespan(settings: Settings) -> Any:
             limiter.total_tokens, 40 + settings.workers + settings.work_queue
         )
         work.start()
-        yield
+        runner = app.state.tradeloop.jobs
+        await anyio.to_thread.run_sync(runner.start)
+        try:
+            yield
+        finally:  # running jobs finish within the grace time or are marked interrupted
+            await anyio.to_thread.run_sync(runner.shutdown)
 
     return lifespan
 
@@ -114,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter=LoginLimiter(settings.login_max_failures, settings.login_window_seconds),
         secret=settings.effective_secret_key,
         work=WorkSlots(settings.workers, settings.user_jobs, settings.work_queue),
+        jobs=JobRunner(database, settings.job_heartbeat_seconds, settings.job_grace_seconds),
     )
     work.configure(settings.workers, settings.cpu_processes)
     analyses.cache.size = settings.analysis_cache
@@ -126,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifications.router,
         strategies.router,
         backtests.router,
+        jobs.router,
         journal.router,
         mentor.router,
     ):

@@ -66,6 +66,16 @@ class Settings(BaseSettings):
         default=True, description="run that work in worker processes (false: in the server's)"
     )
     work_queue: int = Field(default=32, ge=0, le=1000, description="such requests waiting")
+    job_heartbeat_seconds: float = Field(
+        default=5.0, ge=0.1, le=300,
+        description="how often a background job's server says it is alive (silent 3 times: "
+        "the job is shown as interrupted)",
+    )  # fmt: skip
+    job_grace_seconds: float = Field(
+        default=30.0, ge=0, le=3600,
+        description="at shutdown, how long running background jobs may take to finish before "
+        "they are marked interrupted",
+    )  # fmt: skip
     db_pool_size: int = Field(
         default=16, ge=1, le=200, description="database connections kept per server process"
     )

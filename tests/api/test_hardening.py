@@ -44,13 +44,14 @@ def test_every_state_changing_api_route_needs_csrf_with_a_cookie(client: TestCli
             path.replace("{bot_id}", str(bot_id))
             .replace("{result_id}", "1")
             .replace("{dataset_id}", "1")
-            .replace("{thread_id}", "1"),
+            .replace("{thread_id}", "1")
+            .replace("{job_id}", "1"),
         )
         for path, operations in client.app.openapi()["paths"].items()
         for method in operations
         if method in ("post", "patch", "delete", "put") and path not in anonymous
     ]
-    assert len(writes) == 30
+    assert len(writes) == 31
     for method, path in writes:
         response = client.request(method, path, json={"password": PASSWORD, "name": "x"})
         assert response.status_code == 403, (method, path)

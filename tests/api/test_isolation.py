@@ -39,6 +39,14 @@ OBJECT_ROUTES = {
     ("POST", "/api/mentor/threads/{thread_id}/messages"): lambda c, h, i: c.post(
         f"/api/mentor/threads/{i['thread']}/messages", json={"question": "win rate?"}, headers=h
     ),
+    ("GET", "/api/journal/imports/{import_id}"): lambda c, h, i: c.get(
+        f"/api/journal/imports/{i['import']}", headers=h
+    ),
+    ("GET", "/api/jobs/{job_id}"): lambda c, h, i: c.get(f"/api/jobs/{i['job']}", headers=h),
+    ("GET", "/api/jobs/{job_id}/events"): lambda c, h, i: c.get(
+        f"/api/jobs/{i['job']}/events", headers=h
+    ),
+    ("DELETE", "/api/jobs/{job_id}"): lambda c, h, i: c.delete(f"/api/jobs/{i['job']}", headers=h),
     ("DELETE", "/api/journal/imports/{import_id}"): lambda c, h, i: c.delete(
         f"/api/journal/imports/{i['import']}", headers=h
     ),
@@ -136,6 +144,11 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
         json={"emotion": "calm", "note": "private", "date": "2024-01-03"},
     )
     client.post("/api/mentor/reports", headers=ayu, json={"date": "2024-01-03", "language": "en"})
+    job = client.post(
+        "/api/datasets?background=true",
+        headers=ayu,
+        files={"file": ("EURUSD_H1.csv", csv_bytes(), "text/csv")},  # the same bars: one dataset
+    ).json()
     thread = client.post("/api/mentor/threads", headers=ayu, json={"title": "Ayu's chat"}).json()
     asked = client.post(
         f"/api/mentor/threads/{thread['id']}/messages",
@@ -152,6 +165,7 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
             "dataset": result["dataset_id"],
             "import": imported.json()["import"]["id"],
             "goal": goal.json()["id"],
+            "job": job["id"],
             "thread": thread["id"],
             "message": asked["question"]["id"],
         },
@@ -184,6 +198,7 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
         "backtests": "backtest",
         "imports": "import",
         "goals": "goal",
+        "jobs": "job",
     }[part]
     message = f"{noun} {ids[noun]} not found"
     assert response.json() == {"status": "error", "message": message, "details": []}
@@ -191,6 +206,7 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
     assert client.get(f"/api/backtests/{ids['backtest']}", headers=ayu).status_code == 200
     assert client.get(f"/api/datasets/{ids['dataset']}", headers=ayu).status_code == 200
     assert client.get("/api/backtests", headers=ayu).json()["total"] == 1
+    assert client.get(f"/api/jobs/{ids['job']}", headers=ayu).status_code == 200
 
 
 def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
@@ -234,6 +250,7 @@ def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
         "/api/datasets",
         "/api/journal/imports",
         "/api/mentor/threads",
+        "/api/jobs",
     )
     for path in paths:
         assert client.get(path, headers=budi).json()["total"] == 0

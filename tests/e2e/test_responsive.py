@@ -14,17 +14,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import CLI, server_process
+from tests.e2e.conftest import CLI, children, server_process
+from tests.journal.helpers import export, fill
+from tests.journal.test_hostile_files import xlsx_with_rows
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def running(tmp_path: Path) -> tuple[str, dict[str, str]]:
-    env = {**os.environ, "TRADELOOP_DATA_DIR": str(tmp_path), "TRADELOOP_USER_JOBS": "1"}
+    env = {**os.environ, "TRADELOOP_DATA_DIR": str(tmp_path), "TRADELOOP_USER_JOBS": "1",
+           "TRADELOOP_WORKERS": "1"}  # fmt: skip
     env.pop("TRADELOOP_DATABASE_URL", None)
     subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
-    with server_process(tmp_path, env) as (base, _):
+    with server_process(tmp_path, env) as (base, process):
         with httpx.Client(base_url=base) as http:
             http.post(
                 "/api/auth/register",
@@ -33,7 +36,7 @@ def running(tmp_path: Path) -> tuple[str, dict[str, str]]:
             token = http.post(
                 "/api/auth/token", data={"username": "r@example.com", "password": PASSWORD}
             )
-        yield base, {"Authorization": f"Bearer {token.json()['access_token']}"}
+        yield base, {"Authorization": f"Bearer {token.json()['access_token']}"}, process.pid
 
 
 def bars_csv(rows: int) -> bytes:
@@ -45,7 +48,7 @@ def bars_csv(rows: int) -> bytes:
 
 
 def test_other_requests_are_answered_while_a_long_upload_runs(running) -> None:
-    base, headers = running
+    base, headers, _ = running
     answers: list[str] = []
     data = bars_csv(300_000)
 
@@ -68,7 +71,7 @@ def test_other_requests_are_answered_while_a_long_upload_runs(running) -> None:
 
 
 def test_a_users_excess_work_is_answered_429_and_hostile_files_a_limit(running) -> None:
-    base, headers = running  # this server lets a user run one import or backtest at a time
+    base, headers, _ = running  # this server lets a user run one import or backtest at a time
     data, answers = bars_csv(300_000), []
 
     def upload() -> None:
@@ -94,3 +97,80 @@ def test_a_users_excess_work_is_answered_429_and_hostile_files_a_limit(running) 
     assert refused.status_code == 422 and refused.json()["message"].startswith(
         "the header has 20000 columns"
     )
+
+
+def _peak_memory_kib(pids: set[int]) -> int:
+    """The sum of the peak resident memory (VmHWM) of ``pids``."""
+    total = 0
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        total += int(
+            next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]
+        )
+    return total
+
+
+def _held_upload(name: str, data: bytes, sent: threading.Event, release: threading.Event):
+    """A multipart body that stops before its last bytes until ``release`` is set."""
+    head = (b"--hostile\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name.encode()
+            + b"\"\r\nContent-Type: application/octet-stream\r\n\r\n")  # fmt: skip
+    body = head + data + b"\r\n--hostile--\r\n"
+
+    def chunks():
+        yield body[:-12]
+        sent.set()
+        release.wait(30)
+        yield body[-12:]
+
+    return chunks()
+
+
+HOSTILE = [
+    ("journal/imports", "wide.csv", b"a,b\n" + b",".join([b"1"] * 20_000) + b"\n",
+     "row 1 has 20000 fields: an export has at most 512"),
+    ("journal/imports", "report.html",
+     b'<html><table><tr><td colspan="2000">x</td></tr>' * 50 + b"</table></html>",
+     "the file is not a MetaTrader trade history"),
+    ("journal/imports", "report.xlsx", xlsx_with_rows(300_000, repeat=True),
+     "the XLSX file expands to"),
+    ("datasets", "EURUSD_H1.csv", b"time,open,high,low,close\n" + b"2" * 1_000_000 + b",1,2,0.5,1.5\n",
+     "row 1: time holds 1000000 characters"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("route", "name", "data", "message"), HOSTILE, ids=[h[1] for h in HOSTILE])
+def test_a_hostile_file_is_refused_by_a_limit_with_bounded_memory_while_others_are_served(
+    running, route: str, name: str, data: bytes, message: str
+) -> None:
+    base, headers, pid = running
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as warm:  # code loaded
+        warm.post("/api/datasets", files={"file": ("EURUSD_H1.csv", bars_csv(500))})
+        warm.post("/api/journal/imports", data={"tz": "UTC"},
+                  files={"file": ("o.csv", export(fill(1, "09:00:00", "Buy", 1, 100)))})  # fmt: skip
+    pids = {pid, *children(pid)}
+    before = _peak_memory_kib(pids)
+    sent, release, answers = threading.Event(), threading.Event(), []
+
+    def upload() -> None:
+        response = httpx.post(
+            f"{base}/api/{route}", timeout=60,
+            headers={**headers, "Content-Type": "multipart/form-data; boundary=hostile"},
+            content=_held_upload(name, data, sent, release),
+        )  # fmt: skip
+        answers.append(("upload", response))
+
+    uploading = threading.Thread(target=upload)
+    uploading.start()
+    assert sent.wait(30)
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as other:
+        for path in ("/api/health", "/api/me", "/api/backtests"):
+            answers.append((path, other.get(path)))
+    release.set()
+    uploading.join(60)
+    assert [who for who, _ in answers] == ["/api/health", "/api/me", "/api/backtests", "upload"]
+    assert all(response.status_code == 200 for who, response in answers[:3])
+    refused = answers[-1][1]
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["message"].startswith(message) and len(refused.json()["message"]) < 400
+    grown = _peak_memory_kib(pids) - before
+    assert grown < 200 * 1024, f"peak memory grew by {grown // 1024} MiB"

@@ -43,6 +43,8 @@ WIDE = (",".join(f"c{i}" for i in range(20_000)) + "\n" + ",".join(["1"] * 20_00
     ("data", "message"),
     [
         (WIDE, "the header has 20000 columns: an export has at most 512"),
+        (b"Date,Time,Symbol,Quantity,Price,Side\n2024-01-02,09:00:00,ES,1,5000,Buy\n"
+         + b",".join([b"1"] * 20_000) + b"\n", "row 2 has 20000 fields: an export has at most 512"),
         (b"Date,Time,Symbol,Quantity,Price,Side\n" + b"1" * 1_000_000 + b",09:00:00,ES,1,5000,Buy\n",
          "row 1: Date holds 1000000 characters: a cell of an export has at most 4096"),
         (b"Date,Time,Symbol,Quantity,Price,Side\n2024-01-02,09:00:00,ES,1," + b"9" * 100 + b",Buy\n",
@@ -63,6 +65,8 @@ def test_hostile_journal_files_are_refused_by_a_limit(data: bytes, message: str)
     ("data", "message"),
     [
         (WIDE, "the header has 20000 columns"),
+        (b"time,open,high,low,close\n" + b",".join([b"1"] * 20_000) + b"\n",
+         "row 1 has 20000 fields: an export has at most 512"),
         (b"time,open,high,low,close\n" + b"1" * 1_000_000 + b",1,2,0.5,1.5\n",
          "row 1: time holds 1000000 characters"),
         (b"time,open,high,low,close\n" + b"2" * 80 + b",1,2,0.5,1.5\n", "row 1: cannot read the time '2222"),

@@ -136,6 +136,21 @@ COLUMNS = {
         "duration_ms": True,
         "outcome": True,
     },
+    "jobs": {
+        "id": True,
+        "user_id": True,
+        "kind": True,
+        "state": True,
+        "progress": True,
+        "stage": True,
+        "error": False,
+        "result_id": False,
+        "cancel_requested": True,
+        "created_at": True,
+        "started_at": False,
+        "finished_at": False,
+        "heartbeat_at": True,
+    },
     "datasets": {
         "id": True,
         "user_id": True,
@@ -296,7 +311,7 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
         "habit_goals",
         "mentor_threads",
     )
-    for table in (*owned, "mentor_preferences", "llm_calls"):
+    for table in (*owned, "mentor_preferences", "llm_calls", "jobs"):
         expected[(table, "user_id")] = ("users", "CASCADE")
     expected[("mentor_messages", "thread_id")] = ("mentor_threads", "CASCADE")
     expected[("backtest_results", "dataset_id")] = ("datasets", "SET NULL")  # results outlive data

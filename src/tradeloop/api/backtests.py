@@ -10,11 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeloop.api.background import ACCEPTED, in_background
 from tradeloop.api.schemas import PageOut, page_out
 from tradeloop.core.dates import DateOrder
 from tradeloop.core.errors import InvalidInput
 from tradeloop.services import backtests
-from tradeloop.serving.deps import DB, MAX_ID, CurrentUser, ObjectId, Paging, Work
+from tradeloop.services.database import Session
+from tradeloop.serving.deps import DB, MAX_ID, CurrentUser, ObjectId, Paging, State, Work
 from tradeloop.strategies.base import get_strategy
 
 router = APIRouter(tags=["backtests"])
@@ -93,22 +95,29 @@ def _upload(file: UploadFile) -> tuple[str, bytes]:
     return name, file.file.read()
 
 
-@router.post("/api/datasets", status_code=201, response_model=DatasetOut)
+@router.post("/api/datasets", status_code=201, response_model=DatasetOut, responses=ACCEPTED)
 def upload_dataset(
     user: CurrentUser,
     session: DB,
-    _slot: Work,
+    state: State,
+    work: Work,
     file: Annotated[UploadFile, File(description="CSV or Parquet bars")],
     symbol: Annotated[str | None, Form(max_length=32)] = None,
     tz: Annotated[str, Form(max_length=64)] = "UTC",
     keep_dominant_interval: Annotated[bool, Form()] = False,
     date_order: Annotated[DateOrder, Form(description="auto, dmy or mdy")] = "auto",
 ) -> object:
-    """Validate and store bars for later backtests."""
+    """Validate and store bars for later backtests (``background=true``: as a job)."""
     name, data = _upload(file)
-    return backtests.upload_dataset(
-        session, user.id, name, data, symbol, tz, keep_dominant_interval, date_order
-    )
+
+    def run(db: Session) -> Any:
+        return backtests.upload_dataset(
+            db, user.id, name, data, symbol, tz, keep_dominant_interval, date_order
+        )
+
+    if work.background:
+        return in_background(state, session, user.id, "dataset", work, run)
+    return run(session)
 
 
 @router.get("/api/datasets", response_model=PageOut[DatasetOut])
@@ -132,11 +141,12 @@ def delete_dataset(dataset_id: ObjectId, user: CurrentUser, session: DB) -> Resp
     return Response(status_code=204)
 
 
-@router.post("/api/backtests", status_code=201, response_model=ResultOut)
+@router.post("/api/backtests", status_code=201, response_model=ResultOut, responses=ACCEPTED)
 def create_backtest(
     user: CurrentUser,
     session: DB,
-    _slot: Work,
+    state: State,
+    work: Work,
     strategy: Annotated[str, Form(max_length=40, description="strategy key")],
     file: Annotated[UploadFile | None, File(description="CSV or Parquet bars")] = None,
     dataset_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
@@ -150,18 +160,25 @@ def create_backtest(
     pip_size: Annotated[float | None, Form(gt=0, le=1e6)] = None,
     quote_currency: Annotated[str | None, Form(max_length=3)] = None,
 ) -> object:
-    """Run a backtest on an uploaded file (stored as a dataset) or a stored dataset, and save it."""
+    """Run a backtest on an uploaded file (stored as a dataset) or a stored dataset, and save it
+    (``background=true``: as a job)."""
     chosen = get_strategy(strategy, _json_field("params", params))
     execution = backtests.execution_settings(_json_field("settings", settings))
     if (file is None) == (dataset_id is None):
         raise InvalidInput(
             "send either a data file or a dataset_id", [{"field": "file"}, {"field": "dataset_id"}]
         )
-    return backtests.run_and_save(
-        session, user.id, chosen, execution, _upload(file) if file is not None else None,
-        dataset_id, symbol, tz, keep_dominant_interval, date_order,
-        (contract_size, pip_size, quote_currency),
-    )  # fmt: skip
+    upload = _upload(file) if file is not None else None
+
+    def run(db: Session) -> Any:
+        return backtests.run_and_save(
+            db, user.id, chosen, execution, upload, dataset_id, symbol, tz,
+            keep_dominant_interval, date_order, (contract_size, pip_size, quote_currency),
+        )  # fmt: skip
+
+    if work.background:
+        return in_background(state, session, user.id, "backtest", work, run)
+    return run(session)
 
 
 @router.get("/api/backtests", response_model=PageOut[ResultSummary])
@@ -185,9 +202,20 @@ def delete_backtest(result_id: ObjectId, user: CurrentUser, session: DB) -> Resp
     return Response(status_code=204)
 
 
-@router.post("/api/backtests/{result_id}/rerun", status_code=201, response_model=ResultOut)
+@router.post(
+    "/api/backtests/{result_id}/rerun", status_code=201, response_model=ResultOut,
+    responses=ACCEPTED,
+)  # fmt: skip
 def rerun_backtest(
-    result_id: ObjectId, change: Rerun, user: CurrentUser, session: DB, _slot: Work
+    result_id: ObjectId, change: Rerun, user: CurrentUser, session: DB, state: State, work: Work
 ) -> object:
-    """Run a saved backtest again on the same data with changed parameters or settings."""
-    return backtests.rerun(session, user.id, result_id, change.params, change.settings)
+    """Run a saved backtest again on the same data with changed parameters or settings
+    (``background=true``: as a job)."""
+
+    def run(db: Session) -> Any:
+        return backtests.rerun(db, user.id, result_id, change.params, change.settings)
+
+    if work.background:
+        backtests.get_result(session, user.id, result_id)  # 404 now, not in the job
+        return in_background(state, session, user.id, "backtest", work, run)
+    return run(session)

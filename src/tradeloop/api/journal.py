@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tradeloop.api.background import ACCEPTED, in_background
 from tradeloop.core.dates import CalendarDay, DateOrder
 from tradeloop.core.errors import InvalidInput
 from tradeloop.habits.filters import Mistake, Sort, TradeFilter
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
 from tradeloop.services import journal
-from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, Work
+from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State, Work
 
 router = APIRouter(prefix="/api/journal", tags=["journal"])
 UPLOAD_SUFFIXES = {".csv", ".txt", ".html", ".htm", ".xlsx"}
@@ -48,11 +49,12 @@ def _language(user: CurrentUser, lang: str | None) -> str:
     return lang if lang in ("id", "en") else user.language
 
 
-@router.post("/imports", status_code=201)
+@router.post("/imports", status_code=201, responses=ACCEPTED)
 def create_import(
     user: CurrentUser,
     session: DB,
-    _slot: Work,
+    state: State,
+    work: Work,
     file: Annotated[UploadFile, File(description="CSV, HTML or XLSX export")],
     format: Annotated[
         Format, Form(description="the export's layout (auto: from its content)")
@@ -82,6 +84,19 @@ def create_import(
     if PurePath(name).suffix.lower() not in UPLOAD_SUFFIXES:
         raise InvalidInput(f"{name!r}: upload a CSV, HTML or XLSX export", [{"field": "file"}])
     data = file.file.read()
+    if work.background:
+        if not store:
+            raise InvalidInput(
+                "background=true stores the import: an analysis that keeps nothing "
+                "(store=false) is answered directly",
+                [{"field": "store"}],
+            )
+        return in_background(
+            state, session, user.id, "import", work,
+            lambda db: journal.import_export(
+                db, user, name, data, format, tz or None, date_order, currency
+            )[1],
+        )  # fmt: skip
     document, row = journal.import_export(
         session, user, name, data, format, tz or None, date_order, currency, store
     )
@@ -95,6 +110,12 @@ def list_imports(user: CurrentUser, session: DB, paging: Paging) -> dict[str, An
     """The user's imports: file, format, kind, accounts, currency, zone, counts, warnings."""
     page = journal.list_imports(session, user.id, paging.limit, paging.offset)
     return {"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset}
+
+
+@router.get("/imports/{import_id}")
+def get_import(import_id: ObjectId, user: CurrentUser, session: DB) -> dict[str, Any]:
+    """One import: file, format, kind, accounts, currency, zone, counts, warnings."""
+    return journal.get_import(session, user.id, import_id)
 
 
 @router.delete("/imports/{import_id}", status_code=204)

@@ -101,3 +101,27 @@ class HealthOut(BaseModel):
     status: str
     version: str
     database: bool
+
+
+class JobResult(BaseModel):
+    """What a finished job made: its id and where to read it."""
+
+    id: int
+    url: str
+
+
+class JobOut(BaseModel):
+    """A background job: state (queued, running, done, failed, cancelled, interrupted),
+    progress 0–1, the error of a failed one, the result of a done one."""
+
+    id: int
+    kind: str
+    state: str
+    stage: str
+    progress: float
+    error: str | None
+    cancel_requested: bool
+    result: JobResult | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

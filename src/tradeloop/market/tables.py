@@ -205,9 +205,17 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
             f"the header has {header.count(delimiter) + 1} columns: an export has at most "
             f"{MAX_COLUMNS}"
         )
-    longest = max(map(len, head_lines(text[:1_000_000], 2000)), default=0)
+    first = head_lines(text[:1_000_000], 2000)
+    longest = max(map(len, first), default=0)
     if longest > MAX_COLUMNS * MAX_CELL:
         raise DataError(f"a line holds {longest} characters: too long for an export")
+    fields = [line.count(delimiter) + 1 for line in first[1:]]
+    if fields and max(fields) > MAX_COLUMNS:
+        row = int(np.argmax(fields)) + 1
+        raise DataError(
+            f"row {row} has {max(fields)} fields: an export has at most {MAX_COLUMNS}",
+            [{"row": row}],
+        )
     frame = None
     if delimiter != ";" and (fast or '"' not in text):  # quotes: pandas' reader, as written
         frame = _fast(text, delimiter, typed=fast)

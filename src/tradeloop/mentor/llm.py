@@ -14,12 +14,13 @@ import json
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from tradeloop.core.errors import UserError
 from tradeloop.mentor.tools import TOOLS, ToolContext, run_tool
+
+if TYPE_CHECKING:  # the client library is imported when a model is first asked
+    import openai
 
 MAX_TOOL_RESULT_CHARS = 20_000
 PERSONA = {
@@ -69,6 +70,8 @@ class LLMResult:
 
 def make_client(config: LLMConfig) -> openai.OpenAI:
     """The OpenAI client for ``config`` (a key is optional for local servers)."""
+    import openai
+
     return openai.OpenAI(
         base_url=config.base_url,
         api_key=config.api_key or "not-needed",
@@ -123,6 +126,8 @@ def chat(
     place when given, so a caller that stops early still knows the cost so far).
 
     The last round is sent without tools so the model must answer in words."""
+    import openai
+
     started = time.monotonic()
     deadline = started + config.answer_seconds
     result = result if result is not None else LLMResult()

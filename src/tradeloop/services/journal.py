@@ -149,6 +149,11 @@ def import_record(row: JournalImport) -> dict[str, Any]:
     }
 
 
+def get_import(session: Session, user_id: int, import_id: int) -> dict[str, Any]:
+    """One of the user's imports as ``import_record`` data; 404 when missing or another's."""
+    return import_record(repo.get_import(session, user_id, import_id))
+
+
 def list_imports(session: Session, user_id: int, limit: int, offset: int) -> Page[dict[str, Any]]:
     """The user's imports, newest first, as ``import_record`` data."""
     page = repo.list_imports(session, user_id, limit, offset)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from contextvars import ContextVar
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
@@ -22,6 +23,42 @@ from tradeloop.core.errors import TooManyRequests, Unavailable
 T = TypeVar("T")
 
 RETRY_SECONDS = 5
+POLL_SECONDS = 0.25
+
+
+class Ticket:
+    """One admitted piece of work: it counts against its user and the queue until ``close``;
+    ``running`` holds one of the workers while the work runs."""
+
+    def __init__(self, slots: WorkSlots, user_id: int) -> None:
+        self._slots, self.user_id = slots, user_id
+        self._waiting, self._closed = True, False
+        self.kept = False  # a background job holds it: whoever admitted it must not close it
+
+    @contextmanager
+    def running(self, give_up: Callable[[], bool] | None = None) -> Iterator[None]:
+        """Wait for a free worker, then hold it; ``give_up`` (polled while waiting) may end
+        the wait early by raising."""
+        while not self._slots._running.acquire(timeout=POLL_SECONDS):
+            if give_up is not None:
+                give_up()
+        with self._slots._lock:
+            self._slots._waiting -= 1
+            self._waiting = False
+        try:
+            yield
+        finally:
+            self._slots._running.release()
+
+    def close(self) -> None:
+        """Give the ticket back (its user and the queue count it no more)."""
+        with self._slots._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._slots._by_user[self.user_id] -= 1
+            if self._waiting:
+                self._slots._waiting -= 1
 
 
 class WorkSlots:
@@ -34,9 +71,9 @@ class WorkSlots:
         self._by_user: Counter[int] = Counter()
         self._waiting = 0
 
-    @contextmanager
-    def slot(self, user_id: int) -> Iterator[None]:
-        """Hold one of the workers for ``user_id``'s work (waiting in the queue if needed)."""
+    def admit(self, user_id: int) -> Ticket:
+        """A ticket for ``user_id``'s work; 429 with Retry-After when the user already has
+        ``per_user`` or the queue is full."""
         with self._lock:
             if self._by_user[user_id] >= self.per_user:
                 raise TooManyRequests(
@@ -50,17 +87,22 @@ class WorkSlots:
                 )
             self._by_user[user_id] += 1
             self._waiting += 1
+        return Ticket(self, user_id)
+
+    @contextmanager
+    def slot(self, user_id: int) -> Iterator[None]:
+        """Hold one of the workers for ``user_id``'s work (waiting in the queue if needed)."""
+        ticket = self.admit(user_id)
         try:
-            self._running.acquire()
-            with self._lock:
-                self._waiting -= 1
-            try:
+            with ticket.running():
                 yield
-            finally:
-                self._running.release()
         finally:
-            with self._lock:
-                self._by_user[user_id] -= 1
+            ticket.close()
+
+
+# Called before and after each piece of work ``run_cpu`` does in this context (a background
+# job reports its progress and stops there when cancelled).
+work_steps: ContextVar[Callable[[bool], None] | None] = ContextVar("work_steps", default=None)
 
 
 _pool: ProcessPoolExecutor | None = None
@@ -131,14 +173,21 @@ def run_cpu(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     free), its result or its exception returned here. A worker that died is replaced and the
     work is refused with a message, never retried behind the caller's back."""
     global _pool
-    if not _processes["enabled"]:
-        return function(*args, **kwargs)
+    step = work_steps.get()
+    if step is not None:
+        step(False)
     try:
-        return _executor().submit(function, *args, **kwargs).result()
+        if not _processes["enabled"]:
+            result = function(*args, **kwargs)
+        else:
+            result = _executor().submit(function, *args, **kwargs).result()
     except BrokenProcessPool as exc:
         with _pool_lock:
             _pool = None
         raise Unavailable("the worker doing this stopped (out of memory?): try again") from exc
+    if step is not None:
+        step(True)
+    return result
 
 
 def shutdown() -> None:

@@ -24,7 +24,8 @@ from tradeloop.security import (
 )
 from tradeloop.services.accounts import User, get_user
 from tradeloop.services.database import MAX_LIMIT, MAX_OFFSET, Database
-from tradeloop.services.work import WorkSlots
+from tradeloop.services.jobs import JobRunner
+from tradeloop.services.work import Ticket, WorkSlots
 
 SESSION_COOKIE = "tl_session"
 CSRF_COOKIE = "tl_csrf"
@@ -45,6 +46,7 @@ class AppState:
     limiter: LoginLimiter
     secret: str
     work: WorkSlots
+    jobs: JobRunner
 
 
 def app_state(request: Request) -> AppState:
@@ -164,10 +166,35 @@ async def page_params(
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-def work_slot(user: CurrentUser, state: State) -> Iterator[None]:
-    """One of the bounded slots for CPU-heavy work (429 when the user or the server is full)."""
-    with state.work.slot(user.id):
-        yield
+@dataclass(frozen=True)
+class WorkRequest:
+    """Admitted CPU-heavy work: now (holding a worker while the request runs) or, with
+    ``background``, as a job that takes the ticket."""
+
+    ticket: Ticket
+    background: bool
 
 
-Work = Annotated[None, Depends(work_slot, scope="function")]
+def work_request(
+    user: CurrentUser,
+    state: State,
+    background: Annotated[
+        bool,
+        Query(description="true: answer 202 at once with a job to follow at GET /api/jobs/{id}"),
+    ] = False,
+) -> Iterator[WorkRequest]:
+    """Admission for CPU-heavy work (429 with Retry-After when the user or the server is
+    full); without ``background``, one of the bounded workers is held until the answer."""
+    ticket = state.work.admit(user.id)
+    try:
+        if background:
+            yield WorkRequest(ticket, True)
+        else:
+            with ticket.running():
+                yield WorkRequest(ticket, False)
+    finally:
+        if not ticket.kept:
+            ticket.close()
+
+
+Work = Annotated[WorkRequest, Depends(work_request, scope="function")]

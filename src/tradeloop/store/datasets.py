@@ -6,6 +6,7 @@ import hashlib
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from tradeloop.core.errors import NotFound
@@ -36,8 +37,17 @@ def add_dataset(
         sha256=digest,
         data=data,
     )
-    session.add(dataset)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same bars stored at this moment by another request
+            session.add(dataset)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalar(
+            select(Dataset).where(Dataset.user_id == user_id, Dataset.sha256 == digest)
+        )
+        if existing is None:
+            raise
+        return existing
     return dataset
 
 

@@ -96,14 +96,21 @@ def list_imports(session: Session, user_id: int, limit: int, offset: int) -> Pag
     return paginate(session, query, limit, offset)
 
 
-def delete_import(session: Session, user_id: int, import_id: int) -> None:
-    """Delete an import and its orders."""
+def get_import(session: Session, user_id: int, import_id: int) -> JournalImport:
+    """The user's import ``import_id`` (without its orders); 404 when missing or another's."""
     row = session.scalar(
-        select(JournalImport).where(JournalImport.id == import_id, JournalImport.user_id == user_id)
+        select(JournalImport)
+        .options(defer(JournalImport.orders))
+        .where(JournalImport.id == import_id, JournalImport.user_id == user_id)
     )
     if row is None:
         raise NotFound(f"import {import_id} not found")
-    session.delete(row)
+    return row
+
+
+def delete_import(session: Session, user_id: int, import_id: int) -> None:
+    """Delete an import and its orders."""
+    session.delete(get_import(session, user_id, import_id))
     session.flush()
     touch_journal(session, user_id)
 

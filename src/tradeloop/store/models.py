@@ -451,3 +451,26 @@ class LLMCall(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class Job(Base):
+    """Long work run in the background (an import, a dataset upload, a backtest): its state,
+    progress and, once done, the object it made. ``heartbeat_at`` is renewed while its runner
+    lives, so a job whose server died is seen as interrupted."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index(None, "user_id", "id"), Index(None, "state"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    stage: Mapped[str] = mapped_column(String(32), nullable=False, default="queued")
+    error: Mapped[str | None] = mapped_column(Text)
+    result_id: Mapped[int | None] = mapped_column(Integer)
+    cancel_requested: Mapped[bool] = _flag("cancel_requested")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
