@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,19 @@ def bearer(client: TestClient, email: str, password: str = PASSWORD) -> dict[str
     response = client.post("/api/auth/token", data={"username": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@contextmanager
+def all_workers_busy(client: TestClient) -> Iterator[None]:
+    """Hold every worker of the app (as another user's long work would)."""
+    slots = client.app.state.tradeloop.work
+    tickets = [slots.admit(10_000 + n) for n in range(slots.workers)]
+    contexts = [ticket.running() for ticket in tickets]
+    for context in contexts:
+        context.__enter__()
+    try:
+        yield
+    finally:
+        for context, ticket in zip(contexts, tickets, strict=True):
+            context.__exit__(None, None, None)
+            ticket.close()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.conftest import bearer, register
+from tests.conftest import all_workers_busy, bearer, register
 from tradeloop.market.synthetic import random_walk_bars
 
 SETTINGS = json.dumps({"sl_atr": 2, "tp_atr": 4, "units": 1, "spread_pips": 0})
@@ -255,3 +257,20 @@ def test_rerun_keeps_a_described_instrument(client: TestClient, headers) -> None
         "pip_size": 0.01,
         "quote_currency": "USD",
     }
+
+
+def test_a_request_waiting_for_a_worker_holds_no_lock_on_the_database(
+    client: TestClient, headers
+) -> None:
+    answers = []
+    with all_workers_busy(client):
+        waiting = threading.Thread(target=lambda: answers.append(run(client, headers)))
+        waiting.start()
+        while client.app.state.tradeloop.work._waiting == 0:  # the backtest waits for a worker
+            time.sleep(0.01)
+        bot = client.post("/api/bots", headers=headers, json={
+            "name": "meanwhile", "market": "EURUSD", "strategy": "ma_crossover"})  # fmt: skip
+        assert bot.status_code == 201, bot.text  # written while the other request waits
+        assert answers == []
+    waiting.join(60)
+    assert answers[0].status_code == 201, answers[0].text

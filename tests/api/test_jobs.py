@@ -4,8 +4,6 @@ progress by server-sent events, cancel, failures, limits, isolation, shutdown.""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import orjson
@@ -14,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.api.test_backtests import SETTINGS, csv_bytes, rows
 from tests.api.test_journal import SMALL
-from tests.conftest import bearer, register
+from tests.conftest import all_workers_busy, bearer, register
 from tradeloop.app import create_app
 from tradeloop.config import Settings
 from tradeloop.store import jobs as store
@@ -44,22 +42,6 @@ def wait_for(client: TestClient, headers: dict[str, str], job_id: int, states=("
         time.sleep(0.05)
     assert job["state"] in states, job
     return job
-
-
-@contextmanager
-def all_workers_busy(client: TestClient) -> Iterator[None]:
-    """Hold every worker of the app (as another user's long work would)."""
-    slots = client.app.state.tradeloop.work
-    tickets = [slots.admit(10_000 + n) for n in range(slots.workers)]
-    contexts = [ticket.running() for ticket in tickets]
-    for context in contexts:
-        context.__enter__()
-    try:
-        yield
-    finally:
-        for context, ticket in zip(contexts, tickets, strict=True):
-            context.__exit__(None, None, None)
-            ticket.close()
 
 
 def test_a_background_backtest_answers_202_and_makes_what_a_direct_request_makes(

@@ -74,6 +74,13 @@ class Rerun(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
+def _result(row: object, status: int = 200) -> Response:
+    """A saved backtest as JSON, encoded here (in the request's thread), not on the event
+    loop: a result with its curves and trade log is large."""
+    body = ResultOut.model_validate(row).model_dump_json()
+    return Response(body, status_code=status, media_type="application/json")
+
+
 def _json_field(name: str, text: str) -> dict[str, Any]:
     try:
         value = json.loads(text or "{}")
@@ -178,7 +185,7 @@ def create_backtest(
 
     if work.background:
         return in_background(state, session, user.id, "backtest", work, run)
-    return run(session)
+    return _result(run(session), 201)
 
 
 @router.get("/api/backtests", response_model=PageOut[ResultSummary])
@@ -192,7 +199,7 @@ def list_backtests(user: CurrentUser, session: DB, paging: Paging) -> object:
 @router.get("/api/backtests/{result_id}", response_model=ResultOut)
 def get_backtest(result_id: ObjectId, user: CurrentUser, session: DB) -> object:
     """A saved backtest in full."""
-    return backtests.get_result(session, user.id, result_id)
+    return _result(backtests.get_result(session, user.id, result_id))
 
 
 @router.delete("/api/backtests/{result_id}", status_code=204)
@@ -218,4 +225,4 @@ def rerun_backtest(
     if work.background:
         backtests.get_result(session, user.id, result_id)  # 404 now, not in the job
         return in_background(state, session, user.id, "backtest", work, run)
-    return run(session)
+    return _result(run(session), 201)

@@ -11,8 +11,11 @@ that states its zone (``Gmt time``, ``Time (EET)``, epoch numbers, UTC offsets) 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -181,3 +184,23 @@ def write_parquet(bars: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     bars.to_parquet(buffer)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class StoredBars:
+    """Bars as a dataset keeps them: Parquet bytes, their digest, count and span."""
+
+    data: bytes
+    sha256: str
+    bars: int
+    start_time: datetime
+    end_time: datetime
+
+
+def stored_bars(bars: pd.DataFrame) -> StoredBars:
+    """``bars`` ready to store (computed where the bars were read: in a worker process)."""
+    data = write_parquet(bars)
+    return StoredBars(
+        data, hashlib.sha256(data).hexdigest(), len(bars),
+        bars.index[0].to_pydatetime(), bars.index[-1].to_pydatetime(),
+    )  # fmt: skip

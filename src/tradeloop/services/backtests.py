@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from tradeloop.core.dates import DateOrder
 from tradeloop.core.errors import Conflict, InvalidInput
 from tradeloop.execution.settings import ExecutionSettings
-from tradeloop.services.runs import InstrumentChoice, backtest, load_bars, symbol_from_filename
+from tradeloop.services.runs import (
+    InstrumentChoice,
+    read_upload,
+    run_stored,
+    run_upload,
+    symbol_from_filename,
+)
 from tradeloop.services.work import run_cpu
 from tradeloop.store.backtests import delete_result, get_result, list_results, save_run
 from tradeloop.store.datasets import (
     add_dataset,
-    dataset_bars,
     delete_dataset,
     get_dataset,
     list_datasets,
@@ -48,21 +52,15 @@ def execution_settings(values: dict[str, Any]) -> ExecutionSettings:
         raise InvalidInput(f"invalid settings: {text}", details) from exc
 
 
-def _read_bars(
-    session: Session, data: bytes, tz: str, keep: bool, date_order: DateOrder
-) -> tuple[pd.DataFrame, str]:
-    pause(session)  # no transaction is held while the file is read
-    return run_cpu(load_bars, data, tz, keep, date_order)
-
-
 def upload_dataset(
     session: Session, user_id: int, name: str, data: bytes, symbol: str | None = None,
     tz: str = "UTC", keep: bool = False, date_order: DateOrder = "auto",
 ) -> Dataset:  # fmt: skip
     """Validate and store bars for later backtests (the symbol from the file name if unset)."""
-    bars, timeframe = _read_bars(session, data, tz, keep, date_order)
+    pause(session)  # no transaction is held while the file is read
+    stored, timeframe = run_cpu(read_upload, data, tz, keep, date_order)
     instrument = InstrumentChoice(symbol or symbol_from_filename(name)).resolve()
-    return add_dataset(session, user_id, name, instrument.symbol, timeframe, bars)
+    return add_dataset(session, user_id, name, instrument.symbol, timeframe, stored)
 
 
 def run_and_save(
@@ -80,21 +78,28 @@ def run_and_save(
 ) -> BacktestResult:
     """Run ``strategy`` on an uploaded file (``upload``: name and bytes, stored as a dataset
     too) or on a stored dataset, and save the result. ``custom`` describes an instrument the
-    registry does not know: contract size, pip size, quote currency."""
+    registry does not know: contract size, pip size, quote currency. Reading, running and
+    preparing what is stored happen in a worker process, with no transaction held."""
     if upload is not None:
         name = upload[0]
-        bars, timeframe = _read_bars(session, upload[1], tz, keep, date_order)
-        symbol = symbol or symbol_from_filename(name)
+        choice = InstrumentChoice(symbol or symbol_from_filename(name), *custom)
+        pause(session)
+        made = run_cpu(run_upload, upload[1], choice, strategy, execution, tz, keep, date_order)
+        dataset_id = add_dataset(
+            session,
+            user_id,
+            name,
+            made.symbol,
+            made.timeframe,
+            made.bars,  # type: ignore[arg-type]
+        ).id
     else:
         dataset = get_dataset(session, user_id, dataset_id)  # type: ignore[arg-type]
-        bars, timeframe, name = dataset_bars(dataset), dataset.timeframe, dataset.name
-        symbol = symbol or dataset.symbol
-    instrument = InstrumentChoice(symbol, *custom).resolve()
-    pause(session)
-    run = run_cpu(backtest, bars, strategy, instrument, execution)
-    if upload is not None:
-        dataset_id = add_dataset(session, user_id, name, instrument.symbol, timeframe, bars).id
-    return save_run(session, user_id, run, bars, name, timeframe, dataset_id)
+        name = dataset.name
+        choice = InstrumentChoice(symbol or dataset.symbol, *custom)
+        pause(session)
+        made = run_cpu(run_stored, dataset.data, dataset.timeframe, choice, strategy, execution)
+    return save_run(session, user_id, made.columns, name, dataset_id)
 
 
 def rerun(
@@ -110,8 +115,7 @@ def rerun(
     chosen = get_strategy(original.strategy_name, {**stored.get("strategy", {}), **params})
     execution = execution_settings({**stored.get("execution", {}), **settings})
     symbol = stored.get("symbol", dataset.symbol)
-    instrument = InstrumentChoice(symbol, **stored.get("instrument", {})).resolve()
-    bars = dataset_bars(dataset)
+    choice = InstrumentChoice(symbol, **stored.get("instrument", {}))
     pause(session)
-    run = run_cpu(backtest, bars, chosen, instrument, execution)
-    return save_run(session, user_id, run, bars, dataset.name, dataset.timeframe, dataset.id)
+    made = run_cpu(run_stored, dataset.data, dataset.timeframe, choice, chosen, execution)
+    return save_run(session, user_id, made.columns, dataset.name, dataset.id)

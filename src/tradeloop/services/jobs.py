@@ -99,13 +99,9 @@ class JobRunner:
         self._stop.set()
         with self._lock:
             threads = dict(self._threads)
-        deadline = threading.Event()
-        timer = threading.Timer(self.grace, deadline.set)
-        timer.start()
+        deadline = time.monotonic() + self.grace
         for thread in threads.values():
-            while thread.is_alive() and not deadline.is_set():
-                thread.join(timeout=0.1)
-        timer.cancel()
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         with self._lock:
             left = [job_id for job_id, thread in self._threads.items() if thread.is_alive()]
             self._abandoned.update(left)

@@ -11,10 +11,11 @@ from typing import Any
 import pandas as pd
 
 from tradeloop.backtest.engine import BacktestRun, run_backtest
+from tradeloop.backtest.results import result_columns
 from tradeloop.core.instruments import Instrument
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.instruments import custom_instrument, resolve_instrument
-from tradeloop.market.readers import read_bars
+from tradeloop.market.readers import StoredBars, read_bars, stored_bars
 from tradeloop.market.times import DateOrder
 from tradeloop.market.validation import prepare_bars
 from tradeloop.strategies.base import Strategy, get_strategy  # noqa: F401
@@ -84,3 +85,47 @@ def run_summary(run: BacktestRun, bars: pd.DataFrame) -> dict[str, Any]:
         "trades": run.trade_records(),
         "stats": run.stats,
     }
+
+
+@dataclass(frozen=True)
+class StorableRun:
+    """A run as it will be stored, made in a worker process: the result's columns, the bars'
+    timeframe and symbol, and (for an uploaded file) the bars as a dataset keeps them."""
+
+    columns: dict[str, Any]
+    timeframe: str
+    symbol: str
+    bars: StoredBars | None = None
+
+
+def run_upload(
+    data: bytes, choice: InstrumentChoice, strategy: Strategy, settings: ExecutionSettings,
+    tz: str = "UTC", keep_dominant_interval: bool = False, date_order: DateOrder = "auto",
+) -> StorableRun:  # fmt: skip
+    """Read an uploaded bar file, run the backtest, and prepare both for storing."""
+    bars, timeframe = load_bars(data, tz, keep_dominant_interval, date_order)
+    instrument = choice.resolve()
+    run = backtest(bars, strategy, instrument, settings)
+    return StorableRun(result_columns(run, bars, timeframe), timeframe, instrument.symbol,
+                       stored_bars(bars))  # fmt: skip
+
+
+def run_stored(
+    parquet: bytes, timeframe: str, choice: InstrumentChoice, strategy: Strategy,
+    settings: ExecutionSettings,
+) -> StorableRun:  # fmt: skip
+    """Run the backtest on a stored dataset's bars and prepare the result for storing."""
+    bars = read_bars(parquet)
+    instrument = choice.resolve()
+    run = backtest(bars, strategy, instrument, settings)
+    return StorableRun(result_columns(run, bars, timeframe), timeframe, instrument.symbol)
+
+
+def read_upload(
+    data: bytes, tz: str = "UTC", keep_dominant_interval: bool = False,
+    date_order: DateOrder = "auto",
+) -> tuple[StoredBars, str]:  # fmt: skip
+    """Read and validate an uploaded bar file; the bars as a dataset keeps them, and their
+    timeframe."""
+    bars, timeframe = load_bars(data, tz, keep_dominant_interval, date_order)
+    return stored_bars(bars), timeframe

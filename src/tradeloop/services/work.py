@@ -24,6 +24,7 @@ T = TypeVar("T")
 
 RETRY_SECONDS = 5
 POLL_SECONDS = 0.25
+WORKER_NICENESS = 10
 
 
 class Ticket:
@@ -124,6 +125,7 @@ def _exit_with(parent: int) -> None:
 
 
 def _start_worker(parent: int) -> None:
+    os.nice(WORKER_NICENESS)  # the server answering requests goes first when CPUs are busy
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     _warm_up()
 

@@ -23,7 +23,7 @@ from tradeloop.security import (
     session_stamp,
 )
 from tradeloop.services.accounts import User, get_user
-from tradeloop.services.database import MAX_LIMIT, MAX_OFFSET, Database
+from tradeloop.services.database import MAX_LIMIT, MAX_OFFSET, Database, pause
 from tradeloop.services.jobs import JobRunner
 from tradeloop.services.work import Ticket, WorkSlots
 
@@ -109,12 +109,7 @@ def optional_user(request: Request, session: DB, state: State) -> User | None:
         return None
 
 
-def current_user(request: Request, session: DB, state: State) -> User:
-    """The signed-in user from a bearer token or the session cookie; 401 otherwise.
-
-    A cookie-authenticated request that changes state must carry the CSRF token in the
-    ``X-CSRF-Token`` header; bearer tokens are not sent by browsers on their own and need none.
-    """
+def _authenticated(request: Request, session: Session, state: AppState) -> User:
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
@@ -129,6 +124,20 @@ def current_user(request: Request, session: DB, state: State) -> User:
         request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)
     ):
         raise Forbidden("missing or wrong CSRF token: send the X-CSRF-Token header")
+    return user
+
+
+def current_user(request: Request, session: DB, state: State) -> User:
+    """The signed-in user from a bearer token or the session cookie; 401 otherwise.
+
+    A cookie-authenticated request that changes state must carry the CSRF token in the
+    ``X-CSRF-Token`` header; bearer tokens are not sent by browsers on their own and need none.
+    For a request that writes, the transaction that found the user ends here: no lock is held
+    while the request waits (for a worker, say) before it writes.
+    """
+    user = _authenticated(request, session, state)
+    if request.method not in SAFE_METHODS:
+        pause(session)
     return user
 
 

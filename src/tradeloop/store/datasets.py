@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from tradeloop.core.errors import NotFound
-from tradeloop.market.readers import read_bars, write_parquet
+from tradeloop.market.readers import StoredBars, read_bars
 from tradeloop.store.models import Dataset
 from tradeloop.store.pagination import Page, paginate
 
 
 def add_dataset(
-    session: Session, user_id: int, name: str, symbol: str, timeframe: str, bars: pd.DataFrame
+    session: Session, user_id: int, name: str, symbol: str, timeframe: str, stored: StoredBars
 ) -> Dataset:
-    """Store ``bars`` for the user; the same bars stored twice are one dataset."""
-    data = write_parquet(bars)
-    digest = hashlib.sha256(data).hexdigest()
+    """Store the bars for the user; the same bars stored twice are one dataset."""
+    digest = stored.sha256
     existing = session.scalar(
         select(Dataset).where(Dataset.user_id == user_id, Dataset.sha256 == digest)
     )
@@ -31,11 +28,11 @@ def add_dataset(
         name=name[:200],
         symbol=symbol,
         timeframe=timeframe,
-        bars=len(bars),
-        start_time=bars.index[0].to_pydatetime(),
-        end_time=bars.index[-1].to_pydatetime(),
+        bars=stored.bars,
+        start_time=stored.start_time,
+        end_time=stored.end_time,
         sha256=digest,
-        data=data,
+        data=stored.data,
     )
     try:
         with session.begin_nested():  # the same bars stored at this moment by another request
