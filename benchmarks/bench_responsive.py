@@ -8,6 +8,8 @@ memory (its worker processes included), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -87,16 +89,6 @@ def _one(kind: str) -> dict[str, float]:
         headers = [sign_in(base, f"user{i}@example.com") for i in range(USERS + len(hostile))]
         outcomes: Counter[str] = Counter()
         refused: dict[str, tuple[int, float]] = {}
-        health: list[float] = []
-        done = threading.Event()
-
-        def probe() -> None:
-            with httpx.Client(base_url=base, timeout=30) as http:
-                while not done.is_set():
-                    start = time.perf_counter()
-                    http.get("/api/health")
-                    health.append(time.perf_counter() - start)
-                    time.sleep(0.05)
 
         def backtest(who: dict[str, str]) -> None:
             form = {"strategy": "ma_crossover", "settings": '{"sl_atr": 2, "tp_atr": 4}'}
@@ -112,9 +104,11 @@ def _one(kind: str) -> dict[str, float]:
                 answer = http.post(route, files={"file": (file_name, body)})
             refused[label] = (answer.status_code, time.perf_counter() - start)
 
-        watcher = threading.Thread(target=probe)
-        watcher.start()
-        time.sleep(0.5)
+        watcher = subprocess.Popen(  # its own process: the uploading threads do not slow it
+            [sys.executable, "-m", "benchmarks.bench_responsive", base],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(1.0)
         started = time.perf_counter()
         work = [threading.Thread(target=backtest, args=(headers[i],)) for i in range(USERS)]
         work += [threading.Thread(target=upload, args=(headers[USERS + n], label))
@@ -124,8 +118,7 @@ def _one(kind: str) -> dict[str, float]:
         for thread in work:
             thread.join()
         elapsed = time.perf_counter() - started
-        done.set()
-        watcher.join()
+        health = [float(line) for line in watcher.communicate("stop\n", timeout=60)[0].split()]
         server_pid = _server_pid(base)
         memory = _peak_memory_mib(server_pid) if server_pid else float("nan")
     during = health[10:]
@@ -158,6 +151,19 @@ def _server_pid(base: str) -> int | None:
     return None
 
 
+def probe(base: str) -> None:
+    """Ask ``base`` for /api/health every 50 ms until a line arrives on stdin; print each
+    answer's seconds, one per line."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.readline(), done.set()), daemon=True).start()
+    with httpx.Client(base_url=base, timeout=30) as http:
+        while not done.is_set():
+            start = time.perf_counter()
+            http.get("/api/health")
+            print(time.perf_counter() - start)
+            time.sleep(0.05)
+
+
 def run() -> dict[str, float]:
     """Print and return health latency (max ms) and peak memory per database."""
     kinds = ["sqlite", "postgresql"] if postgres_available() else ["sqlite"]
@@ -168,3 +174,7 @@ def run() -> dict[str, float]:
     for kind in kinds:
         figures |= _one(kind)
     return figures
+
+
+if __name__ == "__main__":
+    probe(sys.argv[1])
