@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -160,13 +161,19 @@ def page(browser, server: str) -> Iterator[object]:
     context.close()
 
 
-def register_in_browser(
-    page, name: str, email: str, password: str = "correct horse battery"
-) -> None:
-    """Create an account through the register page (signs the browser in)."""
+def unique_email(name: str) -> str:
+    """An address no other test uses (tests share a server, never an account)."""
+    return f"{name.lower()}.{uuid.uuid4().hex[:12]}@example.com"
+
+
+def register_in_browser(page, name: str, password: str = "correct horse battery") -> str:
+    """Create an account of its own through the register page (signs the browser in);
+    returns its email."""
+    email = unique_email(name)
     page.goto("/register")
     page.fill("input[name=name]", name)
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("button.primary")
     page.wait_for_url(lambda url: "/register" not in url)
+    return email

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import register_in_browser
+from tests.e2e.conftest import register_in_browser, unique_email
 from tradeloop.i18n import translate
 
 pytestmark = pytest.mark.browser
@@ -17,9 +17,10 @@ def test_register_sign_out_sign_in_switch_language(page) -> None:
     assert page.url.endswith("/login?next=/")
     assert page.locator("h1").inner_text() == translate("id", "auth.sign_in_title")
 
+    email = unique_email("ayu")
     page.click(f"text={translate('id', 'nav.register')}")
     page.fill("input[name=name]", "Ayu Lestari")
-    page.fill("input[name=email]", "ayu.browser@example.com")
+    page.fill("input[name=email]", email)
     page.fill("input[name=password]", "correct horse battery")
     page.click(f"button:has-text('{translate('id', 'auth.register')}')")
     page.wait_for_url(re.compile(r"/\?notice=auth.registered$"))
@@ -29,7 +30,7 @@ def test_register_sign_out_sign_in_switch_language(page) -> None:
     page.wait_for_url(re.compile(r"/login\?notice=auth.signed_out$"))
     assert page.locator(".notice").inner_text() == translate("id", "auth.signed_out")
 
-    page.fill("input[name=email]", "ayu.browser@example.com")
+    page.fill("input[name=email]", email)
     page.fill("input[name=password]", "wrong password!")
     page.click(f"button:has-text('{translate('id', 'auth.sign_in')}')")
     assert page.locator(".errors").inner_text() == "wrong email or password"
@@ -75,7 +76,7 @@ def test_register_sign_out_sign_in_switch_language(page) -> None:
 
 
 def test_bots_page_creates_a_bot_with_indonesian_status(page) -> None:
-    register_in_browser(page, "Budi", "budi.browser@example.com")
+    register_in_browser(page, "Budi")
     page.goto("/bots")
     assert page.locator(".empty").inner_text() == translate("id", "bots.empty")
     page.fill("input[name=name]", "Emas Breakout")

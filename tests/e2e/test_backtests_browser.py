@@ -24,7 +24,7 @@ def test_run_a_backtest_and_find_it_in_the_history(page, tmp_path: Path) -> None
     data = tmp_path / "EURUSD_H1.csv"
     random_walk_bars(3000, seed=12).to_csv(data, date_format="%Y-%m-%d %H:%M:%S")
 
-    register_in_browser(page, "Citra", "citra.browser@example.com")
+    register_in_browser(page, "Citra")
     page.goto("/backtests")
     page.set_input_files("[data-testid=file]", str(data))
     page.select_option("[data-testid=strategy]", "ma_crossover")
@@ -57,7 +57,7 @@ def test_a_bad_file_shows_the_message_and_stays(page, tmp_path: Path) -> None:
     bad.write_text(
         "time,open,high,low,close\n2024-01-01 00:00,1,2,0.5,1.5\n2024-01-01 00:00,1,2,0.5,1.5\n"
     )
-    register_in_browser(page, "Dewi", "dewi.browser@example.com")
+    register_in_browser(page, "Dewi")
     page.goto("/backtests")
     page.set_input_files("[data-testid=file]", str(bad))
     page.click("[data-testid=run]")

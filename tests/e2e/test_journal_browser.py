@@ -31,7 +31,7 @@ def test_import_and_explore_the_journal(page, tmp_path: Path) -> None:
     ]
     export.write_text("\n".join(data) + "\n")
     expected = load_journal(export.read_bytes()).analysis.summary
-    register_in_browser(page, "Eka", "eka.browser@example.com")
+    register_in_browser(page, "Eka")
     page.goto("/journal")
     assert page.locator("[data-testid=journal-empty]").inner_text() == translate(
         "id", "journal.empty"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_refusals_the_server_zone_and_what_was_read(page, tmp_path: Path) -> None:
-    register_in_browser(page, "Sari", "sari.journal@example.com")
+    register_in_browser(page, "Sari")
     page.goto("/journal")
     balance = tmp_path / "Account_Balance_History.csv"
     balance.write_text("Account ID,Account Name,Trade Date,Total Amount,Total Realized PNL\n"

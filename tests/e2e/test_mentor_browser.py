@@ -22,7 +22,7 @@ def test_feedback_report_language_and_chat(page, tmp_path) -> None:
         "console",
         lambda message: problems.append(message.text) if message.type == "error" else None,
     )
-    register_in_browser(page, "Fajar", "fajar.browser@example.com")
+    register_in_browser(page, "Fajar")
     export = tmp_path / "orders.csv"
     today = datetime.now(UTC).strftime("%m/%d/%Y")
     rows = synthetic_export(30, seed=4).decode().splitlines()
@@ -109,7 +109,7 @@ def test_with_consent_the_llm_answer_streams_into_the_page(browser, fake_llm) ->
     context = browser.new_context(base_url=base)
     page = context.new_page()
     try:
-        register_in_browser(page, "Gita", "gita.browser@example.com")
+        register_in_browser(page, "Gita")
         page.goto("/mentor")
         assert "offline" in page.locator("[data-testid=chat-provider]").inner_text()
         page.goto("/profile")
