@@ -81,7 +81,7 @@ def _serve_api_docs(app: FastAPI) -> None:
         )
 
 
-def _lifespan(settings: Settings) -> Any:
+def _lifespan(settings: Settings, owns_workers: bool) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # requests waiting for a worker hold a thread: keep enough for everything else
@@ -96,12 +96,21 @@ def _lifespan(settings: Settings) -> Any:
             yield
         finally:  # running jobs finish within the grace time or are marked interrupted
             await anyio.to_thread.run_sync(runner.shutdown)
+            if owns_workers:  # the worker processes end with the server, cleanly
+                await anyio.to_thread.run_sync(work.shutdown)
 
     return lifespan
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (read from the environment when omitted)."""
+def served_app() -> FastAPI:
+    """The app ``tradeloop serve`` runs: settings from the environment, and its worker
+    processes stopped when it stops (apps built by tests share theirs)."""
+    return create_app(owns_workers=True)
+
+
+def create_app(settings: Settings | None = None, owns_workers: bool = False) -> FastAPI:
+    """Build the app for ``settings`` (read from the environment when omitted); with
+    ``owns_workers`` its shutdown also stops the worker processes."""
     settings = settings or get_settings()
     logging.getLogger("tradeloop").setLevel(logging.DEBUG if settings.debug else logging.INFO)
     app = FastAPI(
@@ -110,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, owns_workers),
     )
     database = open_database(settings)
     app.state.engine = database.engine

@@ -90,9 +90,9 @@ def serve(
     if workers == 1:
         from tradeloop.app import create_app
 
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, owns_workers=True), **options)  # type: ignore[arg-type]
     else:  # each process builds its app from the same environment
-        uvicorn.run("tradeloop.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        uvicorn.run("tradeloop.app:served_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 @config_app.command("show")
