@@ -60,6 +60,13 @@ def test_a_read_right_after_a_write_sees_it(database: tuple[Path, str]) -> None:
     """Every kind of write, read back at once (a new connection each time), many times."""
     data, url = database
     with server(data, url) as (base, _):
+        for i in range(20):  # a new account signs in at once, on another connection
+            account = Account(f"new{i}@example.com")
+            with httpx.Client(base_url=base) as http:
+                body = {"name": "N", "email": account.email, "password": account.password}
+                assert http.post("/api/auth/register", json=body).status_code == 201
+            with httpx.Client(base_url=base) as http:
+                account.sign_in(http)
         for round_ in range(3):
             account = Account(f"fresh{round_}@example.com")
             with httpx.Client(base_url=base) as http:
