@@ -3,6 +3,7 @@ answers, security headers and the services it shares (database, worker pool)."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 from tradeloop import __version__
 from tradeloop.api import (
@@ -67,8 +67,11 @@ def _body_limit(settings: Settings) -> Any:
 
 
 def _serve_api_docs(app: FastAPI) -> None:
-    """Swagger UI at /api/docs from the swagger-ui-bundle package: works offline, no CDN."""
-    app.mount("/api/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    """Swagger UI 5 (it reads FastAPI's OpenAPI 3.1) at /api/docs from the swagger-ui-py
+    package's static files: works offline, no CDN."""
+    package = importlib.util.find_spec("swagger_ui")  # its files, without importing it
+    assets = Path(package.origin).parent / "static"  # type: ignore[union-attr, arg-type]
+    app.mount("/api/docs-assets", StaticFiles(directory=str(assets)), name="docs-assets")
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
