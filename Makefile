@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/tradeloop db upgrade
-	$(BIN)/tradeloop demo load
+	$(BIN)/tradeloop demo load --host $(HOST) --port $(PORT)
 	$(BIN)/tradeloop serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium drives the browser tests; installed with apt when missing and root is available.

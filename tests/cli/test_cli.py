@@ -134,3 +134,23 @@ def test_version_and_help(capsys) -> None:
     ):
         assert main(command) == 0
         assert "Usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["user", "list"], ["demo", "load"], ["serve"],
+                                     ["user", "delete", "ayu@example.com", "--force"]])  # fmt: skip
+def test_commands_on_an_empty_database_say_to_upgrade_it(
+    env: str, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: the database is empty and this version needs revision {migrate.HEAD}: "
+        "run `tradeloop db upgrade` first\n"
+    )
+    assert tables(env) == set()  # nothing was created behind the user's back
+
+
+def test_demo_load_prints_the_address_it_will_be_served_at(env: str, capsys) -> None:
+    main(["db", "upgrade"])
+    assert main(["demo", "load", "--port", "8123", "--host", "192.168.1.5"]) == 0
+    assert "Sign in at http://192.168.1.5:8123 with" in capsys.readouterr().out

@@ -24,7 +24,8 @@ def test_register_sign_out_sign_in_switch_language(page) -> None:
     page.fill("input[name=password]", "correct horse battery")
     page.click(f"button:has-text('{translate('id', 'auth.register')}')")
     page.wait_for_url(re.compile(r"/\?notice=auth.registered$"))
-    assert translate("id", "dashboard.welcome", name="Ayu Lestari") in page.content()
+    assert translate("id", "dashboard.welcome_new", name="Ayu Lestari") in page.content()
+    assert translate("id", "dashboard.welcome", name="Ayu Lestari") not in page.content()
 
     page.click("[data-testid=sign-out]")
     page.wait_for_url(re.compile(r"/login\?notice=auth.signed_out$"))

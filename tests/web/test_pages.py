@@ -100,7 +100,10 @@ def test_register_page_validates_and_signs_in(client: TestClient) -> None:
     )
     assert done.status_code == 200
     assert translate("id", "auth.registered") in done.text
-    assert translate("id", "dashboard.welcome", name="Ayu") in done.text
+    assert translate("id", "dashboard.welcome_new", name="Ayu") in done.text  # not "back"
+    assert translate("id", "dashboard.welcome", name="Ayu") not in done.text
+    again = client.get("/")  # a later visit
+    assert translate("id", "dashboard.welcome", name="Ayu") in again.text
 
 
 def test_language_switch_translates_and_is_saved_on_the_profile(client: TestClient) -> None:

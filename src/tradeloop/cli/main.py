@@ -63,6 +63,13 @@ def _database() -> Database:
     return open_database(_settings())
 
 
+def _ready_database() -> Database:
+    """The database, refused with the command to run when it is not migrated to this version."""
+    database = _database()
+    database.require_current()
+    return database
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -81,6 +88,7 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    _ready_database()
     database = settings.masked()["database_url"]
     out.print(
         f"tradeloop {__version__} on http://{host}:{port}  (database: {database}, "
@@ -160,7 +168,7 @@ def user_create(
         err = exc.errors()[0]
         raise InvalidInput(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from exc
     settings = _settings()
-    with transaction(_database().sessions) as session:
+    with transaction(_ready_database().sessions) as session:
         user = accounts.register(session, data, settings.default_language)
         out.print(f"created user {user.id} <{user.email}>")
 
@@ -176,7 +184,7 @@ def user_list(
     from tradeloop.services.accounts import list_users
     from tradeloop.services.database import transaction
 
-    with transaction(_database().sessions) as session:
+    with transaction(_ready_database().sessions) as session:
         page = list_users(session, limit, offset)
         table = Table("id", "email", "name", "language", "joined", title=f"{page.total} users")
         for user in page.items:
@@ -197,22 +205,25 @@ def user_delete(
     from tradeloop.services.accounts import remove_user
     from tradeloop.services.database import transaction
 
-    with transaction(_database().sessions) as session:
+    with transaction(_ready_database().sessions) as session:
         remove_user(session, email)
     out.print(f"deleted {email} and all their data")
 
 
 @demo_app.command("load")
-def demo_load() -> None:
+def demo_load(
+    host: Annotated[str, typer.Option(help="where the app will be served")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="its port")] = 8000,
+) -> None:
     """Create the demo account and data (once) and print its sign-in."""
     from tradeloop.services.database import transaction
     from tradeloop.services.demo import load_demo
 
     settings = _settings()
-    with transaction(_database().sessions) as session:
+    with transaction(_ready_database().sessions) as session:
         account = load_demo(session, settings.data_dir)
     state = "created" if account.created else "already there"
-    out.print(f"demo data {state}. Sign in at http://127.0.0.1:8000 with")
+    out.print(f"demo data {state}. Sign in at http://{host}:{port} with")
     out.print(f"  email:    {account.email}\n  password: {account.password}", highlight=False)
 
 

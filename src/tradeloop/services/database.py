@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradeloop.config import Settings
+from tradeloop.core.errors import InvalidInput, Unavailable
 from tradeloop.store import migrate
 from tradeloop.store.db import (
     READ_ONLY,
@@ -58,6 +59,22 @@ class Database:
     def revision(self) -> str | None:
         """The revision the database is at (None: empty)."""
         return migrate.current_revision(self.engine)
+
+    def require_current(self) -> None:
+        """Refuse, naming the command to run, a database this version cannot work on: one
+        that does not answer, is empty, or is at another revision."""
+        if not self.reachable():
+            raise Unavailable(
+                f"cannot reach the database ({self.engine.url.render_as_string()}): "
+                "check TRADELOOP_DATABASE_URL"
+            )
+        revision = self.revision()
+        if revision != migrate.HEAD:
+            state = "empty" if revision is None else f"at revision {revision}"
+            raise InvalidInput(
+                f"the database is {state} and this version needs revision {migrate.HEAD}: "
+                "run `tradeloop db upgrade` first"
+            )
 
 
 def open_database(settings: Settings) -> Database:

@@ -156,7 +156,8 @@ def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
     counts = bots.dashboard_counts(session, user.id)
     today = datetime.now(UTC).astimezone(ZoneInfo(user.timezone)).date()
     mentor = mentor_card(session, user, today)
-    return render(request, "dashboard.html", user, counts=counts, mentor=mentor)
+    new = request.query_params.get("notice") == "auth.registered"  # just registered
+    return render(request, "dashboard.html", user, counts=counts, mentor=mentor, new=new)
 
 
 @router.get("/bots")
