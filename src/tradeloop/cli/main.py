@@ -216,9 +216,11 @@ def demo_load(
     port: Annotated[int, typer.Option(min=1, max=65535, help="its port")] = 8000,
 ) -> None:
     """Create the demo account and data (once) and print its sign-in."""
+    from tradeloop.services import work
     from tradeloop.services.database import transaction
     from tradeloop.services.demo import load_demo
 
+    work.configure(1, processes=False)  # one short run: no worker processes to start
     settings = _settings()
     with transaction(_ready_database().sessions) as session:
         account = load_demo(session, settings.data_dir)
