@@ -105,9 +105,11 @@ def authenticate(session: Session, limiter: LoginLimiter, email: str, password: 
 
 
 def sign_out_everywhere(session: Session, user: User) -> None:
-    """End every browser session and API token of ``user``."""
-    user.session_version += 1
+    """End every browser session and API token of ``user`` (incremented by the database: a
+    concurrent sign-out is never lost)."""
+    user.session_version = type(user).session_version + 1
     session.flush()
+    session.refresh(user, ["session_version"])
 
 
 def update_profile(session: Session, user: User, change: ProfileUpdate) -> User:

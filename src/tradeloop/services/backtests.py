@@ -25,6 +25,7 @@ from tradeloop.store.datasets import (
     delete_dataset,
     get_dataset,
     list_datasets,
+    lock_dataset,
 )
 from tradeloop.store.db import pause
 from tradeloop.store.models import BacktestResult, Dataset
@@ -99,6 +100,7 @@ def run_and_save(
         choice = InstrumentChoice(symbol or dataset.symbol, *custom)
         pause(session)
         made = run_cpu(run_stored, dataset.data, dataset.timeframe, choice, strategy, execution)
+        lock_dataset(session, user_id, dataset.id)
     return save_run(session, user_id, made.columns, name, dataset_id)
 
 
@@ -118,4 +120,5 @@ def rerun(
     choice = InstrumentChoice(symbol, **stored.get("instrument", {}))
     pause(session)
     made = run_cpu(run_stored, dataset.data, dataset.timeframe, choice, chosen, execution)
+    lock_dataset(session, user_id, dataset.id)
     return save_run(session, user_id, made.columns, dataset.name, dataset.id)

@@ -89,8 +89,8 @@ class JobRunner:
 
     def cancel(self, session: Session, user_id: int, job_id: int) -> Job:
         """Ask the user's job to stop; 409 when it already ended."""
-        job = repo.request_cancel(session, user_id, job_id)
-        if job.state in repo.FINAL:
+        job, requested = repo.request_cancel(session, user_id, job_id)
+        if not requested:
             raise Conflict(f"job {job_id} already ended ({job.state})")
         return job
 
@@ -156,8 +156,7 @@ class JobRunner:
         session = self.database.sessions()
         try:
             result_id = work(session)
-            repo.advance(session, job_id, stage="storing", progress=0.95)
-            finished = repo.finish(session, job_id, result_id)
+            finished = repo.finish(session, job_id, result_id, self.silent_after)
             if finished and job_id not in self._abandoned:
                 session.commit()  # the result and "done" together, or neither
                 return
@@ -212,13 +211,14 @@ class JobRunner:
             if self._closed.is_set():
                 return
             beat = time.monotonic() >= next_beat
+            with self._lock:
+                running = list(self._threads)
             try:
                 with transaction(self.database.sessions) as session:
                     for job_id, values in updates.items():
                         repo.advance(session, job_id, **values)
                     if beat:
-                        with self._lock:
-                            repo.beat(session, list(self._threads))
+                        repo.beat(session, running)
                         repo.mark_interrupted(session, silent_for=self.silent_after)
             except Exception:
                 log.exception("job progress or heartbeat not written")

@@ -178,14 +178,17 @@ def run_cpu(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     step = work_steps.get()
     if step is not None:
         step(False)
+    used = None
     try:
         if not _processes["enabled"]:
             result = function(*args, **kwargs)
         else:
-            result = _executor().submit(function, *args, **kwargs).result()
+            used = _executor()
+            result = used.submit(function, *args, **kwargs).result()
     except BrokenProcessPool as exc:
         with _pool_lock:
-            _pool = None
+            if _pool is used:  # replaced once, not again by each caller it failed
+                _pool = None
         raise Unavailable("the worker doing this stopped (out of memory?): try again") from exc
     if step is not None:
         step(True)

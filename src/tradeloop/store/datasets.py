@@ -19,7 +19,9 @@ def add_dataset(
     """Store the bars for the user; the same bars stored twice are one dataset."""
     digest = stored.sha256
     existing = session.scalar(
-        select(Dataset).where(Dataset.user_id == user_id, Dataset.sha256 == digest)
+        select(Dataset)
+        .where(Dataset.user_id == user_id, Dataset.sha256 == digest)
+        .with_for_update()  # not deleted before this transaction ends
     )
     if existing is not None:
         return existing
@@ -46,6 +48,20 @@ def add_dataset(
             raise
         return existing
     return dataset
+
+
+def lock_dataset(session: Session, user_id: int, dataset_id: int) -> None:
+    """Keep the user's dataset until this transaction ends (a concurrent delete waits); 404
+    when it was deleted meanwhile, for instance while a backtest of it ran."""
+    found = session.scalar(
+        select(Dataset.id)
+        .where(Dataset.id == dataset_id, Dataset.user_id == user_id)
+        .with_for_update()
+    )
+    if found is None:
+        raise NotFound(
+            f"dataset {dataset_id} was deleted while the backtest ran: nothing was saved"
+        )
 
 
 def list_datasets(session: Session, user_id: int, limit: int, offset: int) -> Page[Dataset]:

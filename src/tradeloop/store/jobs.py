@@ -71,13 +71,19 @@ def job_flags(session: Session, job_id: int) -> tuple[str, bool]:
     return row.state, bool(row.cancel_requested)
 
 
-def request_cancel(session: Session, user_id: int, job_id: int) -> Job:
-    """Ask an active job to stop (it stops at its next step, storing nothing)."""
+def request_cancel(session: Session, user_id: int, job_id: int) -> tuple[Job, bool]:
+    """Ask the user's job to stop if it is still active (it then stops at its next step,
+    storing nothing); the job as it now is, and whether the request took."""
+    get_job(session, user_id, job_id)  # 404 for a missing or another's job
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.user_id == user_id, Job.state.in_(ACTIVE))
+        .values(cancel_requested=True)
+        .execution_options(synchronize_session=False)
+    )
     job = get_job(session, user_id, job_id)
-    if job.state in ACTIVE:
-        job.cancel_requested = True
-        session.flush()
-    return job
+    session.refresh(job)
+    return job, bool(result.rowcount)
 
 
 def beat(session: Session, job_ids: list[int]) -> None:
@@ -113,12 +119,18 @@ def mark_interrupted(
     return int(result.rowcount or 0)
 
 
-def finish(session: Session, job_id: int, result_id: int) -> bool:
+def finish(session: Session, job_id: int, result_id: int, silent_for: float) -> bool:
     """Mark the job done with its result, in the session that stored the result; False (and
-    nothing changed) when it was cancelled or declared interrupted meanwhile."""
+    nothing changed) when it was cancelled, declared interrupted, or already shown as
+    interrupted (its heartbeat older than ``silent_for`` seconds) meanwhile."""
     result = session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.state.in_(ACTIVE), Job.cancel_requested.is_(False))
+        .where(
+            Job.id == job_id,
+            Job.state.in_(ACTIVE),
+            Job.cancel_requested.is_(False),
+            Job.heartbeat_at >= now() - timedelta(seconds=silent_for),
+        )
         .values(
             state="done",
             stage="done",
