@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.trades import rebuild_trades
 from tradeloop.services.work import run_cpu
 from tradeloop.store import journal as repo
+from tradeloop.store.db import READ_ONLY, pause, reading
 from tradeloop.store.journal import StoredOrders
 
 
@@ -88,17 +91,64 @@ class AnalysisCache:
 cache = AnalysisCache(64)
 
 
+@contextmanager
+def _reader(session: Session) -> Iterator[Session]:
+    """``session`` when a transaction of it is open (its own changes must be seen), else a
+    read-only session on the same database: the caller holds no lock while the analysis is
+    computed from what was read."""
+    if session.in_transaction():
+        yield session
+        return
+    reader = Session(session.get_bind().execution_options(**{READ_ONLY: True}))
+    try:
+        yield reader
+        reader.commit()
+    finally:
+        reader.close()
+
+
 def user_analysis(session: Session, user_id: int, kind: str = "live") -> Analysis | None:
     """The analysis of all the user's imports of ``kind`` with their settings (None when
     there is no import), from the cache while their journal's stamp is unchanged, else
     computed in a worker process. Tested imports (strategy tester deals) are not the trader's
     habits: they are analysed apart, with ``kind='tested'``."""
-    key = (str(session.get_bind().url), user_id, kind, repo.journal_stamp(session, user_id))
+    with _reader(session) as reader:
+        key = (str(session.get_bind().url), user_id, kind, repo.journal_stamp(reader, user_id))
 
     def make() -> Analysis | None:
-        parts = repo.stored_orders(session, user_id, kind)
-        if not parts:
-            return None
-        return run_cpu(analyse_stored, parts, repo.get_settings(session, user_id))
+        with _reader(session) as reader:
+            parts = repo.stored_orders(reader, user_id, kind)
+            settings = repo.get_settings(reader, user_id)
+        return run_cpu(analyse_stored, parts, settings) if parts else None
 
     return cache.get_or_make(key, make)
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """The analysis a journal will have after a change, made before the change is written
+    (so no write transaction waits for a worker), and the stamp it was made from."""
+
+    analysis: Analysis | None
+    stamp: int
+
+    def still_valid(self, session: Session, user_id: int) -> bool:
+        """True when nothing changed the journal since (checked in the writing transaction,
+        before the change itself)."""
+        return repo.stored_stamp(session, user_id) == self.stamp
+
+
+def analysis_after(
+    session: Session, user_id: int, added: tuple[pd.DataFrame, bool] | None = None,
+    without: int | None = None, settings: HabitSettings | None = None,
+) -> Upcoming:  # fmt: skip
+    """The live journal's analysis once ``added`` is imported, ``without`` deleted or
+    ``settings`` saved; read in a transaction that takes no write lock, computed with none
+    held."""
+    pause(session)
+    reading(session)
+    stamp = repo.stored_stamp(session, user_id)
+    parts = repo.stored_orders(session, user_id, "live", added, without)
+    settings = settings or repo.get_settings(session, user_id)
+    pause(session)
+    return Upcoming(run_cpu(analyse_stored, parts, settings) if parts else None, stamp)

@@ -20,7 +20,7 @@ from tradeloop.habits.metrics import habit_metric
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
 from tradeloop.market.times import DateOrder
-from tradeloop.services.analyses import user_analysis
+from tradeloop.services.analyses import analysis_after, user_analysis
 from tradeloop.services.exports import Journal, journal_document, load_journal, source_record
 from tradeloop.services.mentor import sync_sessions
 from tradeloop.services.work import run_cpu
@@ -112,18 +112,27 @@ def import_export(
         return document, None
     details = {"date_order": date_order, "warnings": journal.warnings}
     trades = len(journal.analysis.trades)
+    live = imported.kind == "live"
+    upcoming = (
+        analysis_after(session, user.id, added=(imported.orders, imported.stops_known))
+        if live else None
+    )  # fmt: skip
+    fresh = upcoming is not None and upcoming.still_valid(session, user.id)
     row = repo.add_import(session, user.id, file_name, data, imported, trades, zone, details)
     for account in imported.accounts if imported.format in SERVER_TIME_FORMATS else []:
         repo.remember_account(session, user.id, account, imported.server, zone, imported.currency)
-    if imported.kind == "live":
-        sync_sessions(session, user)
+    if live:
+        sync_sessions(session, user, upcoming if fresh else None)
     return document, row
 
 
 def delete_import(session: Session, user: User, import_id: int) -> None:
     """Delete an import and bring the mentor's days up to date."""
+    repo.get_import(session, user.id, import_id)  # 404 before any work
+    upcoming = analysis_after(session, user.id, without=import_id)
+    fresh = upcoming.still_valid(session, user.id)
     repo.delete_import(session, user.id, import_id)
-    sync_sessions(session, user)
+    sync_sessions(session, user, upcoming if fresh else None)
 
 
 def import_record(row: JournalImport) -> dict[str, Any]:
@@ -228,8 +237,10 @@ def get_settings(session: Session, user_id: int) -> HabitSettings:
 
 def save_settings(session: Session, user: User, settings: HabitSettings) -> HabitSettings:
     """Change the detector settings; the mentor's days are re-analysed with them."""
+    upcoming = analysis_after(session, user.id, settings=settings)
+    fresh = upcoming.still_valid(session, user.id)
     saved = repo.save_settings(session, user.id, settings)
-    sync_sessions(session, user)
+    sync_sessions(session, user, upcoming if fresh else None)
     return saved
 
 

@@ -16,7 +16,7 @@ from tradeloop.mentor.daily import daily_figures, daily_report, history, weekly_
 from tradeloop.mentor.notes import derived_key, notes_cipher, seal, unseal
 from tradeloop.mentor.report import NO_TRADE_SCORE, net_pnl
 from tradeloop.mentor.tools import ToolContext
-from tradeloop.services.analyses import user_analysis
+from tradeloop.services.analyses import Upcoming, user_analysis
 from tradeloop.store import mentor as repo
 from tradeloop.store.mentor import add_thread as add_thread
 from tradeloop.store.mentor import delete_message as delete_message
@@ -62,11 +62,11 @@ def refresh_session(
     return repo.set_totals(db, row, len(trades), net_pnl(trades) or 0.0)
 
 
-def sync_sessions(db: Session, user: User) -> int:
+def sync_sessions(db: Session, user: User, upcoming: Upcoming | None = None) -> int:
     """Make the user's sessions match the journal: one per day with trades (created when
     missing) and every session's totals and risk score recomputed; returns how many days hold
-    trades."""
-    analysis = user_analysis(db, user.id)
+    trades. ``upcoming``: the journal's analysis made before this transaction changed it."""
+    analysis = upcoming.analysis if upcoming is not None else user_analysis(db, user.id)
     totals: dict[date, tuple[int, float]] = {}
     local_day = pd.Series(dtype=object)
     if analysis is not None and len(analysis.trades):

@@ -126,18 +126,32 @@ class StoredOrders:
     duplicates: int
 
 
-def stored_orders(session: Session, user_id: int, kind: str = "live") -> list[StoredOrders]:
+NEW_IMPORT = 0  # the id that stands for an import not stored yet (see ``stored_orders``)
+
+
+def stored_orders(
+    session: Session, user_id: int, kind: str = "live",
+    added: tuple[pd.DataFrame, bool] | None = None, without: int | None = None,
+) -> list[StoredOrders]:  # fmt: skip
     """The orders of the user's imports of ``kind``, oldest first, each without the fills an
-    earlier import already holds (the same fills are counted once)."""
-    stored = session.execute(
+    earlier import already holds (the same fills are counted once). ``added`` (orders, stops
+    known) is an import about to be stored, last, as ``NEW_IMPORT``; ``without`` leaves an
+    import out: the journal as it will be after a change."""
+    query = (
         select(
             JournalImport.id, JournalImport.file_name, JournalImport.stops_known,
             JournalImport.orders,
         )
         .where(JournalImport.user_id == user_id, JournalImport.kind == kind)
         .order_by(JournalImport.id)
-    ).all()  # fmt: skip
+    )  # fmt: skip
+    if without is not None:
+        query = query.where(JournalImport.id != without)
+    stored = [tuple(row) for row in session.execute(query).all()]
     parts = [upgrade_orders(pd.read_parquet(io.BytesIO(blob))) for *_, blob in stored]
+    if added is not None:
+        stored.append((NEW_IMPORT, "", added[1], b""))
+        parts.append(upgrade_orders(added[0]))
     kept, dropped = drop_duplicates(parts)
     return [
         StoredOrders(import_id, name, bool(known), orders, duplicates)
@@ -167,6 +181,11 @@ def journal_stamp(session: Session, user_id: int) -> int:
     ``touch_journal``); no query when the user is already loaded in it."""
     user = session.get(User, user_id)
     return 0 if user is None else user.journal_stamp
+
+
+def stored_stamp(session: Session, user_id: int) -> int:
+    """The user's journal stamp as the database holds it now (not as loaded earlier)."""
+    return int(session.scalar(select(User.journal_stamp).where(User.id == user_id)) or 0)
 
 
 def touch_journal(session: Session, user_id: int) -> None:
