@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import orjson
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
@@ -116,3 +118,35 @@ def test_a_report_or_feedback_after_an_import_computes_with_no_write_lock_held(
         work_steps.reset(token)
     assert probes == [True], probes  # computed once, lock-free; the feedback reused it
     assert report["date"] == "2024-01-02" and report["emotion"] == "neutral"
+
+
+@pytest.mark.parametrize("change", ["import", "delete", "settings"])
+def test_the_analysis_made_before_a_change_is_the_one_read_after_it(
+    engine: Engine, change: str
+) -> None:
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as session:
+        user = users.add(session, name="K", email="kept@example.com", password_hash="x",
+                         language="en", timezone="UTC")  # fmt: skip
+    with transaction(sessions) as session:
+        _, first = journal.import_export(session, user, "a.csv", SMALL, tz="UTC")
+    with transaction(sessions) as session:
+        if change == "import":
+            journal.import_export(session, user, "later.csv", LATER, tz="UTC")
+        elif change == "delete":
+            journal.import_export(session, user, "later.csv", LATER, tz="UTC")
+            journal.delete_import(session, user, first.id)
+        else:
+            journal.save_settings(session, user, HabitSettings(sigma_loss=0.5, k=3.0))
+
+    def views() -> tuple:
+        with transaction(sessions) as session:
+            analysis = analyses.user_analysis(session, user.id)
+            summary = orjson.dumps(journal.summary_of(session, user.id), default=str)
+            return summary, analysis.trades.copy()
+
+    kept = views()  # the analysis made before the change, kept under the new stamp
+    analyses.cache.clear()
+    made = views()  # made again from what is stored: the same
+    assert made[0] == kept[0]
+    pd.testing.assert_frame_equal(made[1], kept[1])

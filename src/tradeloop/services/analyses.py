@@ -107,13 +107,27 @@ def _reader(session: Session) -> Iterator[Session]:
         reader.close()
 
 
+def _key(session: Session, user_id: int, kind: str) -> tuple:
+    with _reader(session) as reader:
+        return (str(session.get_bind().url), user_id, kind, repo.journal_stamp(reader, user_id))
+
+
+def keep_analysis(
+    session: Session, user_id: int, analysis: Analysis | None, kind: str = "live"
+) -> None:
+    """Keep ``analysis`` as the one of the journal ``session`` has just changed (its new
+    stamp): the first reader finds it made. Harmless if the change is rolled back, as no one
+    else draws that stamp."""
+    if analysis is not None:
+        cache.put(_key(session, user_id, kind), analysis)
+
+
 def user_analysis(session: Session, user_id: int, kind: str = "live") -> Analysis | None:
     """The analysis of all the user's imports of ``kind`` with their settings (None when
     there is no import), from the cache while their journal's stamp is unchanged, else
     computed in a worker process. Tested imports (strategy tester deals) are not the trader's
     habits: they are analysed apart, with ``kind='tested'``."""
-    with _reader(session) as reader:
-        key = (str(session.get_bind().url), user_id, kind, repo.journal_stamp(reader, user_id))
+    key = _key(session, user_id, kind)
 
     def make() -> Analysis | None:
         with _reader(session) as reader:

@@ -20,7 +20,7 @@ from tradeloop.habits.metrics import habit_metric
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
 from tradeloop.market.times import DateOrder
-from tradeloop.services.analyses import analysis_after, user_analysis
+from tradeloop.services.analyses import analysis_after, keep_analysis, user_analysis
 from tradeloop.services.exports import Journal, journal_document, load_journal, source_record
 from tradeloop.services.mentor import sync_sessions
 from tradeloop.services.work import run_cpu
@@ -123,6 +123,10 @@ def import_export(
         repo.remember_account(session, user.id, account, imported.server, zone, imported.currency)
     if live:
         sync_sessions(session, user, upcoming if fresh else None)
+        if fresh and upcoming is not None and upcoming.analysis is not None:
+            trades = upcoming.analysis.trades  # the new import's trades get its id
+            trades["source"] = trades["source"].replace(str(repo.NEW_IMPORT), str(row.id))
+            keep_analysis(session, user.id, upcoming.analysis)
     return document, row
 
 
@@ -133,6 +137,8 @@ def delete_import(session: Session, user: User, import_id: int) -> None:
     fresh = upcoming.still_valid(session, user.id)
     repo.delete_import(session, user.id, import_id)
     sync_sessions(session, user, upcoming if fresh else None)
+    if fresh:
+        keep_analysis(session, user.id, upcoming.analysis)
 
 
 def import_record(row: JournalImport) -> dict[str, Any]:
@@ -241,6 +247,8 @@ def save_settings(session: Session, user: User, settings: HabitSettings) -> Habi
     fresh = upcoming.still_valid(session, user.id)
     saved = repo.save_settings(session, user.id, settings)
     sync_sessions(session, user, upcoming if fresh else None)
+    if fresh:
+        keep_analysis(session, user.id, upcoming.analysis)
     return saved
 
 

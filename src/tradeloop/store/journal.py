@@ -149,9 +149,9 @@ def stored_orders(
         query = query.where(JournalImport.id != without)
     stored = [tuple(row) for row in session.execute(query).all()]
     parts = [upgrade_orders(pd.read_parquet(io.BytesIO(blob))) for *_, blob in stored]
-    if added is not None:
+    if added is not None:  # as it will be read back once stored
         stored.append((NEW_IMPORT, "", added[1], b""))
-        parts.append(upgrade_orders(added[0]))
+        parts.append(upgrade_orders(pd.read_parquet(io.BytesIO(_parquet(added[0])))))
     kept, dropped = drop_duplicates(parts)
     return [
         StoredOrders(import_id, name, bool(known), orders, duplicates)
