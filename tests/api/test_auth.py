@@ -280,3 +280,11 @@ def test_openapi_docs_are_served_without_a_cdn(client: TestClient) -> None:
     assert client.get("/api/docs-assets/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/api/openapi.json").json()
     assert "/api/auth/token" in spec["paths"] and "/api/bots/{bot_id}" in spec["paths"]
+
+
+def test_an_overlong_time_zone_is_422_not_500(client: TestClient) -> None:
+    body = {"name": "Z", "email": "zone@example.com", "password": PASSWORD, "timezone": "A/" * 200}
+    response = client.post("/api/auth/register", json=body)
+    assert response.status_code == 422
+    assert "unknown time zone 'A/A/" in response.json()["message"]
+    assert len(response.json()["message"]) < 300  # the value is cut, not echoed whole

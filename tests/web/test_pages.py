@@ -160,11 +160,23 @@ def test_profile_form_saves_and_rejects_bad_zone(client: TestClient) -> None:
     register(client, "ayu@example.com")
     sign_in(client, "ayu@example.com")
     token = csrf(client, "/profile")
+    page = client.get("/profile").text
+    assert '<select name="timezone">' in page and '<option value="Asia/Jakarta" >' in page
+    assert '<option value="UTC" selected>' in page  # the zone chosen now
     bad = client.post(
         "/profile",
-        data={"csrf_token": token, "name": "Ayu", "language": "id", "timezone": "Jakarta"},
+        data={"csrf_token": token, "name": "Ayu Baru", "language": "en", "timezone": "Jakarta"},
     )
-    assert bad.status_code == 422 and "unknown time zone" in bad.text
+    assert bad.status_code == 422 and "unknown time zone &#39;Jakarta&#39;" in bad.text
+    assert 'value="Ayu Baru"' in bad.text  # what was typed is kept, not erased
+    assert '<option value="Jakarta" selected>' in bad.text
+    assert '<option value="en" selected>' in bad.text
+    assert client.get("/api/me").json()["name"] == "Trader"  # nothing saved
+    long = client.post(
+        "/profile",
+        data={"csrf_token": token, "name": "Ayu", "language": "id", "timezone": "A/" * 200},
+    )
+    assert long.status_code == 422 and "unknown time zone" in long.text  # not a 500
     ok = client.post(
         "/profile",
         data={

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 from sqlalchemy.exc import IntegrityError
@@ -25,15 +26,29 @@ Name = Annotated[
 Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
 
 
+MAX_ZONE_NAME = 64  # as stored
+
+
 def check_timezone(value: str) -> str:
     """Return ``value`` when it is an IANA zone name such as ``Asia/Jakarta``."""
     try:
+        if len(value) > MAX_ZONE_NAME:
+            raise ValueError(value)
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        shown = value if len(value) <= MAX_ZONE_NAME else value[:MAX_ZONE_NAME] + "…"
         raise ValueError(
-            f"unknown time zone {value!r}: use an IANA name like Asia/Jakarta"
+            f"unknown time zone {shown!r}: use an IANA name like Asia/Jakarta"
         ) from exc
     return value
+
+
+@cache
+def time_zones() -> list[str]:
+    """The IANA zones a user can choose, by name (regions only, and UTC)."""
+    regions = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/",
+               "Europe/", "Indian/", "Pacific/")  # fmt: skip
+    return [*sorted(z for z in available_timezones() if z.startswith(regions)), "UTC"]
 
 
 class Registration(BaseModel):

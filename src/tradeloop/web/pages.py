@@ -211,10 +211,13 @@ def _profile(
     user: User,
     status: int = 200,
     errors: list[str] | None = None,
+    form: dict[str, str] | None = None,
 ) -> Response:
     settings = request.app.state.tradeloop.settings
     llm = llm_status(session, user, settings, datetime.now(UTC))
-    return render(request, "profile.html", user, status, errors=errors or [], llm=llm)
+    shown = {"name": user.name, "language": user.language, "timezone": user.timezone}
+    return render(request, "profile.html", user, status, errors=errors or [], llm=llm,
+                  form=shown | (form or {}), zones=accounts.time_zones())  # fmt: skip
 
 
 @router.get("/profile")
@@ -244,8 +247,9 @@ def update_profile(
         change = accounts.ProfileUpdate(
             name=name, language=language or None, timezone=timezone or None
         )
-    except ValidationError as exc:
-        return _profile(request, session, user, 422, _messages(exc))
+    except ValidationError as exc:  # the form keeps what was typed
+        typed = {"name": name, "language": language, "timezone": timezone}
+        return _profile(request, session, user, 422, _messages(exc), typed)
     zone = user.timezone
     accounts.update_profile(session, user, change)
     if user.timezone != zone:  # sessions follow the new local days
