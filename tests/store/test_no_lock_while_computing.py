@@ -6,12 +6,14 @@ databases, by trying to take the lock from another connection without waiting.""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 import orjson
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.api.test_journal import SMALL
 from tests.journal.helpers import export, fill
@@ -20,6 +22,7 @@ from tradeloop.services import analyses, journal
 from tradeloop.services.work import work_steps
 from tradeloop.store import users
 from tradeloop.store.db import make_engine, make_session_factory, transaction
+from tradeloop.store.models import JournalImport, User
 
 # two more trades, on fills of their own
 LATER = export(
@@ -53,14 +56,31 @@ def _can_write(engine: Engine, user_id: int) -> bool:
         other.dispose()
 
 
-@pytest.mark.parametrize("change", ["import", "second import", "delete", "settings"])
-def test_journal_changes_compute_with_no_write_lock_held(engine: Engine, change: str) -> None:
+@dataclass
+class Trader:
+    """A user with one import (``first``) and the sessions to work on the database."""
+
+    sessions: sessionmaker[Session]
+    user: User
+    first: JournalImport
+
+
+@pytest.fixture
+def trader(engine: Engine) -> Trader:
     sessions = make_session_factory(engine)
     with transaction(sessions) as session:
         user = users.add(session, name="L", email="lock@example.com", password_hash="x",
                          language="en", timezone="UTC")  # fmt: skip
     with transaction(sessions) as session:
         _, first = journal.import_export(session, user, "a.csv", SMALL, tz="UTC")
+    return Trader(sessions, user, first)
+
+
+@pytest.mark.parametrize("change", ["import", "second import", "delete", "settings"])
+def test_journal_changes_compute_with_no_write_lock_held(
+    engine: Engine, trader: Trader, change: str
+) -> None:
+    sessions, user, first = trader.sessions, trader.user, trader.first
     if change == "delete":
         with transaction(sessions) as session:
             journal.import_export(session, user, "later.csv", LATER, tz="UTC")
@@ -92,19 +112,14 @@ def test_journal_changes_compute_with_no_write_lock_held(engine: Engine, change:
 
 
 def test_a_report_or_feedback_after_an_import_computes_with_no_write_lock_held(
-    engine: Engine, tmp_path
+    engine: Engine, trader: Trader, tmp_path
 ) -> None:
     from datetime import date
 
     from tradeloop.config import Settings
     from tradeloop.services import mentor
 
-    sessions = make_session_factory(engine)
-    with transaction(sessions) as session:
-        user = users.add(session, name="R", email="report@example.com", password_hash="x",
-                         language="en", timezone="UTC")  # fmt: skip
-    with transaction(sessions) as session:
-        journal.import_export(session, user, "a.csv", SMALL, tz="UTC")
+    sessions, user = trader.sessions, trader.user
     analyses.cache.clear()  # as another server process, or after a restart
     probes: list[bool] = []
     token = work_steps.set(lambda finished: finished or probes.append(_can_write(engine, user.id)))
@@ -122,14 +137,9 @@ def test_a_report_or_feedback_after_an_import_computes_with_no_write_lock_held(
 
 @pytest.mark.parametrize("change", ["import", "delete", "settings"])
 def test_the_analysis_made_before_a_change_is_the_one_read_after_it(
-    engine: Engine, change: str
+    trader: Trader, change: str
 ) -> None:
-    sessions = make_session_factory(engine)
-    with transaction(sessions) as session:
-        user = users.add(session, name="K", email="kept@example.com", password_hash="x",
-                         language="en", timezone="UTC")  # fmt: skip
-    with transaction(sessions) as session:
-        _, first = journal.import_export(session, user, "a.csv", SMALL, tz="UTC")
+    sessions, user, first = trader.sessions, trader.user, trader.first
     with transaction(sessions) as session:
         if change == "import":
             journal.import_export(session, user, "later.csv", LATER, tz="UTC")

@@ -12,7 +12,7 @@ import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from tradeloop.api.schemas import JobOut, PageOut
+from tradeloop.api.schemas import JobOut, PageOut, page_of
 from tradeloop.services import jobs
 from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State
 
@@ -35,10 +35,8 @@ def list_jobs(
     ] = None,
 ) -> object:
     """The user's background jobs, newest first."""
-    page = jobs.list_jobs(
-        session, user.id, paging.limit, paging.offset, only, state.jobs.silent_after
-    )
-    return {"items": page.items, "total": page.total, "limit": page.limit, "offset": page.offset}
+    page = jobs.list_jobs(session, user.id, paging.limit, paging.offset, only)
+    return page_of(page, lambda job: jobs.job_record(job, state.jobs.silent_after))
 
 
 @router.get("/{job_id}", response_model=JobOut)

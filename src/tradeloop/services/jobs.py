@@ -119,11 +119,8 @@ class JobRunner:
     def _run(self, job_id: int, ticket: Ticket, work: Work) -> None:
         steps = {"done": 0}
 
-        def check() -> None:
-            self._check(job_id)
-
         def step(finished: bool) -> None:
-            check()
+            self._check(job_id)
             if finished:
                 steps["done"] += 1
             progress = round(0.9 - 0.8 * 0.5 ** steps["done"], 3)
@@ -131,7 +128,7 @@ class JobRunner:
             self._progress.put((job_id, {"stage": "computing", "progress": progress}))
 
         try:
-            with ticket.running(give_up=check):
+            with ticket.running(give_up=lambda: self._check(job_id)):
                 self._update(job_id, state="running", stage="starting", progress=0.05,
                              started_at=repo.now())  # fmt: skip
                 token = work_steps.set(step)
@@ -167,23 +164,23 @@ class JobRunner:
         finally:
             session.close()
         self._check(job_id)
-        raise JobCancelled("the server stopped before this job finished")
+        raise JobCancelled(repo.INTERRUPTED)
 
     def _check(self, job_id: int) -> None:
         """Raise ``JobCancelled`` when the job was cancelled or is no longer active."""
         if job_id in self._abandoned:
-            raise JobCancelled("the server stopped before this job finished")
+            raise JobCancelled(repo.INTERRUPTED)
         with self.database.readers() as session:
             state, cancelled = repo.job_flags(session, job_id)
         if cancelled:
             raise JobCancelled("cancelled: nothing was stored")
         if state not in repo.ACTIVE:
-            raise JobCancelled("the server stopped before this job finished")
+            raise JobCancelled(repo.INTERRUPTED)
 
     def _update(self, job_id: int, **values: Any) -> None:
         with transaction(self.database.sessions) as session:
             if not repo.advance(session, job_id, **values):
-                raise JobCancelled("the server stopped before this job finished")
+                raise JobCancelled(repo.INTERRUPTED)
 
     def _end(self, job_id: int, state: str, message: str) -> None:
         try:
@@ -211,8 +208,12 @@ class JobRunner:
             if self._closed.is_set():
                 return
             beat = time.monotonic() >= next_beat
+            if beat:
+                next_beat = time.monotonic() + self.heartbeat
             with self._lock:
                 running = list(self._threads)
+            if not updates and not (beat and running):
+                continue  # an idle server writes nothing (dead servers' jobs show as silent)
             try:
                 with transaction(self.database.sessions) as session:
                     for job_id, values in updates.items():
@@ -222,8 +223,6 @@ class JobRunner:
                         repo.mark_interrupted(session, silent_for=self.silent_after)
             except Exception:
                 log.exception("job progress or heartbeat not written")
-            if beat:
-                next_beat = time.monotonic() + self.heartbeat
 
     def _sweep(self) -> None:
         with transaction(self.database.sessions) as session:
@@ -235,7 +234,7 @@ def job_record(job: Job, silent_after: float) -> dict[str, Any]:
     state, stage, error = job.state, job.stage, job.error
     if state in repo.ACTIVE and job.heartbeat_at < repo.now() - timedelta(seconds=silent_after):
         state = stage = "interrupted"
-        error = "the server stopped before this job finished: nothing of it was stored"
+        error = repo.INTERRUPTED
     result = None
     if state == "done" and job.result_id is not None:
         result = {"id": job.result_id, "url": RESULT_PATHS[job.kind].format(id=job.result_id)}
@@ -259,11 +258,4 @@ def get_job(session: Session, user_id: int, job_id: int, silent_after: float) ->
     return job_record(repo.get_job(session, user_id, job_id), silent_after)
 
 
-def list_jobs(
-    session: Session, user_id: int, limit: int, offset: int, state: str | None,
-    silent_after: float,
-) -> repo.Page[dict[str, Any]]:  # fmt: skip
-    """The user's jobs, newest first, as ``job_record`` data."""
-    page = repo.list_jobs(session, user_id, limit, offset, state)
-    return repo.Page([job_record(job, silent_after) for job in page.items], page.total,
-                     limit, offset)  # fmt: skip
+list_jobs = repo.list_jobs

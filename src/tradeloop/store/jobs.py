@@ -15,6 +15,7 @@ from tradeloop.store.models import Job
 from tradeloop.store.pagination import Page, paginate
 
 ACTIVE = ("queued", "running")
+INTERRUPTED = "the server stopped before this job finished: nothing of it was stored"
 FINAL = ("done", "failed", "cancelled", "interrupted")
 
 
@@ -111,8 +112,7 @@ def mark_interrupted(
         query.values(
             state="interrupted",
             stage="interrupted",
-            error="the server stopped before this job finished: nothing of it was stored; "
-            "start it again",
+            error=f"{INTERRUPTED}; start it again",
             finished_at=now(),
         ).execution_options(synchronize_session=False)
     )
