@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 LANGUAGES = ("id", "en")
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -14,10 +16,18 @@ _LOCALES = Path(__file__).parent / "locales"
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    """All messages of ``language`` (keys are dotted names such as ``nav.dashboard``)."""
+    """All messages of ``language`` (keys are dotted names such as ``nav.dashboard``), read
+    from ``locales/<language>/<prefix>.json``: one file per key prefix."""
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}: choose one of {', '.join(LANGUAGES)}")
-    return json.loads((_LOCALES / f"{language}.json").read_text(encoding="utf-8"))
+    messages: dict[str, str] = {}
+    for path in sorted((_LOCALES / language).glob("*.json")):
+        part = json.loads(path.read_text(encoding="utf-8"))
+        misplaced = [key for key in part if key.split(".")[0] != path.stem]
+        if misplaced:
+            raise ValueError(f"{path}: keys {misplaced} belong in their prefix's file")
+        messages |= part
+    return messages
 
 
 def translate(language: str, key: str, **values: Any) -> str:
@@ -64,3 +74,25 @@ def points_by_market(language: str, values: dict[str, float | None]) -> str:
         )
         or "—"
     )
+
+
+def zone_label(value: datetime) -> str:
+    """The UTC offset of an aware ``value``: ``UTC+07:00``, ``UTC-04:00``, ``UTC``; the same
+    label the pages' JavaScript writes (``tradeloopTime`` in ``app.js``)."""
+    offset = value.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def time_text(value: datetime | None, zone: str, with_date: bool = True) -> str:
+    """``value`` in the user's ``zone`` with its label: ``2026-11-30 19:47 UTC+07:00``
+    (``19:47 UTC+07:00`` without the date); naive values are taken as UTC."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    local = value.astimezone(ZoneInfo(zone))
+    return f"{local.strftime('%Y-%m-%d %H:%M' if with_date else '%H:%M')} {zone_label(local)}"

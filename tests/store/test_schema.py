@@ -162,7 +162,16 @@ COLUMNS = {
         "end_time": True,
         "sha256": True,
         "data": True,
+        "report": True,
         "created_at": False,
+    },
+    "trade_notes": {
+        "id": True,
+        "user_id": True,
+        "trade_key": True,
+        "note": True,
+        "tags": True,
+        "updated_at": True,
     },
     "trading_sessions": {
         "id": True,
@@ -310,6 +319,7 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
         "habit_settings",
         "habit_goals",
         "mentor_threads",
+        "trade_notes",
     )
     for table in (*owned, "mentor_preferences", "llm_calls", "jobs"):
         expected[(table, "user_id")] = ("users", "CASCADE")

@@ -184,6 +184,9 @@ class Dataset(Base):
     end_time: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    report: Mapped[dict[str, Any]] = mapped_column(  # interval, gaps, dropped bars
+        JSONText(), nullable=False, server_default=text("'{}'"), default=dict
+    )
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=True, server_default=_now()
     )
@@ -474,3 +477,20 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class TradeNote(Base):
+    """A user's note and tags on one journal trade; ``trade_key`` names the trade as the
+    journal rebuilds it (stable across rebuilds of the same imports)."""
+
+    __tablename__ = "trade_notes"
+    __table_args__ = (Index(None, "user_id", "trade_key", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    trade_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"), default="")
+    tags: Mapped[list[str]] = mapped_column(
+        JSONText(), nullable=False, server_default=text("'[]'"), default=list
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

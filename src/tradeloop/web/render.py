@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from tradeloop import __version__
 from tradeloop.core.errors import Forbidden
-from tradeloop.i18n import LANGUAGE_NAMES, amount, catalogue, pick_language, translate
+from tradeloop.i18n import LANGUAGE_NAMES, amount, catalogue, pick_language, time_text, translate
 from tradeloop.security import csrf_matches, new_csrf_token
 from tradeloop.services.accounts import User
 from tradeloop.serving.deps import CSRF_COOKIE, LANG_COOKIE, app_state
@@ -26,12 +24,6 @@ def request_language(request: Request, user: User | None) -> str:
     """The user's language, else the language cookie, else the configured default."""
     default = app_state(request).settings.default_language
     return pick_language(user.language if user else None, request.cookies.get(LANG_COOKIE), default)
-
-
-def _local_time(value: datetime | None, zone: str) -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _notice(request: Request, language: str) -> str | None:
@@ -49,7 +41,8 @@ def _context(request: Request, language: str, user: User | None, csrf_token: str
         "languages": LANGUAGE_NAMES,
         "csrf_token": csrf_token,
         "t": lambda key, **values: translate(language, key, **values),
-        "local_time": lambda value: _local_time(value, zone),
+        "zone": zone,
+        "local_time": lambda value, with_date=True: time_text(value, zone, with_date),
         "amount": lambda value, unit="money", currency=None: amount(
             language, value, unit, currency
         ),

@@ -21,3 +21,18 @@ window.tradeloopFetch = (url, options = {}) => {
   const headers = Object.assign({ "X-CSRF-Token": token }, options.headers || {});
   return fetch(url, Object.assign({}, options, { headers, credentials: "same-origin" }));
 };
+
+// A time in the user's zone with its label, as the server writes it: "2026-11-30 19:47 UTC+07:00"
+// (withDate false: "19:47 UTC+07:00"). The zone is the profile's, on <body data-timezone>.
+window.tradeloopTime = (iso, withDate = true) => {
+  if (!iso) return "—";
+  const timeZone = document.body.dataset.timezone || "UTC";
+  const parts = {};
+  new Intl.DateTimeFormat("en-CA", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "longOffset",
+  }).formatToParts(new Date(iso)).forEach((p) => { parts[p.type] = p.value; });
+  const zone = parts.timeZoneName === "GMT" ? "UTC" : parts.timeZoneName.replace("GMT", "UTC");
+  const clock = `${parts.hour}:${parts.minute} ${zone}`;
+  return withDate ? `${parts.year}-${parts.month}-${parts.day} ${clock}` : clock;
+};
