@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-unit lint bench install install-dev browser clean
+.PHONY: run test test-unit lint bench screenshots install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test: install-dev browser
 # The pure layers only: no server, no database, no browser (under a minute)
 test-unit: install-dev
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(UNIT_TESTS)
+
+# Every page of a fresh demo at desktop and phone width, both languages: docs/screenshots/index.md
+screenshots: install-dev browser
+	$(BIN)/python -m tests.e2e.screenshots docs/screenshots
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks migrations

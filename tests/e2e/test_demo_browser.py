@@ -27,7 +27,7 @@ def test_printed_demo_account_signs_in_to_the_dashboard(page, demo_output) -> No
     assert len(days) >= 3 and all(day["total_trades"] > 0 for day in days)
     stats = page.locator(".stat strong").all_inner_texts()
     # bots, unread notifications, backtests, journal days: no bot ran, so nothing to notify
-    assert stats == ["2", "0", "1", str(len(days))]
+    assert stats == ["2", "0", "2", str(len(days))]
 
 
 def test_the_demo_is_made_by_the_real_features_from_synthetic_data(page, demo_output) -> None:
@@ -48,7 +48,7 @@ def test_the_demo_is_made_by_the_real_features_from_synthetic_data(page, demo_ou
     days = api.get("/api/mentor/sessions", headers=headers).json()["items"]
     assert sum(day["total_trades"] for day in days) == 120
     results = api.get("/api/backtests", headers=headers).json()["items"]
-    assert [r["data_filename"] for r in results] == ["EURUSD_H1_synthetic.csv"]
+    assert [r["data_filename"] for r in results] == ["EURUSD_H1_synthetic.csv"] * 2
     result = api.get(f"/api/backtests/{results[0]['id']}", headers=headers).json()
     assert result["total_trades"] == len(result["trade_log"]) > 0
     datasets = api.get("/api/datasets", headers=headers).json()["items"]

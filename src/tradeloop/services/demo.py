@@ -62,6 +62,9 @@ class DemoAccount:
     created: bool
 
 
+DEMO_BACKTEST_PERIODS = ((20, 50), (10, 30))  # ma_crossover fast/slow periods of the demo runs
+
+
 def _demo_password(path: Path) -> str:
     if path.exists() and path.read_text().strip():
         return path.read_text().strip()
@@ -112,9 +115,10 @@ def _make_demo_data(session: Session, user: User) -> None:
     bars = random_walk_bars(BACKTEST_BARS, seed=11, start=(today - timedelta(days=400)).isoformat())
     bars.index = bars.index.tz_localize(None)
     data = bars.to_csv(date_format="%Y-%m-%d %H:%M:%S").encode()
-    strategy = get_strategy("ma_crossover", {"fast_period": 20, "slow_period": 50})
     execution = backtests.execution_settings({"sl_atr": 2, "tp_atr": 4, "lots": 0.1})
-    backtests.run_and_save(session, user.id, strategy, execution, (BACKTEST_FILE, data))
+    for fast, slow in DEMO_BACKTEST_PERIODS:  # two runs, so the comparison has something to show
+        strategy = get_strategy("ma_crossover", {"fast_period": fast, "slow_period": slow})
+        backtests.run_and_save(session, user.id, strategy, execution, (BACKTEST_FILE, data))
     days = mentor_store.list_sessions(session, user.id, 1, 0).items
     if days:
         mentor.generate_report(session, user, days[0].session_date, user.language)
