@@ -30,7 +30,7 @@ LABELLED = re.compile(
     r"tutup|ratio|rasio|factor|faktor|sharpe|sortino|calmar|sqn|lots?|R|σ|sigma|score|skor)\b",
     re.IGNORECASE,
 )
-TIME = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
+TIME = re.compile(r"(?<![\d:+-])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
 ZONE_AFTER = re.compile(r"^\s*(UTC(?:[+-]\d{2}:\d{2})?)")
 
 
@@ -121,7 +121,7 @@ def test_every_page_is_in_the_language_with_units_zones_and_no_console_error(
         visited, problems = _walk(page, server, errors, language)
     finally:
         switch_language(page, "id")
-    assert sorted(set(problems)) == []
+    assert not problems, f"{len(set(problems))} problems:\n" + "\n".join(sorted(set(problems)))
     expected = {
         "/",
         "/bots",
@@ -178,4 +178,4 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     for path in tour(page, server):
         found += _serious(axe, page, path)
     context.close()
-    assert found == []
+    assert not found, f"{len(set(found))} violations:\n" + "\n".join(sorted(set(found)))
