@@ -145,6 +145,14 @@ def bearer(client: TestClient, email: str, password: str = PASSWORD) -> dict[str
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def in_english(client: TestClient, headers: dict[str, str]) -> dict[str, str]:
+    """Switch the user of ``headers`` to English (API messages then read as the CLI's); the
+    Indonesian messages are checked by tests/api/test_language.py and test_error_language.py."""
+    response = client.patch("/api/me", json={"language": "en"}, headers=headers)
+    assert response.status_code == 200, response.text
+    return headers
+
+
 @contextmanager
 def all_workers_busy(client: TestClient) -> Iterator[None]:
     """Hold every worker of the app (as another user's long work would)."""

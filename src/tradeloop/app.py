@@ -39,7 +39,7 @@ from tradeloop.services.work import WorkSlots
 from tradeloop.serving.deps import AppState
 from tradeloop.serving.errors import install_error_handlers
 from tradeloop.serving.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
-from tradeloop.web import backtest_pages, journal_pages, mentor_pages, pages
+from tradeloop.web import backtest_pages, journal_pages, market_pages, mentor_pages, pages
 from tradeloop.web.access import SignInRequired
 from tradeloop.web.render import error_page
 
@@ -57,7 +57,7 @@ SECURITY_HEADERS = {
 
 def _body_limit(settings: Settings) -> Any:
     def limit_for(path: str) -> int:
-        if path.startswith(("/api/backtests", "/api/datasets")):
+        if path.startswith(("/api/backtests", "/api/datasets")) or path == "/market":
             return settings.max_backtest_upload_bytes
         if path.startswith("/api/journal"):
             return settings.max_journal_upload_bytes
@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
     ):
         app.include_router(router)
     app.include_router(backtest_pages.router)
+    app.include_router(market_pages.router)
     app.include_router(journal_pages.router)
     app.include_router(mentor_pages.router)
     app.include_router(pages.router)
@@ -175,5 +176,9 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
     app.add_middleware(
         SecurityHeadersMiddleware, headers=SECURITY_HEADERS, skip_csp_prefix="/api/docs"
     )
-    app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit(settings))
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit_for=_body_limit(settings),
+        default_language=settings.default_language,
+    )
     return app

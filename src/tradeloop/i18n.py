@@ -46,6 +46,24 @@ def pick_language(*candidates: str | None) -> str:
     return LANGUAGES[0]
 
 
+def accepted_language(header: str | None) -> str | None:
+    """The supported language an ``Accept-Language`` header prefers most (``en-US,en;q=0.9``
+    → ``en``), or None."""
+    choices = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        language = tag.strip().split("-")[0].lower()
+        if language in LANGUAGES and quality > 0:
+            choices.append((-quality, position, language))
+    return min(choices)[2] if choices else None
+
+
 def number_text(language: str, value: float, digits: int = 2) -> str:
     """``value`` with a space between thousands and a decimal point (``-5 025.89``): read the
     same way in Indonesian and English, as MetaTrader writes it."""
@@ -96,3 +114,18 @@ def time_text(value: datetime | None, zone: str, with_date: bool = True) -> str:
         value = value.replace(tzinfo=ZoneInfo("UTC"))
     local = value.astimezone(ZoneInfo(zone))
     return f"{local.strftime('%Y-%m-%d %H:%M' if with_date else '%H:%M')} {zone_label(local)}"
+
+
+SIZE_UNITS = ("unit.bytes", "unit.kb", "unit.mb", "unit.gb")
+
+
+def size_text(language: str, size: int | float | None) -> str:
+    """A size in bytes with its unit from the catalogue: ``512 bytes`` (``512 bita``),
+    ``12.3 KB``, ``1.5 MB``, ``2.0 GB`` (steps of 1024)."""
+    if size is None:
+        return "—"
+    value, step = float(size), 0
+    while abs(value) >= 1024 and step < len(SIZE_UNITS) - 1:
+        value, step = value / 1024, step + 1
+    text = f"{int(value)}" if step == 0 else number_text(language, value, 1)
+    return f"{text} {translate(language, SIZE_UNITS[step])}"

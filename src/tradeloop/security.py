@@ -62,11 +62,11 @@ def read_token(secret: str, token: str, kind: str) -> tuple[int, str]:
     try:
         claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp"]})
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("token expired: sign in again") from exc
+        raise Unauthorized("token expired: sign in again", key="error.token_expired") from exc
     except jwt.PyJWTError as exc:
-        raise Unauthorized("malformed or invalid token") from exc
+        raise Unauthorized("malformed or invalid token", key="error.token_invalid") from exc
     if claims.get("kind") != kind or not str(claims.get("sub", "")).isdigit():
-        raise Unauthorized("malformed or invalid token")
+        raise Unauthorized("malformed or invalid token", key="error.token_invalid")
     return int(claims["sub"]), str(claims.get("pwd", ""))
 
 
@@ -120,7 +120,10 @@ class LoginLimiter:
             if len(times) >= self.max_failures:
                 retry = max(1, math.ceil(self.window - (now - times[0])))
                 raise TooManyRequests(
-                    f"too many failed sign-ins for this email: try again in {retry} s", retry
+                    f"too many failed sign-ins for this email: try again in {retry} s",
+                    retry,
+                    key="error.too_many_sign_ins",
+                    values={"seconds": retry},
                 )
             times.append(now)
             self._failures[key] = times

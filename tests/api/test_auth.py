@@ -44,33 +44,33 @@ def test_register_creates_an_argon2id_account_with_normalised_email(client: Test
         (
             {"name": "A", "email": "not-an-email", "password": PASSWORD},
             422,
-            "email: value is not a valid email",
+            "Email: bukan alamat email yang valid",
         ),
         (
             {"name": "A", "email": "a@example.com", "password": "short9char"[:9]},
             422,
-            "password: String should have at least 10 characters",
+            "Kata sandi: minimal 10 karakter",
         ),
-        ({"email": "a@example.com", "password": PASSWORD}, 422, "name: Field required"),
+        ({"email": "a@example.com", "password": PASSWORD}, 422, "Nama: wajib diisi"),
         (
             {"name": "   ", "email": "a@example.com", "password": PASSWORD},
             422,
-            "name: String should have at least 1 character",
+            "Nama: minimal 1 karakter",
         ),
         (
             {"name": "A", "email": "a@example.com", "password": PASSWORD, "timezone": "Mars/Base"},
             422,
-            "unknown time zone 'Mars/Base'",
+            "Zona waktu: zona waktu 'Mars/Base' tidak dikenal",
         ),
         (
             {"name": "A", "email": "a@example.com", "password": PASSWORD, "language": "fr"},
             422,
-            "language: Input should be 'id' or 'en'",
+            "Bahasa: harus salah satu dari 'id' atau 'en'",
         ),
         (
             {"name": "A", "email": "a@example.com", "password": PASSWORD, "is_admin": True},
             422,
-            "is_admin: Extra inputs are not permitted",
+            "is_admin: bukan isian yang diterima di sini",
         ),
     ],
 )
@@ -85,7 +85,7 @@ def test_bad_registrations_get_the_envelope_and_write_nothing(
 def test_duplicate_email_is_409_and_keeps_the_first_account(client: TestClient) -> None:
     register(client, "ayu@example.com", name="First")
     body = {"name": "Second", "email": "AYU@example.com", "password": "another password"}
-    assert_envelope(client.post("/api/auth/register", json=body), 409, "already exists")
+    assert_envelope(client.post("/api/auth/register", json=body), 409, "sudah ada akun")
     assert users_in_db(client) == ["ayu@example.com"]
     assert (
         client.get("/api/me", headers=bearer(client, "ayu@example.com")).json()["name"] == "First"
@@ -96,14 +96,14 @@ def test_malformed_json_body_is_422(client: TestClient) -> None:
     response = client.post(
         "/api/auth/register", content=b"{not json", headers={"content-type": "application/json"}
     )
-    assert_envelope(response, 422, "JSON decode error")
+    assert_envelope(response, 422, "isian tidak valid: bukan JSON yang valid")
     assert users_in_db(client) == []
 
 
 def test_oversized_body_is_413_before_anything_is_written(client: TestClient) -> None:
     body = {"name": "A" * 2_000_000, "email": "a@example.com", "password": PASSWORD}
     result = assert_envelope(
-        client.post("/api/auth/register", json=body), 413, "request body too large"
+        client.post("/api/auth/register", json=body), 413, "terlalu besar: batasnya 1.0 MB"
     )
     assert result["details"] == [{"limit_bytes": 1_048_576}]
     assert users_in_db(client) == []
@@ -125,17 +125,17 @@ def test_token_works_for_the_api_and_expires_in_thirty_minutes(client: TestClien
 @pytest.mark.parametrize(
     ("header", "message"),
     [
-        ("Bearer not.a.jwt", "malformed or invalid token"),
-        ("Bearer ", "malformed Authorization header"),
-        ("Basic dXNlcjpwYXNz", "malformed Authorization header"),
+        ("Bearer not.a.jwt", "token keliru atau tidak valid"),
+        ("Bearer ", "header Authorization keliru"),
+        ("Basic dXNlcjpwYXNz", "header Authorization keliru"),
         (
             "Bearer "
             + jwt.encode({"sub": "1", "kind": "access", "exp": 9999999999}, "guessed-secret-" * 4),
-            "malformed or invalid token",
+            "token keliru atau tidak valid",
         ),
         (
             "Bearer " + jwt.encode({"sub": "1", "kind": "access", "exp": 1}, "x" * 32),
-            "invalid token",
+            "tidak valid",
         ),
     ],
 )
@@ -145,7 +145,7 @@ def test_bad_tokens_are_401(client: TestClient, header: str, message: str) -> No
 
 
 def test_no_credentials_is_401(client: TestClient) -> None:
-    assert_envelope(client.get("/api/me"), 401, "not signed in")
+    assert_envelope(client.get("/api/me"), 401, "belum masuk")
 
 
 def test_wrong_password_is_401_and_five_failures_in_a_minute_are_429(client: TestClient) -> None:
@@ -155,11 +155,11 @@ def test_wrong_password_is_401_and_five_failures_in_a_minute_are_429(client: Tes
         response = client.post(
             "/api/auth/token", data={"username": "ayu@example.com", "password": "wrong one!"}
         )
-        assert_envelope(response, 401, "wrong email or password")
+        assert_envelope(response, 401, "email atau kata sandi salah")
     limited = client.post(
         "/api/auth/token", data={"username": "AYU@example.com", "password": PASSWORD}
     )
-    assert_envelope(limited, 429, "too many failed sign-ins")
+    assert_envelope(limited, 429, "terlalu banyak percobaan masuk yang gagal")
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     bearer(client, "budi@example.com")  # other emails are unaffected
 
@@ -168,14 +168,14 @@ def test_unknown_email_is_the_same_401(client: TestClient) -> None:
     response = client.post(
         "/api/auth/token", data={"username": "ghost@example.com", "password": PASSWORD}
     )
-    assert_envelope(response, 401, "wrong email or password")
+    assert_envelope(response, 401, "email atau kata sandi salah")
 
 
 def test_token_form_needs_both_fields(client: TestClient) -> None:
     assert_envelope(
         client.post("/api/auth/token", data={"username": "a@example.com"}),
         422,
-        "password: Field required",
+        "Kata sandi: wajib diisi",
     )
 
 
@@ -196,12 +196,12 @@ def test_profile_update_and_bad_values(client: TestClient) -> None:
     assert_envelope(
         client.patch("/api/me", json={"timezone": "Nowhere"}, headers=headers),
         422,
-        "unknown time zone",
+        "unknown time zone 'Nowhere'",  # the user chose English just before
     )
     assert_envelope(
         client.patch("/api/me", json={"email": "x@example.com"}, headers=headers),
         422,
-        "email: Extra inputs",
+        "Email: is not a field this form accepts",
     )
     assert client.get("/api/me", headers=headers).json()["timezone"] == "Asia/Jakarta"
 
@@ -214,20 +214,20 @@ def test_password_change_revokes_earlier_tokens(client: TestClient) -> None:
         json={"current_password": "nope nope nope", "new_password": "brand new password"},
         headers=old,
     )
-    assert_envelope(wrong, 422, "current password is wrong")
+    assert_envelope(wrong, 422, "kata sandi sekarang salah")
     short = client.post(
         "/api/me/password",
         json={"current_password": PASSWORD, "new_password": "short"},
         headers=old,
     )
-    assert_envelope(short, 422, "new_password: String should have at least 10 characters")
+    assert_envelope(short, 422, "Kata sandi baru: minimal 10 karakter")
     ok = client.post(
         "/api/me/password",
         json={"current_password": PASSWORD, "new_password": "brand new password"},
         headers=old,
     )
     assert ok.status_code == 204
-    assert_envelope(client.get("/api/me", headers=old), 401, "session no longer valid")
+    assert_envelope(client.get("/api/me", headers=old), 401, "sesi tidak berlaku lagi")
     new = bearer(client, "ayu@example.com", "brand new password")
     assert client.get("/api/me", headers=new).status_code == 200
 
@@ -244,7 +244,7 @@ def test_account_deletion_needs_the_password_and_removes_all_data(client: TestCl
     assert_envelope(
         client.request("DELETE", "/api/me", json={"password": "wrong password"}, headers=headers),
         422,
-        "not deleted",
+        "akun tidak dihapus",
     )
     assert users_in_db(client) == ["ayu@example.com", "budi@example.com"]
     assert (
@@ -259,7 +259,7 @@ def test_account_deletion_needs_the_password_and_removes_all_data(client: TestCl
     with client.app.state.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM bots")).scalar() == 0
         assert connection.execute(text("SELECT count(*) FROM trade_history")).scalar() == 0
-    assert_envelope(client.get("/api/me", headers=headers), 401, "session no longer valid")
+    assert_envelope(client.get("/api/me", headers=headers), 401, "sesi tidak berlaku lagi")
 
 
 def test_health_needs_no_auth_and_reports_the_database(client: TestClient) -> None:
@@ -269,8 +269,10 @@ def test_health_needs_no_auth_and_reports_the_database(client: TestClient) -> No
 
 
 def test_unknown_api_path_and_method_get_the_envelope(client: TestClient) -> None:
-    assert_envelope(client.get("/api/nothing-here"), 404, "not found: /api/nothing-here")
-    assert_envelope(client.put("/api/health"), 405, "method PUT is not allowed")
+    assert_envelope(client.get("/api/nothing-here"), 404, "tidak ditemukan: /api/nothing-here")
+    assert_envelope(client.put("/api/health"), 405, "metode PUT tidak diizinkan")
+    english = {"Accept-Language": "en-GB,en;q=0.9,id;q=0.5"}  # nobody signed in, no cookie
+    assert_envelope(client.get("/api/nothing", headers=english), 404, "not found: /api/nothing")
 
 
 def test_openapi_docs_are_served_without_a_cdn(client: TestClient) -> None:
@@ -286,5 +288,5 @@ def test_an_overlong_time_zone_is_422_not_500(client: TestClient) -> None:
     body = {"name": "Z", "email": "zone@example.com", "password": PASSWORD, "timezone": "A/" * 200}
     response = client.post("/api/auth/register", json=body)
     assert response.status_code == 422
-    assert "unknown time zone 'A/A/" in response.json()["message"]
+    assert "zona waktu 'A/A/" in response.json()["message"]
     assert len(response.json()["message"]) < 300  # the value is cut, not echoed whole

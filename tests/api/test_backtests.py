@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.conftest import all_workers_busy, bearer, register
+from tests.conftest import all_workers_busy, bearer, in_english, register
 from tradeloop.market.synthetic import random_walk_bars
 
 SETTINGS = json.dumps({"sl_atr": 2, "tp_atr": 4, "units": 1, "spread_pips": 0})
@@ -24,7 +24,7 @@ def csv_bytes(n: int = 3000, seed: int = 4) -> bytes:
 @pytest.fixture
 def headers(client: TestClient) -> dict[str, str]:
     register(client, "ayu@example.com")
-    return bearer(client, "ayu@example.com")
+    return in_english(client, bearer(client, "ayu@example.com"))
 
 
 def run(client, headers, data=None, name="EURUSD_H1.csv", **form):
@@ -213,9 +213,7 @@ def test_uploads_over_the_limit_are_413_and_store_nothing(app_settings) -> None:
     with TestClient(create_app(small)) as client:
         register(client, "ayu@example.com")
         response = run(client, bearer(client, "ayu@example.com"), data=csv_bytes(3000))
-        assert (
-            response.status_code == 413 and "the limit is 50000 bytes" in response.json()["message"]
-        )
+        assert response.status_code == 413 and "batasnya 48.8 KB" in response.json()["message"]
         assert rows(client, "datasets") == 0
 
 

@@ -65,30 +65,30 @@ def test_update_changes_only_given_fields(client: TestClient, headers) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"market": "EURUSD", "strategy": "ma_crossover"}, "name: Field required"),
+        ({"market": "EURUSD", "strategy": "ma_crossover"}, "Nama: wajib diisi"),
         (
             {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "lot_size": 0},
-            "lot_size: Input should be greater than 0",
+            "Ukuran lot: harus lebih dari 0",
         ),
         (
             {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "risk_percent": 25},
-            "risk_percent: Input should be less than or equal to 10",
+            "Risiko per transaksi (%): maksimal 10",
         ),
         (
             {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "timeframe": "H2"},
-            "timeframe: Input should be",
+            "Timeframe: harus salah satu dari 'M1', 'M5', 'M15', 'M30', 'H1', 'H4', 'D1' atau 'W1'",
         ),
         (
             {"name": "A", "market": "EUR USD", "strategy": "ma_crossover"},
-            "market: String should match pattern",
+            "Pasar: berisi karakter yang tidak diizinkan",
         ),
         (
             {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "status": "running"},
-            "status: Extra inputs are not permitted",
+            "status: bukan isian yang diterima di sini",
         ),
         (
             {"name": "A", "market": "EURUSD", "strategy": "ma_crossover", "stop_mode": "percent"},
-            "stop_mode: Input should be 'pips' or 'atr'",
+            "Stop dan target dalam: harus salah satu dari 'pips' atau 'atr'",
         ),
     ],
 )
@@ -112,10 +112,7 @@ def test_pagination_limits_offsets_and_totals(client: TestClient, headers) -> No
     assert [bot["name"] for bot in page["items"]] == ["b3", "b4"]
     assert (page["total"], page["limit"], page["offset"]) == (5, 2, 3)
     bad = client.get("/api/bots?limit=0", headers=headers)
-    assert (
-        bad.status_code == 422
-        and "limit: Input should be greater than or equal to 1" in bad.json()["message"]
-    )
+    assert bad.status_code == 422 and bad.json()["message"] == "isian tidak valid: limit: minimal 1"
     assert client.get("/api/bots?limit=201", headers=headers).status_code == 422
     assert client.get("/api/bots?offset=-1", headers=headers).status_code == 422
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import PASSWORD, bearer, register
 from tradeloop.app import create_app
+from tradeloop.i18n import translate
 
 BOT = {"name": "b", "market": "EURUSD", "strategy": "ma_crossover"}
 
@@ -51,7 +52,7 @@ def test_every_state_changing_api_route_needs_csrf_with_a_cookie(client: TestCli
         for method in operations
         if method in ("post", "patch", "delete", "put") and path not in anonymous
     ]
-    assert len(writes) == 31
+    assert len(writes) == 32  # PUT /api/journal/notes/{trade_key} included
     for method, path in writes:
         response = client.request(method, path, json={"password": PASSWORD, "name": "x"})
         assert response.status_code == 403, (method, path)
@@ -71,7 +72,7 @@ def test_sign_out_ends_every_session_and_token(client: TestClient) -> None:
     assert client.post("/api/auth/logout", headers=fresh).status_code == 204
     assert (
         client.get("/api/me", headers=fresh).json()["message"]
-        == "session no longer valid: sign in again"
+        == "sesi tidak berlaku lagi: silakan masuk lagi"  # the user's language
     )
 
 
@@ -92,7 +93,7 @@ def test_out_of_range_ids_and_offsets_are_422(client: TestClient, method, path, 
     register(client, "ayu@example.com")
     response = client.request(method, path, json=body, headers=bearer(client, "ayu@example.com"))
     assert response.status_code == 422, response.text
-    assert response.json()["message"].startswith("invalid input: ")
+    assert response.json()["message"].startswith("isian tidak valid: ")
 
 
 def test_page_routes_bound_ids_and_offsets_too(client: TestClient) -> None:
@@ -124,7 +125,9 @@ def test_patch_with_null_for_a_required_field_is_422(client: TestClient, field: 
     bot_id = client.post("/api/bots", json=BOT, headers=headers).json()["id"]
     response = client.patch(f"/api/bots/{bot_id}", json={field: None}, headers=headers)
     assert response.status_code == 422
-    assert f"{field}: Value error, may not be null" in response.json()["message"]
+    message = response.json()["message"]
+    assert translate("id", "validation.not_null") in message and "Value error" not in message
+    assert response.json()["details"][0]["field"] == field
     assert client.get(f"/api/bots/{bot_id}", headers=headers).json()["name"] == "b"
 
 
@@ -143,7 +146,7 @@ def test_control_characters_are_refused_not_crashing(client: TestClient) -> None
     response = client.post("/api/auth/register", json=body)
     assert (
         response.status_code == 422
-        and "name: String should match pattern" in response.json()["message"]
+        and "Nama: berisi karakter yang tidak diizinkan" in response.json()["message"]
     )
     register(client, "ayu@example.com")
     headers = bearer(client, "ayu@example.com")
@@ -166,7 +169,7 @@ def test_chunked_body_over_the_limit_is_413(client: TestClient) -> None:
         "/api/auth/register", content=chunks(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
-    assert response.json()["message"] == "request body too large: the limit is 1048576 bytes"
+    assert response.json()["message"] == "isi permintaan terlalu besar: batasnya 1.0 MB"
     assert (
         client.post(
             "/api/auth/token", data={"username": "a@example.com", "password": PASSWORD}
@@ -188,7 +191,7 @@ def test_debug_mode_still_hides_tracebacks(app_settings) -> None:
             connection.execute(text("DROP TABLE bots"))
         response = client.get("/api/bots", headers=headers)
     assert response.status_code == 500
-    assert response.json()["message"] == "internal error: this is a bug, please report it"
+    assert response.json()["message"] == translate("id", "error.internal")
     assert "Traceback" not in response.text
 
 

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.api.test_backtests import csv_bytes
-from tests.conftest import bearer, register
+from tests.conftest import bearer, in_english, register
+from tradeloop.i18n import translate
 from tradeloop.journal.synthetic import synthetic_export
 from tradeloop.web import backtest_pages, pages
 
@@ -49,6 +50,12 @@ OBJECT_ROUTES = {
     ("DELETE", "/api/jobs/{job_id}"): lambda c, h, i: c.delete(f"/api/jobs/{i['job']}", headers=h),
     ("DELETE", "/api/journal/imports/{import_id}"): lambda c, h, i: c.delete(
         f"/api/journal/imports/{i['import']}", headers=h
+    ),
+    ("GET", "/api/journal/notes/{trade_key}"): lambda c, h, i: c.get(
+        f"/api/journal/notes/{i['trade']}", headers=h
+    ),
+    ("PUT", "/api/journal/notes/{trade_key}"): lambda c, h, i: c.put(
+        f"/api/journal/notes/{i['trade']}", json={"note": "mine now"}, headers=h
     ),
     ("PUT", "/api/journal/goals/{goal_id}"): lambda c, h, i: c.put(
         f"/api/journal/goals/{i['goal']}",
@@ -120,7 +127,8 @@ def test_every_object_route_is_covered_here(client: TestClient) -> None:
 def two_users(client: TestClient) -> tuple[dict, dict, dict]:
     register(client, "ayu@example.com")
     register(client, "budi@example.com")
-    ayu, budi = bearer(client, "ayu@example.com"), bearer(client, "budi@example.com")
+    ayu = bearer(client, "ayu@example.com")
+    budi = in_english(client, bearer(client, "budi@example.com"))  # messages as the CLI's
     bot_id = client.post("/api/bots", json=BOT, headers=ayu).json()["id"]
     result = client.post(
         "/api/backtests",
@@ -150,6 +158,8 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
         files={"file": ("EURUSD_H1.csv", csv_bytes(), "text/csv")},  # the same bars: one dataset
     ).json()
     thread = client.post("/api/mentor/threads", headers=ayu, json={"title": "Ayu's chat"}).json()
+    trade = client.get("/api/journal/trades?limit=1", headers=ayu).json()["items"][0]["trade_key"]
+    client.put(f"/api/journal/notes/{trade}", headers=ayu, json={"note": "private", "tags": ["a"]})
     asked = client.post(
         f"/api/mentor/threads/{thread['id']}/messages",
         headers=ayu,
@@ -168,6 +178,7 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
             "job": job["id"],
             "thread": thread["id"],
             "message": asked["question"]["id"],
+            "trade": trade,
         },
     )
 
@@ -180,7 +191,7 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
     if route[1].startswith("/api/mentor"):
         message = {
             "sessions": f"no session on {ids['day']}",
-            "reports": f"no id report for {ids['day']}: generate it first",
+            "reports": f"no en report for {ids['day']}: generate it first",
             "threads": f"thread {ids['thread']} not found",
         }[route[1].split("/")[3]]
         assert response.json()["message"] == message
@@ -190,6 +201,11 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
         )
         kept = client.get(f"/api/mentor/threads/{ids['thread']}", headers=ayu).json()
         assert [m["role"] for m in kept["messages"]] == ["user", "assistant"]
+        return
+    if route[1].startswith("/api/journal/notes"):  # Budi's journal has no such trade
+        assert response.json()["message"] == translate("en", "journal.error.trade_not_found")
+        note = client.get(f"/api/journal/notes/{ids['trade']}", headers=ayu).json()
+        assert (note["note"], note["tags"]) == ("private", ["a"])
         return
     part = route[1].split("/")[3] if route[1].startswith("/api/journal") else route[1].split("/")[2]
     noun = {
@@ -201,6 +217,8 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
         "jobs": "job",
     }[part]
     message = f"{noun} {ids[noun]} not found"
+    if noun == "bot":  # a message with a catalogue key: in the user's language (Indonesian)
+        message = f"bot {ids['bot']} not found"
     assert response.json() == {"status": "error", "message": message, "details": []}
     assert client.get(f"/api/bots/{ids['bot']}", headers=ayu).json()["name"] == BOT["name"]
     assert client.get(f"/api/backtests/{ids['backtest']}", headers=ayu).status_code == 200

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.api.test_backtests import SETTINGS, csv_bytes, rows
 from tests.api.test_journal import SMALL
-from tests.conftest import all_workers_busy, bearer, register
+from tests.conftest import all_workers_busy, bearer, in_english, register
 from tradeloop.app import create_app
 from tradeloop.config import Settings
 from tradeloop.store import jobs as store
@@ -22,7 +22,7 @@ from tradeloop.store.db import transaction
 @pytest.fixture
 def headers(client: TestClient) -> dict[str, str]:
     register(client, "ayu@example.com")
-    return bearer(client, "ayu@example.com")
+    return in_english(client, bearer(client, "ayu@example.com"))
 
 
 def start_backtest(client: TestClient, headers: dict[str, str], data: bytes | None = None):
@@ -177,7 +177,7 @@ def test_jobs_count_against_the_users_limit_and_answer_429_past_it(
         assert first.status_code == second.status_code == 202
         third = start_backtest(client, headers)
         assert third.status_code == 429 and int(third.headers["retry-after"]) > 0
-        assert "you already have 2" in third.json()["message"]
+        assert "you already have 2 imports or backtests running" in third.json()["message"]
     for job in (first.json(), second.json()):
         wait_for(client, headers, job["id"])
     assert start_backtest(client, headers).status_code == 202  # the tickets were given back
@@ -200,7 +200,7 @@ def test_events_stream_the_jobs_progress_until_it_ends(client: TestClient, heade
 def test_another_users_job_is_not_found(client: TestClient, headers) -> None:
     job = wait_for(client, headers, start_backtest(client, headers).json()["id"])
     register(client, "budi@example.com")
-    other = bearer(client, "budi@example.com")
+    other = in_english(client, bearer(client, "budi@example.com"))
     for method, path in (
         ("GET", f"/api/jobs/{job['id']}"),
         ("GET", f"/api/jobs/{job['id']}/events"),

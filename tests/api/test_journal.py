@@ -8,6 +8,8 @@ from sqlalchemy import text
 
 from tests.conftest import bearer, register
 from tests.journal.helpers import export, fill, stop
+from tradeloop.i18n import translate
+from tradeloop.journal.csv_formats import GENERIC
 from tradeloop.journal.synthetic import synthetic_export
 
 SMALL = export(
@@ -63,21 +65,27 @@ def test_same_file_twice_is_409_and_delete_removes_it(client: TestClient, header
     assert client.delete(f"/api/journal/imports/{first}", headers=headers).status_code == 204
     assert imports(client) == 0
     empty = client.get("/api/journal/summary", headers=headers)
-    assert empty.status_code == 422 and "the journal is empty" in empty.json()["message"]
+    assert empty.status_code == 422 and empty.json()["message"] == translate(
+        "id", "journal.error.empty_journal"
+    )
 
 
 @pytest.mark.parametrize(
     ("data", "name", "form", "status", "message"),
     [
-        (SMALL, "orders.pdf", {}, 422, "upload a CSV, HTML or XLSX export"),
-        (b"", "orders.csv", {}, 422, "the file is empty"),
-        (b"a,b\n1,2\n", "orders.csv", {}, 422, "cannot tell the export's format"),
-        (export(fill(1, "09:00:00", "Buy", 1, 100)), "orders.csv", {}, 422, "no closed trade"),
-        (SMALL, "orders.csv", {"format": "excel"}, 422, "format: Input should be"),
-        (SMALL, "orders.csv", {"tz": "Moon/Base"}, 422, "unknown time zone 'Moon/Base'"),
-        (b"\x00\x01\x02" * 100, "orders.csv", {}, 422, "the file is binary"),
+        (SMALL, "orders.pdf", {}, 422,
+         translate("id", "journal.error.upload_type", name="'orders.pdf'")),
+        (b"", "orders.csv", {}, 422, translate("id", "market.error.empty_rows")),
+        (b"a,b\n1,2\n", "orders.csv", {}, 422,
+         translate("id", "journal.error.unknown_layout", columns=", ".join(GENERIC))),
+        (export(fill(1, "09:00:00", "Buy", 1, 100)), "orders.csv", {}, 422,
+         translate("id", "journal.error.no_closed_trade")),
+        (SMALL, "orders.csv", {"format": "excel"}, 422, "format: harus salah satu dari"),
+        (SMALL, "orders.csv", {"tz": "Moon/Base"}, 422,
+         translate("id", "market.error.unknown_zone", tz="'Moon/Base'")),
+        (b"\x00\x01\x02" * 100, "orders.csv", {}, 422, translate("id", "market.error.binary_file")),
     ],
-)
+)  # fmt: skip
 def test_bad_imports_store_nothing(
     client: TestClient, headers, data, name, form, status, message
 ) -> None:
@@ -90,9 +98,7 @@ def test_uploads_over_2_mb_are_413_before_parsing(client: TestClient, headers) -
     big = synthetic_export(40_000)
     assert len(big) > 2 * 1_048_576
     response = upload(client, headers, data=big)
-    assert (
-        response.status_code == 413 and "the limit is 2097152 bytes" in response.json()["message"]
-    )
+    assert response.status_code == 413 and "batasnya 2.0 MB" in response.json()["message"]
     assert imports(client) == 0
 
 
@@ -156,10 +162,7 @@ def test_settings_persist_and_reanalyse(client: TestClient, headers) -> None:
         headers=headers,
         json={"sigma_loss": 9, "sigma_risk": 1.5, "k": 1, "vr": 0.35},
     )
-    assert (
-        bad.status_code == 422
-        and "sigma_loss: Input should be less than or equal to 5" in bad.json()["message"]
-    )
+    assert bad.status_code == 422 and "sigma_loss: maksimal 5" in bad.json()["message"]
     assert client.get("/api/journal/settings", headers=headers).json()["sigma_loss"] == 2
 
 

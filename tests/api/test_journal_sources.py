@@ -11,6 +11,7 @@ from tests.conftest import bearer, register
 from tests.journal import metatrader_fixtures as fx
 from tests.journal.helpers import export, fill
 from tests.journal.test_csv_formats import FILLS, ORDERS_32, PERFORMANCE
+from tradeloop.i18n import translate
 
 
 @pytest.fixture
@@ -55,10 +56,10 @@ def test_the_server_zone_of_a_new_mt5_account_is_asked_once_and_remembered(
     data = fx.mt5_html().encode()
     asked = upload(client, headers, data, "a.html")
     assert asked.status_code == 422
-    assert asked.json()["message"].startswith(
-        "account 7001234 (Demo-Server) is new: MT5 Trade History Report times are the broker "
-        "server's clock, so give its time zone once (tz;"
-    )
+    assert asked.json()["message"] == translate(
+        "id", "journal.error.new_account_zone", account="7001234", server=" (Demo-Server)",
+        label="MT5 Trade History Report",
+    )  # fmt: skip
     assert asked.json()["details"] == [
         {"field": "tz", "account": "7001234", "server": "Demo-Server"}
     ]
@@ -77,14 +78,14 @@ def test_day_month_order_is_asked_for_when_the_file_cannot_tell(
     client: TestClient, headers
 ) -> None:
     refused = upload(client, headers, GENERIC)
-    assert refused.status_code == 422 and "--date-order dmy or mdy" in refused.json()["message"]
+    assert refused.status_code == 422 and "--date-order dmy atau mdy" in refused.json()["message"]
     assert refused.json()["details"][0]["field"] == "date_order"
     doc = upload(client, headers, GENERIC, date_order="dmy", tz="UTC").json()
     assert doc["trades"][0]["entry_time"].startswith("2024-04-03")
     bad = upload(client, headers, GENERIC, date_order="ymd")
     assert (
         bad.status_code == 422
-        and "date_order: Input should be 'auto', 'dmy' or 'mdy'" in bad.json()["message"]
+        and "date_order: harus salah satu dari 'auto', 'dmy' atau 'mdy'" in bad.json()["message"]
     )
     assert upload(client, headers, GENERIC, currency="dollars").status_code == 422
 
@@ -110,12 +111,14 @@ def test_one_session_exported_three_ways_counts_once(client: TestClient, headers
 
 def test_a_tested_report_is_kept_out_of_the_habits(client: TestClient, headers) -> None:
     assert client.get("/api/journal/summary?kind=tested", headers=headers).json()["message"] == (
-        "no Strategy Tester report is imported"
+        translate("id", "journal.error.no_tester_report")
     )
     doc = upload(client, headers, fx.deals_only_html(tester=True).encode(), "t.html").json()
     assert (doc["kind"], doc["import"]["kind"]) == ("tested", "tested")
     empty = client.get("/api/journal/summary", headers=headers)
-    assert empty.status_code == 422 and "the journal is empty" in empty.json()["message"]
+    assert empty.status_code == 422 and empty.json()["message"] == translate(
+        "id", "journal.error.empty_journal"
+    )
     assert client.get("/api/mentor/sessions", headers=headers).json()["total"] == 0  # no days
     tested = client.get("/api/journal/summary?kind=tested", headers=headers).json()
     assert (tested["total_trades"], round(tested["net_pnl"], 2)) == (3, 1311.61)

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from tests.conftest import bearer, register
 from tradeloop.app import create_app
-from tradeloop.i18n import translate
+from tradeloop.i18n import catalogue, translate
 from tradeloop.journal.synthetic import synthetic_export
 
 DAY = "2024-01-03"
@@ -88,10 +88,9 @@ def test_report_is_stored_once_per_language_and_regenerated(client: TestClient, 
         == stored["risk_management_score"]
     )
     missing = client.get("/api/mentor/reports/2024-01-04?language=en", headers=headers)
-    assert (
-        missing.status_code == 404
-        and missing.json()["message"] == "no en report for 2024-01-04: generate it first"
-    )
+    assert missing.status_code == 404 and missing.json()["message"] == catalogue("id")[
+        "mentor.error.no_report"
+    ].format(language="en", day="2024-01-04")
 
 
 def test_deleting_a_session_deletes_its_reports(client: TestClient, headers) -> None:
@@ -103,24 +102,24 @@ def test_deleting_a_session_deletes_its_reports(client: TestClient, headers) -> 
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [
-        ("/api/mentor/feedback", {"emotion": "angry"}, "emotion: Input should be 'calm'"),
+        ("/api/mentor/feedback", {"emotion": "angry"}, "emotion: harus salah satu dari 'calm'"),
         (
             "/api/mentor/feedback",
             {"emotion": "calm", "date": "2024-02-30"},
-            "date: Input should be a valid date",
+            "date: harus berupa tanggal",
         ),
         (
             "/api/mentor/feedback",
             {"emotion": "calm", "note": "x" * 6000},
-            "note: String should have at most 5000",
+            "note: maksimal 5000 karakter",
         ),
         (
             "/api/mentor/reports",
             {"date": DAY, "language": "fr"},
-            "language: Input should be 'id' or 'en'",
+            "Bahasa: harus salah satu dari 'id' atau 'en'",
         ),
-        ("/api/mentor/ask", {"question": ""}, "question: String should have at least 1 character"),
-        ("/api/mentor/tools/nope", {}, "unknown tool 'nope'"),
+        ("/api/mentor/ask", {"question": ""}, "question: minimal 1 karakter"),
+        ("/api/mentor/tools/nope", {}, "Alat 'nope' tidak dikenal"),
         (
             "/api/mentor/tools/filter_trades",
             {"limit": 99},
@@ -135,12 +134,12 @@ def test_deleting_a_session_deletes_its_reports(client: TestClient, headers) -> 
         (
             "/api/mentor/reports",
             {"date": "9999-12-31"},
-            "date: Input should be less than or equal to 2100-12-31",
+            "date: maksimal 2100-12-31",
         ),
         (
             "/api/mentor/feedback",
             {"emotion": "calm", "date": "1969-12-31"},
-            "date: Input should be greater than or equal to 1970-01-01",
+            "date: minimal 1970-01-01",
         ),
         (
             "/api/mentor/tools/filter_trades",
@@ -234,12 +233,16 @@ def test_threads_keep_the_conversation_and_delete_one_or_all(client: TestClient,
     assert client.delete(one, headers=headers).status_code == 204
     again = client.delete(one, headers=headers)
     assert again.status_code == 404
-    assert again.json()["message"] == f"message {question_id} not found"
+    assert again.json()["message"] == translate(
+        "id", "mentor.error.message_not_found", message_id=question_id
+    )
     kept = client.get(f"/api/mentor/threads/{first['id']}", headers=headers).json()
     assert [m["role"] for m in kept["messages"]] == ["assistant"]
     assert client.delete(f"/api/mentor/threads/{first['id']}", headers=headers).status_code == 204
     gone = client.get(f"/api/mentor/threads/{first['id']}", headers=headers)
-    assert gone.status_code == 404 and gone.json()["message"] == f"thread {first['id']} not found"
+    assert gone.status_code == 404 and gone.json()["message"] == translate(
+        "id", "mentor.error.thread_not_found", thread_id=first["id"]
+    )
     assert scalar(client, "SELECT count(*) FROM mentor_messages") == 0
     assert client.delete("/api/mentor/threads", headers=headers).json() == {"deleted": 1}
     assert client.get("/api/mentor/threads", headers=headers).json()["total"] == 0
@@ -248,9 +251,12 @@ def test_threads_keep_the_conversation_and_delete_one_or_all(client: TestClient,
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"question": ""}, "question: String should have at least 1 character"),
-        ({"question": "hi", "provider": "gpt"}, "provider: Input should be 'auto', 'offline'"),
-        ({"question": "hi", "lang": "en"}, "lang: Extra inputs are not permitted"),
+        ({"question": ""}, "question: minimal 1 karakter"),
+        (
+            {"question": "hi", "provider": "gpt"},
+            "provider: harus salah satu dari 'auto', 'offline'",
+        ),
+        ({"question": "hi", "lang": "en"}, "lang: bukan isian yang diterima di sini"),
     ],
 )
 def test_bad_chat_messages_are_422(client: TestClient, headers, body, message) -> None:
@@ -269,7 +275,7 @@ def test_a_thread_title_is_checked(client: TestClient, headers) -> None:
         json={"question": "win rate?"},
     )
     assert empty_journal.status_code == 422
-    assert empty_journal.json()["message"] == "the journal is empty: import a broker export first"
+    assert empty_journal.json()["message"] == translate("id", "mentor.error.empty_journal")
     assert scalar(client, "SELECT count(*) FROM mentor_messages") == 0
 
 
@@ -317,21 +323,21 @@ def week_start(day):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("/api/mentor/history?days=0", "days: Input should be greater than or equal to 1"),
-        ("/api/mentor/history?days=400", "days: Input should be less than or equal to 366"),
-        ("/api/mentor/history?end=yesterday", "end: Input should be a valid date"),
-        ("/api/mentor/weekly?date=2024-13-01", "date: Input should be a valid date"),
+        ("/api/mentor/history?days=0", "days: minimal 1"),
+        ("/api/mentor/history?days=400", "days: maksimal 366"),
+        ("/api/mentor/history?end=yesterday", "end: harus berupa tanggal"),
+        ("/api/mentor/weekly?date=2024-13-01", "date: harus berupa tanggal"),
         (
             "/api/mentor/history?end=0001-01-10",
-            "end: Input should be greater than or equal to 1970-01-01",
+            "end: minimal 1970-01-01",
         ),
         (
             "/api/mentor/weekly?date=9999-12-31",
-            "date: Input should be less than or equal to 2100-12-31",
+            "date: maksimal 2100-12-31",
         ),
         (
             "/api/mentor/reports/9999-12-31",
-            "day: Input should be less than or equal to 2100-12-31",
+            "day: maksimal 2100-12-31",
         ),
     ],
 )
@@ -343,8 +349,8 @@ def test_bad_history_queries_are_422(client: TestClient, headers, query, message
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("/mentor?day=9999-12-31", "day: Input should be less than or equal to 2100-12-31"),
-        ("/mentor?lang=fr", "lang: Input should be &#39;id&#39; or &#39;en&#39;"),
+        ("/mentor?day=9999-12-31", "day: maksimal 2100-12-31"),
+        ("/mentor?lang=fr", "lang: harus salah satu dari &#39;id&#39; atau &#39;en&#39;"),
     ],
 )
 def test_a_bad_page_address_gets_a_page_naming_the_parameter(

@@ -14,7 +14,15 @@ import tempfile
 from pathlib import Path
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CLI, server_process
-from tests.e2e.tour import EXTRA_PAGES, SIGNED_OUT_PAGES, route_key, sign_in, switch_language, tour
+from tests.e2e.tour import (
+    EXTRA_PAGES,
+    SIGNED_OUT_PAGES,
+    compared_runs,
+    route_key,
+    sign_in,
+    switch_language,
+    tour,
+)
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 LANGUAGES = ("id", "en")
@@ -71,7 +79,7 @@ def take(out: Path) -> list[tuple[str, str, str, str]]:
                         rows.append((language, size, path, f"{size}/{_shoot(page, folder, name)}"))
                     sign_in(page, email, password)
                     switch_language(page, language)
-                    for path in [*tour(page, base), *EXTRA_PAGES]:
+                    for path in [*tour(page, base, extra=(compared_runs(page),)), *EXTRA_PAGES]:
                         if path in EXTRA_PAGES:
                             page.goto(path)
                             page.wait_for_selector(".opblock", timeout=15000)

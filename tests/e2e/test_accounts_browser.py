@@ -34,30 +34,22 @@ def test_register_sign_out_sign_in_switch_language(page) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", "wrong password!")
     page.click(f"button:has-text('{translate('id', 'auth.sign_in')}')")
-    assert page.locator(".errors").inner_text() == "wrong email or password"
+    assert page.locator(".errors").inner_text() == translate("id", "error.wrong_credentials")
     page.fill("input[name=password]", "correct horse battery")
     page.click(f"button:has-text('{translate('id', 'auth.sign_in')}')")
     page.wait_for_url(re.compile(r"/$"))
-    nav = page.locator("#main-nav")
-    assert nav.inner_text().split() == [
-        translate("id", key)
-        for key in (
-            "nav.dashboard",
-            "nav.bots",
-            "nav.backtests",
-            "nav.journal",
-            "nav.mentor",
-            "nav.notifications",
-            "nav.profile",
-        )
-    ]
+    links = page.locator("#main-nav a")
+    keys = ("nav.dashboard", "nav.bots", "nav.backtests", "nav.market", "nav.journal",
+            "nav.mentor", "nav.notifications", "nav.profile")  # fmt: skip
+    assert links.all_inner_texts() == [translate("id", key) for key in keys]
 
     page.click("[data-testid=lang-en]")
     page.wait_for_load_state()
-    assert nav.inner_text().split() == [
+    assert links.all_inner_texts() == [
         "Dashboard",
         "Bots",
         "Backtests",
+        "Market data",
         "Journal",
         "Mentor",
         "Notifications",
@@ -82,11 +74,14 @@ def test_bots_page_creates_a_bot_with_indonesian_status(page) -> None:
     assert page.locator(".empty").inner_text() == translate("id", "bots.empty")
     page.fill("input[name=name]", "Emas Breakout")
     page.fill("input[name=market]", "XAUUSD")
-    page.fill("input[name=strategy]", "turtle_breakout")
+    page.select_option("select[name=strategy]", "turtle_breakout")
     page.select_option("select[name=timeframe]", "H4")
     page.click(f"button:has-text('{translate('id', 'bots.create')}')")
     row = page.locator("[data-testid=bots-table] tbody tr")
     assert row.count() == 1
     cells = row.first.locator("td").all_inner_texts()
-    assert cells[:4] == ["Emas Breakout", "XAUUSD", "H4", "turtle_breakout"]
-    assert cells[7] == "Dijeda"
+    assert cells[:9] == [
+        "Emas Breakout", "XAUUSD", "H4", translate("id", "strategy.turtle_breakout"),
+        "Periode masuk 20, Periode keluar 10",
+        "0.01 lot", "100 pip", "200 pip", "Dijeda",
+    ]  # fmt: skip

@@ -135,3 +135,76 @@ def test_with_consent_the_llm_answer_streams_into_the_page(browser, fake_llm) ->
         assert [m["role"] for m in kept] == ["user"]
     finally:
         context.close()
+
+
+def test_suggestions_are_buttons_the_whole_answer_shows_and_the_emotion_stays(
+    browser, server: str, tmp_path
+) -> None:
+    """On a phone-sized window: an unknown question offers questions as buttons; one asked
+    with the keyboard is answered in full inside the visible conversation; the stated emotion
+    is still selected after a reload."""
+    context = browser.new_context(base_url=server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        register_in_browser(page, "Hana")
+        export = tmp_path / "orders.csv"
+        export.write_bytes(synthetic_export(200, seed=9))  # 2024-01-02 to 01-08, a Friday too
+        page.goto("/journal")
+        page.set_input_files("[data-testid=journal-file]", str(export))
+        page.click("[data-testid=import]")
+        page.wait_for_selector("[data-testid=summary]")
+
+        page.goto("/mentor?lang=en")
+        offered = page.locator("[data-testid=chat-suggestions] button")
+        expect(offered.first).to_be_visible()  # an empty conversation offers questions
+        assert offered.first.inner_text() == translate("en", "mentor.suggest.best_hour")
+        page.fill("[data-testid=question]", "tell me a joke")
+        page.press("[data-testid=question]", "Enter")
+        replies = page.locator("[data-testid=chat-log] p.mentor")
+        expect(replies).to_have_count(1)
+        expect(replies.first).to_contain_text(translate("en", "mentor.chat.unknown"))
+        buttons = replies.first.locator("button.suggestion")
+        expect(buttons).to_have_count(5)
+        expect(page.locator("[data-testid=chat-suggestions]")).to_be_hidden()
+
+        friday = buttons.filter(has_text=translate("en", "mentor.suggest.weekday_loss"))
+        friday.focus()
+        page.keyboard.press("Enter")  # a suggestion is a real button: the keyboard asks it
+        expect(replies).to_have_count(2)
+        answer = replies.nth(1)
+        expect(answer).to_have_text(re.compile(r"^On Friday 2024-01-05: \d+ trades.* USD"))
+        asked = page.locator("[data-testid=chat-log] p.me").last
+        assert asked.inner_text() == translate("en", "mentor.suggest.weekday_loss")
+        box = answer.bounding_box()
+        log = page.locator("[data-testid=chat-log]").bounding_box()
+        assert box is not None and log is not None
+        assert log["y"] - 1 <= box["y"] and box["y"] + box["height"] <= log["y"] + log["height"] + 1
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 844  # within the window too
+
+        buttons.filter(has_text=translate("en", "mentor.suggest.best_hour")).click()
+        expect(replies).to_have_count(3)
+        expect(replies.nth(2)).to_contain_text("Your best entry hour is")
+        last = replies.nth(2).bounding_box()
+        log = page.locator("[data-testid=chat-log]").bounding_box()
+        assert last["y"] + last["height"] <= log["y"] + log["height"] + 1
+        assert last["y"] >= 0 and last["y"] + last["height"] <= 844
+
+        # the stated emotion: shown at once, and still selected after a reload
+        page.select_option("[data-testid=emotion]", "frustrated")
+        page.click("[data-testid=send-feedback]")
+        expect(page.locator("[data-testid=feedback-answer]")).to_contain_text("frustrated")
+        expect(page.locator("[data-testid=day-emotion]")).to_have_text(
+            translate("id", "emotion.frustrated")
+        )
+        page.reload()
+        expect(page.locator("[data-testid=emotion]")).to_have_value("frustrated")
+        # the stored thread shows its suggestions as buttons again
+        expect(
+            page.locator("[data-testid=chat-log] p.mentor").first.locator("button")
+        ).to_have_count(6)
+        assert problems == []
+    finally:
+        context.close()

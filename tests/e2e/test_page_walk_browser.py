@@ -13,6 +13,7 @@ from tests.e2e.tour import (
     EXTRA_PAGES,
     SIGNED_OUT_PAGES,
     VISIBLE_TEXT,
+    compared_runs,
     sign_in,
     switch_language,
     tour,
@@ -96,7 +97,7 @@ def _demo_credentials(printed: str) -> tuple[str, str]:
 def _walk(page, server: str, errors: list[str], language: str) -> tuple[list[str], list[str]]:
     exact, patterns = _english_only()
     visited, problems = [], []
-    for path in tour(page, server):
+    for path in tour(page, server, extra=(compared_runs(page),)):
         visited.append(path)
         problems += [f"{path}: {error}" for error in errors]
         errors.clear()
@@ -135,6 +136,7 @@ def test_every_page_is_in_the_language_with_units_zones_and_no_console_error(
     assert expected <= set(visited), visited
     assert any(re.fullmatch(r"/backtests/\d+", p) for p in visited), visited
     assert any(re.fullmatch(r"/market/\d+", p) for p in visited), visited
+    assert any(p.startswith("/backtests/compare?ids=") for p in visited), visited
 
 
 def test_signed_out_pages_and_the_api_docs_render_without_console_error(watched) -> None:
@@ -175,7 +177,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     context = browser.new_context(base_url=server)
     page = context.new_page()
     sign_in(page, *_demo_credentials(demo_output[2]))
-    for path in tour(page, server):
+    for path in tour(page, server, extra=(compared_runs(page),)):
         found += _serious(axe, page, path)
     context.close()
     assert not found, f"{len(set(found))} violations:\n" + "\n".join(sorted(set(found)))

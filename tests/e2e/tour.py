@@ -70,11 +70,17 @@ def _followable(href: str, base: str) -> str | None:
     return path
 
 
-def tour(page, base: str, start: str = "/") -> Iterator[str]:
-    """Visit ``start`` and every page linked from the pages visited (one per route key);
-    yields each path once the page has loaded, so the caller can inspect it."""
+def compared_runs(page) -> str:
+    """The comparison of the user's saved backtests (reached by a form, not a link)."""
+    runs = page.request.get("/api/backtests").json()["items"]
+    return "/backtests/compare?" + "&".join(f"ids={run['id']}" for run in runs[:8])
+
+
+def tour(page, base: str, start: str = "/", extra: tuple[str, ...] = ()) -> Iterator[str]:
+    """Visit ``start``, ``extra`` and every page linked from the pages visited (one per route
+    key); yields each path once the page has loaded, so the caller can inspect it."""
     seen: set[tuple[str, tuple[str, ...]]] = set()
-    queue = [start]
+    queue = [start, *extra]
     visited = 0
     while queue and visited < MAX_PAGES:
         path = queue.pop(0)

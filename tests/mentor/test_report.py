@@ -186,3 +186,37 @@ def test_an_export_without_stop_orders_is_never_said_to_have_had_stops() -> None
         )  # fmt: skip
         assert p["strength"] != translate(language, "mentor.strength.stops")
         assert rep["risk_management_score"] == 10  # the four rules it can judge were kept
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_a_stated_emotion_is_always_addressed(language: str) -> None:
+    """Frustrated without trades is not "no emotional pressure"; with trades, the feedback
+    names the feeling whatever the day shows."""
+    word = translate(language, "emotion.frustrated")
+    no_pressure = translate(language, "mentor.emotion.no_trades.feedback")
+    expected = {
+        (): "no_trades_feeling",
+        tuple(DISCIPLINED): "feeling_held",
+        tuple(NAKED): "feeling_mismatch",
+        tuple(REVENGE): "frustration_revenge",
+    }
+    for rows, alignment in expected.items():
+        emotional = report(list(rows), "frustrated", language, history())["emotional_analysis"]
+        assert emotional["emotion"] == "frustrated" and emotional["alignment"] == alignment
+        assert word in emotional["feedback"], emotional["feedback"]
+        assert emotional["feedback"] != no_pressure
+    quiet = report([], "frustrated", language, history())["emotional_analysis"]
+    assert quiet["feedback"] == translate(
+        language, "mentor.emotion.no_trades_feeling.feedback", emotion=word
+    )
+    assert word in quiet["tip"]
+    naked = report(NAKED, "frustrated", language, history())["emotional_analysis"]
+    title = translate(language, "mentor.pattern.naked_trades.title")
+    assert naked["feedback"].endswith(f"{title[:1].lower()}{title[1:]}.")
+    # a calm day without trades keeps the plain reading
+    calm = report([], "calm", language, history())["emotional_analysis"]
+    assert calm["feedback"] == no_pressure
+    for emotion in ("greedy", "fearful", "euphoric", "tired"):
+        for rows in ([], DISCIPLINED, NAKED, GREEDY, REVENGE):
+            feedback = report(rows, emotion, language, history())["emotional_analysis"]["feedback"]
+            assert translate(language, f"emotion.{emotion}") in feedback, (emotion, feedback)

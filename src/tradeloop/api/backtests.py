@@ -36,6 +36,12 @@ class DatasetOut(BaseModel):
     start_time: datetime
     end_time: datetime
     created_at: datetime | None
+    report: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the bars' interval, gaps beyond usual market closures (count, largest "
+        "with start, end and length), and the bars dropped at upload with their reason; "
+        "times in UTC; empty for data stored before reports were kept",
+    )
 
 
 class ResultSummary(BaseModel):

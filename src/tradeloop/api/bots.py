@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from tradeloop.api.schemas import BotOut, EventOut, PageOut, page_out
+from tradeloop.api.notifications import EventTextOut, event_out
+from tradeloop.api.schemas import BotOut, PageOut, page_of, page_out
 from tradeloop.bots.config import BotSettings, BotUpdate
 from tradeloop.services import bots
 from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging
@@ -43,8 +44,8 @@ def delete_bot(bot_id: ObjectId, user: CurrentUser, session: DB) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{bot_id}/history", response_model=PageOut[EventOut])
+@router.get("/{bot_id}/history", response_model=PageOut[EventTextOut])
 def bot_history(bot_id: ObjectId, user: CurrentUser, session: DB, paging: Paging) -> object:
     """A bot's events, newest first."""
     page = bots.bot_history(session, user.id, bot_id, paging.limit, paging.offset)
-    return page_out(page, EventOut)
+    return page_of(page, event_out(user))

@@ -6,13 +6,13 @@ from datetime import date
 from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradeloop.api.background import ACCEPTED, in_background
 from tradeloop.core.dates import CalendarDay, DateOrder
 from tradeloop.core.errors import InvalidInput
-from tradeloop.habits.filters import Mistake, Sort, TradeFilter
+from tradeloop.habits.filters import Mistake, Sort
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
 from tradeloop.services import journal
@@ -82,7 +82,12 @@ def create_import(
     its analysis."""
     name = PurePath(file.filename or "export.csv").name
     if PurePath(name).suffix.lower() not in UPLOAD_SUFFIXES:
-        raise InvalidInput(f"{name!r}: upload a CSV, HTML or XLSX export", [{"field": "file"}])
+        raise InvalidInput(
+            f"{name!r}: upload a CSV, HTML or XLSX export",
+            [{"field": "file"}],
+            key="journal.error.upload_type",
+            values={"name": repr(name)},
+        )
     data = file.file.read()
     if work.background:
         if not store:
@@ -90,6 +95,7 @@ def create_import(
                 "background=true stores the import: an analysis that keeps nothing "
                 "(store=false) is answered directly",
                 [{"field": "store"}],
+                key="journal.error.background_needs_store",
             )
         return in_background(
             state, session, user.id, "import", work,
@@ -138,21 +144,51 @@ def list_trades(
     mistake: Mistake | Literal["any", "none"] | None = None,
     hour_from: Annotated[int | None, Query(ge=0, le=23)] = None,
     hour_to: Annotated[int | None, Query(ge=0, le=23)] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="text in the note, a tag or the symbol")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=32, description="trades with this tag")] = None,
+    source: Annotated[int | None, Query(ge=1, description="trades from this import")] = None,
     sort: Sort = "exit_time",
     kind: Kind = "live",
 ) -> dict[str, Any]:
-    """Trades with their mistakes, filtered (the mentor's filter: local exit day, local entry
-    hour wrapping midnight), sorted and paginated; ``pnl`` is in the journal's unit."""
-    try:
-        chosen = TradeFilter(
-            start=start, end=end, symbol=symbol, side=side, result=result, hour_from=hour_from,
-            hour_to=hour_to, sort=sort,
-            mistakes=[mistake] if mistake not in (None, "any", "none") else [],
-            clean={"any": False, "none": True}.get(mistake or ""),
-        )  # fmt: skip
-    except ValidationError as exc:
-        raise InvalidInput(exc.errors()[0]["msg"].removeprefix("Value error, ")) from exc
-    return journal.trades_page(session, user, chosen, paging.limit, paging.offset, kind)
+    """Trades with their mistakes, key, note and tags, filtered (the mentor's filter: local
+    exit day, local entry hour wrapping midnight; and the trader's notes, tags and imports),
+    sorted and paginated; ``pnl`` is in the journal's unit."""
+    query = journal.TradeQuery(
+        start=start, end=end, symbol=symbol, side=side, result=result, mistake=mistake,
+        hour_from=hour_from, hour_to=hour_to, q=q, tag=tag, source=source, sort=sort,
+    )  # fmt: skip
+    return journal.trades_page(session, user, query, paging.limit, paging.offset, kind)
+
+
+class NoteIn(BaseModel):
+    """A trade's note and tags (both empty: the note is deleted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Annotated[str, Field(max_length=4000)] = ""
+    tags: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=20)] = []
+
+
+TradeKey = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="trade_key")
+]
+
+
+@router.get("/notes/{trade_key}")
+def get_note(trade_key: TradeKey, user: CurrentUser, session: DB, kind: Kind = "live") -> Any:
+    """The note and tags of one of your trades (``trade_key`` from the trade list)."""
+    return journal.get_note(session, user, trade_key, kind)
+
+
+@router.put("/notes/{trade_key}")
+def put_note(
+    trade_key: TradeKey, body: NoteIn, user: CurrentUser, session: DB, kind: Kind = "live"
+) -> Any:
+    """Write the note and tags of one of your trades; they stay with the trade when the
+    journal is rebuilt (imports added or deleted, settings changed)."""
+    return journal.save_note(session, user, trade_key, body.note, body.tags, kind)
 
 
 @router.get("/summary")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from tradeloop.core.codes import StopMode
 from tradeloop.core.text import PRINTABLE
@@ -68,5 +69,7 @@ class BotUpdate(BaseModel):
     def _not_null(cls, value: object, info: object) -> object:
         name = getattr(info, "field_name", "")
         if value is None and name not in NULLABLE_FIELDS:
-            raise ValueError("may not be null: leave the field out to keep its value")
+            raise PydanticCustomError(
+                "not_null", "may not be null: leave the field out to keep its value"
+            )
         return value

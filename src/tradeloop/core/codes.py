@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
+from typing import Any
 
 
 class BotStatus(StrEnum):
@@ -30,6 +32,36 @@ class BotAction(StrEnum):
     POSITION_OPENED = "POSITION_OPENED"
     POSITION_CLOSED = "POSITION_CLOSED"
     ORDER_REJECTED = "ORDER_REJECTED"
+
+
+class EventDetail(StrEnum):
+    """What a bot event's details say. ``trade_history.details`` holds the code and its values
+    as JSON (``event_details``); the catalogue's ``notifications.detail_<code>`` puts them into
+    words in the reader's language, with times in the reader's zone and units."""
+
+    BOT_SAVED = "bot_saved"  # name
+    POSITION_OPENED = "position_opened"  # side, lots, market, price, time
+    POSITION_CLOSED = (
+        "position_closed"  # side, lots, market, price, pips, pnl, currency, reason, time
+    )
+    ORDER_REJECTED = "order_rejected"  # side, lots, market
+    BOT_FAILED = "bot_failed"  # time
+
+
+def event_details(code: EventDetail, **values: Any) -> str:
+    """The stored details of an event: its code and values (times as ISO 8601 text)."""
+    shown = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
+    return json.dumps({"code": code.value, "values": shown}, sort_keys=True)
+
+
+def read_event_details(text: str | None) -> tuple[EventDetail, dict[str, Any]] | None:
+    """The code and values of stored details; None for text stored before codes (shown as
+    it is) or an unknown code."""
+    try:
+        data = json.loads(text or "")
+        return EventDetail(data["code"]), dict(data.get("values") or {})
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 class Emotion(StrEnum):

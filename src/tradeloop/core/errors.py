@@ -1,4 +1,9 @@
-"""Errors a user can cause. Interfaces turn them into a 4xx envelope or CLI exit code 2."""
+"""Errors a user can cause. Interfaces turn them into a 4xx envelope or CLI exit code 2.
+
+``message`` is English (the CLI and the logs show it). An error can also carry a catalogue
+``key`` and the ``values`` its text needs: the API envelope and the pages then show that
+message in the user's language (``tradeloop.serving.errors.error_text``).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,29 @@ class UserError(Exception):
 
     status: int = 400
 
-    def __init__(self, message: str, details: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        details: list[Any] | None = None,
+        key: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.key = key
+        self.values = values or {}
 
     def __reduce__(self) -> tuple[Any, ...]:  # crosses from a worker process intact
-        return (type(self), (self.message, self.details))
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(kind: type[UserError], state: dict[str, Any]) -> UserError:
+    """An error of ``kind`` with the attributes it had (whatever its ``__init__`` takes)."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidInput(UserError):
@@ -60,12 +81,15 @@ class TooManyRequests(UserError):
 
     status = 429
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, [{"retry_after": retry_after}])
+    def __init__(
+        self,
+        message: str,
+        retry_after: int,
+        key: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, [{"retry_after": retry_after}], key, values)
         self.retry_after = retry_after
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.message, self.retry_after))
 
 
 class Unavailable(UserError):

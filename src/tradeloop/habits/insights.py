@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from tradeloop.backtest.stats import BREAKEVEN_CUSHION
 from tradeloop.habits.analysis import Analysis, stop_loss_figures
 from tradeloop.habits.detectors import has_mistake
 from tradeloop.i18n import amount, number_text, points_by_market, translate
@@ -16,6 +17,32 @@ def _pct(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.1f}%" if 0 < abs(value) < 0.1 else f"{value * 100:.0f}%"
+
+
+def pct_pair(a: float, b: float) -> tuple[str, str]:
+    """Two shares as percentages with the fewest decimals (0, 1 or 2) that tell them apart,
+    so "50%" is never set against "50%" when they differ; equal ones as whole percentages."""
+    for digits in (0, 1, 2):
+        first, second = f"{a * 100:.{digits}f}", f"{b * 100:.{digits}f}"
+        if first != second:
+            return f"{first}%", f"{second}%"
+    return f"{a * 100:.0f}%", f"{b * 100:.0f}%"
+
+
+def _breakeven_items(s: dict[str, Any]) -> list[tuple[float, str, dict[str, Any]]]:
+    """The win rate against the breakeven win rate of the average win and loss (without the
+    statistic's safety cushion, so "to break even" is exactly true): below it, at it (within
+    the cushion, or equal once rounded), or above it."""
+    if s["category"] is None or s["win_rate"] is None or s["breakeven_win_rate"] is None:
+        return []
+    breakeven = s["breakeven_win_rate"] - BREAKEVEN_CUSHION
+    win_text, breakeven_text = pct_pair(s["win_rate"], breakeven)
+    values = {"win_rate": win_text, "breakeven": breakeven_text}
+    if s["category"] in ("below", "around"):
+        if s["win_rate"] < breakeven and win_text != breakeven_text:
+            return [(200.0, "below_breakeven", values)]
+        return [(150.0, "around_breakeven", values)]
+    return [(1.0, "above_breakeven", values)]
 
 
 def losses_of(trades: pd.DataFrame, code: str) -> float:
@@ -118,22 +145,7 @@ def insight_items(
                 {"ratio": _num(sizing["variation_ratio"]), "limit": _num(analysis.settings.vr)},
             )
         )
-    if s["category"] in ("below", "around"):
-        items.append(
-            (
-                200.0,
-                "below_breakeven",
-                {"win_rate": _pct(s["win_rate"]), "breakeven": _pct(s["breakeven_win_rate"])},
-            )
-        )
-    elif s["category"] is not None:
-        items.append(
-            (
-                1.0,
-                "above_breakeven",
-                {"win_rate": _pct(s["win_rate"]), "breakeven": _pct(s["breakeven_win_rate"])},
-            )
-        )
+    items.extend(_breakeven_items(s))
     if s["flagged_trades"] == 0 and s["total_trades"]:
         items.append((0.5, "all_clean", {"total": s["total_trades"]}))
     return sorted(items, key=lambda item: -item[0])

@@ -89,7 +89,11 @@ def tradovate_orders(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imp
     qty_col = _first(frame, "filledQty", "Filled Qty")
     price_col = _first(frame, "Avg Fill Price", "avgPrice")
     if qty_col is None or price_col is None:
-        raise DataError("Tradovate Orders export is missing column(s): filledQty, Avg Fill Price")
+        raise DataError(
+            "Tradovate Orders export is missing column(s): filledQty, Avg Fill Price",
+            key="journal.error.missing_columns",
+            values={"kind": "Tradovate Orders", "missing": "filledQty, Avg Fill Price"},
+        )
     contract = frame["Contract"].str.upper()
     kind = frame["Type"].str.lower()
     status = frame["Status"].str.lower()
@@ -204,7 +208,8 @@ def das(frame: pd.DataFrame, tz: str, date_order: DateOrder) -> Imported:
     if None in (date_col, time_col, symbol_col, qty_col):
         raise DataError(
             "TradeZero/DAS export needs a date (T/D or Date), a time (Exec Time or Time), "
-            "Symbol, Side, Qty and Price columns"
+            "Symbol, Side, Qty and Price columns",
+            key="journal.error.das_columns",
         )
     require(frame, ["Side", "Price"], "TradeZero/DAS")
     when = parse_times(frame[date_col] + " " + frame[time_col], tz, f"{date_col}/{time_col}",
@@ -271,7 +276,8 @@ def ibkr_table(text: str) -> pd.DataFrame:
             rows.append(values[: len(header)] + [""] * (len(header) - len(values)))
     if header is None or not rows:
         raise DataError(
-            "the Interactive Brokers statement has no Trades rows: include the Trades section"
+            "the Interactive Brokers statement has no Trades rows: include the Trades section",
+            key="journal.error.ibkr_no_trades",
         )
     return pd.DataFrame(rows, columns=header)
 

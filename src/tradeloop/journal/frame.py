@@ -26,7 +26,7 @@ import pandas as pd
 
 from tradeloop.journal.contracts import point_value, value_currency
 from tradeloop.market.errors import DataError
-from tradeloop.market.tables import mapped, shown
+from tradeloop.market.tables import mapped, row_place, shown
 
 ORDER_COLUMNS = [
     "order_id", "fill_id", "account", "contract", "side", "type", "status", "timestamp",
@@ -103,9 +103,12 @@ def sides(values: pd.Series, column: str, where: str = "row") -> pd.Series:
     bad = found.isna()
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
+        suffix, place = row_place(where, row + 1)
         raise DataError(
             f"{where} {row + 1}: {column} {shown(values.iloc[row])} is neither Buy nor Sell",
             [{"row": row + 1, "column": column}],
+            key=f"journal.error.not_a_side{suffix}",
+            values={**place, "column": column, "value": shown(values.iloc[row])},
         )
     return found
 
@@ -117,9 +120,11 @@ def require(frame: pd.DataFrame, columns: list[str], kind: str) -> None:
         raise DataError(
             f"{kind} export is missing column(s): {', '.join(missing)}",
             [{"missing": c} for c in missing],
+            key="journal.error.missing_columns",
+            values={"kind": kind, "missing": ", ".join(missing)},
         )
     if frame.empty:
-        raise DataError("the export has a header but no rows")
+        raise DataError("the export has a header but no rows", key="journal.error.no_rows")
 
 
 def upgrade_orders(frame: pd.DataFrame) -> pd.DataFrame:

@@ -35,12 +35,26 @@ def _text(value: object) -> str:
     return _SPACES.sub(" ", str(value)).strip()
 
 
+def _bad_xlsx(exc: Exception) -> DataError:
+    """The error for an XLSX file that cannot be opened (``exc`` names what failed)."""
+    return DataError(
+        f"cannot read the XLSX file: {type(exc).__name__}",
+        key="journal.error.bad_xlsx",
+        values={"reason": type(exc).__name__},
+    )
+
+
 def _html_rows(data: bytes) -> Iterator[Row]:
     text = decode(data)
     try:
         document = html.fromstring(text)
     except (etree.ParserError, ValueError) as exc:
-        raise DataError(f"cannot read the report's HTML: {str(exc).splitlines()[0]}") from exc
+        reason = str(exc).splitlines()[0]
+        raise DataError(
+            f"cannot read the report's HTML: {reason}",
+            key="journal.error.bad_html",
+            values={"reason": reason},
+        ) from exc
     for tr in document.iter("tr"):
         cells = [
             _text(cell.text_content())
@@ -63,14 +77,19 @@ def _check_zip(data: bytes) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise DataError(f"cannot read the XLSX file: {type(exc).__name__}") from exc
+        raise _bad_xlsx(exc) from exc
     unzipped = sum(m.file_size for m in members)
     if unzipped > MAX_UNZIPPED or unzipped > MAX_RATIO * max(len(data), 1):
         raise DataError(
             f"the XLSX file expands to {unzipped / 1_048_576:.0f} MB from "
             f"{len(data) / 1024:.0f} KB: not an export (at most {MAX_UNZIPPED // 1_048_576} MB, "
-            f"{MAX_RATIO}× its size)"
-        )
+            f"{MAX_RATIO}× its size)",
+            key="journal.error.xlsx_expands",
+            values={
+                "unzipped": f"{unzipped / 1_048_576:.0f}", "size": f"{len(data) / 1024:.0f}",
+                "limit": MAX_UNZIPPED // 1_048_576, "ratio": MAX_RATIO,
+            },
+        )  # fmt: skip
     rows = cells = 0
     for member in members:
         if not member.filename.startswith("xl/worksheets/"):
@@ -88,11 +107,13 @@ def _check_zip(data: bytes) -> None:
                 rows += tail.count(b"<row")
                 cells += tail.count(b"<c ") + tail.count(b"<c>")
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-            raise DataError(f"cannot read the XLSX file: {type(exc).__name__}") from exc
+            raise _bad_xlsx(exc) from exc
         if rows > MAX_SHEET_ROWS or cells > MAX_SHEET_CELLS:
             raise DataError(
                 f"the XLSX file holds more than {MAX_SHEET_ROWS:,} rows or {MAX_SHEET_CELLS:,} "
-                "cells: split the export"
+                "cells: split the export",
+                key="journal.error.xlsx_too_big",
+                values={"rows": f"{MAX_SHEET_ROWS:,}", "cells": f"{MAX_SHEET_CELLS:,}"},
             )
 
 
@@ -105,7 +126,7 @@ def _xlsx_rows(data: bytes) -> Iterator[Row]:
             warnings.simplefilter("ignore", UserWarning)
             book = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise DataError(f"cannot read the XLSX file: {type(exc).__name__}") from exc
+        raise _bad_xlsx(exc) from exc
     for sheet in book.worksheets:
         covered: set[tuple[int, int]] = set()
         for merged in sheet.merged_cells.ranges:
@@ -127,9 +148,16 @@ def report_rows(data: bytes) -> list[Row]:
             row.pop()
         rows.append(row)
         if len(rows) > MAX_ROWS:
-            raise DataError(f"the report has more than {MAX_ROWS} rows")
+            raise DataError(
+                f"the report has more than {MAX_ROWS} rows",
+                key="journal.error.too_many_rows",
+                values={"limit": MAX_ROWS},
+            )
     if not rows:
-        raise DataError("the file has no table rows: expected a MetaTrader report")
+        raise DataError(
+            "the file has no table rows: expected a MetaTrader report",
+            key="journal.error.no_table_rows",
+        )
     return rows
 
 

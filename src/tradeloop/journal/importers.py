@@ -53,16 +53,17 @@ LABELS = {"tradovate-performance": "Tradovate Performance", "tradovate-fills": "
           "tradovate": "Tradovate Orders", "ninjatrader": "NinjaTrader executions",
           "generic": "generic executions"}  # fmt: skip
 # Files that are not trade histories, recognised so the refusal can say what they are.
-NOT_TRADES: list[tuple[set[str], str]] = [
+NOT_TRADES: list[tuple[set[str], str, str]] = [
     ({"Trade Date", "Total Amount", "Total Realized PNL"},
      "a daily account balance history (Tradovate), not trades: export Orders, Fills or "
-     "Performance from Tradovate's Reports instead"),
+     "Performance from Tradovate's Reports instead", "journal.error.is_balance_history"),
     ({"open", "high", "low", "close"},
      "price bars (time, open, high, low, close), not trades: upload it as market data for "
-     "a backtest"),
+     "a backtest", "journal.error.is_price_bars"),
     ({"Pair", "Lot Size", "Margin Mode", "Status"},
      "a prop-firm web platform's order history (Pair, Lot Size, Margin Mode, Status); it is "
-     "not a Tradovate export and tradeloop does not read this layout yet"),
+     "not a Tradovate export and tradeloop does not read this layout yet",
+     "journal.error.is_prop_firm_history"),
 ]  # fmt: skip
 
 
@@ -74,15 +75,17 @@ def detect(frame: pd.DataFrame) -> str:
         if needed <= names:
             return key
     lower = {n.strip("<>").lower() for n in names}
-    for needed, what in NOT_TRADES:
+    for needed, what, key in NOT_TRADES:
         if needed <= names or {n.lower() for n in needed} <= lower:
-            raise DataError(f"this file is {what}")
+            raise DataError(f"this file is {what}", key=key)
     for key, columns in NEAR_MISSES:  # most of a layout's columns: say which ones are missing
         missing = [c for c in columns if c not in names]
         if len(missing) <= len(columns) // 3:
             raise DataError(
                 f"{LABELS[key]} export is missing column(s): {', '.join(missing)}",
                 [{"missing": c} for c in missing],
+                key="journal.error.missing_columns",
+                values={"kind": LABELS[key], "missing": ", ".join(missing)},
             )
     raise DataError(
         "cannot tell the export's format from its header: expected a Tradovate Orders, Fills "
@@ -90,6 +93,8 @@ def detect(frame: pd.DataFrame) -> str:
         "Interactive Brokers activity statement, an MT5/MT4 report (HTML or XLSX) or a "
         f"generic executions CSV ({', '.join(csv.GENERIC)})",
         [{"found": sorted(names)}],
+        key="journal.error.unknown_layout",
+        values={"columns": ", ".join(csv.GENERIC)},
     )
 
 
@@ -113,26 +118,49 @@ def import_file(
     zone(tz)
     given_currency = currency.strip().upper()
     if fmt not in FORMATS:
-        raise DataError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
+        raise DataError(
+            f"unknown format {fmt!r}: use {', '.join(FORMATS)}",
+            key="journal.error.unknown_format",
+            values={"format": repr(fmt), "formats": ", ".join(FORMATS)},
+        )
     if date_order not in DATE_ORDERS:
-        raise DataError(f"unknown date order {date_order!r}: use auto, dmy or mdy")
+        raise DataError(
+            f"unknown date order {date_order!r}: use auto, dmy or mdy",
+            key="journal.error.unknown_date_order",
+            values={"order": repr(date_order)},
+        )
     if not data.strip():
-        raise DataError("the file is empty: expected a header line and rows")
+        raise DataError(
+            "the file is empty: expected a header line and rows", key="market.error.empty_rows"
+        )
     text = None if data[:2] == b"PK" else decode(data)
     if _is_report(data, text):
         if fmt not in ("auto", *REPORTS):
-            raise DataError(f"the file is an HTML/XLSX report, not a {fmt} CSV export")
+            raise DataError(
+                f"the file is an HTML/XLSX report, not a {fmt} CSV export",
+                key="journal.error.report_not_csv",
+                values={"format": fmt},
+            )
         imported = read_metatrader(data, tz, fmt, given_currency)
         if fmt != "auto" and fmt != imported.format and fmt != "mt5-tester":
-            raise DataError(f"the file is a {imported.label}, not {fmt}")
+            raise DataError(
+                f"the file is a {imported.label}, not {fmt}",
+                key="journal.error.other_report",
+                values={"label": imported.label, "format": fmt},
+            )
     else:
         assert text is not None
         if fmt in REPORTS:
-            raise DataError(f"the file is a CSV export, not an {fmt} report (HTML or XLSX)")
+            raise DataError(
+                f"the file is a CSV export, not an {fmt} report (HTML or XLSX)",
+                key="journal.error.csv_not_report",
+                values={"format": fmt},
+            )
         if text.lstrip("\ufeff").startswith("Account Statement for"):
             raise DataError(
                 "this file is a TD Ameritrade account statement; tradeloop does not read it "
-                "yet (its trades can be saved as a generic executions CSV)"
+                "yet (its trades can be saved as a generic executions CSV)",
+                key="journal.error.td_statement",
             )
         if text.startswith("Statement,") or "\nTrades,Header," in text:
             frame, chosen = csv.ibkr_table(text), "ibkr"
@@ -140,7 +168,10 @@ def import_file(
             frame = read_csv_table(text, fast=False)
             chosen = detect(frame) if fmt == "auto" else fmt
         if fmt not in ("auto", chosen) and fmt == "ibkr":
-            raise DataError("the file is not an Interactive Brokers activity statement")
+            raise DataError(
+                "the file is not an Interactive Brokers activity statement",
+                key="journal.error.not_ibkr",
+            )
         imported = READERS[fmt if fmt != "auto" else chosen](frame, tz, date_order)
     orders = imported.orders
     known = [c for c in orders["currency"].unique() if c]

@@ -369,14 +369,18 @@ def read_metatrader(data: bytes, tz: str, fmt: str = "auto", currency: str = "")
         p = _table(s.mt4_trades, MT4_COLUMNS).rename(columns={"ticket": "position"})
         p = p[p["close_time"] != ""].reset_index(drop=True)  # open trades are not trades yet
         if p.empty:
-            raise DataError("the MT4 statement has no closed trades")
+            raise DataError(
+                "the MT4 statement has no closed trades", key="journal.error.mt4_no_trades"
+            )
         orders = _position_orders(p, account, money_currency, tz, {}, "Closed Transactions row")
         return Imported(orders, "mt4", label="MT4 Statement", currency=money_currency,
                         server=server, stated=stated)  # fmt: skip
     entry_sl = _entry_stops(s.orders)
     if s.tester or fmt == "mt5-tester":
         if not s.deals:
-            raise DataError("the Strategy Tester report has no Deals table")
+            raise DataError(
+                "the Strategy Tester report has no Deals table", key="journal.error.tester_no_deals"
+            )
         label, tester_currency = _tester_label(s.labels)
         orders = _deal_orders(
             s, account or "tester", tester_currency or money_currency, tz, entry_sl
@@ -395,12 +399,15 @@ def read_metatrader(data: bytes, tz: str, fmt: str = "auto", currency: str = "")
         raise DataError(
             f"this MT5 report lists {len(s.open_positions)} open position(s) and "
             f"{len(s.working)} working order(s) but no closed trades: export the account "
-            "history instead (History tab → right-click → Report)"
+            "history instead (History tab → right-click → Report)",
+            key="journal.error.only_open_positions",
+            values={"positions": len(s.open_positions), "orders": len(s.working)},
         )
     else:
         raise DataError(
             "the file is not a MetaTrader trade history: no closed positions, deals or MT4 "
-            "trades were found in its tables (another broker's spreadsheet can be saved as CSV)"
+            "trades were found in its tables (another broker's spreadsheet can be saved as CSV)",
+            key="journal.error.not_metatrader",
         )
     return Imported(orders, "mt5", label=label, currency=money_currency, server=server,
                     language=s.language, stated=stated)  # fmt: skip

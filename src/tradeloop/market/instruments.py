@@ -197,6 +197,8 @@ def resolve_instrument(raw: str) -> Instrument:
             "BTCUSD) or describe it with contract size, pip size and quote currency "
             "(CLI: --contract-size, --pip-size, --quote-currency)",
             [{"field": "symbol", "value": raw}],
+            key="market.error.unknown_symbol",
+            values={"symbol": repr(raw)},
         )
     return found
 
@@ -206,9 +208,16 @@ def custom_instrument(
 ) -> Instrument:
     """An instrument the user describes (for symbols the registry does not know)."""
     if not (0 < contract_size <= 1e9 and 0 < pip_size <= 1e6):
-        raise InvalidInput("contract size must be in (0, 1e9] and pip size in (0, 1e6]")
+        raise InvalidInput(
+            "contract size must be in (0, 1e9] and pip size in (0, 1e6]",
+            key="market.error.bad_contract",
+        )
     if not re.fullmatch(r"[A-Z]{3}", quote.upper()):
-        raise InvalidInput(f"quote currency {quote!r} must be a 3-letter code such as USD")
+        raise InvalidInput(
+            f"quote currency {quote!r} must be a 3-letter code such as USD",
+            key="market.error.bad_quote",
+            values={"quote": repr(quote)},
+        )
     digits = max(0, -int(f"{pip_size:e}".split("e")[1]) + 1)
     known = find_instrument(symbol)
     template = known or Instrument(

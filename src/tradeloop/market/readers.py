@@ -56,6 +56,8 @@ def _named(frame: pd.DataFrame) -> pd.DataFrame:
         raise DataError(
             f"column {twice[0]!r} appears more than once (names ignore case)",
             [{"duplicate": n} for n in twice],
+            key="market.error.duplicate_column",
+            values={"column": repr(twice[0])},
         )
     frame.columns = names
     return frame
@@ -73,11 +75,15 @@ def _read_table(text: str) -> pd.DataFrame:
     start = re.match(r"\s*", text).end()  # type: ignore[union-attr]
     first_line = "" if is_blank(text) else head_lines(text, 1, start)[0]
     if not first_line:
-        raise DataError("the file is empty: expected a header line and bars")
+        raise DataError(
+            "the file is empty: expected a header line and bars", key="market.error.empty_bars"
+        )
     if not any(d in first_line for d in ",;\t"):
         raise DataError(
             f"cannot find columns in the header {first_line[:80]!r}: expected e.g. "
-            "time,open,high,low,close,volume separated by ',' or ';'"
+            "time,open,high,low,close,volume separated by ',' or ';'",
+            key="market.error.no_columns",
+            values={"header": repr(first_line[:80])},
         )
     return _named(read_csv_table(_headerless_kline(text, first_line)))
 
@@ -98,6 +104,8 @@ def _time_column(frame: pd.DataFrame, tz: str) -> tuple[pd.Series, str, str]:
             f"no time column: found {', '.join(columns)}; "
             "expected one named time, date or datetime",
             [{"missing": "time"}],
+            key="market.error.no_time_column",
+            values={"found": ", ".join(columns)},
         )
     values = frame[time_col]
     if {"date", "time"} <= set(columns):  # separate date and time columns, in either order
@@ -111,6 +119,8 @@ def _time_column(frame: pd.DataFrame, tz: str) -> tuple[pd.Series, str, str]:
             raise DataError(
                 f"row {row + 1}: the time {shown(values.iloc[row])} has no date",
                 [{"row": row + 1, "column": time_col}],
+                key="market.error.time_without_date",
+                values={"row": row + 1, "value": shown(values.iloc[row])},
             )
     return values, time_col, "UTC" if time_col in ("gmt time", "utc") else tz
 
@@ -120,12 +130,14 @@ def bars_from_table(
 ) -> pd.DataFrame:
     """Turn a table with time and OHLC columns into a bar frame."""
     if frame.empty:
-        raise DataError("the file has a header but no bars")
+        raise DataError("the file has a header but no bars", key="market.error.no_bars")
     missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(
             f"missing column(s) {', '.join(missing)}: found {', '.join(frame.columns)}",
             [{"missing": c} for c in missing],
+            key="market.error.missing_columns",
+            values={"missing": ", ".join(missing), "found": ", ".join(frame.columns)},
         )
     values, time_col, time_zone = _time_column(frame, tz)
     dukascopy = time_col in ("gmt time", "local time") or _ZONED.match(time_col) is not None
@@ -145,7 +157,11 @@ def _prices(frame: pd.DataFrame, column: str) -> np.ndarray:
     values = numbers(frame, column, required=True)
     if not np.isfinite(values.to_numpy()).all():
         row = int(np.argmax(~np.isfinite(values.to_numpy())))
-        raise DataError(f"row {row + 1}: {column} is not a finite number")
+        raise DataError(
+            f"row {row + 1}: {column} is not a finite number",
+            key="market.error.not_finite",
+            values={"row": row + 1, "column": column},
+        )
     return values.to_numpy(dtype=np.float64)
 
 
@@ -153,7 +169,12 @@ def _parquet(data: bytes, tz: str, date_order: DateOrder) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:
-        raise DataError(f"cannot read the Parquet file: {str(exc).splitlines()[0]}") from exc
+        reason = str(exc).splitlines()[0]
+        raise DataError(
+            f"cannot read the Parquet file: {reason}",
+            key="market.error.bad_parquet",
+            values={"reason": reason},
+        ) from exc
     if isinstance(frame.index, pd.DatetimeIndex):
         frame = frame.reset_index()
     frame = _named(frame)
@@ -173,7 +194,9 @@ def read_bars(
     zone(tz)
     data = Path(source).read_bytes() if isinstance(source, str | Path) else source
     if not data or data.isspace():
-        raise DataError("the file is empty: expected a header line and bars")
+        raise DataError(
+            "the file is empty: expected a header line and bars", key="market.error.empty_bars"
+        )
     if data[:4] == PARQUET_MAGIC:
         return _parquet(data, tz, date_order)
     return bars_from_table(_read_table(decode(data)), tz, date_order)

@@ -38,6 +38,14 @@ def shown(value: object, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 5] + "…" + text[-4:]
 
 
+def row_place(where: str, row: int) -> tuple[str, dict[str, object]]:
+    """How a message names ``row`` of ``where`` (``row`` or ``<table> row``): the catalogue
+    key's suffix (``""`` or ``"_in"``) and its values (``row``, and ``section``: the table)."""
+    if where == "row":
+        return "", {"row": row}
+    return "_in", {"row": row, "section": where.removesuffix(" row")}
+
+
 _DECIMAL_COMMA = re.compile(r"^[-+(]?[\d.\s]*\d,\d+\)?$")
 _DELIMITERS = (",", ";", "\t")
 
@@ -55,13 +63,13 @@ def decode(data: bytes) -> str:
         elif even > 4 * odd:
             encoding = "utf-16-be"
         else:
-            raise DataError("the file is binary, not a text export")
+            raise DataError("the file is binary, not a text export", key="market.error.binary_file")
     if encoding is not None:
         body = data[2:] if data[:2] in _BOMS else data
         body = body[: len(body) - len(body) % 2]  # one stray trailing byte is not text
         return body.decode(encoding, "replace").lstrip("\ufeff")
     if b"\x00" in head:
-        raise DataError("the file is binary, not a text export")
+        raise DataError("the file is binary, not a text export", key="market.error.binary_file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -197,24 +205,34 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
     names the delimiter."""
     text = text.lstrip("\r\n")
     if is_blank(text):
-        raise DataError("the file is empty: expected a header line and rows")
+        raise DataError(
+            "the file is empty: expected a header line and rows", key="market.error.empty_rows"
+        )
     header = head_lines(text, 1)[0]
     delimiter = sniff_delimiter(header[:65536])
     if header.count(delimiter) >= MAX_COLUMNS:
         raise DataError(
             f"the header has {header.count(delimiter) + 1} columns: an export has at most "
-            f"{MAX_COLUMNS}"
+            f"{MAX_COLUMNS}",
+            key="market.error.too_many_columns",
+            values={"count": header.count(delimiter) + 1, "limit": MAX_COLUMNS},
         )
     first = head_lines(text[:1_000_000], 2000)
     longest = max(map(len, first), default=0)
     if longest > MAX_COLUMNS * MAX_CELL:
-        raise DataError(f"a line holds {longest} characters: too long for an export")
+        raise DataError(
+            f"a line holds {longest} characters: too long for an export",
+            key="market.error.line_too_long",
+            values={"length": longest},
+        )
     fields = [line.count(delimiter) + 1 for line in first[1:]]
     if fields and max(fields) > MAX_COLUMNS:
         row = int(np.argmax(fields)) + 1
         raise DataError(
             f"row {row} has {max(fields)} fields: an export has at most {MAX_COLUMNS}",
             [{"row": row}],
+            key="market.error.too_many_fields",
+            values={"row": row, "count": max(fields), "limit": MAX_COLUMNS},
         )
     frame = None
     if delimiter != ";" and (fast or '"' not in text):  # quotes: pandas' reader, as written
@@ -231,8 +249,11 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
                 skip_blank_lines=True,
             )
         except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+            reason = str(exc).splitlines()[0][:200]
             raise DataError(
-                f"cannot read the file as CSV: {str(exc).splitlines()[0][:200]}"
+                f"cannot read the file as CSV: {reason}",
+                key="market.error.bad_csv",
+                values={"reason": reason},
             ) from exc
     frame.columns = _unique_names(list(frame.columns))
     for name in frame.columns:
@@ -245,7 +266,12 @@ def read_csv_table(text: str, fast: bool = True) -> pd.DataFrame:
                     f"row {row + 1}: {name} holds {int(width.max())} characters: a cell of an "
                     f"export has at most {MAX_CELL}",
                     [{"row": row + 1, "column": name}],
-                )
+                    key="market.error.cell_too_long",
+                    values={
+                        "row": row + 1, "column": name, "length": int(width.max()),
+                        "limit": MAX_CELL,
+                    },
+                )  # fmt: skip
     frame = _drop_total_rows(_drop_blank_rows(frame))
     frame.attrs["delimiter"] = delimiter
     frame.attrs["repeated"] = repeated_names(header.strip("\r"), delimiter)
@@ -311,9 +337,12 @@ def numbers(
         too_long = text.str.len() > MAX_NUMBER
         if too_long.any():
             row = int(np.argmax(too_long.to_numpy()))
+            suffix, place = row_place(where, row + 1)
             raise DataError(
                 f"{where} {row + 1}: {column} {shown(text.iloc[row])} is not a number",
                 [{"row": row + 1, "column": column}],
+                key=f"market.error.not_a_number{suffix}",
+                values={**place, "column": column, "value": shown(text.iloc[row])},
             )
         values = plain_floats(text)
         if values is None:
@@ -324,14 +353,21 @@ def numbers(
     bad |= values.abs() > 1e12
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
+        value = shown(text.iloc[row] or float(raw.iloc[row]))
+        suffix, place = row_place(where, row + 1)
         raise DataError(
-            f"{where} {row + 1}: {column} {shown(text.iloc[row] or float(raw.iloc[row]))} is not "
-            "a number",
+            f"{where} {row + 1}: {column} {value} is not a number",
             [{"row": row + 1, "column": column}],
+            key=f"market.error.not_a_number{suffix}",
+            values={**place, "column": column, "value": value},
         )
     if required and values.isna().any():
         row = int(np.argmax(values.isna().to_numpy()))
+        suffix, place = row_place(where, row + 1)
         raise DataError(
-            f"{where} {row + 1}: {column} is missing", [{"row": row + 1, "column": column}]
+            f"{where} {row + 1}: {column} is missing",
+            [{"row": row + 1, "column": column}],
+            key=f"market.error.number_missing{suffix}",
+            values={**place, "column": column},
         )
     return values

@@ -43,7 +43,9 @@ def zone(tz: str) -> ZoneInfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise DataError(
-            f"unknown time zone {tz!r}: use an IANA name like Asia/Jakarta, Europe/Athens or UTC"
+            f"unknown time zone {tz!r}: use an IANA name like Asia/Jakarta, Europe/Athens or UTC",
+            key="market.error.unknown_zone",
+            values={"tz": repr(tz)},
         ) from exc
 
 
@@ -58,20 +60,38 @@ def _written(values: pd.Series, row: int) -> str:
     return value if isinstance(value, str) else "" if pd.isna(value) else str(value)
 
 
-def _bad(values: pd.Series, mask: np.ndarray, column: str, what: str) -> DataError:
+def _bad(
+    values: pd.Series, mask: np.ndarray, column: str, what: str, key: str,
+    extra: dict[str, object] | None = None,
+) -> DataError:  # fmt: skip
+    """The first flagged value's error: ``what`` is it in English, ``key`` in the catalogue
+    (filled with row, column, value and ``extra``)."""
     row = int(np.argmax(mask))
     value = _written(values, row)
     return DataError(
         f"row {row + 1}: {column} {shown(value)} {what}",
         [{"row": row + 1, "column": column, "value": value}],
+        key=key,
+        values={"row": row + 1, "column": column, "value": shown(value), **(extra or {})},
     )
+
+
+# What a value was expected to be, when not a format: its catalogue key
+_EXPECTED_KEYS = {
+    "a date": "market.error.unreadable_date",
+    "a date and time": "market.error.unreadable_datetime",
+    "epoch seconds or milliseconds 1990–2100, or YYYYMMDD": "market.error.unreadable_epoch",
+}
 
 
 def _unreadable(values: pd.Series, mask: np.ndarray, column: str, fmt: str) -> DataError:
     row = int(np.argmax(mask))
+    value = shown(values.iloc[row])
     return DataError(
-        f"row {row + 1}: cannot read {column} {shown(values.iloc[row])} (expected {human(fmt)})",
+        f"row {row + 1}: cannot read {column} {value} (expected {human(fmt)})",
         [{"row": row + 1, "column": column, "value": values.iloc[row]}],
+        key=_EXPECTED_KEYS.get(fmt, "market.error.unreadable"),
+        values={"row": row + 1, "column": column, "value": value, "expected": human(fmt)},
     )
 
 
@@ -84,6 +104,8 @@ def _formats(first: str, column: str) -> tuple[dict[str, str], bool]:
             f"row 1: cannot read {column} {shown(first)}: expected a date such as 2024-01-31, "
             "31/01/2024 or 01/31/2024",
             [{"row": 1, "column": column, "value": first}],
+            key="market.error.bad_first_date",
+            values={"column": column, "value": shown(first)},
         )
     s = date["s"]
     rest = first[date.end() :]
@@ -92,6 +114,8 @@ def _formats(first: str, column: str) -> tuple[dict[str, str], bool]:
         raise DataError(
             f"row 1: cannot read the time of {column} {shown(first)}: expected HH:MM or HH:MM:SS",
             [{"row": 1, "column": column, "value": first}],
+            key="market.error.bad_first_time",
+            values={"column": column, "value": shown(first)},
         )
     clock = ""
     if time is not None:
@@ -222,7 +246,14 @@ def decide_day_month(
             f"{' / '.join(columns)}: the dates mix day/month ({where(d_col, d)}) and month/day "
             f"({where(m_col, m)}); a file must use one order",
             [{"column": d_col, "row": d + 1}, {"column": m_col, "row": m + 1}],
-        )
+            key="market.error.mixed_orders_named" if named else "market.error.mixed_orders",
+            values={
+                "columns": " / ".join(columns),
+                "day_column": d_col, "day_row": d + 1, "day_value": shown(columns[d_col].iloc[d]),
+                "month_column": m_col, "month_row": m + 1,
+                "month_value": shown(columns[m_col].iloc[m]),
+            },
+        )  # fmt: skip
     if date_order != "auto":
         return date_order
     if day_first or month_first:
@@ -239,6 +270,8 @@ def decide_day_month(
         f"e.g. {shown(example)}): choose the order with --date-order dmy or mdy (CLI), or "
         "date_order (API and import form)",
         [{"column": name, "field": "date_order", "example": example}],
+        key="market.error.ambiguous_order",
+        values={"columns": " / ".join(columns), "example": shown(example)},
     )
 
 
@@ -252,11 +285,12 @@ def _decide(
         fmt = candidates[order]
         parsed = _parse(values, fmt, utc)
         if parsed.isna().any():
-            what = (
-                "is not a date in the order you chose" if date_order != "auto" else "cannot be read"
-            )
             if date_order != "auto":
-                raise _bad(values, parsed.isna().to_numpy(), column, f"{what} ({human(fmt)})")
+                raise _bad(
+                    values, parsed.isna().to_numpy(), column,
+                    f"is not a date in the order you chose ({human(fmt)})",
+                    "market.error.not_in_order", {"expected": human(fmt)},
+                )  # fmt: skip
             raise _unreadable(values, parsed.isna().to_numpy(), column, fmt)
         return parsed
     fmt = next(iter(candidates.values()))
@@ -304,7 +338,7 @@ def parse_naive_or_utc(
         raise _bad(
             values, (offsets != utc).to_numpy(), column,
             "has no UTC offset while others do (or the other way round): give every time "
-            "an offset, or none",
+            "an offset, or none", "market.error.mixed_offsets",
         )  # fmt: skip
     return _decide(values, candidates, utc, column, date_order, convention), utc
 
@@ -320,13 +354,18 @@ def localize(
             zone(tz), ambiguous="infer" if infer else "NaT", nonexistent="shift_forward"
         )
     except Exception as exc:  # ambiguous hours that the order cannot settle
-        raise DataError(f"times are ambiguous in zone {tz}: {str(exc).splitlines()[0]}") from exc
+        reason = str(exc).splitlines()[0]
+        raise DataError(
+            f"times are ambiguous in zone {tz}: {reason}",
+            key="market.error.zone_ambiguous",
+            values={"tz": tz, "reason": reason},
+        ) from exc
     lost = np.asarray(local.isna() & index.notna())
     if lost.any():
         raise _bad(
             values, lost, column,
             f"happens twice in {tz} (the clock went back that night): import with tz=UTC or "
-            "the broker's fixed offset",
+            "the broker's fixed offset", "market.error.repeated_hour", {"tz": tz},
         )  # fmt: skip
     return pd.Series(local.tz_convert("UTC").as_unit("ns"), index=naive.index)
 
@@ -344,11 +383,17 @@ def parse_times(
     """A column of time strings as UTC times (NaT for blanks unless ``required``), read with
     one layout decided for the whole column; local times are taken in ``tz``."""
     if date_order not in DATE_ORDERS:
-        raise DataError(f"date order {date_order!r}: use auto, dmy or mdy")
+        raise DataError(
+            f"date order {date_order!r}: use auto, dmy or mdy",
+            key="market.error.bad_date_order",
+            values={"order": repr(date_order)},
+        )
     if pd.api.types.is_datetime64_any_dtype(values):  # ISO times PyArrow already read
         text, parsed, utc = values, values, values.dt.tz is not None
         if required and parsed.isna().any():
-            raise _bad(text, parsed.isna().to_numpy(), column, "is missing")
+            raise _bad(
+                text, parsed.isna().to_numpy(), column, "is missing", "market.error.time_missing"
+            )
     else:
         text = values.astype(str).str.strip()
         long = text.str.len() > MAX_NUMBER
@@ -356,7 +401,7 @@ def parse_times(
             raise _unreadable(text, long.to_numpy(), column, "a date and time")
         blank = text.isin(BLANK)
         if blank.any() and required:
-            raise _bad(text, blank.to_numpy(), column, "is missing")
+            raise _bad(text, blank.to_numpy(), column, "is missing", "market.error.time_missing")
         parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
         utc = False
         if (~blank).any():
@@ -365,7 +410,10 @@ def parse_times(
     years_of = parsed.dt.year
     outside = parsed.notna() & ((years_of < years[0]) | (years_of > years[1]))
     if outside.any():
-        raise _bad(text, outside.to_numpy(), column, f"is outside {years[0]}–{years[1]}")
+        raise _bad(
+            text, outside.to_numpy(), column, f"is outside {years[0]}–{years[1]}",
+            "market.error.outside_years", {"start": years[0], "end": years[1]},
+        )  # fmt: skip
     if utc:
         return parsed.dt.tz_convert("UTC").dt.as_unit("ns")
     return localize(parsed, text, tz, column, infer)

@@ -35,6 +35,13 @@ class Segment:
     start: pd.Timestamp
     end: pd.Timestamp
 
+    @property
+    def reason(self) -> str:
+        """Why the bars do not belong: ``other_interval`` (a run of bars at another
+        timeframe, e.g. daily bars before hourly ones) or ``off_grid`` (a single bar closer
+        to the bar before it than the interval)."""
+        return "other_interval" if self.bars >= MIN_SEGMENT_BARS else "off_grid"
+
     def describe(self) -> dict[str, Any]:
         """The segment as plain data for error details."""
         return {
@@ -56,23 +63,28 @@ def check_bars(bars: pd.DataFrame) -> None:
     times = bars.index.as_unit("ns").asi8
     o, h, low, c = (bars[col].to_numpy() for col in ("open", "high", "low", "close"))
     rules = [
-        (np.diff(times) < 0, 1, "time {t} is earlier than the row before it (rows must be sorted)"),
-        (np.diff(times) == 0, 1, "duplicate time {t}"),
-        (np.minimum(np.minimum(o, h), np.minimum(low, c)) <= 0, 0, "prices must be positive"),
-        (
-            np.maximum(np.maximum(o, h), np.maximum(low, c)) > MAX_PRICE,
-            0,
-            "prices above 1e9 are not market prices",
-        ),
-        (h < np.maximum(o, c), 0, "high {h} is below open/close"),
-        (low > np.minimum(o, c), 0, "low {l} is above open/close"),
-    ]
-    for mask, shift, text in rules:
+        (np.diff(times) < 0, 1, "time {t} is earlier than the row before it (rows must be sorted)",
+         "unsorted"),
+        (np.diff(times) == 0, 1, "duplicate time {t}", "duplicate_time"),
+        (np.minimum(np.minimum(o, h), np.minimum(low, c)) <= 0, 0, "prices must be positive",
+         "price_not_positive"),
+        (np.maximum(np.maximum(o, h), np.maximum(low, c)) > MAX_PRICE, 0,
+         "prices above 1e9 are not market prices", "price_too_high"),
+        (h < np.maximum(o, c), 0, "high {h} is below open/close", "high_below"),
+        (low > np.minimum(o, c), 0, "low {l} is above open/close", "low_above"),
+    ]  # fmt: skip
+    for mask, shift, text, name in rules:
         found = _first(mask)
         if found is not None:
             row = found + shift
-            message = text.format(t=bars.index[row], h=h[row], l=low[row])
-            raise DataError(f"row {row + 1}: {message}", [{"row": row + 1, "problem": message}])
+            shown = {"t": f"{bars.index[row]}", "h": f"{h[row]}", "l": f"{low[row]}"}
+            message = text.format(**shown)
+            raise DataError(
+                f"row {row + 1}: {message}",
+                [{"row": row + 1, "problem": message}],
+                key=f"market.error.{name}",
+                values={"row": row + 1, **shown},
+            )
 
 
 def foreign_segments(bars: pd.DataFrame) -> tuple[str, list[Segment]]:
@@ -81,7 +93,8 @@ def foreign_segments(bars: pd.DataFrame) -> tuple[str, list[Segment]]:
     A bar belongs to the dominant interval when one of its neighbours is exactly that
     interval away; runs of at least three other bars whose own spacing is a standard
     timeframe are reported (weekend and holiday gaps are not). A bar closer to the bar
-    before it than the dominant interval is always reported: it is off the bar grid.
+    before it than the dominant interval is always reported: it is off the bar grid (the
+    bar after an extra off-grid bar is measured from the bar before that one, so it stays).
     """
     times = bars.index.as_unit("ns").asi8
     if calendar_monthly(times):
@@ -114,23 +127,36 @@ def foreign_segments(bars: pd.DataFrame) -> tuple[str, list[Segment]]:
     for seg in segments:
         covered[seg.first_row - 1 : seg.last_row] = True
     for row in np.flatnonzero(gaps < interval) + 1:
-        if not covered[row]:
-            gap = timeframe_name(int(gaps[row - 1]))
-            segments.append(
-                Segment(int(row) + 1, int(row) + 1, 1, gap, bars.index[row], bars.index[row])
-            )
+        if covered[row]:
+            continue
+        kept = row - 1  # measured from the bar before it that stays (an extra bar off the
+        while kept > 0 and covered[kept]:  # grid does not take the next bar with it)
+            kept -= 1
+        if (times[row] - times[kept]) // 1_000_000_000 >= interval:
+            continue
+        covered[row] = True
+        gap = timeframe_name(int(gaps[row - 1]))
+        segments.append(
+            Segment(int(row) + 1, int(row) + 1, 1, gap, bars.index[row], bars.index[row])
+        )
     segments.sort(key=lambda seg: seg.first_row)
     return timeframe_name(interval), segments
 
 
-def prepare_bars(
-    bars: pd.DataFrame, keep_dominant_interval: bool = False
-) -> tuple[pd.DataFrame, str]:
-    """Validate ``bars`` and return them with their timeframe.
+@dataclass(frozen=True)
+class CheckedBars:
+    """Validated bars, their timeframe and the runs of bars left out of them (with
+    ``keep_dominant_interval``)."""
 
-    Mixed intervals raise MixedIntervals describing each foreign segment, unless
-    ``keep_dominant_interval`` is set: then those segments are dropped.
-    """
+    bars: pd.DataFrame
+    timeframe: str
+    dropped: tuple[Segment, ...] = ()
+
+
+def check_intervals(bars: pd.DataFrame, keep_dominant_interval: bool = False) -> CheckedBars:
+    """Validate ``bars``; mixed intervals raise MixedIntervals describing each foreign
+    segment, unless ``keep_dominant_interval`` is set: then those segments are dropped and
+    named in ``dropped``."""
     check_bars(bars)
     timeframe, segments = foreign_segments(bars)
     if segments and not keep_dominant_interval:
@@ -145,10 +171,24 @@ def prepare_bars(
             f"Keep only the {timeframe} bars (CLI --keep-dominant-interval, API "
             "keep_dominant_interval=true) or split the file",
             [s.describe() for s in segments],
+            timeframe,
+            kept,
         )
     if segments:
         drop = np.zeros(len(bars), dtype=bool)
         for s in segments:
             drop[s.first_row - 1 : s.last_row] = True
         bars = bars[~drop]
-    return bars, timeframe
+    return CheckedBars(bars, timeframe, tuple(segments))
+
+
+def prepare_bars(
+    bars: pd.DataFrame, keep_dominant_interval: bool = False
+) -> tuple[pd.DataFrame, str]:
+    """Validate ``bars`` and return them with their timeframe.
+
+    Mixed intervals raise MixedIntervals describing each foreign segment, unless
+    ``keep_dominant_interval`` is set: then those segments are dropped.
+    """
+    checked = check_intervals(bars, keep_dominant_interval)
+    return checked.bars, checked.timeframe

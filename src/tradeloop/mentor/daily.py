@@ -58,6 +58,31 @@ def daily_report(
     return build_report(figures, emotion, language) | {"date": day.isoformat(), "emotion": emotion}
 
 
+def day_result(analysis: Analysis | None, day: date, tz: str = "UTC") -> dict[str, Any]:
+    """The day's trades and P&L as its report states them (``net`` in ``unit``/``currency``,
+    None when several markets' points would be added; ``net_points`` per market), and the
+    day's money (``money`` in ``money_currency``) whenever every trade of the day has it in one
+    currency, so a page can say both with their units."""
+    f = daily_figures(analysis, day, tz)
+    money, money_currency = None, None
+    if analysis is not None and f.trades:
+        trades = analysis.trades[_local_days(analysis, tz) == day]
+        if trades["pnl_money"].notna().all() and trades["currency"].nunique() == 1:
+            money, money_currency = (
+                float(trades["pnl_money"].sum()),
+                str(trades["currency"].iloc[0]),
+            )
+    return {
+        "trades": f.trades,
+        "net": f.net,
+        "unit": f.unit,
+        "currency": f.currency,
+        "net_points": f.net_points,
+        "money": money,
+        "money_currency": money_currency,
+    }
+
+
 def _direction(scores: list[int]) -> str:
     """'up', 'down' or 'flat': the later half's mean score against the earlier half's."""
     if len(scores) < 2:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tradeloop.backtest.stats import trade_figures
-from tradeloop.i18n import amount, points_by_market, translate
+from tradeloop.i18n import amount, catalogue, points_by_market, translate
 
 RULES = ("stop_used", "risk_within_plan", "size_within_plan", "no_revenge", "loss_limit_respected")
 SIZE_TOLERANCE = 1.5
@@ -163,10 +163,15 @@ def main_pattern(f: DayFigures) -> str:
     return "disciplined"
 
 
+STEADY_EMOTIONS = ("calm", "neutral")
+
+
 def emotion_alignment(emotion: str, f: DayFigures) -> str:
-    """How the stated emotion lines up with what the trades show."""
+    """How the stated emotion lines up with what the trades show; any emotion other than calm
+    or neutral is always named (a frustrated day without trades is not "no pressure")."""
+    steady = emotion in STEADY_EMOTIONS
     if f.trades == 0:
-        return "no_trades"
+        return "no_trades" if steady else "no_trades_feeling"
     if emotion == "greedy" and f.oversized:
         return "greed_oversize"
     if (
@@ -178,9 +183,10 @@ def emotion_alignment(emotion: str, f: DayFigures) -> str:
         return "fear_cut_winners"
     if emotion in ("frustrated", "tired") and f.revenge:
         return "frustration_revenge"
-    if emotion in ("calm", "neutral") and main_pattern(f) == "disciplined":
-        return "calm_discipline"
-    return "mismatch" if main_pattern(f) != "disciplined" else "aligned"
+    disciplined = main_pattern(f) == "disciplined"
+    if steady:
+        return "calm_discipline" if disciplined else "mismatch"
+    return "feeling_held" if disciplined else "feeling_mismatch"
 
 
 def outcome(f: DayFigures) -> str:
@@ -199,9 +205,16 @@ def net_text(f: DayFigures, language: str) -> str:
     return amount(language, f.net, f.unit, f.currency)
 
 
-def _values(f: DayFigures, language: str) -> dict[str, str]:
+def _values(f: DayFigures, language: str, emotion: str = "neutral") -> dict[str, str]:
     money = lambda v: "—" if v is None else amount(language, v, f.unit, f.currency)  # noqa: E731
+    title = translate(language, f"mentor.pattern.{main_pattern(f)}.title")
     return {
+        "emotion": (
+            translate(language, f"emotion.{emotion}")
+            if f"emotion.{emotion}" in catalogue(language)
+            else emotion
+        ),
+        "pattern": title[:1].lower() + title[1:],
         "trades": str(f.trades),
         "wins": str(f.wins),
         "losses": str(f.losses),
@@ -241,7 +254,8 @@ def recommendation_keys(f: DayFigures) -> list[str]:
 
 def build_report(f: DayFigures, emotion: str, language: str) -> dict[str, Any]:
     """The report's five parts and score in ``language``."""
-    t = lambda key: translate(language, key, **_values(f, language))  # noqa: E731
+    values = _values(f, language, emotion)
+    t = lambda key: translate(language, key, **values)  # noqa: E731
     pattern = main_pattern(f)
     alignment = emotion_alignment(emotion, f)
     motivation = t(f"mentor.motivation.{outcome(f)}")

@@ -12,12 +12,14 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tradeloop.backtest.stats import trade_figures
 from tradeloop.core.codes import Emotion
 from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import InvalidInput, NotFound
 from tradeloop.habits.analysis import Analysis, trade_records
 from tradeloop.habits.filters import TradeFilter, ordered, select_trades
 from tradeloop.habits.metrics import habit_metric
+from tradeloop.habits.stats import group_figures, summable
 
 MAX_ROWS = 50
 MetricName = Literal[
@@ -53,9 +55,20 @@ TradeField = Literal[
 ]  # fmt: skip
 
 
-class ToolTradeFilter(TradeFilter):
-    """Which trades (see ``habits.filters``), which of their fields, and which page."""
+Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+GroupBy = Literal["hour", "weekday", "day", "symbol", "side"]
 
+
+class ToolTradeFilter(TradeFilter):
+    """Which trades (see ``habits.filters``) and local weekday, which of their fields, which
+    page, and optionally figures per group."""
+
+    weekday: Weekday | None = Field(default=None, description="local weekday the trade closed")
+    group_by: GroupBy | None = Field(
+        default=None,
+        description="also give figures per local entry hour, local weekday or day closed, "
+        "symbol or side, over every matching trade",
+    )
     fields: list[TradeField] = Field(default_factory=list, max_length=21)
     offset: int = Field(default=0, ge=0, le=1_000_000)
     limit: int = Field(default=20, ge=1, le=MAX_ROWS)
@@ -65,21 +78,62 @@ def _unit(analysis: Analysis) -> dict[str, Any]:
     return {"unit": analysis.unit, "currency": analysis.currency}
 
 
-def filter_trades(analysis: Analysis, f: ToolTradeFilter, tz: str = "UTC") -> dict[str, Any]:
-    """Trades matching the filter (at most 50 a call), with the total that matched; ``pnl`` is
-    in the journal's unit."""
+def _select(analysis: Analysis, f: ToolTradeFilter, tz: str) -> pd.DataFrame:
     chosen = select_trades(analysis.trades, f, tz)
+    if f.weekday is not None:
+        chosen = chosen[chosen["exit_time"].dt.tz_convert(tz).dt.day_name() == f.weekday]
+    return chosen
+
+
+def selection_figures(analysis: Analysis, chosen: pd.DataFrame) -> dict[str, Any]:
+    """Count, wins, losses, win rate and net of some trades in the journal's unit (``net``
+    None when it would add up several markets' points), and their points per underlying."""
+    figures = trade_figures(chosen["pnl"].to_numpy(dtype=float))
+    return {k: figures[k] for k in ("trades", "wins", "losses", "flat", "win_rate")} | {
+        "net": figures["net"] if summable(chosen, analysis.unit) else None,
+        "net_points": {
+            str(k): float(v)
+            for k, v in chosen.groupby("underlying", sort=True)["pnl_points"].sum().items()
+        },
+    }
+
+
+def _group_key(chosen: pd.DataFrame, by: str, tz: str) -> pd.Series:
+    closed = chosen["exit_time"].dt.tz_convert(tz)
+    return {
+        "hour": lambda: chosen["entry_time"].dt.tz_convert(tz).dt.hour,
+        "weekday": lambda: closed.dt.day_name(),
+        "day": lambda: closed.dt.strftime("%Y-%m-%d"),
+        "symbol": lambda: chosen["symbol"],
+        "side": lambda: chosen["side"],
+    }[by]()
+
+
+def filter_trades(analysis: Analysis, f: ToolTradeFilter, tz: str = "UTC") -> dict[str, Any]:
+    """Trades matching the filter (at most 50 a call), with the total that matched and the
+    figures of all of them (and per group with ``group_by``); ``pnl`` is in the journal's
+    unit."""
+    chosen = _select(analysis, f, tz)
     rows = trade_records(analysis, chosen.index[f.offset : f.offset + f.limit])
     if f.fields:
         rows = [{k: v for k, v in row.items() if k in f.fields} for row in rows]
-    return {"total": len(chosen), "offset": f.offset, "trades": rows} | _unit(analysis)
+    found = {
+        "total": len(chosen),
+        "offset": f.offset,
+        "trades": rows,
+        "figures": selection_figures(analysis, chosen),
+    }
+    if f.group_by is not None:
+        key = _group_key(chosen, f.group_by, tz)
+        found["groups"] = group_figures(chosen, key, analysis.unit == "money")
+    return found | _unit(analysis)
 
 
 def filter_losses(analysis: Analysis, f: ToolTradeFilter, tz: str = "UTC") -> dict[str, Any]:
     """Losing trades matching the filter, their worst and best, and loss statistics in the
     journal's unit (none when that would add up several markets' points)."""
     losing = f.model_copy(update={"result": "loss"})
-    chosen = select_trades(analysis.trades, losing, tz)
+    chosen = _select(analysis, losing, tz)
     lost = -chosen["pnl"]
     adds_up = analysis.unit == "money" or chosen["underlying"].nunique() <= 1
     pick = lambda i: trade_records(analysis, pd.Index([i]))[0]  # noqa: E731
@@ -142,7 +196,10 @@ class ToolContext:
     def journal(self) -> Analysis:
         """The analysed journal; an empty journal is the user's to fix."""
         if self.analysis is None:
-            raise InvalidInput("the journal is empty: import a broker export first")
+            raise InvalidInput(
+                "the journal is empty: import a broker export first",
+                key="mentor.error.empty_journal",
+            )
         return self.analysis
 
     def local_today(self) -> date:
@@ -220,7 +277,11 @@ def run_tool(ctx: ToolContext, name: str, arguments: dict[str, Any] | None) -> A
     are the caller's to fix (NotFound, InvalidInput naming the field)."""
     tool = TOOLS.get(name)
     if tool is None:
-        raise NotFound(f"unknown tool {name!r}: known tools are {', '.join(TOOLS)}")
+        raise NotFound(
+            f"unknown tool {name!r}: known tools are {', '.join(TOOLS)}",
+            key="mentor.error.unknown_tool",
+            values={"name": repr(name), "tools": ", ".join(TOOLS)},
+        )
     try:
         args = tool.arguments.model_validate(arguments or {})
     except ValidationError as exc:
@@ -268,8 +329,10 @@ TOOLS = {
         ),
         Tool(
             "filter_trades",
-            "Trades by date/time range, time of day, side, symbol, result, mistakes, risk "
-            "and loss bounds; sorted; at most 50 per call.",
+            "Trades by date/time range, time of day, weekday, side, symbol, result, mistakes, "
+            "risk and loss bounds; sorted; at most 50 per call; with the figures of every "
+            "match (count, wins, win rate, net) and, with group_by, per hour, weekday, day, "
+            "symbol or side.",
             ToolTradeFilter,
             lambda ctx, f: filter_trades(ctx.journal(), f, ctx.tz),
         ),

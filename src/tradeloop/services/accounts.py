@@ -7,6 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,15 +31,18 @@ MAX_ZONE_NAME = 64  # as stored
 
 
 def check_timezone(value: str) -> str:
-    """Return ``value`` when it is an IANA zone name such as ``Asia/Jakarta``."""
+    """Return ``value`` when it is an IANA zone name such as ``Asia/Jakarta``; otherwise a
+    ``ValueError`` of type ``unknown_timezone`` (its message: ``validation.unknown_timezone``)."""
     try:
         if len(value) > MAX_ZONE_NAME:
             raise ValueError(value)
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         shown = value if len(value) <= MAX_ZONE_NAME else value[:MAX_ZONE_NAME] + "…"
-        raise ValueError(
-            f"unknown time zone {shown!r}: use an IANA name like Asia/Jakarta"
+        raise PydanticCustomError(
+            "unknown_timezone",
+            "unknown time zone '{zone}': use an IANA name like Asia/Jakarta",
+            {"zone": shown},
         ) from exc
     return value
 
@@ -92,7 +96,9 @@ class PasswordChange(BaseModel):
 def register(session: Session, data: Registration, default_language: str) -> User:
     """Create an account; Conflict when the email is taken."""
     if users.get_by_email(session, data.email) is not None:
-        raise Conflict("an account with this email already exists", [{"field": "email"}])
+        raise Conflict(
+            "an account with this email already exists", [{"field": "email"}], "error.email_taken"
+        )
     try:
         return users.add(
             session,
@@ -104,7 +110,9 @@ def register(session: Session, data: Registration, default_language: str) -> Use
         )
     except IntegrityError as exc:  # a concurrent registration won the race
         session.rollback()
-        raise Conflict("an account with this email already exists", [{"field": "email"}]) from exc
+        raise Conflict(
+            "an account with this email already exists", [{"field": "email"}], "error.email_taken"
+        ) from exc
 
 
 def authenticate(session: Session, limiter: LoginLimiter, email: str, password: str) -> User:
@@ -116,7 +124,7 @@ def authenticate(session: Session, limiter: LoginLimiter, email: str, password: 
     elif verify_password(user.password_hash, password):
         limiter.succeeded(email)
         return user
-    raise Unauthorized("wrong email or password")
+    raise Unauthorized("wrong email or password", key="error.wrong_credentials")
 
 
 def sign_out_everywhere(session: Session, user: User) -> None:
@@ -140,7 +148,11 @@ def update_profile(session: Session, user: User, change: ProfileUpdate) -> User:
 def change_password(session: Session, user: User, change: PasswordChange) -> User:
     """Replace the password; every token issued before stops working."""
     if not verify_password(user.password_hash, change.current_password):
-        raise InvalidInput("current password is wrong", [{"field": "current_password"}])
+        raise InvalidInput(
+            "current password is wrong",
+            [{"field": "current_password"}],
+            "error.wrong_current_password",
+        )
     user.password_hash = hash_password(change.new_password)
     session.flush()
     return user
@@ -150,7 +162,9 @@ def delete_account(session: Session, user: User, password: str) -> None:
     """Delete the account and all its data after confirming the password."""
     if not verify_password(user.password_hash, password):
         raise InvalidInput(
-            "password is wrong: the account was not deleted", [{"field": "password"}]
+            "password is wrong: the account was not deleted",
+            [{"field": "password"}],
+            "error.wrong_password_delete",
         )
     users.remove(session, user.id)
 

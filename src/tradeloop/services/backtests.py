@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from tradeloop.core.dates import DateOrder
-from tradeloop.core.errors import Conflict, InvalidInput
+from tradeloop.core.errors import Conflict, InvalidInput, NotFound
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.services.runs import (
     InstrumentChoice,
@@ -22,6 +23,7 @@ from tradeloop.services.work import run_cpu
 from tradeloop.store.backtests import delete_result, get_result, list_results, save_run
 from tradeloop.store.datasets import (
     add_dataset,
+    dataset_bars,
     delete_dataset,
     get_dataset,
     list_datasets,
@@ -33,8 +35,10 @@ from tradeloop.strategies.base import Strategy, get_strategy
 
 __all__ = [
     "delete_dataset", "delete_result", "execution_settings", "get_dataset", "get_result",
-    "list_datasets", "list_results", "rerun", "run_and_save", "upload_dataset",
+    "get_results", "list_datasets", "list_results", "rerun", "result_bars", "result_strategy",
+    "run_and_save", "upload_dataset",
 ]  # fmt: skip
+MAX_COMPARED = 8
 
 
 def execution_settings(values: dict[str, Any]) -> ExecutionSettings:
@@ -59,9 +63,9 @@ def upload_dataset(
 ) -> Dataset:  # fmt: skip
     """Validate and store bars for later backtests (the symbol from the file name if unset)."""
     pause(session)  # no transaction is held while the file is read
-    stored, timeframe = run_cpu(read_upload, data, tz, keep, date_order)
+    stored, timeframe, report = run_cpu(read_upload, data, tz, keep, date_order)
     instrument = InstrumentChoice(symbol or symbol_from_filename(name)).resolve()
-    return add_dataset(session, user_id, name, instrument.symbol, timeframe, stored)
+    return add_dataset(session, user_id, name, instrument.symbol, timeframe, stored, report)
 
 
 def run_and_save(
@@ -93,6 +97,7 @@ def run_and_save(
             made.symbol,
             made.timeframe,
             made.bars,  # type: ignore[arg-type]
+            made.report,
         ).id
     else:
         dataset = get_dataset(session, user_id, dataset_id)  # type: ignore[arg-type]
@@ -122,3 +127,31 @@ def rerun(
     made = run_cpu(run_stored, dataset.data, dataset.timeframe, choice, chosen, execution)
     lock_dataset(session, user_id, dataset.id)
     return save_run(session, user_id, made.columns, dataset.name, dataset.id)
+
+
+def result_bars(session: Session, user_id: int, result: BacktestResult) -> pd.DataFrame | None:
+    """The bars ``result`` was computed on; None when its dataset was deleted."""
+    if result.dataset_id is None:
+        return None
+    try:
+        return dataset_bars(get_dataset(session, user_id, result.dataset_id))
+    except NotFound:
+        return None
+
+
+def result_strategy(result: BacktestResult) -> Strategy | None:
+    """The strategy of ``result`` with its parameters; None when the library no longer
+    accepts them."""
+    try:
+        return get_strategy(result.strategy_name, (result.parameters or {}).get("strategy", {}))
+    except InvalidInput:
+        return None
+
+
+def get_results(session: Session, user_id: int, ids: list[int]) -> list[BacktestResult]:
+    """The user's results ``ids`` in that order (each once); NotFound when one is missing or
+    someone else's, InvalidInput unless 2 to ``MAX_COMPARED`` runs are named."""
+    unique = list(dict.fromkeys(ids))
+    if not 2 <= len(unique) <= MAX_COMPARED:
+        raise InvalidInput(f"choose 2 to {MAX_COMPARED} backtests to compare", [{"field": "ids"}])
+    return [get_result(session, user_id, result_id) for result_id in unique]

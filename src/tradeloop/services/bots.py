@@ -1,12 +1,16 @@
-"""Bots and their notifications: the user-scoped storage calls are the units of work, and the
-dashboard's counts."""
+"""Bots and their notifications: the user-scoped storage calls are the units of work, the
+dashboard's counts, and what a bot and its events look like in the reader's language."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tradeloop.core.codes import BotStatus
+from tradeloop.core.codes import BotStatus, EventDetail, read_event_details
+from tradeloop.i18n import amount, catalogue, number_text, time_text, translate
 from tradeloop.store.bots import (
     add_bot,
     bot_history,
@@ -18,10 +22,11 @@ from tradeloop.store.bots import (
     update_bot,
 )
 from tradeloop.store.models import BacktestResult, Bot, TradingSession
+from tradeloop.strategies.base import all_strategies
 
 __all__ = [
-    "add_bot", "bot_history", "dashboard_counts", "delete_bot", "get_bot", "list_bots",
-    "mark_notifications_read", "notifications", "update_bot",
+    "add_bot", "bot_history", "bot_row", "dashboard_counts", "delete_bot", "event_text", "get_bot",
+    "list_bots", "mark_notifications_read", "notifications", "strategy_choices", "update_bot",
 ]  # fmt: skip
 
 
@@ -38,3 +43,106 @@ def dashboard_counts(session: Session, user_id: int) -> dict[str, int]:
         "backtests": _count(session, BacktestResult.user_id == user_id),
         "sessions": _count(session, TradingSession.user_id == user_id),
     }
+
+
+def strategy_choices(language: str) -> list[dict[str, Any]]:
+    """Every registered strategy with its title (``strategy.<key>`` in the catalogues),
+    description and parameters labelled in ``language`` (the labels each strategy's
+    parameters carry): for the bot form and table."""
+    return [
+        {
+            "key": cls.key,
+            "title": translate(language, f"strategy.{cls.key}")
+            if f"strategy.{cls.key}" in catalogue(language)
+            else cls.title,
+            "description": cls.description.get(language, ""),
+            "params": [
+                {
+                    "name": p.name,
+                    "label": p.label_id if language == "id" else p.label_en,
+                    "default": p.default,
+                }
+                for p in cls.params
+            ],
+        }
+        for cls in all_strategies()
+        if cls.title
+    ]
+
+
+def bot_row(language: str, strategies: list[dict[str, Any]], bot: Bot) -> dict[str, Any]:
+    """A bot as its table row shows it: the strategy's title and its parameters by their
+    labels (``Periode cepat 20, Periode lambat 50``), the size in lots or risk %, stop and
+    target in pips or ATR multiples. ``strategies`` is ``strategy_choices(language)``."""
+    strategy = next((s for s in strategies if s["key"] == bot.strategy), None)
+    params = bot.strategy_params or {}
+    if strategy is None:  # saved through the API under a key no strategy has
+        title, shown = bot.strategy, [f"{name} {value}" for name, value in params.items()]
+    else:
+        title = strategy["title"]
+        shown = [f"{p['label']} {params.get(p['name'], p['default'])}" for p in strategy["params"]]
+    if bot.risk_percent:
+        risk = number_text(language, bot.risk_percent, 1)
+        size = translate(language, "bots.risk_size", risk=risk)
+    else:
+        size = f"{number_text(language, bot.lot_size)} {translate(language, 'unit.lots')}"
+    if bot.stop_mode == "atr":
+        unit = translate(language, "unit.atr_multiple")
+        stop = f"{number_text(language, bot.sl_atr_multiplier, 1)} {unit}"
+        target = f"{number_text(language, bot.tp_atr_multiplier, 1)} {unit}"
+    else:
+        unit = translate(language, "unit.pips")
+        stop, target = f"{bot.sl_pips} {unit}", f"{bot.tp_pips} {unit}"
+    return {
+        "bot": bot,
+        "strategy": title,
+        "params": ", ".join(shown),
+        "size": size,
+        "stop": stop,
+        "target": target,
+    }
+
+
+def _value_text(language: str, zone: str, name: str, value: Any, values: dict[str, Any]) -> str:
+    """One value of an event's details as read: side, lots, pips, money, a time with its zone."""
+    if value is None:
+        return "—"
+    if name == "time":
+        return time_text(datetime.fromisoformat(str(value)), zone)
+    if name == "side":
+        return translate(language, f"common.{value}") if value in ("buy", "sell") else str(value)
+    if name == "lots":
+        return f"{number_text(language, float(value))} {translate(language, 'unit.lots')}"
+    if name == "pips":
+        return f"{number_text(language, float(value), 1)} {translate(language, 'unit.pips')}"
+    if name == "pnl":
+        return amount(language, float(value), "money", values.get("currency"))
+    if name == "price":
+        return number_text(language, float(value), 5 if abs(float(value)) < 50 else 2)
+    if name == "reason" and f"reason.{value}" in catalogue(language):
+        return translate(language, f"reason.{value}")
+    return str(value)
+
+
+def event_text(language: str, zone: str, details: str | None) -> str:
+    """An event's details in ``language`` from their code and values (times in ``zone`` with
+    its label, units named); details stored as plain text are shown as they are."""
+    read = read_event_details(details)
+    if read is None:
+        return details or ""
+    code, values = read
+    key = f"notifications.detail_{code.value}"
+    shown = {name: _value_text(language, zone, name, v, values) for name, v in values.items()}
+    try:
+        return translate(language, key, **shown)
+    except KeyError:  # a value the text needs is missing
+        return translate(language, f"action.{_ACTIONS.get(code, 'BOT_CREATED')}")
+
+
+_ACTIONS = {
+    EventDetail.BOT_SAVED: "BOT_CREATED",
+    EventDetail.POSITION_OPENED: "POSITION_OPENED",
+    EventDetail.POSITION_CLOSED: "POSITION_CLOSED",
+    EventDetail.ORDER_REJECTED: "ORDER_REJECTED",
+    EventDetail.BOT_FAILED: "BOT_ERROR",
+}

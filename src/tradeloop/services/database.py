@@ -66,14 +66,18 @@ class Database:
         if not self.reachable():
             raise Unavailable(
                 f"cannot reach the database ({self.engine.url.render_as_string()}): "
-                "check TRADELOOP_DATABASE_URL"
+                "check TRADELOOP_DATABASE_URL",
+                key="error.database_unreachable",
+                values={"url": self.engine.url.render_as_string()},
             )
         revision = self.revision()
         if revision != migrate.HEAD:
             state = "empty" if revision is None else f"at revision {revision}"
             raise InvalidInput(
                 f"the database is {state} and this version needs revision {migrate.HEAD}: "
-                "run `tradeloop db upgrade` first"
+                "run `tradeloop db upgrade` first",
+                key="error.database_empty" if revision is None else "error.database_outdated",
+                values={"revision": revision, "head": migrate.HEAD},
             )
 
 

@@ -1,8 +1,13 @@
 """An export read and analysed on its own, without a database: what the CLI's ``habits
-analyze`` and the import API share (the latter then stores it)."""
+analyze`` and the import API share (the latter then stores it); and CSV written for
+spreadsheets without formula injection."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +24,31 @@ from tradeloop.market.errors import DataError
 from tradeloop.market.times import DateOrder
 
 STATED_TOLERANCE = 0.005
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell that a spreadsheet shows as text, never runs: text starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, except a plain
+    number (``-12.5`` stays a number). None is empty."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A CSV document (comma-separated, CRLF lines as RFC 4180) with every cell through
+    ``csv_cell``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([csv_cell(name) for name in header])
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+    return buffer.getvalue()
 
 
 @dataclass
@@ -86,7 +116,8 @@ def load_journal(
     trades = trades_of(imported)
     if trades.empty:
         raise DataError(
-            "the file has no closed trade: it needs filled orders that open and close a position"
+            "the file has no closed trade: it needs filled orders that open and close a position",
+            key="journal.error.no_closed_trade",
         )
     analysis = analyze(trades, imported.orders, settings)
     return Journal(imported, analysis, imported.warnings + check_warnings(imported, trades))

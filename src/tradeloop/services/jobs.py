@@ -75,7 +75,10 @@ class JobRunner:
         """Create a queued job of ``kind`` (committed before the caller answers) and start
         ``work`` for it; the ticket is the job's from now on."""
         if self._stop.is_set():
-            raise Unavailable("the server is shutting down: start this again in a moment")
+            raise Unavailable(
+                "the server is shutting down: start this again in a moment",
+                key="error.shutting_down",
+            )
         job = repo.add_job(session, user_id, kind)
         session.commit()
         ticket.kept = True

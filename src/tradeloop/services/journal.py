@@ -8,20 +8,32 @@ account must name that zone; it is remembered per account (and server) for the n
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import date
+from typing import Any, Literal
 
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from tradeloop.core.errors import InvalidInput
+from tradeloop.core.dates import CalendarDay
+from tradeloop.core.errors import InvalidInput, NotFound
+from tradeloop.habits import reports
 from tradeloop.habits.analysis import Analysis, r_figures, trade_records
-from tradeloop.habits.filters import TradeFilter, select_trades
+from tradeloop.habits.filters import Mistake, Sort, TradeFilter, select_trades
 from tradeloop.habits.goals import built_in_goals, evaluate
 from tradeloop.habits.metrics import habit_metric
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
 from tradeloop.market.times import DateOrder
 from tradeloop.services.analyses import analysis_after, keep_analysis, user_analysis
-from tradeloop.services.exports import Journal, journal_document, load_journal, source_record
+from tradeloop.services.exports import (
+    Journal,
+    csv_text,
+    journal_document,
+    load_journal,
+    source_record,
+)
 from tradeloop.services.mentor import sync_sessions
 from tradeloop.services.work import run_cpu
 from tradeloop.store import journal as repo
@@ -73,6 +85,8 @@ def read_export(
             "broker server's clock, so give its time zone once (tz; most MT5 servers run on "
             "Europe/Athens time, UTC+2/+3) and tradeloop remembers it for this account",
             [{"field": "tz", "account": imported.accounts[0], "server": imported.server}],
+            key="journal.error.new_account_zone",
+            values={"account": imported.accounts[0], "server": server, "label": imported.label},
         )
     if remembered is not None and remembered != zone:
         zone = remembered
@@ -181,30 +195,292 @@ def require_analysis(session: Session, user_id: int, kind: str = "live") -> Anal
     analysis = user_analysis(session, user_id, kind=kind)
     if analysis is None:
         if kind == "tested":
-            raise InvalidInput("no Strategy Tester report is imported")
+            raise InvalidInput(
+                "no Strategy Tester report is imported", key="journal.error.no_tester_report"
+            )
         raise InvalidInput(
-            "the journal is empty: import a broker export first (POST /api/journal/imports)"
+            "the journal is empty: import a broker export first (POST /api/journal/imports)",
+            key="journal.error.empty_journal",
         )
     return analysis
 
 
-def trades_page(
-    session: Session, user: User, chosen: TradeFilter, limit: int, offset: int, kind: str = "live"
-) -> dict[str, Any]:
-    """One page of the trades ``chosen`` selects (in the user's zone), with the unit."""
-    analysis = require_analysis(session, user.id, kind)
+NOTE_LENGTH = 4000
+TAG_LENGTH = 32
+MAX_TAGS = 20
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class TradeQuery(BaseModel):
+    """Which trades the journal lists and exports: the mentor's filter (dates, hours, side,
+    symbol, result, mistake) and the trader's own: a text in their notes, tags or symbol
+    (``q``), a tag, and the import a trade came from (``source``). Kept in the page's address,
+    so ``from_params`` reads an empty field as not given."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    start: CalendarDay | None = None
+    end: CalendarDay | None = None
+    symbol: str | None = Field(default=None, max_length=32)
+    side: Literal["buy", "sell"] | None = None
+    result: Literal["win", "loss", "flat"] | None = None
+    mistake: Mistake | Literal["any", "none"] | None = None
+    hour_from: int | None = Field(default=None, ge=0, le=23)
+    hour_to: int | None = Field(default=None, ge=0, le=23)
+    q: str | None = Field(default=None, max_length=100)
+    tag: str | None = Field(default=None, max_length=TAG_LENGTH)
+    source: int | None = Field(default=None, ge=1)
+    sort: Sort = "exit_time"
+
+    @classmethod
+    def from_params(cls, params: Any) -> TradeQuery:
+        """The query in ``params`` (a query string's mapping): empty values are left out, a bad
+        one is InvalidInput naming it."""
+        given = {k: v.strip() for k, v in params.items() if k in cls.model_fields and v.strip()}
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            message = first["msg"].removeprefix("Value error, ")
+            raise InvalidInput(
+                f"{field}: {message}", [{"field": field}], "journal.error.bad_filter",
+                {"field": field, "message": message},
+            ) from exc  # fmt: skip
+
+    def trade_filter(self) -> TradeFilter:
+        """The part of the query the mentor's filter answers."""
+        try:
+            return TradeFilter(
+                start=self.start, end=self.end, symbol=self.symbol, side=self.side,
+                result=self.result, hour_from=self.hour_from, hour_to=self.hour_to,
+                sort=self.sort,
+                mistakes=[self.mistake] if self.mistake not in (None, "any", "none") else [],
+                clean={"any": False, "none": True}.get(self.mistake or ""),
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise InvalidInput(exc.errors()[0]["msg"].removeprefix("Value error, ")) from exc
+
+    def params(self) -> dict[str, str]:
+        """The query as address parameters (only what is given, defaults left out)."""
+        values = self.model_dump(exclude_none=True, exclude_defaults=True)
+        return {k: v.isoformat() if isinstance(v, date) else str(v) for k, v in values.items()}
+
+
+def keys_of(analysis: Analysis) -> list[str]:
+    """The stable key of each trade of ``analysis`` (see ``habits.reports.trade_keys``)."""
+    return analysis.once("trade keys", lambda: reports.trade_keys(analysis.trades))
+
+
+def select(
+    session: Session, user: User, analysis: Analysis, query: TradeQuery
+) -> tuple[pd.Index, dict[str, Any]]:
+    """The index labels of the trades ``query`` selects (in the user's zone) and the user's
+    notes by trade key."""
+    chosen = query.trade_filter()
     rows = analysis.once(
         ("trades", chosen.model_dump_json(), user.timezone),
         lambda: select_trades(analysis.trades, chosen, user.timezone).index,
     )
+    notes = repo.notes_of(session, user.id)
+    if query.source is not None:
+        sources = analysis.trades.loc[rows, "source"].astype(str)
+        rows = rows[(sources == str(query.source)).to_numpy()]
+    if query.q or query.tag:
+        keys = keys_of(analysis)
+        positions = analysis.trades.index.get_indexer(rows)
+        text, tag = (query.q or "").casefold(), (query.tag or "").casefold()
+        symbols = analysis.trades["symbol"].astype(str).to_numpy()
+
+        def wanted(position: int) -> bool:
+            found = notes.get(keys[position])
+            tags = [t.casefold() for t in found.tags] if found else []
+            if tag and tag not in tags:
+                return False
+            if not text:
+                return True
+            written = (found.note.casefold() + "\n" + "\n".join(tags)) if found else ""
+            return text in written or text in symbols[position].casefold()
+
+        rows = rows[[wanted(int(p)) for p in positions]]
+    return rows, notes
+
+
+def _with_notes(analysis: Analysis, rows: pd.Index, notes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Trade records of ``rows`` with their key, note and tags."""
+    keys = keys_of(analysis)
+    items = trade_records(analysis, rows)
+    for item in items:
+        key = keys[analysis.trades.index.get_loc(item["index"])]
+        found = notes.get(key)
+        item |= {
+            "trade_key": key,
+            "note": found.note if found else "",
+            "tags": list(found.tags) if found else [],
+        }
+    return items
+
+
+def trades_page(
+    session: Session, user: User, query: TradeQuery, limit: int, offset: int, kind: str = "live"
+) -> dict[str, Any]:
+    """One page of the trades ``query`` selects (in the user's zone), with their notes and
+    the unit."""
+    analysis = require_analysis(session, user.id, kind)
+    rows, notes = select(session, user, analysis, query)
     return {
-        "items": trade_records(analysis, rows[offset : offset + limit]),
+        "items": _with_notes(analysis, rows[offset : offset + limit], notes),
         "total": len(rows),
         "limit": limit,
         "offset": offset,
         "unit": analysis.unit,
         "currency": analysis.currency,
     }
+
+
+EXPORT_COLUMNS = (
+    "trade_key", "entry_time", "exit_time", "account", "symbol", "side", "qty", "entry_price",
+    "exit_price", "points", "pnl_points", "gross_money", "commission", "swap", "pnl_money",
+    "currency", "risk_points", "r_multiple", "mistakes", "tags", "note", "import_id",
+)  # fmt: skip
+
+
+def export_csv(session: Session, user: User, query: TradeQuery, kind: str = "live") -> str:
+    """The trades ``query`` selects as CSV: times in the user's zone with their offset
+    (``2024-01-02T16:00:00+07:00``), money in ``currency``, formula-like text neutralised."""
+    analysis = require_analysis(session, user.id, kind)
+    rows, notes = select(session, user, analysis, query)
+    trades = analysis.trades.loc[rows]
+    local = {
+        name: trades[name].dt.tz_convert(user.timezone).map(lambda t: t.isoformat())
+        for name in ("entry_time", "exit_time")
+    }
+    items = _with_notes(analysis, rows, notes)
+    return csv_text(
+        EXPORT_COLUMNS,
+        (
+            [
+                item["trade_key"], entry, exit_, *(item[name] for name in EXPORT_COLUMNS[3:18]),
+                ";".join(item["mistakes"]), ";".join(item["tags"]), item["note"],
+                source or None,
+            ]
+            for item, entry, exit_, source in zip(
+                items, local["entry_time"], local["exit_time"], trades["source"], strict=True
+            )
+        ),
+    )  # fmt: skip
+
+
+def clean_tags(tags: list[str] | str) -> list[str]:
+    """Tags from a list or a comma-separated text: trimmed, without repeats (case aside), at
+    most 20 of at most 32 characters; InvalidInput otherwise."""
+    given = tags.split(",") if isinstance(tags, str) else tags
+    kept: dict[str, str] = {}
+    for tag in given:
+        tag = " ".join(str(tag).split())
+        if not tag:
+            continue
+        if len(tag) > TAG_LENGTH or _CONTROL.search(tag):
+            raise InvalidInput(
+                f"tags: {tag[:40]!r} is too long (at most {TAG_LENGTH} characters)",
+                [{"field": "tags"}], "journal.error.tag_too_long",
+                {"tag": tag[:40], "limit": TAG_LENGTH},
+            )  # fmt: skip
+        kept.setdefault(tag.casefold(), tag)
+    if len(kept) > MAX_TAGS:
+        raise InvalidInput(
+            f"tags: at most {MAX_TAGS} tags on a trade", [{"field": "tags"}],
+            "journal.error.too_many_tags", {"limit": MAX_TAGS},
+        )  # fmt: skip
+    return list(kept.values())
+
+
+def note_record(trade_key: str, row: Any) -> dict[str, Any]:
+    """A trade's note as JSON-ready data (empty when it has none)."""
+    return {
+        "trade_key": trade_key,
+        "note": row.note if row else "",
+        "tags": list(row.tags) if row else [],
+        "updated_at": row.updated_at.isoformat() if row else None,
+    }
+
+
+def trade_of(analysis: Analysis, trade_key: str) -> int:
+    """The index label of the trade ``trade_key``; NotFound when the journal has none."""
+    keys = analysis.once("trade key index", lambda: {k: i for i, k in enumerate(keys_of(analysis))})
+    if trade_key not in keys:
+        raise NotFound(
+            f"trade {trade_key[:40]!r} not found in your journal",
+            key="journal.error.trade_not_found",
+        )
+    return int(analysis.trades.index[keys[trade_key]])
+
+
+def _require_trade(session: Session, user: User, trade_key: str, kind: str) -> int:
+    """The trade ``trade_key`` of the user's journal; NotFound when it has no such trade (an
+    empty journal has none)."""
+    analysis = user_analysis(session, user.id, kind=kind)
+    if analysis is None:
+        raise NotFound(
+            f"trade {trade_key[:40]!r} not found in your journal",
+            key="journal.error.trade_not_found",
+        )
+    return trade_of(analysis, trade_key)
+
+
+def get_note(session: Session, user: User, trade_key: str, kind: str = "live") -> dict[str, Any]:
+    """The note and tags of one of the user's trades; 404 for a trade not in their journal."""
+    _require_trade(session, user, trade_key, kind)
+    return note_record(trade_key, repo.get_note(session, user.id, trade_key))
+
+
+def save_note(
+    session: Session, user: User, trade_key: str, note: str, tags: list[str] | str,
+    kind: str = "live",
+) -> dict[str, Any]:  # fmt: skip
+    """Keep the note and tags of one of the user's trades (empty ones delete them); 404 for a
+    trade not in their journal."""
+    _require_trade(session, user, trade_key, kind)
+    note = note.replace("\r\n", "\n").strip()
+    if len(note) > NOTE_LENGTH or _CONTROL.search(note):
+        raise InvalidInput(
+            f"note: at most {NOTE_LENGTH} characters of text", [{"field": "note"}],
+            "journal.error.note_too_long", {"limit": NOTE_LENGTH},
+        )  # fmt: skip
+    row = repo.save_note(session, user.id, trade_key, note, clean_tags(tags))
+    return note_record(trade_key, row)
+
+
+def all_tags(session: Session, user_id: int) -> list[str]:
+    """Every tag the user has put on a trade, sorted (case aside)."""
+    tags = {t.casefold(): t for row in repo.notes_of(session, user_id).values() for t in row.tags}
+    return [tags[k] for k in sorted(tags)]
+
+
+def journal_reports(analysis: Analysis, tz: str, month: tuple[int, int] | None) -> dict[str, Any]:
+    """The Journal page's reports in the user's zone: equity curves, the month calendar
+    (``month``, else the last trade's), every month's totals, P&L by hour, weekday and symbol
+    and the R distribution; computed once per analysis."""
+    unit, currency = analysis.unit, analysis.currency
+    t = analysis.trades
+    year, number = month or reports.latest_month(t, tz) or (date.today().year, date.today().month)
+    fixed = analysis.once(
+        ("reports", tz),
+        lambda: {
+            "equity": reports.equity_curves(t, tz, unit, currency),
+            "months": reports.month_totals(t, tz, unit, currency),
+            "by_hour": reports.by_hour(t, tz, unit, currency),
+            "hour_zone": reports.offsets_text(t["entry_time"], tz),
+            "by_weekday": reports.by_weekday(t, tz, unit, currency),
+            "by_symbol": reports.by_symbol(t, unit, currency),
+            "r": reports.r_distribution(t),
+        },
+    )
+    shown = analysis.once(
+        ("calendar", tz, year, number),
+        lambda: reports.month_calendar(t, tz, year, number, unit, currency),
+    )
+    return fixed | {"calendar": shown}
 
 
 def summary_of(session: Session, user_id: int, kind: str = "live") -> dict[str, Any]:
@@ -281,7 +557,25 @@ def delete_goal(session: Session, user_id: int, goal_id: int) -> None:
 
 
 __all__ = [
-    "delete_goal", "delete_import", "get_settings", "goals_of", "import_export", "import_record",
-    "list_imports", "metric_of", "read_export", "require_analysis", "save_goal", "save_settings",
-    "source_record", "summary_of", "trades_page",
+    "TradeQuery",
+    "all_tags",
+    "delete_goal",
+    "delete_import",
+    "export_csv",
+    "get_note",
+    "get_settings",
+    "goals_of",
+    "import_export",
+    "import_record",
+    "journal_reports",
+    "list_imports",
+    "metric_of",
+    "read_export",
+    "require_analysis",
+    "save_goal",
+    "save_note",
+    "save_settings",
+    "source_record",
+    "summary_of",
+    "trades_page",
 ]  # fmt: skip

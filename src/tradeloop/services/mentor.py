@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tradeloop.config import Settings
 from tradeloop.habits.analysis import Analysis
+from tradeloop.i18n import LANGUAGES
 from tradeloop.mentor.daily import daily_figures, daily_report, history, weekly_summary
 from tradeloop.mentor.notes import derived_key, notes_cipher, seal, unseal
 from tradeloop.mentor.report import NO_TRADE_SCORE, net_pnl
@@ -186,7 +187,8 @@ def quick_feedback(
     note: str | None,
     language: str,
 ) -> dict[str, Any]:
-    """Record how the trader feels; answer at once with a read, a tip and up to three actions."""
+    """Record how the trader feels; answer at once with a read, a tip and up to three actions.
+    The day's stored reports are written again, so they read the stated emotion."""
     analysis = user_analysis(db, user.id)
     row = refresh_session(db, user, day, analysis)
     row.emotions = emotion
@@ -196,6 +198,10 @@ def quick_feedback(
     if note is not None:
         row.personal_notes = seal(cipher_for(settings), note)
     report = daily_report(analysis, day, emotion, language, user.timezone)
+    for stored_language in LANGUAGES:
+        if repo.find_report(db, user.id, day, stored_language) is not None:
+            again = daily_report(analysis, day, emotion, stored_language, user.timezone)
+            repo.save_report(db, row, again)
     db.flush()
     return {
         "session": session_record(row, settings),

@@ -16,8 +16,9 @@ from tradeloop.core.instruments import Instrument
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.instruments import custom_instrument, resolve_instrument
 from tradeloop.market.readers import StoredBars, read_bars, stored_bars
+from tradeloop.market.report import bars_report
 from tradeloop.market.times import DateOrder
-from tradeloop.market.validation import prepare_bars
+from tradeloop.market.validation import check_intervals, prepare_bars
 from tradeloop.strategies.base import Strategy, get_strategy  # noqa: F401
 
 
@@ -61,6 +62,18 @@ def load_bars(
     return prepare_bars(read_bars(source, tz, date_order), keep_dominant_interval)
 
 
+def load_reported_bars(
+    source: bytes | str | Path, tz: str = "UTC", keep_dominant_interval: bool = False,
+    date_order: DateOrder = "auto",
+) -> tuple[pd.DataFrame, str, dict[str, Any]]:  # fmt: skip
+    """Read and validate bars; the bar frame, its timeframe and its report (interval, gaps
+    beyond usual closures, the bars dropped and why) as a dataset stores it."""
+    read = read_bars(source, tz, date_order)
+    checked = check_intervals(read, keep_dominant_interval)
+    report = bars_report(checked.bars, checked.timeframe, checked.dropped, len(read))
+    return checked.bars, checked.timeframe, report
+
+
 def backtest(
     bars: pd.DataFrame,
     strategy: Strategy,
@@ -96,6 +109,7 @@ class StorableRun:
     timeframe: str
     symbol: str
     bars: StoredBars | None = None
+    report: dict[str, Any] | None = None
 
 
 def run_upload(
@@ -103,11 +117,11 @@ def run_upload(
     tz: str = "UTC", keep_dominant_interval: bool = False, date_order: DateOrder = "auto",
 ) -> StorableRun:  # fmt: skip
     """Read an uploaded bar file, run the backtest, and prepare both for storing."""
-    bars, timeframe = load_bars(data, tz, keep_dominant_interval, date_order)
+    bars, timeframe, report = load_reported_bars(data, tz, keep_dominant_interval, date_order)
     instrument = choice.resolve()
     run = backtest(bars, strategy, instrument, settings)
     return StorableRun(result_columns(run, bars, timeframe), timeframe, instrument.symbol,
-                       stored_bars(bars))  # fmt: skip
+                       stored_bars(bars), report)  # fmt: skip
 
 
 def run_stored(
@@ -124,8 +138,8 @@ def run_stored(
 def read_upload(
     data: bytes, tz: str = "UTC", keep_dominant_interval: bool = False,
     date_order: DateOrder = "auto",
-) -> tuple[StoredBars, str]:  # fmt: skip
-    """Read and validate an uploaded bar file; the bars as a dataset keeps them, and their
-    timeframe."""
-    bars, timeframe = load_bars(data, tz, keep_dominant_interval, date_order)
-    return stored_bars(bars), timeframe
+) -> tuple[StoredBars, str, dict[str, Any]]:  # fmt: skip
+    """Read and validate an uploaded bar file; the bars as a dataset keeps them, their
+    timeframe and their report."""
+    bars, timeframe, report = load_reported_bars(data, tz, keep_dominant_interval, date_order)
+    return stored_bars(bars), timeframe, report

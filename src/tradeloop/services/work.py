@@ -81,10 +81,14 @@ class WorkSlots:
                     f"you already have {self._by_user[user_id]} imports or backtests running: "
                     "try again when one has finished",
                     RETRY_SECONDS,
+                    key="error.busy_user",
+                    values={"running": self._by_user[user_id]},
                 )
             if self._waiting >= self.queue:
                 raise TooManyRequests(
-                    "the server is busy: try again in a few seconds", RETRY_SECONDS
+                    "the server is busy: try again in a few seconds",
+                    RETRY_SECONDS,
+                    key="error.busy_server",
                 )
             self._by_user[user_id] += 1
             self._waiting += 1
@@ -189,7 +193,9 @@ def run_cpu(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         with _pool_lock:
             if _pool is used:  # replaced once, not again by each caller it failed
                 _pool = None
-        raise Unavailable("the worker doing this stopped (out of memory?): try again") from exc
+        raise Unavailable(
+            "the worker doing this stopped (out of memory?): try again", key="error.worker_stopped"
+        ) from exc
     if step is not None:
         step(True)
     return result

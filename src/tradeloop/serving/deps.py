@@ -94,7 +94,13 @@ def _user_from_token(session: Session, state: AppState, token: str, kind: str) -
     user_id, stamp = read_token(state.secret, token, kind)
     user = get_user(session, user_id)
     if user is None or stamp != user_stamp(user):
-        raise Unauthorized("session no longer valid: sign in again")
+        raise Unauthorized("session no longer valid: sign in again", key="error.session_invalid")
+    return user
+
+
+def _noted(request: Request, user: User) -> User:
+    """``user``, noted on the request so that its errors answer in the user's language."""
+    request.state.language = user.language
     return user
 
 
@@ -104,7 +110,7 @@ def optional_user(request: Request, session: DB, state: State) -> User | None:
     if not token:
         return None
     try:
-        return _user_from_token(session, state, token, SESSION_KIND)
+        return _noted(request, _user_from_token(session, state, token, SESSION_KIND))
     except Unauthorized:
         return None
 
@@ -114,16 +120,23 @@ def _authenticated(request: Request, session: Session, state: AppState) -> User:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("malformed Authorization header: use 'Bearer <token>'")
-        return _user_from_token(session, state, token.strip(), ACCESS_KIND)
+            raise Unauthorized(
+                "malformed Authorization header: use 'Bearer <token>'", key="error.bad_auth_header"
+            )
+        return _noted(request, _user_from_token(session, state, token.strip(), ACCESS_KIND))
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
-        raise Unauthorized("not signed in: send a bearer token from POST /api/auth/token")
-    user = _user_from_token(session, state, cookie, SESSION_KIND)
+        raise Unauthorized(
+            "not signed in: send a bearer token from POST /api/auth/token",
+            key="error.not_signed_in",
+        )
+    user = _noted(request, _user_from_token(session, state, cookie, SESSION_KIND))
     if request.method not in SAFE_METHODS and not csrf_matches(
         request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)
     ):
-        raise Forbidden("missing or wrong CSRF token: send the X-CSRF-Token header")
+        raise Forbidden(
+            "missing or wrong CSRF token: send the X-CSRF-Token header", key="error.csrf_header"
+        )
     return user
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import suppress
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
+
+from tradeloop.i18n import LANGUAGES, accepted_language, pick_language, size_text, translate
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -19,17 +23,29 @@ class BodyTooLarge(Exception):
         self.limit = limit
 
 
-def too_large(limit: int) -> dict[str, Any]:
-    """The 413 envelope for a body over ``limit`` bytes."""
+def too_large(limit: int, language: str) -> dict[str, Any]:
+    """The 413 envelope for a body over ``limit`` bytes, its message in ``language`` with the
+    limit in KB or MB."""
     return {
         "status": "error",
-        "message": f"request body too large: the limit is {limit} bytes",
+        "message": translate(language, "error.body_too_large", limit=size_text(language, limit)),
         "details": [{"limit_bytes": limit}],
     }
 
 
-async def _reject(send: Send, limit: int) -> None:
-    body = json.dumps(too_large(limit)).encode()
+def header_language(headers: dict[bytes, bytes], default: str) -> str:
+    """The language of a request seen before the app: the language cookie's, else
+    Accept-Language's, else ``default``."""
+    cookie: SimpleCookie = SimpleCookie()
+    with suppress(CookieError):
+        cookie.load(headers.get(b"cookie", b"").decode("latin-1"))
+    chosen = cookie["tl_lang"].value if "tl_lang" in cookie else None
+    accepted = accepted_language(headers.get(b"accept-language", b"").decode("latin-1"))
+    return pick_language(chosen, accepted, default)
+
+
+async def _reject(send: Send, limit: int, language: str) -> None:
+    body = json.dumps(too_large(limit, language)).encode()
     await send(
         {
             "type": "http.response.start",
@@ -43,9 +59,12 @@ async def _reject(send: Send, limit: int) -> None:
 class BodyLimitMiddleware:
     """Answers 413 when Content-Length, or the bytes actually streamed, pass the path's limit."""
 
-    def __init__(self, app: Any, limit_for: Callable[[str], int]) -> None:
+    def __init__(
+        self, app: Any, limit_for: Callable[[str], int], default_language: str = LANGUAGES[0]
+    ) -> None:
         self.app = app
         self.limit_for = limit_for
+        self.default_language = default_language
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +74,7 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _reject(send, limit)
+            await _reject(send, limit, header_language(headers, self.default_language))
             return
         received = 0
         started = False
@@ -79,7 +98,7 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _reject(send, limit)
+                await _reject(send, limit, header_language(headers, self.default_language))
 
 
 class SecurityHeadersMiddleware:

@@ -28,13 +28,31 @@ def save_run(
     return result
 
 
-def list_results(session: Session, user_id: int, limit: int, offset: int) -> Page[BacktestResult]:
-    """The user's results, newest first, without curves and trade logs."""
+RESULT_SORTS = {
+    "time": BacktestResult.timestamp,
+    "strategy": BacktestResult.strategy_name,
+    "trades": BacktestResult.total_trades,
+    "profit": BacktestResult.total_profit_usd,
+    "win_rate": BacktestResult.win_rate_percent,
+    "drawdown": BacktestResult.max_drawdown_percent,
+}
+
+
+def list_results(
+    session: Session, user_id: int, limit: int, offset: int, sort: str = "time",
+    descending: bool = True,
+) -> Page[BacktestResult]:  # fmt: skip
+    """The user's results (newest first unless ``sort`` names another of ``RESULT_SORTS``),
+    without curves and trade logs; ties in the order they were saved."""
+    column = RESULT_SORTS[sort]
     query = (
         select(BacktestResult)
         .options(defer(BacktestResult.equity_curve), defer(BacktestResult.trade_log))
         .where(BacktestResult.user_id == user_id)
-        .order_by(BacktestResult.timestamp.desc(), BacktestResult.id.desc())
+        .order_by(
+            column.desc() if descending else column.asc(),
+            BacktestResult.id.desc() if descending else BacktestResult.id.asc(),
+        )
     )
     return paginate(session, query, limit, offset)
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tradeloop.core.codes import BotAction
+from tradeloop.core.codes import BotAction, EventDetail, event_details
 from tradeloop.core.errors import NotFound
 from tradeloop.store.models import Bot, TradeHistory
 from tradeloop.store.pagination import Page, paginate
@@ -24,7 +24,9 @@ def get_bot(session: Session, user_id: int, bot_id: int) -> Bot:
     """The user's bot ``bot_id``; NotFound when it does not exist or is someone else's."""
     bot = session.scalar(select(Bot).where(Bot.id == bot_id, Bot.user_id == user_id))
     if bot is None:
-        raise NotFound(f"bot {bot_id} not found")
+        raise NotFound(
+            f"bot {bot_id} not found", key="error.bot_not_found", values={"bot_id": bot_id}
+        )
     return bot
 
 
@@ -33,7 +35,8 @@ def add_bot(session: Session, user_id: int, fields: dict[str, Any]) -> Bot:
     bot = Bot(user_id=user_id, **fields)
     session.add(bot)
     session.flush()
-    log_event(session, user_id, bot.id, BotAction.BOT_CREATED, bot.name)
+    details = event_details(EventDetail.BOT_SAVED, name=bot.name)
+    log_event(session, user_id, bot.id, BotAction.BOT_CREATED, details)
     return bot
 
 

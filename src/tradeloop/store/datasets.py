@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -14,9 +16,11 @@ from tradeloop.store.pagination import Page, paginate
 
 
 def add_dataset(
-    session: Session, user_id: int, name: str, symbol: str, timeframe: str, stored: StoredBars
-) -> Dataset:
-    """Store the bars for the user; the same bars stored twice are one dataset."""
+    session: Session, user_id: int, name: str, symbol: str, timeframe: str, stored: StoredBars,
+    report: dict[str, Any] | None = None,
+) -> Dataset:  # fmt: skip
+    """Store the bars for the user with their ``report`` (interval, gaps, dropped bars); the
+    same bars stored twice are one dataset (which gains the report if it had none)."""
     digest = stored.sha256
     existing = session.scalar(
         select(Dataset)
@@ -24,6 +28,8 @@ def add_dataset(
         .with_for_update()  # not deleted before this transaction ends
     )
     if existing is not None:
+        if report and not existing.report:  # stored before reports were kept
+            existing.report = report
         return existing
     dataset = Dataset(
         user_id=user_id,
@@ -35,6 +41,7 @@ def add_dataset(
         end_time=stored.end_time,
         sha256=digest,
         data=stored.data,
+        report=report or {},
     )
     try:
         with session.begin_nested():  # the same bars stored at this moment by another request
@@ -60,7 +67,9 @@ def lock_dataset(session: Session, user_id: int, dataset_id: int) -> None:
     )
     if found is None:
         raise NotFound(
-            f"dataset {dataset_id} was deleted while the backtest ran: nothing was saved"
+            f"dataset {dataset_id} was deleted while the backtest ran: nothing was saved",
+            key="datasets.error.deleted_during_backtest",
+            values={"dataset_id": dataset_id},
         )
 
 
@@ -75,13 +84,29 @@ def list_datasets(session: Session, user_id: int, limit: int, offset: int) -> Pa
     return paginate(session, query, limit, offset)
 
 
+def dataset_sizes(session: Session, user_id: int, ids: list[int]) -> dict[int, int]:
+    """The stored size in bytes of each of the user's datasets ``ids``."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Dataset.id, func.length(Dataset.data)).where(
+            Dataset.user_id == user_id, Dataset.id.in_(ids)
+        )
+    )
+    return {dataset_id: int(size or 0) for dataset_id, size in rows}
+
+
 def get_dataset(session: Session, user_id: int, dataset_id: int) -> Dataset:
     """The user's dataset; NotFound when missing or someone else's."""
     dataset = session.scalar(
         select(Dataset).where(Dataset.id == dataset_id, Dataset.user_id == user_id)
     )
     if dataset is None:
-        raise NotFound(f"dataset {dataset_id} not found")
+        raise NotFound(
+            f"dataset {dataset_id} not found",
+            key="datasets.error.not_found",
+            values={"dataset_id": dataset_id},
+        )
     return dataset
 
 

@@ -40,7 +40,9 @@ def get_job(session: Session, user_id: int, job_id: int) -> Job:
     """The user's job ``job_id``; 404 when it is missing or someone else's."""
     job = session.scalar(select(Job).where(Job.id == job_id, Job.user_id == user_id))
     if job is None:
-        raise NotFound(f"job {job_id} not found")
+        raise NotFound(
+            f"job {job_id} not found", key="error.job_not_found", values={"job_id": job_id}
+        )
     return job
 
 

@@ -1,4 +1,5 @@
-"""A user's journal: imports (orders kept as Parquet), detector settings and goals."""
+"""A user's journal: imports (orders kept as Parquet), detector settings, goals and the notes
+and tags on trades."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import hashlib
 import io
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,7 @@ from tradeloop.store.models import (
     HabitGoal,
     HabitSettingsRow,
     JournalImport,
+    TradeNote,
     User,
 )
 from tradeloop.store.pagination import Page, paginate
@@ -56,7 +58,9 @@ def add_import(
     if earlier is not None:
         raise Conflict(
             f"{file_name!r} is already imported (as {earlier!r}): its trades are counted once; "
-            "delete the earlier import to load it again"
+            "delete the earlier import to load it again",
+            key="journal.error.already_imported",
+            values={"file": repr(file_name), "earlier": repr(earlier)},
         )
     row = JournalImport(
         user_id=user_id,
@@ -104,7 +108,11 @@ def get_import(session: Session, user_id: int, import_id: int) -> JournalImport:
         .where(JournalImport.id == import_id, JournalImport.user_id == user_id)
     )
     if row is None:
-        raise NotFound(f"import {import_id} not found")
+        raise NotFound(
+            f"import {import_id} not found",
+            key="journal.error.import_not_found",
+            values={"import_id": import_id},
+        )
     return row
 
 
@@ -264,7 +272,11 @@ def get_goal(session: Session, user_id: int, goal_id: int) -> HabitGoal:
         select(HabitGoal).where(HabitGoal.id == goal_id, HabitGoal.user_id == user_id)
     )
     if goal is None:
-        raise NotFound(f"goal {goal_id} not found")
+        raise NotFound(
+            f"goal {goal_id} not found",
+            key="journal.error.goal_not_found",
+            values={"goal_id": goal_id},
+        )
     return goal
 
 
@@ -298,3 +310,39 @@ def as_goal(row: HabitGoal) -> Goal:
         start=start,
         extra={"id": row.id},
     )  # type: ignore[arg-type]
+
+
+def notes_of(session: Session, user_id: int) -> dict[str, TradeNote]:
+    """The user's trade notes by trade key."""
+    rows = session.scalars(select(TradeNote).where(TradeNote.user_id == user_id))
+    return {row.trade_key: row for row in rows}
+
+
+def get_note(session: Session, user_id: int, trade_key: str) -> TradeNote | None:
+    """The user's note on the trade ``trade_key``, if any."""
+    return session.scalar(
+        select(TradeNote).where(TradeNote.user_id == user_id, TradeNote.trade_key == trade_key)
+    )
+
+
+def save_note(
+    session: Session, user_id: int, trade_key: str, note: str, tags: list[str]
+) -> TradeNote | None:
+    """Keep the note and tags of one trade (an empty note without tags deletes it; None)."""
+    row = get_note(session, user_id, trade_key)
+    if not note and not tags:
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        return None
+    try:
+        with session.begin_nested():
+            row = row or TradeNote(user_id=user_id, trade_key=trade_key)
+            row.note, row.tags, row.updated_at = note, tags, datetime.now(UTC)
+            session.add(row)
+    except IntegrityError:  # a concurrent request created it first: change that one
+        row = get_note(session, user_id, trade_key)
+        assert row is not None
+        row.note, row.tags, row.updated_at = note, tags, datetime.now(UTC)
+        session.flush()
+    return row

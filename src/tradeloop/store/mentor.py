@@ -44,7 +44,11 @@ def require_session(session: Session, user_id: int, day: date) -> TradingSession
     """The user's session of ``day``; NotFound otherwise."""
     row = get_session(session, user_id, day)
     if row is None:
-        raise NotFound(f"no session on {day.isoformat()}")
+        raise NotFound(
+            f"no session on {day.isoformat()}",
+            key="mentor.error.no_session",
+            values={"day": day.isoformat()},
+        )
     return row
 
 
@@ -134,7 +138,11 @@ def get_report(session: Session, user_id: int, day: date, language: str) -> AIMe
     """The stored report of the user's ``day`` in ``language``; NotFound otherwise."""
     stored = find_report(session, user_id, day, language)
     if stored is None:
-        raise NotFound(f"no {language} report for {day.isoformat()}: generate it first")
+        raise NotFound(
+            f"no {language} report for {day.isoformat()}: generate it first",
+            key="mentor.error.no_report",
+            values={"language": language, "day": day.isoformat()},
+        )
     return stored
 
 
@@ -164,7 +172,11 @@ def get_thread(session: Session, user_id: int, thread_id: int) -> MentorThread:
         select(MentorThread).where(MentorThread.id == thread_id, MentorThread.user_id == user_id)
     )
     if thread is None:
-        raise NotFound(f"thread {thread_id} not found")
+        raise NotFound(
+            f"thread {thread_id} not found",
+            key="mentor.error.thread_not_found",
+            values={"thread_id": thread_id},
+        )
     return thread
 
 
@@ -206,7 +218,11 @@ def delete_message(session: Session, user_id: int, thread_id: int, message_id: i
         )
     )
     if message is None:
-        raise NotFound(f"message {message_id} not found")
+        raise NotFound(
+            f"message {message_id} not found",
+            key="mentor.error.message_not_found",
+            values={"message_id": message_id},
+        )
     session.delete(message)
     session.flush()
 

@@ -121,13 +121,34 @@ class Strategy:
         """The signals for float64 arrays of open, high, low, close, volume."""
         raise NotImplementedError
 
-    def signals(self, bars: pd.DataFrame) -> Signals:
-        """Signals for a bar frame; each bar's value depends only on bars up to it."""
-        arrays = [
+    def lines(
+        self,
+        o: np.ndarray,
+        h: np.ndarray,
+        low: np.ndarray,
+        c: np.ndarray,
+        v: np.ndarray,
+        times: pd.DatetimeIndex,
+    ) -> dict[str, np.ndarray]:
+        """The indicator series drawn over the price (name → value per bar, NaN while it warms
+        up), as the strategy computes them; none by default. Names have a label
+        ``strategy.line.<name>`` in the catalogues."""
+        return {}
+
+    @staticmethod
+    def _arrays(bars: pd.DataFrame) -> list[np.ndarray]:
+        return [
             np.ascontiguousarray(bars[col].to_numpy(dtype=np.float64))
             for col in ("open", "high", "low", "close", "volume")
         ]
-        return self.compute(*arrays, bars.index)
+
+    def signals(self, bars: pd.DataFrame) -> Signals:
+        """Signals for a bar frame; each bar's value depends only on bars up to it."""
+        return self.compute(*self._arrays(bars), bars.index)
+
+    def indicators(self, bars: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The strategy's price-overlay indicator series for a bar frame (see ``lines``)."""
+        return self.lines(*self._arrays(bars), bars.index)
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

@@ -53,6 +53,12 @@ HYBRID_PARAMS = (
 )
 
 
+def _bands(c: Arr, length: int, std: float, middle: bool = True) -> dict[str, Arr]:
+    """Bollinger bands as chart lines."""
+    upper, mid, lower = bollinger(c, length, std)
+    return {"bb_upper": upper, **({"bb_middle": mid} if middle else {}), "bb_lower": lower}
+
+
 def _fast_below_slow(values: dict, fast: str, slow: str) -> None:
     if values[fast] >= values[slow]:
         raise InvalidInput(
@@ -79,9 +85,15 @@ class MaCrossover(Strategy):
     def check(self) -> None:
         _fast_below_slow(self.values, "fast_period", "slow_period")
 
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        return {
+            "sma_fast": talib.SMA(c, timeperiod=self.values["fast_period"]),
+            "sma_slow": talib.SMA(c, timeperiod=self.values["slow_period"]),
+        }
+
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
-        fast = talib.SMA(c, timeperiod=self.values["fast_period"])
-        slow = talib.SMA(c, timeperiod=self.values["slow_period"])
+        x = self.lines(o, h, low, c, v, times)
+        fast, slow = x["sma_fast"], x["sma_slow"]
         return Signals(to_signals(cross_above(fast, slow), cross_below(fast, slow)))
 
 
@@ -101,10 +113,13 @@ class RsiCrossover(Strategy):
         _period("trend_filter_period", "Filter tren (SMA)", "Trend filter (SMA)", 50),
     )
 
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        return {"sma_trend": talib.SMA(c, timeperiod=self.values["trend_filter_period"])}
+
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         rsi = talib.RSI(c, timeperiod=self.values["rsi_period"])
         rsi_ma = talib.SMA(rsi, timeperiod=self.values["rsi_ma_period"])
-        trend = talib.SMA(c, timeperiod=self.values["trend_filter_period"])
+        trend = self.lines(o, h, low, c, v, times)["sma_trend"]
         with np.errstate(invalid="ignore"):
             return Signals(
                 to_signals(
@@ -148,6 +163,13 @@ class BollingerReversion(Strategy):
         _period("trend_filter_period", "Filter tren (SMA)", "Trend filter (SMA)", 200),
     )
 
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        x = self.values
+        return {
+            **_bands(c, x["bb_length"], x["bb_std"]),
+            "sma_trend": talib.SMA(c, timeperiod=x["trend_filter_period"]),
+        }
+
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         long, short = bollinger_touch(
             h,
@@ -178,6 +200,9 @@ class BollingerSqueeze(Strategy):
         SQUEEZE_FACTOR,
         _period("rsi_period", "Periode RSI", "RSI period", 14, 100),
     )
+
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        return _bands(c, self.values["bb_length"], self.values["bb_std"])
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
@@ -239,6 +264,9 @@ class MercyEdge(_MacdCheck):
     }
     params = MACD_PARAMS
 
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        return {"sma_trend": talib.SMA(c, timeperiod=200)}
+
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         return trend_momentum(h, low, c, 200, self.values)
 
@@ -257,6 +285,9 @@ class PulseSync(_MacdCheck):
         "en": "Mercy Edge with SMA(trend_period) as the trend filter.",
     }
     params = (_period("trend_period", "Periode tren", "Trend period", 100), *MACD_PARAMS)
+
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        return {"sma_trend": talib.SMA(c, timeperiod=self.values["trend_period"])}
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         return trend_momentum(h, low, c, self.values["trend_period"], self.values)
@@ -280,9 +311,16 @@ class QuantumVelocity(Strategy):
         SQUEEZE_FACTOR,
     )
 
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        x = self.values
+        return {
+            "ema_trend": talib.EMA(c, timeperiod=x["ema_period"]),
+            **_bands(c, x["bb_length"], x["bb_std"]),
+        }
+
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
-        ema = talib.EMA(c, timeperiod=x["ema_period"])
+        ema = self.lines(o, h, low, c, v, times)["ema_trend"]
         up, down = squeeze_breakout(
             h, low, c, x["bb_length"], x["bb_std"], x["squeeze_window"], x["squeeze_factor"]
         )
@@ -305,13 +343,20 @@ class TurtleBreakout(Strategy):
         _period("exit_period", "Periode keluar", "Exit period", 10),
     )
 
-    def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
         n, m = self.values["entry_period"], self.values["exit_period"]
+        return {
+            "channel_high": highest_before(h, n),
+            "channel_low": lowest_before(low, n),
+            "exit_high": highest_before(h, m),
+            "exit_low": lowest_before(low, m),
+        }
+
+    def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
+        x = self.lines(o, h, low, c, v, times)
         with np.errstate(invalid="ignore"):
-            entries = to_signals(c > highest_before(h, n), c < lowest_before(low, n))
-            return Signals(
-                entries, exit_long=c < lowest_before(low, m), exit_short=c > highest_before(h, m)
-            )
+            entries = to_signals(c > x["channel_high"], c < x["channel_low"])
+            return Signals(entries, exit_long=c < x["exit_low"], exit_short=c > x["exit_high"])
 
 
 @register
@@ -332,17 +377,24 @@ class IchimokuCloud(Strategy):
         _p("use_cloud_filter", "Pakai filter awan", "Use cloud filter", True),
     )
 
-    def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
         x = self.values
 
         def mid(n: int) -> Arr:
             return (talib.MAX(h, timeperiod=n) + talib.MIN(low, timeperiod=n)) / 2
 
         tenkan, kijun = mid(x["tenkan"]), mid(x["kijun"])
-        span_a, span_b = (
-            previous((tenkan + kijun) / 2, x["kijun"]),
-            previous(mid(x["senkou"]), x["kijun"]),
-        )
+        return {
+            "tenkan": tenkan,
+            "kijun": kijun,
+            "span_a": previous((tenkan + kijun) / 2, x["kijun"]),
+            "span_b": previous(mid(x["senkou"]), x["kijun"]),
+        }
+
+    def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
+        x = self.values
+        lines = self.lines(o, h, low, c, v, times)
+        tenkan, kijun, span_a, span_b = (lines[k] for k in ("tenkan", "kijun", "span_a", "span_b"))
         long, short = cross_above(tenkan, kijun), cross_below(tenkan, kijun)
         if x["use_cloud_filter"]:
             with np.errstate(invalid="ignore"):
@@ -372,14 +424,23 @@ class DynamicBreakout(Strategy):
         _p("atr_multiplier", "Pengali ATR", "ATR multiplier", 0.8, 0.1, 5.0, 0.1),
     )
 
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        x = self.values
+        return {
+            "channel_high": highest_before(h, x["donchian_period"]),
+            "channel_low": lowest_before(low, x["donchian_period"]),
+            "ema_trend": talib.EMA(c, timeperiod=x["ema_filter_period"]),
+        }
+
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
-        ema = talib.EMA(c, timeperiod=x["ema_filter_period"])
+        lines = self.lines(o, h, low, c, v, times)
+        ema = lines["ema_trend"]
         atr = talib.ATR(h, low, c, timeperiod=x["atr_period"])
         with np.errstate(invalid="ignore"):
             wide = (h - low) > x["atr_multiplier"] * atr
-            long = (c > highest_before(h, x["donchian_period"])) & (c > ema) & wide
-            short = (c < lowest_before(low, x["donchian_period"])) & (c < ema) & wide
+            long = (c > lines["channel_high"]) & (c > ema) & wide
+            short = (c < lines["channel_low"]) & (c < ema) & wide
         return Signals(to_signals(long, short))
 
 
@@ -413,6 +474,15 @@ class HybridRegime(Strategy):
 
     def check(self) -> None:
         _fast_below_slow(self.values, "ma_fast", "ma_slow")
+
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        x = self.values
+        return {
+            "sma_fast": talib.SMA(c, timeperiod=x["ma_fast"]),
+            "sma_slow": talib.SMA(c, timeperiod=x["ma_slow"]),
+            "sma_trend": talib.SMA(c, timeperiod=x["trend_filter"]),
+            **_bands(c, x["bb_length"], x["bb_std"], middle=False),
+        }
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         long, short, _ = hybrid_signals(h, low, c, self.values)
@@ -519,12 +589,21 @@ class IndexBreakout(Strategy):
         _period("trend_filter_period", "Filter tren (EMA)", "Trend filter (EMA)", 50),
     )
 
+    def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
+        x = self.values
+        return {
+            "channel_high": highest_before(h, x["breakout_period"]),
+            "channel_low": lowest_before(low, x["breakout_period"]),
+            "ema_trend": talib.EMA(c, timeperiod=x["trend_filter_period"]),
+        }
+
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
         n = x["breakout_period"]
-        ema = talib.EMA(c, timeperiod=x["trend_filter_period"])
+        lines = self.lines(o, h, low, c, v, times)
+        ema = lines["ema_trend"]
         with np.errstate(invalid="ignore"):
             surge = v > x["volume_surge_multiplier"] * previous(talib.SMA(v, timeperiod=n))
-            long = (c > highest_before(h, n)) & surge & (c > ema)
-            short = (c < lowest_before(low, n)) & surge & (c < ema)
+            long = (c > lines["channel_high"]) & surge & (c > ema)
+            short = (c < lines["channel_low"]) & surge & (c < ema)
         return Signals(to_signals(long, short))

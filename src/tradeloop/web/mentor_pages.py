@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,9 @@ from fastapi.responses import Response
 from tradeloop.core.codes import Emotion, MarketCondition
 from tradeloop.core.dates import CalendarDay
 from tradeloop.core.errors import NotFound
+from tradeloop.i18n import translate
+from tradeloop.mentor.daily import day_result
+from tradeloop.mentor.offline import suggestions
 from tradeloop.mentor.tools import ToolTradeFilter, filter_trades
 from tradeloop.services import chat
 from tradeloop.services import mentor as service
@@ -30,10 +34,12 @@ def mentor_page(
     day: CalendarDay | None = None,
     lang: Literal["id", "en"] | None = None,
 ) -> Response:
-    """Today's (or ``day``'s) report, the feedback form, history and the chat panel."""
+    """Today's (or ``day``'s) report, the feedback form, history and the chat panel. "Today"
+    is the user's, in their zone; a past day's report is titled with its date."""
     user = require_user(user)
     settings = request.app.state.tradeloop.settings
-    chosen = day or dt.datetime.now(dt.UTC).astimezone(ZoneInfo(user.timezone)).date()
+    today = dt.datetime.now(dt.UTC).astimezone(ZoneInfo(user.timezone)).date()
+    chosen = day or today
     language = lang or user.language
     try:
         report = service.get_report(db, user.id, chosen, language)
@@ -49,24 +55,36 @@ def mentor_page(
         else {"total": 0, "trades": []}
     )
     history = service.history_of(db, user, chosen, 30)
+    week = service.week_of(db, user, chosen)
+    traded_days = sum(1 for h in history["days"] if h["trades"])
+    unit = history["unit"] or "points"
     return render(
         request,
         "mentor.html",
         user,
         day=chosen.isoformat(),
+        is_today=chosen == today,
+        this_week=week["start"] <= today.isoformat() <= week["end"],
         report_language=language,
         report=report,
         session=service.session_record(row, settings) if row else None,
+        result=day_result(ctx.analysis, chosen, user.timezone),
         day_trades=trades,
         entered=[dt.datetime.fromisoformat(tr["entry_time"]) for tr in trades["trades"]],
         history=list(reversed(history["days"])),
-        score_trend=history["score_trend"],
+        score_trend=history["score_trend"] if traded_days >= 2 else "none",
         unit=history["unit"],
         currency=history["currency"],
-        week=service.week_of(db, user, chosen),
+        pnl_unit=history["currency"]
+        if unit == "money" and history["currency"]
+        else translate(
+            user.language, f"unit.{'account_currency' if unit == 'money' else 'points'}"
+        ),
+        week=week,
         llm=chat.llm_status(db, user, settings, dt.datetime.now(dt.UTC)),
         emotions=[e.value for e in Emotion],
         markets=[m.value for m in MarketCondition],
+        suggestions=suggestions(replace(ctx, language=language)),
         chart=[
             {"date": h["date"], "pnl": h["pnl"], "score": h["risk_score"]} for h in history["days"]
         ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -26,17 +27,21 @@ from tradeloop.serving.deps import (
     State,
     session_token,
 )
+from tradeloop.serving.errors import error_text, validation_messages
 from tradeloop.web.access import CheckedForm, FormText, FormUser, MaybeUser, require_user
-from tradeloop.web.render import redirect, render, safe_next, set_cookie
+from tradeloop.web.render import redirect, render, request_language, safe_next, set_cookie
 
 router = APIRouter(include_in_schema=False)
 
 
-def _messages(exc: ValidationError) -> list[str]:
-    return [
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" if err["loc"] else err["msg"]
-        for err in exc.errors()
-    ]
+def _messages(request: Request, user: User | None, exc: ValidationError) -> list[str]:
+    """A refused form's errors in the page's language, each field by its label."""
+    return validation_messages(request_language(request, user), exc.errors())
+
+
+def _error(request: Request, user: User | None, exc: UserError) -> list[str]:
+    """A user error as the form shows it, in the page's language."""
+    return [error_text(request_language(request, user), exc)]
 
 
 def _sign_in(request: Request, state: State, user: User, target: str) -> Response:
@@ -80,7 +85,7 @@ def login(
             None,
             exc.status,
             next=safe_next(next),
-            errors=[exc.message],
+            errors=_error(request, None, exc),
             email=email,
         )
     return _sign_in(request, state, user, safe_next(next))
@@ -110,12 +115,12 @@ def register(
         data = accounts.Registration(name=name, email=email, password=password, language=language)
         user = accounts.register(session, data, state.settings.default_language)
     except ValidationError as exc:
-        return render(
-            request, "register.html", None, 422, errors=_messages(exc), name=name, email=email
-        )
+        errors = _messages(request, None, exc)
+        return render(request, "register.html", None, 422, errors=errors, name=name, email=email)
     except UserError as exc:
+        errors = _error(request, None, exc)
         return render(
-            request, "register.html", None, exc.status, errors=[exc.message], name=name, email=email
+            request, "register.html", None, exc.status, errors=errors, name=name, email=email
         )
     return _sign_in(request, state, user, "/?notice=auth.registered")
 
@@ -141,7 +146,11 @@ def switch_language(
 ) -> Response:
     """Switch the interface language (stored on the profile when signed in)."""
     if lang not in LANGUAGES:
-        raise InvalidInput(f"unsupported language {lang!r}: choose id or en")
+        raise InvalidInput(
+            f"unsupported language {lang!r}: choose id or en",
+            key="validation.unsupported_language",
+            values={"code": lang[:20]},
+        )
     if user is not None:
         user.language = lang
     response = redirect(safe_next(next))
@@ -165,7 +174,22 @@ def bots_page(request: Request, session: DB, user: MaybeUser, paging: Paging) ->
     """The user's bots and a form for a new one."""
     user = require_user(user)
     page = bots.list_bots(session, user.id, paging.limit, paging.offset)
-    return render(request, "bots.html", user, page=page, errors=[], form={})
+    return _bots(request, user, page)
+
+
+def _bots(
+    request: Request,
+    user: User,
+    page: Any,
+    status: int = 200,
+    errors: list[str] | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    language = request_language(request, user)
+    strategies = bots.strategy_choices(language)
+    rows = [bots.bot_row(language, strategies, bot) for bot in page.items]
+    return render(request, "bots.html", user, status, page=page, rows=rows,
+                  strategies=strategies, errors=errors or [], form=form or {})  # fmt: skip
 
 
 @router.post("/bots")
@@ -178,7 +202,7 @@ async def create_bot(request: Request, session: DB, user: FormUser) -> Response:
         settings = BotSettings.model_validate(fields)
     except ValidationError as exc:
         page = bots.list_bots(session, user.id, 50, 0)
-        return render(request, "bots.html", user, 422, page=page, errors=_messages(exc), form=form)
+        return _bots(request, user, page, 422, _messages(request, user, exc), form)
     bots.add_bot(session, user.id, settings.model_dump())
     return redirect("/bots", "bots.created")
 
@@ -195,7 +219,9 @@ def notifications_page(request: Request, session: DB, user: MaybeUser, paging: P
     """The user's notifications."""
     user = require_user(user)
     page = bots.notifications(session, user.id, False, paging.limit, paging.offset)
-    return render(request, "notifications.html", user, page=page)
+    language = request_language(request, user)
+    details = {e.id: bots.event_text(language, user.timezone, e.details) for e in page.items}
+    return render(request, "notifications.html", user, page=page, details=details)
 
 
 @router.post("/notifications/read")
@@ -249,7 +275,7 @@ def update_profile(
         )
     except ValidationError as exc:  # the form keeps what was typed
         typed = {"name": name, "language": language, "timezone": timezone}
-        return _profile(request, session, user, 422, _messages(exc), typed)
+        return _profile(request, session, user, 422, _messages(request, user, exc), typed)
     zone = user.timezone
     accounts.update_profile(session, user, change)
     if user.timezone != zone:  # sessions follow the new local days
@@ -275,9 +301,9 @@ def change_password(
         )
         accounts.change_password(session, user, change)
     except ValidationError as exc:
-        return _profile(request, session, user, 422, _messages(exc))
+        return _profile(request, session, user, 422, _messages(request, user, exc))
     except UserError as exc:
-        return _profile(request, session, user, exc.status, [exc.message])
+        return _profile(request, session, user, exc.status, _error(request, user, exc))
     return _sign_in(request, state, user, "/profile?notice=profile.password_changed")
 
 
@@ -292,7 +318,7 @@ def delete_account(
     try:
         accounts.delete_account(session, user, password)
     except UserError as exc:
-        return _profile(request, session, user, exc.status, [exc.message])
+        return _profile(request, session, user, exc.status, _error(request, user, exc))
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

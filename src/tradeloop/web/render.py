@@ -11,10 +11,19 @@ from fastapi.templating import Jinja2Templates
 
 from tradeloop import __version__
 from tradeloop.core.errors import Forbidden
-from tradeloop.i18n import LANGUAGE_NAMES, amount, catalogue, pick_language, time_text, translate
+from tradeloop.i18n import (
+    LANGUAGE_NAMES,
+    amount,
+    catalogue,
+    pick_language,
+    size_text,
+    time_text,
+    translate,
+)
 from tradeloop.security import csrf_matches, new_csrf_token
 from tradeloop.services.accounts import User
 from tradeloop.serving.deps import CSRF_COOKIE, LANG_COOKIE, app_state
+from tradeloop.serving.errors import page_language
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 NOTICE_PREFIXES = ("auth.", "bots.", "profile.", "notifications.", "backtests.", "journal.")
@@ -46,6 +55,7 @@ def _context(request: Request, language: str, user: User | None, csrf_token: str
         "amount": lambda value, unit="money", currency=None: amount(
             language, value, unit, currency
         ),
+        "size": lambda value: size_text(language, value),
         "notice": _notice(request, language),
         "version": __version__,
         "path": request.url.path,
@@ -86,7 +96,9 @@ def set_cookie(
 def check_csrf(request: Request, submitted: str) -> None:
     """Forbidden unless the form's token matches the CSRF cookie."""
     if not csrf_matches(request.cookies.get(CSRF_COOKIE), submitted):
-        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+        raise Forbidden(
+            "missing or wrong CSRF token: reload the page and try again", key="error.csrf"
+        )
 
 
 def safe_next(target: str | None) -> str:
@@ -107,10 +119,9 @@ ERROR_KINDS = {404: "not_found", 422: "bad_request"}
 
 
 def error_page(request: Request, status: int, message: str | None = None) -> HTMLResponse:
-    """The friendly 404, 422 (with ``message`` naming the bad parameter) or 500 page; no
-    database access, so it works when the DB is down."""
-    default = app_state(request).settings.default_language
-    language = pick_language(request.cookies.get(LANG_COOKIE), default)
+    """The friendly 404, 422 (with ``message`` naming the bad parameter, in the page's
+    language) or 500 page; no database access, so it works when the DB is down."""
+    language = page_language(request)
     values = _context(request, language, None, "") | {
         "kind": ERROR_KINDS.get(status, "server"),
         "status": status,

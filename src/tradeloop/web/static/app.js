@@ -24,14 +24,16 @@ window.tradeloopFetch = (url, options = {}) => {
 
 // A time in the user's zone with its label, as the server writes it: "2026-11-30 19:47 UTC+07:00"
 // (withDate false: "19:47 UTC+07:00"). The zone is the profile's, on <body data-timezone>.
+const tradeloopFormats = {};  // one formatter per zone: making one costs far more than using it
 window.tradeloopTime = (iso, withDate = true) => {
   if (!iso) return "—";
   const timeZone = document.body.dataset.timezone || "UTC";
   const parts = {};
-  new Intl.DateTimeFormat("en-CA", {
+  tradeloopFormats[timeZone] ||= new Intl.DateTimeFormat("en-CA", {
     timeZone, year: "numeric", month: "2-digit", day: "2-digit",
     hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "longOffset",
-  }).formatToParts(new Date(iso)).forEach((p) => { parts[p.type] = p.value; });
+  });
+  tradeloopFormats[timeZone].formatToParts(new Date(iso)).forEach((p) => { parts[p.type] = p.value; });
   const zone = parts.timeZoneName === "GMT" ? "UTC" : parts.timeZoneName.replace("GMT", "UTC");
   const clock = `${parts.hour}:${parts.minute} ${zone}`;
   return withDate ? `${parts.year}-${parts.month}-${parts.day} ${clock}` : clock;
