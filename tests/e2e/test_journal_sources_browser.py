@@ -24,13 +24,13 @@ def test_refusals_the_server_zone_and_what_was_read(page, tmp_path: Path) -> Non
     page.click("[data-testid=import]")
     error = page.locator("#errors li")
     error.wait_for()
-    assert error.inner_text().startswith("this file is a daily account balance history (Tradovate)")
+    assert error.inner_text().startswith("File ini riwayat saldo akun harian (Tradovate)")
 
     report = tmp_path / "ReportHistory-7001234.html"
     report.write_bytes(fx.mt5_html("ja").encode("utf-16") + b"\x00")
     page.set_input_files("[data-testid=journal-file]", str(report))
     page.click("[data-testid=import]")
-    expect(error).to_contain_text("account 7001234 (Demo-Server) is new")
+    expect(error).to_contain_text("Akun 7001234 (Demo-Server) masih baru")
     assert page.evaluate("document.activeElement.name") == "tz"  # the field to fill is focused
     page.fill("[data-testid=journal-tz]", "Europe/Athens")
     with page.expect_navigation():

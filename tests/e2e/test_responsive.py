@@ -92,7 +92,7 @@ def test_a_users_excess_work_is_answered_429_and_hostile_files_a_limit(running) 
     refused = httpx.post(f"{base}/api/journal/imports", headers=headers,
                          files={"file": ("wide.csv", wide.encode(), "text/csv")})  # fmt: skip
     assert refused.status_code == 422 and refused.json()["message"].startswith(
-        "the header has 20000 columns"
+        "Baris judul punya 20000 kolom"
     )
 
 
@@ -124,14 +124,14 @@ def _held_upload(name: str, data: bytes, sent: threading.Event, release: threadi
 
 HOSTILE = [
     ("journal/imports", "wide.csv", b"a,b\n" + b",".join([b"1"] * 20_000) + b"\n",
-     "row 1 has 20000 fields: an export has at most 512"),
+     "Baris 1 punya 20000 kolom: ekspor paling banyak punya 512"),
     ("journal/imports", "report.html",
      b'<html><table><tr><td colspan="2000">x</td></tr>' * 50 + b"</table></html>",
-     "the file is not a MetaTrader trade history"),
+     "File ini bukan riwayat transaksi MetaTrader"),
     ("journal/imports", "report.xlsx", xlsx_with_rows(300_000, repeat=True),
-     "the XLSX file expands to"),
+     "File XLSX ini membesar menjadi"),
     ("datasets", "EURUSD_H1.csv", b"time,open,high,low,close\n" + b"2" * 1_000_000 + b",1,2,0.5,1.5\n",
-     "row 1: time holds 1000000 characters"),
+     "Baris 1: time berisi 1000000 karakter"),
 ]  # fmt: skip
 
 
