@@ -48,7 +48,7 @@ def _demo_server_env(data: Path) -> tuple[dict[str, str], str, str]:
 
 def _shoot(page, folder: Path, name: str) -> str:
     file = folder / f"{name}.jpg"
-    page.screenshot(path=str(file), full_page=True, type="jpeg", quality=70)
+    page.screenshot(path=str(file), full_page=True, type="jpeg", quality=50)
     return file.name
 
 
@@ -79,9 +79,15 @@ def take(out: Path) -> list[tuple[str, str, str, str]]:
                         rows.append((language, size, path, f"{size}/{_shoot(page, folder, name)}"))
                     sign_in(page, email, password)
                     switch_language(page, language)
-                    for path in [*tour(page, base, extra=(compared_runs(page),)), *EXTRA_PAGES]:
+                    pages = [
+                        path
+                        for path in tour(page, base, extra=(compared_runs(page),))
+                        if route_key(path)[1] in ((), ("ids",))  # not per sort, filter, page
+                    ]
+                    for path in [*pages, *EXTRA_PAGES]:
+                        page.goto(path)
+                        page.wait_for_load_state("networkidle")
                         if path in EXTRA_PAGES:
-                            page.goto(path)
                             page.wait_for_selector(".opblock", timeout=15000)
                         name = f"{language}-{_name(path)}"
                         rows.append((language, size, path, f"{size}/{_shoot(page, folder, name)}"))
