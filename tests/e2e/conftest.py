@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ import pytest
 from tests.fake_llm import FakeLLM, fake_llm_server
 
 CHROMIUM = "/usr/bin/chromium"
+DEMO_AS_LOADED = "demo-as-loaded.db"  # copy of the database right after ``demo load``
 CLI = [sys.executable, "-m", "tradeloop.cli.main"]
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -39,7 +41,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def demo_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], str]:
-    """What ``make run`` does before serving: migrate and load demo data (its printout)."""
+    """What ``make run`` does before serving: migrate and load demo data (its printout); a copy
+    of the database as loaded is kept as ``DEMO_AS_LOADED`` in the data folder."""
     data = tmp_path_factory.mktemp("server-data")
     env = {**os.environ, "TRADELOOP_DATA_DIR": str(data)}
     env.pop("TRADELOOP_DATABASE_URL", None)
@@ -47,6 +50,12 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     loaded = subprocess.run(
         [*CLI, "demo", "load"], env=env, check=True, capture_output=True, text=True
     )
+    # the database as the demo left it: tests that share the server add users and rows later
+    with (
+        sqlite3.connect(data / "tradeloop.db") as live,
+        sqlite3.connect(data / DEMO_AS_LOADED) as copy,
+    ):
+        live.backup(copy)
     return data, env, loaded.stdout
 
 

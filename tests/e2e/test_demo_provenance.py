@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from tests.e2e.conftest import DEMO_AS_LOADED
 from tradeloop.services.demo import DEMO_BACKTEST_PERIODS, JOURNAL_FILE
 from tradeloop.store.models import Base
 
@@ -32,7 +33,7 @@ def _rows(database: Path, table: str) -> list[dict]:
 
 def test_no_demo_row_lacks_provenance(demo_output) -> None:
     data, _, _ = demo_output
-    database = data / "tradeloop.db"
+    database = data / DEMO_AS_LOADED  # before the tests sharing its server add their rows
     for table in Base.metadata.tables:
         if table not in PRODUCED:
             assert _rows(database, table) == [], f"{table} holds rows no demo feature made"
