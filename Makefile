@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-unit lint bench screenshots install install-dev browser clean
+.PHONY: run test test-unit test-llm lint bench screenshots install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,13 @@ UNIT_TESTS := tests/core tests/market tests/strategies tests/backtest tests/jour
 	tests/test_security.py tests/test_work.py
 
 test: install-dev browser
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --ignore=tests/llm
+
+# The mentor's scenarios against a real OpenAI-compatible server (README: the mentor with a
+# language model); ../shared/tools/llm-server starts one here.
+test-llm: install-dev
+	@test -n "$$TRADELOOP_TEST_LLM_URL" || { echo "error: set TRADELOOP_TEST_LLM_URL to an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8765/v1"; exit 2; }
+	$(BIN)/python -m pytest -s tests/llm
 
 # The pure layers only: no server, no database, no browser (under a minute)
 test-unit: install-dev

@@ -109,6 +109,15 @@ class Settings(BaseSettings):
     llm_answer_seconds: float = Field(
         default=120.0, gt=0, le=3600, description="Longest time one answer may take in all."
     )
+    llm_max_tokens: int = Field(
+        default=400, ge=16, le=8192, description="Most tokens the model may write in one reply."
+    )
+    llm_temperature: float = Field(
+        default=0.2, ge=0, le=2, description="Sampling temperature: low keeps to the figures."
+    )
+    llm_answer_chars: int = Field(
+        default=1500, ge=100, le=20_000, description="Longest answer kept (characters)."
+    )
     llm_daily_messages: int = Field(default=50, ge=0, description="LLM questions per user a day.")
     llm_daily_tokens: int = Field(default=100_000, ge=0, description="LLM tokens per user a day.")
     debug: bool = False

@@ -52,7 +52,7 @@ def test_every_state_changing_api_route_needs_csrf_with_a_cookie(client: TestCli
         for method in operations
         if method in ("post", "patch", "delete", "put") and path not in anonymous
     ]
-    assert len(writes) == 32  # PUT /api/journal/notes/{trade_key} included
+    assert len(writes) == 33  # PUT journal notes and POST mentor/llm/check included
     for method, path in writes:
         response = client.request(method, path, json={"password": PASSWORD, "name": "x"})
         assert response.status_code == 403, (method, path)

@@ -1,5 +1,6 @@
 """Chat threads over the API with the LLM: consent, daily limits, audit log, streaming,
-fallback, isolation. The LLM is a real HTTP server on 127.0.0.1 behind the real client."""
+fallback, grounding, isolation. The LLM is a real HTTP server on 127.0.0.1 behind the real
+client, as strict as llama.cpp's server (``tests.fake_llm``)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.api.test_mentor import journal
-from tests.conftest import bearer, register
+from tests.conftest import bearer, in_english, register
 from tests.fake_llm import FakeLLM, fake_llm_server
 from tradeloop.app import create_app
 from tradeloop.config import Settings
 
 NOTE = "my secret diary line"
-ANSWER = "You won 30 of 60 trades: keep placing stops with every entry."
+ANSWER = "You logged 3 days: keep placing stops with every entry."
+UNROUTED = "Tell me about my discipline."  # a question the offline router does not answer
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeLLM]:
     with fake_llm_server() as server:
         yield server
+        assert server.refused == []  # never sent what llama.cpp refuses
 
 
 @pytest.fixture
@@ -47,6 +50,7 @@ def llm_client(app_settings: Settings, fake: FakeLLM) -> Iterator[TestClient]:
 def ayu(llm_client: TestClient) -> dict[str, str]:
     register(llm_client, "ayu@example.com")
     headers = bearer(llm_client, "ayu@example.com")
+    in_english(llm_client, headers)  # messages of the API in English; answers as asked
     journal(llm_client, headers)
     llm_client.post(
         "/api/mentor/feedback",
@@ -68,13 +72,15 @@ def ask(client: TestClient, headers, thread_id: int, question: str, **extra):
     )
 
 
-def streamed_events(client: TestClient, headers, thread_id: int, question: str) -> list[dict]:
+def streamed_events(
+    client: TestClient, headers, thread_id: int, question: str, language: str = "en"
+) -> list[dict]:
     """Ask with ``stream``: the server-sent events, after checking it is a 201 event stream."""
     with client.stream(
         "POST",
         f"/api/mentor/threads/{thread_id}/messages",
         headers=headers,
-        json={"question": question, "stream": True},
+        json={"question": question, "stream": True, "language": language},
     ) as response:
         assert response.status_code == 201
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -119,11 +125,13 @@ def test_with_consent_the_llm_answers_and_the_audit_log_has_no_content(
         {"content": ANSWER, "usage": {"prompt_tokens": 500, "completion_tokens": 40}},
     )
     tid = thread(llm_client, ayu)
-    response = ask(llm_client, ayu, tid, "how was my week?")
+    response = ask(llm_client, ayu, tid, UNROUTED)
     assert response.status_code == 201, response.text
     answer = response.json()["answer"]
     assert answer["content"] == ANSWER and answer["provider"] == "llm"
     assert answer["tools"] == ["get_sessions"] and answer["notice"] is None
+    (used,) = answer["evidence"]  # what the page shows under the answer
+    assert used["tool"] == "get_sessions" and json.loads(used["result"])["total"] == 3
     # the tool ran for Ayu, and personal notes and the email never left the machine
     sessions = json.loads(fake.requests[1]["messages"][-1]["content"])
     listed = llm_client.get("/api/mentor/sessions", headers=ayu).json()
@@ -134,31 +142,34 @@ def test_with_consent_the_llm_answers_and_the_audit_log_has_no_content(
     assert NOTE not in sent and "ayu@example.com" not in sent
     (call,) = rows(
         llm_client,
-        "SELECT model, tools, rounds, prompt_tokens, completion_tokens, outcome FROM llm_calls",
+        "SELECT model, tools, rounds, prompt_tokens, completion_tokens, outcome, reason "
+        "FROM llm_calls",
     )
     assert call[0] == "fake-model" and json.loads(call[1]) == ["get_sessions"]
-    assert (call[2], call[4], call[5]) == (2, 60, "ok") and call[3] == 600
+    assert (call[2], call[4], call[5], call[6]) == (2, 60, "ok", None) and call[3] == 600
     audit = llm_client.get("/api/mentor/llm/calls", headers=ayu).json()["items"][0]
-    assert "how was my week" not in json.dumps(audit) and ANSWER not in json.dumps(audit)
-    # the thread kept both messages, encrypted at rest
+    assert "discipline" not in json.dumps(audit) and ANSWER not in json.dumps(audit)
+    # the thread kept both messages and what the answer rests on, encrypted at rest
     kept = llm_client.get(f"/api/mentor/threads/{tid}", headers=ayu).json()["messages"]
     assert [(m["role"], m["content"], m["provider"]) for m in kept] == [
-        ("user", "how was my week?", "llm"),
+        ("user", UNROUTED, "llm"),
         ("assistant", ANSWER, "llm"),
     ]
-    stored = [content for (content,) in rows(llm_client, "SELECT content FROM mentor_messages")]
-    assert len(stored) == 2 and all(ANSWER not in c and "week" not in c for c in stored)
+    assert kept[1]["evidence"] == answer["evidence"] and kept[1]["notice"] is None
+    stored = rows(llm_client, "SELECT content, details FROM mentor_messages")
+    assert len(stored) == 2 and all(ANSWER not in c and "discipline" not in c for c, _ in stored)
+    assert "get_sessions" not in stored[1][1] and stored[1][1].startswith("gAAAA")
     # the next question sends the conversation so far
     fake.then({"content": "Yes."})
-    ask(llm_client, ayu, tid, "and today?")
+    ask(llm_client, ayu, tid, "and what else?")
     assert [m["content"] for m in fake.requests[2]["messages"][1:]] == [
-        "how was my week?",
+        UNROUTED,
         ANSWER,
-        "and today?",
+        "and what else?",
     ]
 
 
-def test_the_daily_limit_answers_429_with_the_reset_time(
+def test_past_the_daily_limit_llm_answers_429_and_auto_answers_offline_with_a_notice(
     llm_client: TestClient, ayu, fake: FakeLLM
 ) -> None:
     consent(llm_client, ayu)
@@ -167,17 +178,22 @@ def test_the_daily_limit_answers_429_with_the_reset_time(
         fake.then({"content": "ok"})
         assert ask(llm_client, ayu, tid, "hi").status_code == 201
     before = len(llm_client.get(f"/api/mentor/threads/{tid}", headers=ayu).json()["messages"])
-    limited = ask(llm_client, ayu, tid, "hi")
+    limited = ask(llm_client, ayu, tid, "hi", provider="llm")
     assert limited.status_code == 429
     message = limited.json()["message"]
     assert message.startswith("daily language-model limit reached (3 questions): it resets at ")
     assert message.endswith(" 00:00 UTC; the offline mentor still answers")
     assert 0 < int(limited.headers["Retry-After"]) <= 86_400
-    assert len(fake.requests) == 3
     after = llm_client.get(f"/api/mentor/threads/{tid}", headers=ayu).json()["messages"]
     assert len(after) == before == 6
-    offline = ask(llm_client, ayu, tid, "what is my win rate?", provider="offline")
-    assert offline.status_code == 201 and offline.json()["answer"]["provider"] == "offline"
+    auto = ask(llm_client, ayu, tid, "what is my win rate?")  # as the message promises
+    assert auto.status_code == 201
+    answer = auto.json()["answer"]
+    assert (answer["provider"], answer["intent"]) == ("offline", "win_rate")
+    assert answer["notice"] == message
+    bahasa = ask(llm_client, ayu, tid, "berapa win rate saya?", language="id").json()["answer"]
+    assert bahasa["notice"].startswith("batas harian model bahasa tercapai (3 pertanyaan)")
+    assert len(fake.requests) == 3
     status = llm_client.get("/api/mentor/llm", headers=ayu).json()
     assert status["today"] == {"questions": 3, "tokens": 360}
 
@@ -187,7 +203,7 @@ def test_the_token_limit_counts_too(llm_client: TestClient, ayu, fake: FakeLLM) 
     tid = thread(llm_client, ayu)
     fake.then({"content": "long", "usage": {"prompt_tokens": 9_990, "completion_tokens": 10}})
     assert ask(llm_client, ayu, tid, "hi").status_code == 201
-    limited = ask(llm_client, ayu, tid, "hi")
+    limited = ask(llm_client, ayu, tid, "hi", provider="llm")
     assert limited.status_code == 429 and "(10000 tokens)" in limited.json()["message"]
 
 
@@ -204,26 +220,44 @@ def test_a_timeout_falls_back_to_the_offline_mentor_with_a_notice(
         "The language model gave no answer (no answer within 0.5 s), so the offline mentor "
         "answered."
     )
-    assert rows(llm_client, "SELECT outcome FROM llm_calls") == [("timeout",)]
+    assert rows(llm_client, "SELECT outcome, reason FROM llm_calls") == [("timeout", "timeout")]
+    fake.then({"sleep": 1.2, "content": "late"}, {"sleep": 1.2, "content": "late"})
+    bahasa = ask(llm_client, ayu, thread(llm_client, ayu), "berapa win rate saya?", language="id")
+    assert bahasa.json()["answer"]["notice"] == (
+        "Model bahasa tidak menjawab (tidak ada jawaban dalam 0.5 detik), jadi mentor offline "
+        "yang menjawab."
+    )
 
 
 def test_the_answer_streams_as_server_sent_events(
     llm_client: TestClient, ayu, fake: FakeLLM
 ) -> None:
     consent(llm_client, ayu)
-    fake.then({"content": ANSWER})
+    answer = (
+        "You win 53.3% of your trades, 32 of 60: that is above what you need to break even. "
+        "Keep the same routine: a stop with every entry, the same size on every trade, and a "
+        "pause after a loss before the next trade."
+    )
+    fake.then({"content": answer, "pause": 0.01})
     tid = thread(llm_client, ayu)
-    events = streamed_events(llm_client, ayu, tid, "hi")
+    events = streamed_events(llm_client, ayu, tid, "what is my win rate?")
+    progress = [e for e in events if e["type"] == "progress"]
+    assert progress[0]["stage"] == "asking" and progress[1] == {
+        "type": "progress", "stage": "writing", "tool": None, "tokens": 1,
+    }  # fmt: skip
+    assert [e["tokens"] for e in progress[2:]] == [17]  # every 16 tokens, not each one
     deltas = [e["text"] for e in events if e["type"] == "delta"]
-    assert len(deltas) > 1 and "".join(deltas) == ANSWER
-    assert events[-1]["type"] == "done" and events[-1]["answer"]["content"] == ANSWER
+    first_delta = next(i for i, e in enumerate(events) if e["type"] == "delta")
+    assert all(e["type"] != "progress" for e in events[first_delta:])  # checked, then shown
+    assert len(deltas) > 1 and "".join(deltas) == answer
+    assert events[-1]["type"] == "done" and events[-1]["answer"]["content"] == answer
     kept = llm_client.get(f"/api/mentor/threads/{tid}", headers=ayu).json()["messages"]
-    assert [m["content"] for m in kept] == ["hi", ANSWER]
+    assert [m["content"] for m in kept] == ["what is my win rate?", answer]
 
 
 def test_llm_without_an_endpoint_is_a_clear_error(client: TestClient) -> None:
     register(client, "ayu@example.com")
-    headers = bearer(client, "ayu@example.com")
+    headers = in_english(client, bearer(client, "ayu@example.com"))
     journal(client, headers)
     tid = thread(client, headers)
     response = ask(client, headers, tid, "hi", provider="llm")
@@ -297,20 +331,24 @@ def test_a_listener_that_leaves_mid_answer_is_audited_and_counted(
 
     consent(llm_client, ayu)
     tid = thread(llm_client, ayu)
-    fake.then({"content": "A long answer that streams in many small pieces. " * 4})
+    fake.then({"content": "A long answer that streams in many small pieces. " * 4, "pause": 0.01})
     state = llm_client.app.state.tradeloop
     db = state.sessions()
     user = db.query(User).filter_by(email="ayu@example.com").one()
     events = chat.ask_in_thread(
-        db, user, state.settings, repo.get_thread(db, user.id, tid), "hi", "en", "llm",
-        datetime.now(UTC),
+        db, user, state.settings, repo.get_thread(db, user.id, tid), "what is my win rate?",
+        "en", "llm", datetime.now(UTC),
     )  # fmt: skip
-    assert next(events) == {"type": "delta", "text": "A long answe"}
+    assert next(events)["stage"] == "asking"
+    assert next(events) == {"type": "progress", "stage": "writing", "tool": None, "tokens": 1}
     events.close()  # the page was closed
     db.rollback()
     db.close()
-    ((outcome, prompt_tokens),) = rows(llm_client, "SELECT outcome, prompt_tokens FROM llm_calls")
-    assert outcome == "cancelled" and prompt_tokens > 0
+    ((outcome, reason, prompt_tokens, completion_tokens),) = rows(
+        llm_client, "SELECT outcome, reason, prompt_tokens, completion_tokens FROM llm_calls"
+    )
+    assert (outcome, reason, completion_tokens) == ("cancelled", "cancelled", 1)
+    assert prompt_tokens > 0
     assert rows(llm_client, "SELECT count(*) FROM mentor_messages") == [(0,)]
     status = llm_client.get("/api/mentor/llm", headers=ayu).json()
     assert status["today"]["questions"] == 1
@@ -327,3 +365,186 @@ def test_a_thread_deleted_while_the_model_answers_ends_the_stream_with_an_error(
     assert events[-1] == {"type": "error", "status": 404, "message": f"thread {tid} not found"}
     assert rows(llm_client, "SELECT count(*) FROM mentor_messages") == [(0,)]
     assert rows(llm_client, "SELECT outcome FROM llm_calls") == [("ok",)]
+
+
+SUMMARY_CALL = {"tool_calls": [{"name": "get_summary", "arguments": "{}"}]}
+CANT_ANSWER = {
+    "en": "I can't answer that yet. Try one of these:",
+    "id": "Saya belum bisa menjawab itu. Coba salah satu ini:",
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "said", "reason", "notice"),
+    [
+        (
+            "en",
+            UNROUTED,
+            "Your win rate is 87.5%.",
+            "number",
+            "The language model's answer was not kept (it gave the figure 87.5, which is in none "
+            "of your journal's figures it read), so the offline mentor answered.",
+        ),
+        (
+            "en",
+            UNROUTED,
+            "I'm going to tell you that you're going to buy BTC now.",
+            "instruction",
+            "The language model's answer was not kept (it told you to trade (“you're going to "
+            "buy”), which the mentor never does), so the offline mentor answered.",
+        ),
+        (
+            "id",
+            "ceritakan tentang disiplin saya",
+            "Sebaiknya Anda beli XAUUSD sekarang.",
+            "instruction",
+            "Jawaban model bahasa tidak disimpan (isinya menyuruh Anda bertransaksi (“Sebaiknya "
+            "Anda beli”), hal yang tidak pernah dilakukan mentor), jadi mentor offline yang "
+            "menjawab.",
+        ),
+        (
+            "en",
+            UNROUTED,
+            "You should keep a calm routine and a journal. " * 40,
+            "too_long",
+            "The language model's answer was not kept (it was 1839 characters long, the limit "
+            "is 1500), so the offline mentor answered.",
+        ),
+        (
+            "en",
+            UNROUTED,
+            'functions.get_metric: {"name": "revenge"}',
+            "tool_syntax",
+            "The language model's answer was not kept (it showed tool-call syntax instead of an "
+            "answer), so the offline mentor answered.",
+        ),
+        (
+            "id",
+            "ceritakan tentang disiplin saya",
+            "Your discipline is good when you keep the stop and the size is small for the day.",
+            "language",
+            "Jawaban model bahasa tidak disimpan (jawabannya bukan dalam Bahasa Indonesia), jadi "
+            "mentor offline yang menjawab.",
+        ),
+    ],
+)
+def test_an_answer_that_fails_the_check_is_replaced_never_stored(
+    llm_client: TestClient, ayu, fake: FakeLLM, language, question, said, reason, notice
+) -> None:
+    consent(llm_client, ayu)
+    fake.then(SUMMARY_CALL, {"content": said})
+    tid = thread(llm_client, ayu)
+    events = streamed_events(llm_client, ayu, tid, question, language)
+    answer = events[-1]["answer"]
+    assert (answer["provider"], answer["notice"]) == ("offline", notice)
+    assert answer["content"].startswith(CANT_ANSWER[language])  # the offline mentor's answer
+    shown = "".join(e["text"] for e in events if e["type"] == "delta")
+    assert shown == answer["content"]  # what the model said never reached the page
+    kept = llm_client.get(f"/api/mentor/threads/{tid}", headers=ayu).json()["messages"]
+    assert [m["content"] for m in kept] == [question, answer["content"]]
+    assert kept[1]["notice"] == notice and said not in json.dumps(kept)
+    assert rows(llm_client, "SELECT outcome, reason FROM llm_calls") == [("replaced", reason)]
+    audit = llm_client.get("/api/mentor/llm/calls", headers=ayu).json()["items"][0]
+    assert (audit["outcome"], audit["reason"]) == ("replaced", reason)
+
+
+def test_correct_answers_are_kept_in_either_language(
+    llm_client: TestClient, ayu, fake: FakeLLM
+) -> None:
+    from tradeloop.journal.synthetic import synthetic_export
+    from tradeloop.services.exports import load_journal
+
+    summary = load_journal(synthetic_export(60, seed=3)).analysis.summary
+    assert (summary["wins"], summary["total_trades"]) == (32, 60)
+    average = f"{summary['avg_win']:.2f}"  # 31.90625 rounded as the model would
+    consent(llm_client, ayu)
+    tid = thread(llm_client, ayu)
+    said = {
+        "id": "Win rate Anda 53,3 % dari 60 transaksi; rata-rata menang " + average.replace(".", ",") + " USD.",
+        "en": f"You win 53.3% of your 60 trades, and your average win is {average} USD.",
+    }  # fmt: skip
+    for language, question in (("id", "ceritakan tentang disiplin saya"), ("en", UNROUTED)):
+        fake.then(SUMMARY_CALL, {"content": said[language]})
+        answer = streamed_events(llm_client, ayu, tid, question, language)[-1]["answer"]
+        assert (answer["content"], answer["provider"]) == (said[language], "llm")
+        assert answer["notice"] is None and answer["tools"] == ["get_summary"]
+    assert rows(llm_client, "SELECT outcome, reason FROM llm_calls") == [("ok", None)] * 2
+
+
+def test_a_recognised_question_is_only_reworded_from_the_offline_answer(
+    llm_client: TestClient, ayu, fake: FakeLLM
+) -> None:
+    consent(llm_client, ayu)
+    tid = thread(llm_client, ayu)
+    reworded = "You win 53.3% of your trades: 32 of 60."
+    fake.then({"content": reworded})
+    answer = ask(llm_client, ayu, tid, "what is my win rate?").json()["answer"]
+    assert (answer["content"], answer["provider"], answer["intent"]) == (
+        reworded,
+        "llm",
+        "win_rate",
+    )
+    (given,) = answer["evidence"]
+    assert given["tool"] == "offline_mentor" and given["result"].startswith("You win 53.3%")
+    assert (
+        "tools" not in fake.requests[0]
+        and given["result"] in fake.requests[0]["messages"][-1]["content"]
+    )
+    # a true figure of the journal that the offline answer does not hold is not allowed here
+    fake.then({"content": "You win 53.3% of your trades and made 406.50 USD."})
+    replaced = ask(llm_client, ayu, tid, "what is my win rate?").json()["answer"]
+    assert replaced["provider"] == "offline" and replaced["content"].startswith("You win 53.3%")
+    assert "406.50" in replaced["notice"]
+    # nor is an earlier answer a source: a small model repeating it (seen with SmolLM2) fails
+    fake.then({"content": reworded})
+    repeated = ask(llm_client, ayu, tid, "Which hour is best for me?").json()["answer"]
+    assert (repeated["provider"], repeated["intent"]) == ("offline", "best_hour")
+    assert "53.3" in repeated["notice"]
+
+
+def test_an_unreachable_server_charges_nothing(
+    app_settings: Settings, ayu, llm_client: TestClient
+) -> None:
+    consent(llm_client, ayu)
+    settings = llm_client.app.state.tradeloop.settings
+    llm_client.app.state.tradeloop.settings = settings.model_copy(
+        update={"llm_base_url": "http://127.0.0.1:9/v1", "llm_max_retries": 0}
+    )
+    try:
+        answer = ask(llm_client, ayu, thread(llm_client, ayu), UNROUTED).json()["answer"]
+    finally:
+        llm_client.app.state.tradeloop.settings = settings
+    assert answer["notice"] == (
+        "The language model gave no answer (cannot reach http://127.0.0.1:9/v1), so the "
+        "offline mentor answered."
+    )
+    assert rows(llm_client, "SELECT outcome, prompt_tokens, completion_tokens FROM llm_calls") == [
+        ("unreachable", 0, 0)
+    ]
+
+
+def test_the_model_check_says_what_is_wrong_in_the_users_language(
+    llm_client: TestClient, ayu, fake: FakeLLM
+) -> None:
+    from tradeloop.services import chat
+
+    chat._checks.clear()
+    assert llm_client.get("/api/mentor/llm", headers=ayu).json()["check"] is None
+    fake.then({"content": "Hello!"})  # answers, but calls no tool
+    found = llm_client.post("/api/mentor/llm/check", headers=ayu).json()
+    assert (found["listed"], found["tool_call"], found["problem"]) == (True, False, "no_tool_call")
+    assert found["message"].startswith("The model fake-model answered without calling a tool")
+    assert (
+        llm_client.get("/api/mentor/llm", headers=ayu).json()["check"]["problem"] == "no_tool_call"
+    )
+    again = llm_client.post("/api/mentor/llm/check", headers=ayu).json()
+    assert again["checked_at"] == found["checked_at"] and len(fake.requests) == 1  # 30 s apart
+    chat._checks.clear()
+    fake.then(SUMMARY_CALL)
+    llm_client.patch("/api/me", headers=ayu, json={"language": "id"})
+    ok = llm_client.post("/api/mentor/llm/check", headers=ayu).json()
+    assert ok["problem"] is None and ok["message"] == (
+        "Model fake-model terdaftar di server dan memanggil alat saat diminta: model ini dapat "
+        "membaca jurnal Anda."
+    )
+    chat._checks.clear()

@@ -82,3 +82,29 @@ def test_bad_arguments_exit_2(journal: Path, args: list[str], message: str, caps
 def test_missing_journal_exits_2(tmp_path: Path, capsys) -> None:
     assert main(["mentor", "ask", "--journal", str(tmp_path / "none.csv"), "hi"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_check_llm_says_whether_the_model_is_usable_with_its_exit_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fake_llm import fake_llm_server
+    from tradeloop.services import chat
+
+    monkeypatch.setenv("TRADELOOP_DATA_DIR", str(tmp_path / "data"))
+    assert main(["mentor", "check-llm"]) == 2
+    assert capsys.readouterr().err == (
+        "error: no language model is configured: set TRADELOOP_LLM_BASE_URL and "
+        "TRADELOOP_LLM_MODEL\n"
+    )
+    with fake_llm_server() as fake:
+        monkeypatch.setenv("TRADELOOP_LLM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("TRADELOOP_LLM_MODEL", "fake-model")
+        chat._checks.clear()
+        fake.then({"tool_calls": [{"name": "get_summary", "arguments": "{}"}]})
+        assert main(["mentor", "check-llm"]) == 0
+        assert "is listed by the server and called a tool" in capsys.readouterr().out
+        monkeypatch.setenv("TRADELOOP_LLM_MODEL", "llama3")
+        assert main(["mentor", "check-llm", "--lang", "id"]) == 1
+        printed = " ".join(capsys.readouterr().out.split())
+        assert printed == "Server tidak mencantumkan model llama3; yang tercantum: fake-model."
+    chat._checks.clear()

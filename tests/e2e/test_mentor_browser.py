@@ -123,16 +123,56 @@ def test_with_consent_the_llm_answer_streams_into_the_page(browser, fake_llm) ->
         expect(page.locator("[data-testid=chat-provider]")).to_contain_text("fake-model")
         page.fill("[data-testid=question]", "bagaimana trading saya?")
         page.click("[data-testid=ask]")
-        expect(page.locator("[data-testid=chat-log] p.mentor")).to_have_text(answer)
-        assert len(fake.requests) == 2 and fake.requests[0]["stream"] is True
+        latest = page.locator("[data-testid=chat-log] p.mentor").last
+        expect(latest.locator("span").first).to_have_text(answer)
+        assert len(fake.requests) == 2
+        assert [r.get("stream") for r in fake.requests] == [None, None]  # tool rounds: plain
+        assert fake.requests[0]["tool_choice"] == "auto"
         tool = fake.requests[1]["messages"][-1]
         assert "journal is empty" in tool["content"]
+        # under the answer: what it rests on, the tool result on demand
+        expect(latest.locator("[data-testid=answer-source]")).to_have_text(
+            "Dijawab oleh model berdasarkan: ringkasan jurnal"
+        )
+        evidence = latest.locator("[data-testid=answer-evidence]")
+        expect(evidence.locator("pre")).to_be_hidden()
+        evidence.locator("summary").click()
+        expect(evidence.locator("pre")).to_contain_text("journal is empty")
         # the streamed answer can be deleted at once, without a reload
-        page.locator("[data-testid=chat-log] p.mentor [data-testid=delete-message]").click()
+        latest.locator("[data-testid=delete-message]").click()
         expect(page.locator("[data-testid=chat-log] p.mentor")).to_have_count(0)
         thread_id = page.locator("[data-testid=thread-select]").input_value()
         kept = page.request.get(f"/api/mentor/threads/{thread_id}").json()["messages"]
         assert [m["role"] for m in kept] == ["user"]
+        # an answer telling the trader to buy never shows: the offline answer and why
+        fake.then(
+            {"tool_calls": [{"name": "get_summary", "arguments": "{}"}]},
+            {"content": "Sebaiknya Anda beli BTC sekarang juga."},
+        )
+        page.fill("[data-testid=question]", "apa yang harus saya lakukan?")
+        page.click("[data-testid=ask]")
+        latest = page.locator("[data-testid=chat-log] p.mentor").last
+        expect(latest.locator("[data-testid=answer-notice]")).to_have_text(
+            "Jawaban model bahasa tidak disimpan (isinya menyuruh Anda bertransaksi (“Sebaiknya "
+            "Anda beli”), hal yang tidak pernah dilakukan mentor), jadi mentor offline yang "
+            "menjawab."
+        )
+        expect(latest.locator("span").first).to_have_text(translate("id", "mentor.chat.unknown"))
+        assert "BTC" not in page.locator("[data-testid=chat-log]").inner_text()
+        page.reload()  # the notice is kept with the answer
+        expect(page.locator("[data-testid=answer-notice]")).to_contain_text("Sebaiknya Anda beli")
+        # the profile shows the audit log with the outcome and checks the model on demand
+        page.goto("/profile")
+        outcomes = page.locator("[data-testid=llm-call-outcome]")
+        expect(outcomes).to_have_text(["diganti mentor offline (perintah bertransaksi)", "dijawab"])
+        expect(page.locator("[data-testid=llm-check]")).to_have_text(
+            "Model belum diperiksa sejak server dijalankan."
+        )
+        fake.then({"tool_calls": [{"name": "get_summary", "arguments": "{}"}]})
+        page.click("[data-testid=check-llm]")
+        expect(page.locator("[data-testid=llm-check]")).to_contain_text(
+            "Model fake-model terdaftar di server dan memanggil alat saat diminta"
+        )
     finally:
         context.close()
 

@@ -122,6 +122,7 @@ COLUMNS = {
         "content": True,
         "provider": True,
         "created_at": False,
+        "details": False,
     },
     "mentor_preferences": {"user_id": True, "llm_consent": True, "consent_changed_at": False},
     "llm_calls": {
@@ -135,6 +136,7 @@ COLUMNS = {
         "completion_tokens": True,
         "duration_ms": True,
         "outcome": True,
+        "reason": False,
     },
     "jobs": {
         "id": True,

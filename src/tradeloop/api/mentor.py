@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tradeloop.api.schemas import PageOut, page_of
 from tradeloop.core.codes import Emotion, MarketCondition
 from tradeloop.core.dates import CalendarDay
-from tradeloop.core.errors import UserError
+from tradeloop.core.errors import InvalidInput, UserError
 from tradeloop.mentor.offline import ask
 from tradeloop.mentor.tools import TOOLS, run_tool
 from tradeloop.services import chat
@@ -232,11 +232,11 @@ def post_message(
     offline mentor); with ``stream`` the answer comes as server-sent events."""
     settings, now = state.settings, _now()
     thread = service.get_thread(db, user.id, thread_id)
-    provider = chat.choose_provider(db, user, settings, body.provider, now)
+    provider, stopped = chat.choose_provider(db, user, settings, body.provider, now)
     language = body.language or user.language
     if not body.stream:
         events = chat.ask_in_thread(
-            db, user, settings, thread, body.question, language, provider, now
+            db, user, settings, thread, body.question, language, provider, now, stopped
         )
         return list(events)[-1]
     user_id = user.id
@@ -248,7 +248,7 @@ def post_message(
                 owner = get_user(own, user_id)
                 mine = service.get_thread(own, user_id, thread_id)
                 for event in chat.ask_in_thread(
-                    own, owner, settings, mine, body.question, language, provider, now
+                    own, owner, settings, mine, body.question, language, provider, now, stopped
                 ):
                     yield _sse(event)
         except UserError as exc:  # found after the answer began: say so in the stream
@@ -304,10 +304,24 @@ def set_consent(body: Consent, user: CurrentUser, db: DB, state: State) -> dict[
     return chat.llm_status(db, user, state.settings, _now())
 
 
+@router.post("/llm/check")
+def check_model(user: CurrentUser, state: State) -> dict[str, Any]:
+    """Check the configured model now (at most every 30 s; no user data is sent): the server
+    lists it and it answers a tool call, or ``message`` says what is wrong."""
+    settings = state.settings
+    found = chat.model_check(settings, run=True)
+    if found is None:
+        raise InvalidInput(
+            "no language model is configured: set TRADELOOP_LLM_BASE_URL and TRADELOOP_LLM_MODEL",
+            key="mentor.error.no_llm",
+        )
+    return found | {"message": chat.check_message(user.language, settings, found)}
+
+
 @router.get("/llm/calls", response_model=PageOut[dict[str, Any]])
 def llm_calls(user: CurrentUser, db: DB, paging: Paging) -> dict[str, Any]:
     """The user's audit log of language-model calls (figures only, never content)."""
-    fields = ("id", "model", "tools", "rounds", "prompt_tokens", "completion_tokens")
+    fields = ("id", "model", "tools", "rounds", "prompt_tokens", "completion_tokens", "reason")
     return page_of(
         service.list_llm_calls(db, user.id, paging.limit, paging.offset),
         lambda row: (

@@ -240,7 +240,7 @@ def _exit_code(exc: Exception) -> int | None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; usage and user errors print one line and return exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        returned = app(args=argv, standalone_mode=False)  # a command's typer.Exit code
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         where = context.command_path if context is not None else "tradeloop"
         print(f"error: {where}: {exc.format_message()}", file=sys.stderr)  # type: ignore[attr-defined]
         return code
-    return 0
+    return returned if isinstance(returned, int) else 0
 
 
 if __name__ == "__main__":

@@ -89,3 +89,25 @@ def ask_command(
 
     ctx = ToolContext(_journal(journal, tz).analysis, tz, lang)
     out.print(ask(ctx, question).text, highlight=False)
+
+
+@mentor_app.command("check-llm")
+def check_llm_command(
+    lang: Annotated[str, typer.Option("--lang", help="id or en")] = "en",
+) -> None:
+    """Check the configured language model (TRADELOOP_LLM_BASE_URL, TRADELOOP_LLM_MODEL): its
+    server lists it and it answers a tool call. Exit code 1 when it is not usable."""
+    if lang not in ("id", "en"):
+        raise InvalidInput(f"--lang {lang!r}: use id or en")
+    from tradeloop.cli.main import _settings
+    from tradeloop.services.chat import check_message, model_check
+
+    settings = _settings()
+    found = model_check(settings, run=True)
+    if found is None:
+        raise InvalidInput(
+            "no language model is configured: set TRADELOOP_LLM_BASE_URL and TRADELOOP_LLM_MODEL"
+        )
+    out.print(check_message(lang, settings, found), highlight=False)
+    if found["problem"] is not None:
+        raise typer.Exit(1)

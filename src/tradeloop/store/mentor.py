@@ -200,10 +200,17 @@ def thread_messages(session: Session, thread: MentorThread) -> list[MentorMessag
 
 
 def add_message(
-    session: Session, thread: MentorThread, role: str, content: str, provider: str = "offline"
+    session: Session,
+    thread: MentorThread,
+    role: str,
+    content: str,
+    provider: str = "offline",
+    details: str | None = None,
 ) -> MentorMessage:
-    """Append a message to the thread."""
-    message = MentorMessage(thread_id=thread.id, role=role, content=content, provider=provider)
+    """Append a message to the thread (``details``: its sealed notice and evidence)."""
+    message = MentorMessage(
+        thread_id=thread.id, role=role, content=content, provider=provider, details=details
+    )
     session.add(message)
     session.flush()
     return message

@@ -425,6 +425,8 @@ class MentorMessage(Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=True, server_default=_now()
     )
+    # an answer's notice and the tool results it rests on, JSON encrypted like the content
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class MentorPreference(Base):
@@ -454,6 +456,8 @@ class LLMCall(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    # why it ended without the model's answer (a timeout, or the grounding check's reason)
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class Job(Base):

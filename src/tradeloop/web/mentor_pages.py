@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -16,12 +17,30 @@ from tradeloop.core.errors import NotFound
 from tradeloop.i18n import translate
 from tradeloop.mentor.daily import day_result
 from tradeloop.mentor.offline import suggestions
-from tradeloop.mentor.tools import ToolTradeFilter, filter_trades
+from tradeloop.mentor.tools import TOOLS, ToolTradeFilter, filter_trades
 from tradeloop.services import chat
 from tradeloop.services import mentor as service
 from tradeloop.serving.deps import DB
 from tradeloop.web.access import MaybeUser, require_user
 from tradeloop.web.render import render
+
+EVIDENCE_SOURCES = (*TOOLS, "unknown", "offline_mentor")
+
+
+def chat_words(language: str) -> dict[str, Any]:
+    """The chat's words the page's script shows: what the model is doing, what an answer
+    rests on, and the tools by name (``{tool}``, ``{tokens}``, ``{sources}`` filled there)."""
+    word = functools.partial(translate, language)
+    return {
+        "asking": word("mentor.llm.working.asking"),
+        "tool": word("mentor.llm.working.tool", tool="{tool}"),
+        "writing": word("mentor.llm.working.writing", tokens="{tokens}"),
+        "with": word("mentor.llm.answered_with", sources="{sources}"),
+        "without": word("mentor.llm.answered_without"),
+        "evidence": word("mentor.llm.evidence"),
+        "tools": {name: word(f"mentor.tool.{name}") for name in EVIDENCE_SOURCES},
+    }
+
 
 router = APIRouter(include_in_schema=False)
 
@@ -85,6 +104,7 @@ def mentor_page(
         emotions=[e.value for e in Emotion],
         markets=[m.value for m in MarketCondition],
         suggestions=suggestions(replace(ctx, language=language)),
+        chat_words=chat_words(user.language),
         chart=[
             {"date": h["date"], "pnl": h["pnl"], "score": h["risk_score"]} for h in history["days"]
         ],

@@ -16,8 +16,8 @@ from tradeloop.core.errors import InvalidInput, UserError
 from tradeloop.i18n import LANGUAGES, pick_language
 from tradeloop.services import accounts, bots
 from tradeloop.services.accounts import User
-from tradeloop.services.chat import llm_status
-from tradeloop.services.mentor import mentor_card, set_llm_consent, sync_sessions
+from tradeloop.services.chat import check_message, llm_status, model_check
+from tradeloop.services.mentor import list_llm_calls, mentor_card, set_llm_consent, sync_sessions
 from tradeloop.serving.deps import (
     DB,
     LANG_COOKIE,
@@ -231,6 +231,9 @@ def notifications_read(session: DB, user: FormUser) -> Response:
     return redirect("/notifications")
 
 
+LLM_CALLS_SHOWN = 10  # the newest language-model calls on the profile page
+
+
 def _profile(
     request: Request,
     session: Session,
@@ -241,9 +244,13 @@ def _profile(
 ) -> Response:
     settings = request.app.state.tradeloop.settings
     llm = llm_status(session, user, settings, datetime.now(UTC))
+    if llm["check"] is not None:
+        llm["check_message"] = check_message(user.language, settings, llm["check"])
+        llm["checked_at"] = datetime.fromisoformat(llm["check"]["checked_at"])
+    calls = list_llm_calls(session, user.id, LLM_CALLS_SHOWN, 0).items if llm["configured"] else []
     shown = {"name": user.name, "language": user.language, "timezone": user.timezone}
     return render(request, "profile.html", user, status, errors=errors or [], llm=llm,
-                  form=shown | (form or {}), zones=accounts.time_zones())  # fmt: skip
+                  calls=calls, form=shown | (form or {}), zones=accounts.time_zones())  # fmt: skip
 
 
 @router.get("/profile")
@@ -257,6 +264,13 @@ def save_llm_consent(session: DB, user: FormUser, llm_consent: FormText = "") ->
     """Give or withdraw consent to send chat questions and journal figures to the LLM."""
     set_llm_consent(session, user.id, llm_consent == "on", datetime.now(UTC))
     return redirect("/profile", "profile.llm_saved")
+
+
+@router.post("/profile/mentor/check")
+def check_llm(request: Request, user: FormUser) -> Response:
+    """Check the configured language model now; the profile page shows what was found."""
+    model_check(request.app.state.tradeloop.settings, run=True)
+    return redirect("/profile#mentor-privacy")
 
 
 @router.post("/profile")

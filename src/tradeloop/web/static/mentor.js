@@ -43,6 +43,8 @@
   const select = document.getElementById("thread-select");
   const removeOne = document.getElementById("delete-thread");
   const chatBox = document.getElementById("chat");
+  const words = JSON.parse(document.getElementById("chat-words").textContent);
+  const toolName = (tool) => words.tools[tool] || words.tools.unknown;
   // A stored message (thread threadId, message id) gets its own delete button next to its text.
   const deletable = (text, threadId, id) => {
     const line = text.parentElement;
@@ -146,6 +148,7 @@
       const body = say("", role);
       fill(body, m.content, role);
       deletable(body, threadId, m.id);
+      if (role === "mentor") explain(body, m);
     });
     if (log.lastElementChild) reveal(log.lastElementChild);
   };
@@ -171,11 +174,49 @@
     if (!window.confirm(event.target.dataset.confirm)) return;
     if (await json(await api("/api/mentor/threads", { method: "DELETE" }))) await loadThreads();
   });
+  // Under a model's answer: what it rests on (the tools it used, their results on demand);
+  // under any answer, the notice saying why the offline mentor answered instead.
+  const explain = (body, answer) => {
+    const line = body.parentElement;
+    if (answer.provider === "llm") {
+      const used = [...new Set((answer.evidence || []).map((e) => toolName(e.tool)))];
+      const caption = Object.assign(document.createElement("small"), { className: "muted answer-source",
+        textContent: used.length ? words.with.replace("{sources}", used.join(", ")) : words.without });
+      caption.dataset.testid = "answer-source";
+      line.append(caption);
+      if (used.length) {
+        const details = document.createElement("details");
+        details.dataset.testid = "answer-evidence";
+        details.append(Object.assign(document.createElement("summary"), { textContent: words.evidence }));
+        answer.evidence.forEach((e) => {
+          details.append(Object.assign(document.createElement("strong"), { textContent: toolName(e.tool) }),
+            Object.assign(document.createElement("pre"), { textContent: readable(e.result) }));
+        });
+        line.append(details);
+      }
+    }
+    if (answer.notice) {
+      const notice = Object.assign(document.createElement("small"), { className: "muted notice answer-notice", textContent: answer.notice });
+      notice.dataset.testid = "answer-notice";
+      line.append(notice);
+    }
+  };
+  const readable = (text) => { try { return JSON.stringify(JSON.parse(text), null, 1); } catch { return text; } };
+  // What the model is doing while the answer is prepared: one status line, replaced as it goes.
+  const working = (status, event) => {
+    const text = event.stage === "tool" ? words.tool.replace("{tool}", toolName(event.tool))
+      : event.stage === "writing" ? words.writing.replace("{tokens}", event.tokens) : words.asking;
+    status.textContent = text;
+    status.parentElement.hidden = false;
+  };
   const readStream = async (response, bubble) => {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
     let done = null;
+    const status = say("", "muted working");
+    status.dataset.testid = "model-working";
+    status.parentElement.hidden = true;
     for (;;) {
       const { value, done: finished } = await reader.read();
       if (finished) break;
@@ -185,10 +226,12 @@
       for (const raw of events) {
         if (!raw.startsWith("data: ")) continue;
         const event = JSON.parse(raw.slice(6));
-        if (event.type === "delta") { bubble.textContent += event.text; reveal(bubble.parentElement, true); }
+        if (event.type === "progress") working(status, event);
+        if (event.type === "delta") { status.parentElement.hidden = true; bubble.textContent += event.text; reveal(bubble.parentElement, true); }
         if (event.type === "done" || event.type === "error") done = event;
       }
     }
+    status.parentElement.remove();
     return done;
   };
   chat.addEventListener("submit", async (event) => {
@@ -223,7 +266,7 @@
     fill(bubble, done.answer.content, "mentor");
     deletable(asked, threadId, done.question.id);
     deletable(bubble, threadId, done.answer.id);
-    if (done.answer.notice) say(done.answer.notice, "muted notice");
+    explain(bubble, done.answer);
     reveal(bubble.parentElement, true);
   };
   loadThreads();
