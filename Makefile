@@ -38,7 +38,7 @@ browser:
 # TEST_PROCESSES: pytest-xdist workers (auto: one per CPU; 0: in this process)
 TEST_PROCESSES ?= auto
 UNIT_TESTS := tests/core tests/market tests/strategies tests/backtest tests/journal \
-	tests/habits tests/mentor tests/test_config.py tests/test_i18n.py tests/test_layers.py \
+	tests/habits tests/mentor tests/brokers tests/test_config.py tests/test_i18n.py tests/test_layers.py \
 	tests/test_security.py tests/test_work.py
 
 test: install-dev browser

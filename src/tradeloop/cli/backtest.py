@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
 
@@ -29,6 +30,12 @@ SHOWN = (
     "exposure_pct",
     "total_costs",
 )
+
+
+SETTING_OPTIONS = (
+    "fill", "sl_pips", "tp_pips", "sl_atr", "tp_atr", "lots", "units", "risk_percent",
+    "spread_pips", "commission", "slippage_pips", "on_opposite", "conversion_rate",
+)  # fmt: skip
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
@@ -127,6 +134,15 @@ def backtest_command(
     ] = None,
 ) -> None:
     """Backtest a strategy on a data file."""
+    _run(dict(locals()), replayed=False)
+
+
+def _run(options: dict[str, Any], replayed: bool) -> None:
+    """A backtest, or a paper bot replaying the file (``replayed``), from the command's
+    options; the same table and JSON either way."""
+    o = options
+    data, conversion_data, json_out = o["data"], o["conversion_data"], o["json_out"]
+    date_order, tz, strategy = o["date_order"], o["tz"], o["strategy"]
     for given in (data, conversion_data):
         if given is not None and not given.is_file():
             raise InvalidInput(f"data file {str(given)!r} does not exist")
@@ -134,24 +150,7 @@ def backtest_command(
         raise InvalidInput(f"--json: folder {str(json_out.parent)!r} does not exist")
     if date_order not in DATE_ORDERS:
         raise InvalidInput(f"--date-order {date_order!r}: use auto, dmy or mdy")
-    settings = _settings(
-        {
-            "fill": fill,
-            "sl_pips": sl_pips,
-            "tp_pips": tp_pips,
-            "sl_atr": sl_atr,
-            "tp_atr": tp_atr,
-            "lots": lots,
-            "units": units,
-            "risk_percent": risk_percent,
-            "spread_pips": spread_pips,
-            "commission": commission,
-            "slippage_pips": slippage_pips,
-            "on_opposite": on_opposite,
-            "initial_cash": cash,
-            "conversion_rate": conversion_rate,
-        }
-    )
+    settings = _settings({name: o[name] for name in SETTING_OPTIONS} | {"initial_cash": o["cash"]})
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
     from rich.table import Table
@@ -160,16 +159,20 @@ def backtest_command(
         InstrumentChoice,
         backtest,
         load_bars,
+        replay,
         run_summary,
         symbol_from_filename,
     )
     from tradeloop.strategies.base import get_strategy
 
     choice = InstrumentChoice(
-        symbol or symbol_from_filename(data.name), contract_size, pip_size, quote_currency
+        o["symbol"] or symbol_from_filename(data.name),
+        o["contract_size"],
+        o["pip_size"],
+        o["quote_currency"],
     )
     instrument = choice.resolve()
-    chosen = get_strategy(strategy, parse_params(param or []))
+    chosen = get_strategy(strategy, parse_params(o["param"] or []))
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -177,15 +180,14 @@ def backtest_command(
         transient=True,
     ) as progress:
         task = progress.add_task(f"reading {data.name}")
-        bars, timeframe = load_bars(data, tz, keep_dominant_interval, date_order)  # type: ignore[arg-type]
+        bars, timeframe = load_bars(data, tz, o["keep_dominant_interval"], date_order)  # type: ignore[arg-type]
         rates = None
         if conversion_data is not None:
             rates = load_bars(conversion_data, tz, True, date_order)[0]["close"]  # type: ignore[arg-type]
-            rates = 1 / rates if conversion_invert else rates
-        progress.update(
-            task, description=f"backtesting {strategy} on {len(bars):,} {timeframe} bars"
-        )
-        run = backtest(bars, chosen, instrument, settings, rates)
+            rates = 1 / rates if o["conversion_invert"] else rates
+        doing = "replaying a paper bot of" if replayed else "backtesting"
+        progress.update(task, description=f"{doing} {strategy} on {len(bars):,} {timeframe} bars")
+        run = (replay if replayed else backtest)(bars, chosen, instrument, settings, rates)
     summary = run_summary(run, bars)
     if json_out is not None:
         json_out.write_bytes(json_bytes(summary))
@@ -202,3 +204,14 @@ def backtest_command(
             "—" if value is None else f"{value:,.4g}" if isinstance(value, float) else str(value),
         )
     out.print(table)
+
+
+def replay_command(**options: Any) -> None:
+    """Run a paper bot over a data file, bar by bar as a replay feed gives them (the options
+    of ``tradeloop backtest``); the same table and JSON shape as a backtest."""
+    _run(options, replayed=True)
+
+
+# the replay takes exactly the backtest's options
+replay_command.__signature__ = inspect.signature(backtest_command, eval_str=True)  # type: ignore[attr-defined]
+replay_command.__annotations__ = get_type_hints(backtest_command, include_extras=True)

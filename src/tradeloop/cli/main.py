@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tradeloop import __version__
-from tradeloop.cli.backtest import backtest_command
+from tradeloop.cli.backtest import backtest_command, replay_command
 from tradeloop.cli.console import out
 from tradeloop.cli.habits import habits_app
 from tradeloop.cli.mentor import mentor_app
@@ -38,6 +38,9 @@ app.add_typer(user_app, name="user")
 app.add_typer(config_app, name="config")
 app.add_typer(demo_app, name="demo")
 app.command("backtest")(backtest_command)
+bots_app = typer.Typer(help="Strategy bots on the paper broker.", no_args_is_help=True)
+bots_app.command("replay")(replay_command)
+app.add_typer(bots_app, name="bots")
 app.add_typer(habits_app, name="habits")
 app.add_typer(mentor_app, name="mentor")
 # Commands import what they use when they run: `tradeloop version` loads neither pandas nor

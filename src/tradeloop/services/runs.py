@@ -85,6 +85,19 @@ def backtest(
     return run_backtest(bars, strategy, instrument, settings, conversion_rates)
 
 
+def replay(
+    bars: pd.DataFrame,
+    strategy: Strategy,
+    instrument: Instrument,
+    settings: ExecutionSettings,
+    conversion_rates: pd.Series | None = None,
+) -> BacktestRun:
+    """A paper bot over ``bars`` through a replay feed, in a backtest's shape."""
+    from tradeloop.bots.runner import replay_run
+
+    return replay_run(bars, strategy, instrument, settings, conversion_rates)
+
+
 def run_summary(run: BacktestRun, bars: pd.DataFrame) -> dict[str, Any]:
     """The JSON document of a run: bars, start, end, strategy, params, trades, stats."""
     return {

@@ -1,0 +1,123 @@
+"""The bot runner: for each closed bar of a feed, the strategy's signals over the history the
+bot has (the same ``signals`` function backtests use), the stop and target distances and the
+conversion rate of that bar, then the broker's execution step.
+
+``replay_run`` runs a bot over a stored bar frame, bar by bar through a replay feed and the
+paper broker, and returns the same result a backtest would: it must be the backtest's, trade
+for trade (``tradeloop bots replay``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pandas as pd
+
+from tradeloop.backtest.engine import BacktestRun, assemble_run
+from tradeloop.brokers.paper import BarReport, PaperBroker
+from tradeloop.core.instruments import Instrument
+from tradeloop.execution.inputs import conversion, level_distances, warmup_bars
+from tradeloop.execution.rules import CONVERT_SERIES
+from tradeloop.execution.settings import ExecutionSettings
+from tradeloop.execution.tape import Tape
+from tradeloop.market.errors import DataError
+from tradeloop.market.feeds import Bar, replay
+from tradeloop.strategies.base import Strategy
+
+
+class BotRunner:
+    """One bot on one broker: bars in, the broker's reports out."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        instrument: Instrument,
+        settings: ExecutionSettings,
+        broker: PaperBroker,
+        conversion_mode: int,
+        conversion_rates: pd.Series | None = None,
+    ) -> None:
+        self.strategy = strategy
+        self.instrument = instrument
+        self.settings = settings
+        self.broker = broker
+        self.tape = Tape()
+        self.conversion_mode = conversion_mode
+        self.rates = None if conversion_rates is None else conversion_rates.sort_index()
+        self.equity: list[float] = []
+
+    def on_bar(self, bar: Bar) -> BarReport:
+        """A closed bar: decide on it, let the broker execute, and close everything after a
+        replay's last bar."""
+        i = self.tape.add_bar(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume)
+        self._decide(i)
+        report = self.broker.on_bar(self.tape, i, last=bar.last)
+        if bar.last:
+            end = self.broker.close_at_end(self.tape, i)
+            report.orders += end.orders
+            report.fills += end.fills
+            report.closed += end.closed
+        self.equity.append(self.broker.equity)
+        return report
+
+    def _decide(self, i: int) -> None:
+        """The signal, exit flags, stop/target distances and conversion rate of bar ``i``,
+        from the bars up to it (from the first bar on, as a backtest reads them: a signal
+        needing no indicator, such as a gap, may come before the warm-up)."""
+        rate = 1.0
+        if self.conversion_mode == CONVERT_SERIES and self.rates is not None:
+            rate = float(self.rates.asof(self.tape.times[i]))
+        seen = self.tape.seen
+        signals = self.strategy.compute(
+            *(seen(name) for name in ("open", "high", "low", "close", "volume")), self.tape.index()
+        )  # what Strategy.signals computes from a bar frame of these bars
+        stop_dist, target_dist = level_distances(
+            seen("high"), seen("low"), seen("close"), self.instrument, self.settings
+        )
+        self.tape.decide(
+            i,
+            entries=signals.entries[i],
+            exit_long=bool(signals.exit_long[i]) if signals.exit_long is not None else False,
+            exit_short=bool(signals.exit_short[i]) if signals.exit_short is not None else False,
+            stop_dist=stop_dist[i],
+            target_dist=target_dist[i],
+            rates=rate,
+        )
+
+
+async def run_feed(runner: BotRunner, feed: AsyncIterator[Bar]) -> list[BarReport]:
+    """Every bar of ``feed`` through ``runner``; the reports of the bars that did something."""
+    reports = []
+    async for bar in feed:
+        report = runner.on_bar(bar)
+        if report.orders or report.fills:
+            reports.append(report)
+    return reports
+
+
+def replay_run(
+    bars: pd.DataFrame,
+    strategy: Strategy,
+    instrument: Instrument,
+    settings: ExecutionSettings | None = None,
+    conversion_rates: pd.Series | None = None,
+    name: str = "replay",
+) -> BacktestRun:
+    """A paper bot over ``bars``, bar by bar as a replay feed gives them, as fast as possible;
+    its trades and statistics in a backtest's shape."""
+    s = settings or ExecutionSettings()
+    need = warmup_bars(strategy, s)
+    if len(bars) < need:
+        raise DataError(
+            f"{len(bars)} bars are too few: {strategy.key} with these parameters needs "
+            f"at least {need} bars for its indicators to warm up",
+            [{"bars": len(bars), "needed": need}],
+        )
+    mode, rate, _ = conversion(instrument, s, bars, conversion_rates)  # refuses what cannot be
+    broker = PaperBroker(name, instrument, s, mode, rate)
+    runner = BotRunner(strategy, instrument, s, broker, mode, conversion_rates)
+    reports = asyncio.run(run_feed(runner, replay(bars)))
+    rows = [row for report in reports for row in report.closed]
+    table = np.array(rows) if rows else np.empty((0, 12))
+    return assemble_run(bars, table, np.array(runner.equity), strategy, instrument, s)

@@ -1,0 +1,1 @@
+"""Brokers: the ``Broker`` protocol bots speak, and the embedded paper broker."""
