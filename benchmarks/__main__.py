@@ -1,5 +1,5 @@
 """Run the benchmarks and print their figures: ``python -m benchmarks [section ...]`` with
-sections cli, load, responsive, kernel, journal, api (all when none is named)."""
+sections cli, load, responsive, kernel, journal, api, bots (all when none is named)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from benchmarks import (
     bench_api,
     bench_backtest,
+    bench_bots,
     bench_cli,
     bench_journal,
     bench_load,
@@ -21,6 +22,7 @@ SECTIONS = {
     "kernel": bench_backtest.run,
     "journal": bench_journal.run,
     "api": bench_api.run,
+    "bots": bench_bots.run,
 }
 
 

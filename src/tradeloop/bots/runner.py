@@ -9,16 +9,19 @@ for trade (``tradeloop bots replay``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from tradeloop.backtest.engine import BacktestRun, assemble_run
+from tradeloop.bots.protections import ClosedTrade, Protection
 from tradeloop.brokers.paper import BarReport, PaperBroker
+from tradeloop.core.codes import BotAction, event_details
 from tradeloop.core.instruments import Instrument
 from tradeloop.execution.inputs import conversion, level_distances, warmup_bars
-from tradeloop.execution.rules import CONVERT_SERIES
+from tradeloop.execution.rules import CONVERT_SERIES, EXIT_REASONS
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.execution.tape import Tape
 from tradeloop.market.errors import DataError
@@ -26,8 +29,20 @@ from tradeloop.market.feeds import Bar, replay
 from tradeloop.strategies.base import Strategy
 
 
+@dataclass(frozen=True)
+class BotEvent:
+    """Something a bot did that its history keeps: an action, its details (code and values,
+    ``core.codes.event_details``), the bar's time, and whether the user is notified."""
+
+    action: BotAction
+    details: str
+    time: pd.Timestamp
+    notify: bool = True
+
+
 class BotRunner:
-    """One bot on one broker: bars in, the broker's reports out."""
+    """One bot on one broker: bars in, the broker's reports out; ``protections`` may pause
+    new entries (exits go on), each pause an event."""
 
     def __init__(
         self,
@@ -37,6 +52,7 @@ class BotRunner:
         broker: PaperBroker,
         conversion_mode: int,
         conversion_rates: pd.Series | None = None,
+        protections: Sequence[Protection] = (),
     ) -> None:
         self.strategy = strategy
         self.instrument = instrument
@@ -46,6 +62,10 @@ class BotRunner:
         self.conversion_mode = conversion_mode
         self.rates = None if conversion_rates is None else conversion_rates.sort_index()
         self.equity: list[float] = []
+        self.protections = list(protections)
+        self.closed: list[ClosedTrade] = []
+        self.paused_until: pd.Timestamp | None = None
+        self.events: list[BotEvent] = []
 
     def on_bar(self, bar: Bar) -> BarReport:
         """A closed bar: decide on it, let the broker execute, and close everything after a
@@ -59,7 +79,32 @@ class BotRunner:
             report.fills += end.fills
             report.closed += end.closed
         self.equity.append(self.broker.equity)
+        for row in report.closed:
+            exit_time = self.tape.times[int(row[1])]
+            self.closed.append(ClosedTrade(exit_time, float(row[7]), EXIT_REASONS[int(row[9])]))
+        if report.closed:
+            self._protect(bar.time)
         return report
+
+    def paused(self, time: pd.Timestamp) -> bool:
+        """Whether new entries are paused at ``time``."""
+        return self.paused_until is not None and time < self.paused_until
+
+    def _protect(self, now: pd.Timestamp) -> None:
+        """Ask each protection after trades closed; a new pause is an event and cancels the
+        entry waiting for the next open."""
+        for protection in self.protections:
+            pause = protection.check(self.closed, now)
+            if pause is None or (
+                self.paused_until is not None and pause.until <= self.paused_until
+            ):
+                continue
+            self.paused_until = pause.until
+            details = event_details(pause.code, **pause.values)
+            self.events.append(BotEvent(BotAction.BOT_PAUSED, details, now))
+            for order in self.broker.open_orders():
+                if order.request.closes is None:
+                    self.broker.cancel(order.client_order_id)
 
     def _decide(self, i: int) -> None:
         """The signal, exit flags, stop/target distances and conversion rate of bar ``i``,
@@ -75,11 +120,21 @@ class BotRunner:
         stop_dist, target_dist = level_distances(
             seen("high"), seen("low"), seen("close"), self.instrument, self.settings
         )
+        signal = int(signals.entries[i])
+        exit_long = bool(signals.exit_long[i]) if signals.exit_long is not None else False
+        exit_short = bool(signals.exit_short[i]) if signals.exit_short is not None else False
+        if signal and self.paused(self.tape.times[i]):  # no entry; a reversal still exits
+            reverse = self.settings.on_opposite == "reverse"
+            exit_long, exit_short = (
+                exit_long or (reverse and signal < 0),
+                exit_short or (reverse and signal > 0),
+            )
+            signal = 0
         self.tape.decide(
             i,
-            entries=signals.entries[i],
-            exit_long=bool(signals.exit_long[i]) if signals.exit_long is not None else False,
-            exit_short=bool(signals.exit_short[i]) if signals.exit_short is not None else False,
+            entries=signal,
+            exit_long=exit_long,
+            exit_short=exit_short,
             stop_dist=stop_dist[i],
             target_dist=target_dist[i],
             rates=rate,

@@ -46,6 +46,9 @@ class EventDetail(StrEnum):
     )
     ORDER_REJECTED = "order_rejected"  # side, lots, market
     BOT_FAILED = "bot_failed"  # time
+    PAUSED_LOSSES = "paused_losses"  # count, until
+    PAUSED_DAILY_LOSS = "paused_daily_loss"  # loss, limit, currency, until
+    PAUSED_STOP_COOLDOWN = "paused_stop_cooldown"  # until
 
 
 def event_details(code: EventDetail, **values: Any) -> str:

@@ -107,7 +107,7 @@ def _value_text(language: str, zone: str, name: str, value: Any, values: dict[st
     """One value of an event's details as read: side, lots, pips, money, a time with its zone."""
     if value is None:
         return "—"
-    if name == "time":
+    if name in ("time", "until"):
         return time_text(datetime.fromisoformat(str(value)), zone)
     if name == "side":
         return translate(language, f"common.{value}") if value in ("buy", "sell") else str(value)
@@ -115,7 +115,7 @@ def _value_text(language: str, zone: str, name: str, value: Any, values: dict[st
         return f"{number_text(language, float(value))} {translate(language, 'unit.lots')}"
     if name == "pips":
         return f"{number_text(language, float(value), 1)} {translate(language, 'unit.pips')}"
-    if name == "pnl":
+    if name in ("pnl", "loss", "limit"):
         return amount(language, float(value), "money", values.get("currency"))
     if name == "price":
         return number_text(language, float(value), 5 if abs(float(value)) < 50 else 2)
@@ -145,4 +145,7 @@ _ACTIONS = {
     EventDetail.POSITION_CLOSED: "POSITION_CLOSED",
     EventDetail.ORDER_REJECTED: "ORDER_REJECTED",
     EventDetail.BOT_FAILED: "BOT_ERROR",
+    EventDetail.PAUSED_LOSSES: "BOT_PAUSED",
+    EventDetail.PAUSED_DAILY_LOSS: "BOT_PAUSED",
+    EventDetail.PAUSED_STOP_COOLDOWN: "BOT_PAUSED",
 }
