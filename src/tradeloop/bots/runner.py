@@ -40,9 +40,19 @@ class BotEvent:
     notify: bool = True
 
 
+LIVE_WINDOW_FACTOR = 20
+
+
+def live_window(strategy: Strategy, settings: ExecutionSettings) -> int:
+    """Bars a live bot keeps: 20 warm-ups, after which every indicator (the recursive ones,
+    EMA, RSI, ATR, included) equals its full-history value (``tests/bots/test_window.py``)."""
+    return LIVE_WINDOW_FACTOR * warmup_bars(strategy, settings)
+
+
 class BotRunner:
     """One bot on one broker: bars in, the broker's reports out; ``protections`` may pause
-    new entries (exits go on), each pause an event."""
+    new entries (exits go on), each pause an event. Signals are read over every bar seen
+    (a replay), or over the last ``window`` bars (a live feed: ``live_window``)."""
 
     def __init__(
         self,
@@ -53,6 +63,7 @@ class BotRunner:
         conversion_mode: int,
         conversion_rates: pd.Series | None = None,
         protections: Sequence[Protection] = (),
+        window: int | None = None,
     ) -> None:
         self.strategy = strategy
         self.instrument = instrument
@@ -62,6 +73,7 @@ class BotRunner:
         self.conversion_mode = conversion_mode
         self.rates = None if conversion_rates is None else conversion_rates.sort_index()
         self.equity: list[float] = []
+        self.window = window
         self.protections = list(protections)
         self.closed: list[ClosedTrade] = []
         self.paused_until: pd.Timestamp | None = None
@@ -113,16 +125,22 @@ class BotRunner:
         rate = 1.0
         if self.conversion_mode == CONVERT_SERIES and self.rates is not None:
             rate = float(self.rates.asof(self.tape.times[i]))
-        seen = self.tape.seen
+        first = 0 if self.window is None else max(0, i + 1 - self.window)
+
+        def seen(name: str) -> np.ndarray:
+            return self.tape.seen(name)[first:]
+
         signals = self.strategy.compute(
-            *(seen(name) for name in ("open", "high", "low", "close", "volume")), self.tape.index()
+            *(seen(name) for name in ("open", "high", "low", "close", "volume")),
+            self.tape.index()[first:],
         )  # what Strategy.signals computes from a bar frame of these bars
         stop_dist, target_dist = level_distances(
             seen("high"), seen("low"), seen("close"), self.instrument, self.settings
         )
-        signal = int(signals.entries[i])
-        exit_long = bool(signals.exit_long[i]) if signals.exit_long is not None else False
-        exit_short = bool(signals.exit_short[i]) if signals.exit_short is not None else False
+        at = i - first
+        signal = int(signals.entries[at])
+        exit_long = bool(signals.exit_long[at]) if signals.exit_long is not None else False
+        exit_short = bool(signals.exit_short[at]) if signals.exit_short is not None else False
         if signal and self.paused(self.tape.times[i]):  # no entry; a reversal still exits
             reverse = self.settings.on_opposite == "reverse"
             exit_long, exit_short = (
@@ -135,8 +153,8 @@ class BotRunner:
             entries=signal,
             exit_long=exit_long,
             exit_short=exit_short,
-            stop_dist=stop_dist[i],
-            target_dist=target_dist[i],
+            stop_dist=stop_dist[at],
+            target_dist=target_dist[at],
             rates=rate,
         )
 
