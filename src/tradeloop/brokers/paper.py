@@ -145,7 +145,11 @@ class PaperBroker:
             price = float(row[3] if row is not None else st[ENTRY])
             entry_id = self.pending_entry
             if entry_id is None:  # an on-close entry: placed and filled at this close
-                request = OrderRequest(self._coid(time, "open"), symbol, side, quantity)
+                stop = row[10] if row is not None else st[STOP_LEVEL]
+                target = row[11] if row is not None else st[TARGET_LEVEL]
+                request = OrderRequest(
+                    self._coid(time, "open"), symbol, side, quantity, _level(stop), _level(target)
+                )
                 entry_id = self._hold(report, request, time)
             self.pending_entry = None
             commission = self.costs[2] * quantity / self.instrument.contract_size
