@@ -143,3 +143,40 @@ def test_cookie_session_needs_the_csrf_header_to_change_state(client: TestClient
     assert client.get("/api/bots").json()["total"] == 0
     accepted = client.post("/api/bots", json=body, headers={"X-CSRF-Token": token})
     assert accepted.status_code == 201
+
+
+def test_a_bot_needs_a_strategy_that_exists_and_parameters_it_takes(
+    client: TestClient, headers
+) -> None:
+    bot = {"name": "Gold", "market": "XAUUSD"}
+    unknown = client.post("/api/bots", json=bot | {"strategy": "moon_shot"}, headers=headers)
+    assert unknown.status_code == 422
+    assert unknown.json()["message"].startswith(
+        "strategi moon_shot tidak dikenal: pilih salah satu dari ma_crossover, "
+    )  # the user's language (Indonesian by default)
+    bad = client.post(
+        "/api/bots",
+        json=bot | {"strategy": "ma_crossover", "strategy_params": {"fast_period": 0}},
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["message"] == (
+        "parameter ma_crossover tidak valid (fast_period): lihat batas strategi tersebut"
+    )
+    assert client.get("/api/bots", headers=headers).json()["total"] == 0  # nothing stored
+    made = client.post(
+        "/api/bots",
+        json=bot | {"strategy": "ma_crossover", "strategy_params": {"fast_period": 5}},
+        headers=headers,
+    ).json()
+    # another strategy without parameters starts from its defaults, not the old ones
+    changed = client.patch(
+        f"/api/bots/{made['id']}", json={"strategy": "rsi_crossover"}, headers=headers
+    )
+    assert changed.status_code == 200 and changed.json()["strategy_params"] == {}
+    refused = client.patch(
+        f"/api/bots/{made['id']}", json={"strategy_params": {"rsi_period": -1}}, headers=headers
+    )
+    assert refused.status_code == 422
+    kept = client.get(f"/api/bots/{made['id']}", headers=headers).json()
+    assert (kept["strategy"], kept["strategy_params"]) == ("rsi_crossover", {})

@@ -10,24 +10,64 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tradeloop.core.codes import BotStatus, EventDetail, read_event_details
+from tradeloop.core.errors import InvalidInput
 from tradeloop.i18n import amount, catalogue, number_text, time_text, translate
+from tradeloop.store import bots as repo
 from tradeloop.store.bots import (
-    add_bot,
     bot_history,
     delete_bot,
     get_bot,
     list_bots,
     mark_notifications_read,
     notifications,
-    update_bot,
 )
 from tradeloop.store.models import BacktestResult, Bot, TradingSession
-from tradeloop.strategies.base import all_strategies
+from tradeloop.strategies.base import all_strategies, get_strategy
 
 __all__ = [
-    "add_bot", "bot_history", "bot_row", "dashboard_counts", "delete_bot", "event_text", "get_bot",
-    "list_bots", "mark_notifications_read", "notifications", "strategy_choices", "update_bot",
+    "add_bot", "bot_history", "bot_row", "check_strategy", "dashboard_counts", "delete_bot",
+    "event_text", "get_bot", "list_bots", "mark_notifications_read", "notifications",
+    "strategy_choices", "update_bot",
 ]  # fmt: skip
+
+
+def check_strategy(strategy: str, params: dict[str, Any] | None) -> None:
+    """The bot's strategy exists and takes ``params``; InvalidInput naming the problem."""
+    keys = [s.key for s in all_strategies()]
+    if strategy not in keys:
+        raise InvalidInput(
+            f"unknown strategy {strategy!r}: choose one of {', '.join(keys)}",
+            [{"field": "strategy", "value": strategy}],
+            key="bots.error.unknown_strategy",
+            values={"strategy": strategy, "choices": ", ".join(keys)},
+        )
+    try:
+        get_strategy(strategy, params or {})
+    except InvalidInput as exc:
+        fields = ", ".join(str(d.get("field", "")) for d in exc.details or []) or "strategy_params"
+        raise InvalidInput(
+            exc.message,
+            exc.details,
+            key="bots.error.bad_params",
+            values={"strategy": strategy, "fields": fields},
+        ) from exc
+
+
+def add_bot(session: Session, user_id: int, fields: dict[str, Any]) -> Bot:
+    """Save a new bot (paused) whose strategy and parameters are valid."""
+    check_strategy(fields["strategy"], fields.get("strategy_params"))
+    return repo.add_bot(session, user_id, fields)
+
+
+def update_bot(session: Session, user_id: int, bot_id: int, fields: dict[str, Any]) -> Bot:
+    """Change some settings; a new strategy without parameters starts from its defaults."""
+    bot = get_bot(session, user_id, bot_id)
+    if "strategy" in fields and "strategy_params" not in fields:
+        fields = fields | {"strategy_params": {}}
+    check_strategy(
+        fields.get("strategy", bot.strategy), fields.get("strategy_params", bot.strategy_params)
+    )
+    return repo.update_bot(session, user_id, bot_id, fields)
 
 
 def _count(session: Session, *where: object) -> int:

@@ -203,7 +203,11 @@ async def create_bot(request: Request, session: DB, user: FormUser) -> Response:
     except ValidationError as exc:
         page = bots.list_bots(session, user.id, 50, 0)
         return _bots(request, user, page, 422, _messages(request, user, exc), form)
-    bots.add_bot(session, user.id, settings.model_dump())
+    try:
+        bots.add_bot(session, user.id, settings.model_dump())
+    except UserError as exc:  # an unknown strategy or parameters it does not take
+        page = bots.list_bots(session, user.id, 50, 0)
+        return _bots(request, user, page, exc.status, _error(request, user, exc), form)
     return redirect("/bots", "bots.created")
 
 
