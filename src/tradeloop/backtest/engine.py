@@ -18,12 +18,11 @@ from tradeloop.execution.inputs import (
     cost_vector,
     instrument_vector,
     level_distances,
+    require_warmup,
     sizing,
-    warmup_bars,
 )
 from tradeloop.execution.rules import EXIT_REASONS
 from tradeloop.execution.settings import ExecutionSettings
-from tradeloop.market.errors import DataError
 from tradeloop.strategies.base import Strategy
 
 __all__ = ["ACCOUNT_CURRENCY", "BacktestRun", "run_backtest"]
@@ -65,13 +64,7 @@ def run_backtest(
 ) -> BacktestRun:
     """Backtest ``strategy`` on ``bars`` (a validated bar frame) for ``instrument``."""
     s = settings or ExecutionSettings()
-    need = warmup_bars(strategy, s)
-    if len(bars) < need:
-        raise DataError(
-            f"{len(bars)} bars are too few: {strategy.key} with these parameters needs "
-            f"at least {need} bars for its indicators to warm up",
-            [{"bars": len(bars), "needed": need}],
-        )
+    require_warmup(len(bars), strategy, s)
     mode, rate, rates = conversion(instrument, s, bars, conversion_rates)
     size_mode, size_value = sizing(instrument, s)
     signals = strategy.signals(bars)

@@ -20,11 +20,15 @@ from tradeloop.bots.protections import ClosedTrade, Protection
 from tradeloop.brokers.paper import BarReport, PaperBroker
 from tradeloop.core.codes import BotAction, event_details
 from tradeloop.core.instruments import Instrument
-from tradeloop.execution.inputs import conversion, level_distances, warmup_bars
+from tradeloop.execution.inputs import (
+    conversion,
+    level_distances,
+    require_warmup,
+    warmup_bars,
+)
 from tradeloop.execution.rules import CONVERT_SERIES, EXIT_REASONS
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.execution.tape import Tape
-from tradeloop.market.errors import DataError
 from tradeloop.market.feeds import Bar, replay
 from tradeloop.strategies.base import Strategy
 
@@ -180,13 +184,7 @@ def replay_run(
     """A paper bot over ``bars``, bar by bar as a replay feed gives them, as fast as possible;
     its trades and statistics in a backtest's shape."""
     s = settings or ExecutionSettings()
-    need = warmup_bars(strategy, s)
-    if len(bars) < need:
-        raise DataError(
-            f"{len(bars)} bars are too few: {strategy.key} with these parameters needs "
-            f"at least {need} bars for its indicators to warm up",
-            [{"bars": len(bars), "needed": need}],
-        )
+    require_warmup(len(bars), strategy, s)
     mode, rate, _ = conversion(instrument, s, bars, conversion_rates)  # refuses what cannot be
     broker = PaperBroker(name, instrument, s, mode, rate)
     runner = BotRunner(strategy, instrument, s, broker, mode, conversion_rates)

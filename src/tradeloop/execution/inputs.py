@@ -14,6 +14,7 @@ from tradeloop.core.instruments import Instrument
 from tradeloop.execution.rules import CONVERT_BY_PRICE, CONVERT_FIXED, CONVERT_SERIES
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.execution.step import SIZE_LOTS, SIZE_RISK, SIZE_UNITS
+from tradeloop.market.errors import DataError
 from tradeloop.strategies.base import Strategy
 
 ACCOUNT_CURRENCY = "USD"
@@ -124,3 +125,14 @@ def cost_vector(
             rate,
         ]
     )
+
+
+def require_warmup(bars: int, strategy: Strategy, settings: ExecutionSettings) -> None:
+    """A DataError when ``bars`` are too few for the strategy's indicators to warm up."""
+    need = warmup_bars(strategy, settings)
+    if bars < need:
+        raise DataError(
+            f"{bars} bars are too few: {strategy.key} with these parameters needs "
+            f"at least {need} bars for its indicators to warm up",
+            [{"bars": bars, "needed": need}],
+        )
