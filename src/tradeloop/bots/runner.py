@@ -78,6 +78,8 @@ class BotRunner:
         self.rates = None if conversion_rates is None else conversion_rates.sort_index()
         self.equity: list[float] = []
         self.window = window
+        self.warmup = warmup_bars(strategy, settings)
+        self.last_signal = 0  # the strategy's own signal on the last bar (before any pause)
         self.protections = list(protections)
         self.closed: list[ClosedTrade] = []
         self.paused_until: pd.Timestamp | None = None
@@ -142,7 +144,7 @@ class BotRunner:
             seen("high"), seen("low"), seen("close"), self.instrument, self.settings
         )
         at = i - first
-        signal = int(signals.entries[at])
+        signal = self.last_signal = int(signals.entries[at])
         exit_long = bool(signals.exit_long[at]) if signals.exit_long is not None else False
         exit_short = bool(signals.exit_short[at]) if signals.exit_short is not None else False
         if signal and self.paused(self.tape.times[i]):  # no entry; a reversal still exits
