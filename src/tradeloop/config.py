@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     )
     llm_daily_messages: int = Field(default=50, ge=0, description="LLM questions per user a day.")
     llm_daily_tokens: int = Field(default=100_000, ge=0, description="LLM tokens per user a day.")
+    bot_lease_seconds: float = Field(
+        default=10.0,
+        gt=0.2,
+        le=600,
+        description="How long a dead supervisor's bots wait before another takes them over.",
+    )
     debug: bool = False
 
     @property

@@ -180,3 +180,38 @@ def test_a_bot_needs_a_strategy_that_exists_and_parameters_it_takes(
     assert refused.status_code == 422
     kept = client.get(f"/api/bots/{made['id']}", headers=headers).json()
     assert (kept["strategy"], kept["strategy_params"]) == ("rsi_crossover", {})
+
+
+def test_start_and_stop_a_paper_bot_on_a_dataset(client: TestClient, headers) -> None:
+    from tests.api.test_isolation import csv_bytes
+
+    uploaded = client.post(
+        "/api/backtests",
+        headers=headers,
+        data={"strategy": "ma_crossover"},
+        files={"file": ("EURUSD_H1.csv", csv_bytes(), "text/csv")},
+    ).json()
+    bot = client.post(
+        "/api/bots",
+        json={"name": "Paper", "market": "EURUSD", "strategy": "ma_crossover"},
+        headers=headers,
+    ).json()
+    path = f"/api/bots/{bot['id']}"
+    missing = client.post(f"{path}/start", json={"dataset_id": 999}, headers=headers)
+    assert missing.status_code == 404
+    slow = client.post(
+        f"{path}/start",
+        json={"dataset_id": uploaded["dataset_id"], "seconds_per_bar": -1},
+        headers=headers,
+    )
+    assert slow.status_code == 422
+    assert client.get(path, headers=headers).json()["status"] == "paused"  # nothing changed
+    started = client.post(
+        f"{path}/start", json={"dataset_id": uploaded["dataset_id"]}, headers=headers
+    )
+    assert started.status_code == 200 and started.json()["status"] == "running"
+    assert client.get(f"{path}/fills", headers=headers).json() == []  # no supervisor here
+    stopped = client.post(f"{path}/stop", headers=headers)
+    assert stopped.status_code == 200 and stopped.json()["status"] == "paused"
+    actions = [e["action"] for e in client.get(f"{path}/history", headers=headers).json()["items"]]
+    assert actions[:2] == ["BOT_PAUSED", "BOT_STARTED"]

@@ -52,7 +52,7 @@ def test_every_state_changing_api_route_needs_csrf_with_a_cookie(client: TestCli
         for method in operations
         if method in ("post", "patch", "delete", "put") and path not in anonymous
     ]
-    assert len(writes) == 33  # PUT journal notes and POST mentor/llm/check included
+    assert len(writes) == 35  # PUT journal notes, mentor/llm/check, bots start/stop included
     for method, path in writes:
         response = client.request(method, path, json={"password": PASSWORD, "name": "x"})
         assert response.status_code == 403, (method, path)
@@ -188,6 +188,8 @@ def test_debug_mode_still_hides_tracebacks(app_settings) -> None:
         with client.app.state.engine.begin() as connection:
             connection.execute(text("DROP TABLE trade_history"))
             connection.execute(text("DROP TABLE daily_trading_data"))
+            connection.execute(text("DROP TABLE bot_fills"))
+            connection.execute(text("DROP TABLE paper_accounts"))
             connection.execute(text("DROP TABLE bots"))
         response = client.get("/api/bots", headers=headers)
     assert response.status_code == 500

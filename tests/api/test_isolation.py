@@ -88,6 +88,15 @@ OBJECT_ROUTES = {
     ("GET", "/api/bots/{bot_id}/history"): lambda c, h, i: c.get(
         f"/api/bots/{i['bot']}/history", headers=h
     ),
+    ("POST", "/api/bots/{bot_id}/start"): lambda c, h, i: c.post(
+        f"/api/bots/{i['bot']}/start", json={"dataset_id": i["dataset"]}, headers=h
+    ),
+    ("POST", "/api/bots/{bot_id}/stop"): lambda c, h, i: c.post(
+        f"/api/bots/{i['bot']}/stop", headers=h
+    ),
+    ("GET", "/api/bots/{bot_id}/fills"): lambda c, h, i: c.get(
+        f"/api/bots/{i['bot']}/fills", headers=h
+    ),
 }
 PAGE_OBJECT_ROUTES = {
     ("POST", "/bots/{bot_id}/delete"),

@@ -44,6 +44,34 @@ COLUMNS = {
         "sl_atr_multiplier": True,
         "tp_atr_multiplier": True,
         "enable_strategy_switching": True,
+        "feed": False,
+        "lease_holder": False,
+        "lease_until": False,
+    },
+    "paper_accounts": {
+        "bot_id": True,
+        "user_id": True,
+        "state": True,
+        "pending_entry": False,
+        "pending_exit": False,
+        "position_id": False,
+        "equity": True,
+        "bar_index": True,
+        "updated_at": True,
+    },
+    "bot_fills": {
+        "id": True,
+        "bot_id": True,
+        "user_id": True,
+        "client_order_id": True,
+        "position": True,
+        "reason": True,
+        "side": True,
+        "quantity": True,
+        "price": True,
+        "commission": True,
+        "stop": False,
+        "time": True,
     },
     "trade_history": {
         "id": True,
@@ -323,8 +351,10 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
         "mentor_threads",
         "trade_notes",
     )
-    for table in (*owned, "mentor_preferences", "llm_calls", "jobs"):
+    for table in (*owned, "mentor_preferences", "llm_calls", "jobs", "paper_accounts", "bot_fills"):
         expected[(table, "user_id")] = ("users", "CASCADE")
+    for table in ("paper_accounts", "bot_fills"):  # a bot's paper account and fills go with it
+        expected[(table, "bot_id")] = ("bots", "CASCADE")
     expected[("mentor_messages", "thread_id")] = ("mentor_threads", "CASCADE")
     expected[("backtest_results", "dataset_id")] = ("datasets", "SET NULL")  # results outlive data
     assert found == expected

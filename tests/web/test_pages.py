@@ -228,6 +228,8 @@ def test_a_server_error_shows_no_traceback_or_path(fragile_client: TestClient) -
     with fragile_client.app.state.engine.begin() as connection:
         connection.execute(text("DROP TABLE trade_history"))
         connection.execute(text("DROP TABLE daily_trading_data"))
+        connection.execute(text("DROP TABLE bot_fills"))
+        connection.execute(text("DROP TABLE paper_accounts"))
         connection.execute(text("DROP TABLE bots"))
     api = fragile_client.get("/api/bots")
     assert api.status_code == 500

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloop.api.notifications import EventTextOut, event_out
 from tradeloop.api.schemas import BotOut, PageOut, page_of, page_out
 from tradeloop.bots.config import BotSettings, BotUpdate
-from tradeloop.services import bots
+from tradeloop.services import bots, paper_bots
 from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging
 
 router = APIRouter(prefix="/api/bots", tags=["bots"])
@@ -42,6 +43,38 @@ def delete_bot(bot_id: ObjectId, user: CurrentUser, session: DB) -> Response:
     """Delete a bot and its history."""
     bots.delete_bot(session, user.id, bot_id)
     return Response(status_code=204)
+
+
+class StartIn(BaseModel):
+    """What a paper bot trades on: a replay of one of the user's datasets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: int = Field(ge=1, le=2**31 - 1)
+    seconds_per_bar: float = Field(default=1.0, ge=0, le=3600)
+
+
+@router.post("/{bot_id}/start", response_model=BotOut)
+def start_bot(bot_id: ObjectId, body: StartIn, user: CurrentUser, session: DB) -> object:
+    """Run the bot on a paper account over a replay of a dataset (a supervisor picks it up)."""
+    return paper_bots.start_bot(session, user.id, bot_id, body.dataset_id, body.seconds_per_bar)
+
+
+@router.post("/{bot_id}/stop", response_model=BotOut)
+def stop_bot(bot_id: ObjectId, user: CurrentUser, session: DB) -> object:
+    """Pause the bot; its supervisor stops at its next bar."""
+    return paper_bots.stop_bot(session, user.id, bot_id)
+
+
+@router.get("/{bot_id}/fills")
+def bot_fills(bot_id: ObjectId, user: CurrentUser, session: DB) -> list[dict[str, object]]:
+    """The paper bot's fills, oldest first."""
+    bots.get_bot(session, user.id, bot_id)
+    names = ("client_order_id", "position", "reason", "side", "quantity", "price", "commission")
+    return [
+        {n: getattr(f, n) for n in names} | {"stop": f.stop, "time": f.time.isoformat()}
+        for f in paper_bots.fills_of(session, user.id, bot_id)
+    ]
 
 
 @router.get("/{bot_id}/history", response_model=PageOut[EventTextOut])

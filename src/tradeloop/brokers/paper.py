@@ -92,6 +92,53 @@ class PaperBroker:
         self.pending_entry: str | None = None
         self.pending_exit: str | None = None
 
+    def restore(
+        self,
+        state: list[float | None],
+        equity: float,
+        pending_entry: str | None,
+        pending_exit: str | None,
+        position_id: str | None,
+        opened_at: datetime | None,
+        placed_at: datetime,
+    ) -> None:
+        """Take up an account as stored after a bar (``state``: the step's vector, None for
+        NaN): its orders waiting at ``placed_at`` and the open position's entry order are
+        held again under their client order ids."""
+        self.state[:] = [math.nan if v is None else v for v in state]
+        self.equity = equity
+        st, symbol = self.state, self.instrument.symbol
+        self.pending_entry, self.pending_exit, self.position_id = (
+            pending_entry, pending_exit, position_id,
+        )  # fmt: skip
+        if pending_entry is not None:
+            direction, ref = st[PENDING_SIDE], st[PENDING_REF]
+            request = OrderRequest(
+                pending_entry, symbol, Side.of(direction), float(st[PENDING_SIZE]),
+                _level(ref - direction * st[PENDING_SD]) if st[PENDING_SD] > 0 else None,
+                _level(ref + direction * st[PENDING_TD]) if st[PENDING_TD] > 0 else None,
+            )  # fmt: skip
+            self.orders[pending_entry] = Order(request, OrderStatus.PENDING, placed_at)
+        if position_id is not None:
+            request = OrderRequest(
+                position_id, symbol, Side.of(st[SIDE]), float(st[SIZE]), _level(st[STOP_LEVEL]),
+                _level(st[TARGET_LEVEL]),
+            )  # fmt: skip
+            opened = opened_at or placed_at
+            self.orders[position_id] = Order(request, OrderStatus.FILLED, opened, opened)
+        if pending_exit is not None:
+            request = OrderRequest(
+                pending_exit, symbol, Side.of(-st[SIDE]), float(st[SIZE]), closes=position_id
+            )
+            reason = "manual" if not pending_exit.startswith(self.name) else "signal"
+            self.orders[pending_exit] = Order(
+                request, OrderStatus.PENDING, placed_at, reason=reason
+            )
+
+    def stored_state(self) -> list[float | None]:
+        """The step's vector as JSON can hold it (NaN as None)."""
+        return [None if math.isnan(v) else float(v) for v in self.state]
+
     # ------------------------------------------------------------------ driven by bars
 
     def on_bar(self, tape: Tape, i: int, last: bool = False) -> BarReport:

@@ -40,6 +40,32 @@ app.add_typer(demo_app, name="demo")
 app.command("backtest")(backtest_command)
 bots_app = typer.Typer(help="Strategy bots on the paper broker.", no_args_is_help=True)
 bots_app.command("replay")(replay_command)
+
+
+@bots_app.command("run")
+def bots_run_command() -> None:
+    """Run every running paper bot whose lease this process can take, until SIGTERM or
+    Ctrl-C (the supervisor ``tradeloop serve`` will also hold)."""
+    import asyncio
+    import signal
+
+    from tradeloop.services.paper_bots import Supervisor
+
+    database = _ready_database()
+    lease = _settings().bot_lease_seconds
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        supervisor = Supervisor(database.sessions, lease)
+        out.print(f"supervisor {supervisor.holder} running bots (Ctrl-C stops)")
+        await supervisor.run(stop)
+
+    asyncio.run(main())
+
+
 app.add_typer(bots_app, name="bots")
 app.add_typer(habits_app, name="habits")
 app.add_typer(mentor_app, name="mentor")

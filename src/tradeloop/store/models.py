@@ -151,6 +151,48 @@ class Bot(Base):
         Float, nullable=False, server_default=text("4.0"), default=4.0
     )
     enable_strategy_switching: Mapped[bool] = _flag("enable_strategy_switching")
+    # what it trades on: {"dataset_id": N, "seconds_per_bar": S} (a replay); None: not set
+    feed: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    # the supervisor running it, until when (renewed by heartbeats; a dead holder's lapses)
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PaperAccount(Base):
+    """A paper bot's account at the paper broker, as of its last processed bar: the execution
+    step's state, the orders waiting, the open position's order, the equity, and the bar."""
+
+    __tablename__ = "paper_accounts"
+
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    state: Mapped[list[float | None]] = mapped_column(JSONText(), nullable=False)
+    pending_entry: Mapped[str | None] = mapped_column(String(200))
+    pending_exit: Mapped[str | None] = mapped_column(String(200))
+    position_id: Mapped[str | None] = mapped_column(String(200))
+    equity: Mapped[float] = mapped_column(Float, nullable=False)
+    bar_index: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class BotFill(Base):
+    """A fill of a paper bot's order, once per client order id."""
+
+    __tablename__ = "bot_fills"
+    __table_args__ = (Index(None, "bot_id", "client_order_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    client_order_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    position: Mapped[str] = mapped_column(String(200), nullable=False)
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)
+    side: Mapped[str] = mapped_column(String(4), nullable=False)
+    quantity: Mapped[float] = mapped_column(Float, nullable=False)
+    price: Mapped[float] = mapped_column(Float, nullable=False)
+    commission: Mapped[float] = mapped_column(Float, nullable=False)
+    stop: Mapped[float | None] = mapped_column(Float)
+    time: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
 
 class TradeHistory(Base):
