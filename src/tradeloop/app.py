@@ -3,6 +3,7 @@ answers, security headers and the services it shares (database, worker pool)."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 from collections.abc import AsyncIterator
@@ -84,6 +85,16 @@ def _serve_api_docs(app: FastAPI) -> None:
         )
 
 
+def _bot_supervisor(app: FastAPI, settings: Settings) -> tuple[asyncio.Event, asyncio.Task]:
+    """The paper-bot supervisor of a served app (``tradeloop serve``), running until its
+    event is set; every server process runs one, and leases keep each bot in one."""
+    from tradeloop.services.paper_bots import Supervisor
+
+    stop = asyncio.Event()
+    supervisor = Supervisor(app.state.tradeloop.sessions, settings.bot_lease_seconds)
+    return stop, asyncio.create_task(supervisor.run(stop))
+
+
 def _lifespan(settings: Settings, owns_workers: bool) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,9 +106,14 @@ def _lifespan(settings: Settings, owns_workers: bool) -> Any:
         work.start()
         runner = app.state.tradeloop.jobs
         await anyio.to_thread.run_sync(runner.start)
+        bots = _bot_supervisor(app, settings) if owns_workers else None  # a served app's
         try:
             yield
         finally:  # running jobs finish within the grace time or are marked interrupted
+            if bots is not None:  # the bots stop at once; their next holder resumes them
+                stop, task = bots
+                stop.set()
+                await task
             await anyio.to_thread.run_sync(runner.shutdown)
             if owns_workers:  # the worker processes end with the server, cleanly
                 await anyio.to_thread.run_sync(work.shutdown)
