@@ -159,7 +159,6 @@ def _run(options: dict[str, Any], replayed: bool) -> None:
         InstrumentChoice,
         backtest,
         load_bars,
-        replay,
         run_summary,
         symbol_from_filename,
     )
@@ -187,7 +186,7 @@ def _run(options: dict[str, Any], replayed: bool) -> None:
             rates = 1 / rates if o["conversion_invert"] else rates
         doing = "replaying a paper bot of" if replayed else "backtesting"
         progress.update(task, description=f"{doing} {strategy} on {len(bars):,} {timeframe} bars")
-        run = (replay if replayed else backtest)(bars, chosen, instrument, settings, rates)
+        run = backtest(bars, chosen, instrument, settings, rates, replayed)
     summary = run_summary(run, bars)
     if json_out is not None:
         json_out.write_bytes(json_bytes(summary))

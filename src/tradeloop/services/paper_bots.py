@@ -17,7 +17,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
@@ -176,15 +175,12 @@ class BotRun:
                     stop=request.stop if entry else None, time=fill.time.to_pydatetime(),
                 )
             )  # fmt: skip
-            values: dict[str, Any] = {
-                "side": fill.side.value,
-                "lots": fill.quantity / instrument.contract_size,
-                "market": instrument.symbol,
-                "price": fill.price,
-                "time": fill.time.to_pydatetime(),
-            }
-            if entry:
-                details = event_details(EventDetail.POSITION_OPENED, **values)
+            if entry:  # the closing side is told by the round trip below
+                details = event_details(
+                    EventDetail.POSITION_OPENED, side=fill.side.value,
+                    lots=fill.quantity / instrument.contract_size, market=instrument.symbol,
+                    price=fill.price, time=fill.time.to_pydatetime(),
+                )  # fmt: skip
                 log_event(session, self.user_id, self.bot_id, BotAction.POSITION_OPENED,
                           details, notify=True)  # fmt: skip
         for row in report.closed:
@@ -209,12 +205,10 @@ class BotRun:
 
 
 def _opened_at(session: Session, bot: Bot, account: PaperAccount) -> datetime | None:
+    """When the open position's entry filled (None when flat)."""
     if account.position_id is None:
         return None
-    for fill in repo.bot_fills(session, bot.user_id, bot.id):
-        if fill.client_order_id == account.position_id:
-            return fill.time
-    return None
+    return repo.fill_time(session, bot.id, account.position_id)
 
 
 class Supervisor:

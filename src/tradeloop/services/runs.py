@@ -80,22 +80,15 @@ def backtest(
     instrument: Instrument,
     settings: ExecutionSettings,
     conversion_rates: pd.Series | None = None,
+    replayed: bool = False,
 ) -> BacktestRun:
-    """Run the backtest (the strategy's parameters are already validated)."""
+    """Run the backtest (the strategy's parameters are already validated); ``replayed``: as a
+    paper bot over a replay feed, bar by bar, with the same result shape."""
+    if replayed:
+        from tradeloop.bots.runner import replay_run
+
+        return replay_run(bars, strategy, instrument, settings, conversion_rates)
     return run_backtest(bars, strategy, instrument, settings, conversion_rates)
-
-
-def replay(
-    bars: pd.DataFrame,
-    strategy: Strategy,
-    instrument: Instrument,
-    settings: ExecutionSettings,
-    conversion_rates: pd.Series | None = None,
-) -> BacktestRun:
-    """A paper bot over ``bars`` through a replay feed, in a backtest's shape."""
-    from tradeloop.bots.runner import replay_run
-
-    return replay_run(bars, strategy, instrument, settings, conversion_rates)
 
 
 def run_summary(run: BacktestRun, bars: pd.DataFrame) -> dict[str, Any]:

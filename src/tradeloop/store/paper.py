@@ -80,3 +80,12 @@ def bot_fills(session: Session, user_id: int, bot_id: int) -> list[BotFill]:
             .order_by(BotFill.id)
         )
     )
+
+
+def fill_time(session: Session, bot_id: int, client_order_id: str) -> datetime | None:
+    """When the bot's order ``client_order_id`` filled (None if it has not)."""
+    return session.scalar(
+        select(BotFill.time).where(
+            BotFill.bot_id == bot_id, BotFill.client_order_id == client_order_id
+        )
+    )
