@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -167,3 +170,10 @@ def all_workers_busy(client: TestClient) -> Iterator[None]:
         for context, ticket in zip(contexts, tickets, strict=True):
             context.__exit__(None, None, None)
             ticket.close()
+
+
+def run_async(coroutine: Any) -> Any:
+    """``asyncio.run(coroutine)`` on a thread of its own: a worker that ran a browser test
+    (Playwright's sync API keeps an event loop in the main thread) can still run it."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

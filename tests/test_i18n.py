@@ -35,7 +35,9 @@ def test_every_stored_code_has_a_label() -> None:
             translate(language, f"status.{status.value}")
         for action in BotAction:
             translate(language, f"action.{action.value}")
-    assert [translate("id", f"status.{s.value}") for s in BotStatus] == ["Dijeda", "Aktif", "Error"]
+    assert [translate("id", f"status.{s.value}") for s in BotStatus] == [
+        "Dijeda", "Memulai", "Aktif", "Menghentikan", "Error",
+    ]  # fmt: skip
 
 
 def test_placeholders_are_filled_and_missing_keys_fail_loudly() -> None:

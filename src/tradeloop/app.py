@@ -40,7 +40,14 @@ from tradeloop.services.work import WorkSlots
 from tradeloop.serving.deps import AppState
 from tradeloop.serving.errors import install_error_handlers
 from tradeloop.serving.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
-from tradeloop.web import backtest_pages, journal_pages, market_pages, mentor_pages, pages
+from tradeloop.web import (
+    backtest_pages,
+    bot_pages,
+    journal_pages,
+    market_pages,
+    mentor_pages,
+    pages,
+)
 from tradeloop.web.access import SignInRequired
 from tradeloop.web.render import error_page
 
@@ -171,6 +178,7 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
     app.include_router(market_pages.router)
     app.include_router(journal_pages.router)
     app.include_router(mentor_pages.router)
+    app.include_router(bot_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _serve_api_docs(app)

@@ -209,8 +209,19 @@ def test_start_and_stop_a_paper_bot_on_a_dataset(client: TestClient, headers) ->
     started = client.post(
         f"{path}/start", json={"dataset_id": uploaded["dataset_id"]}, headers=headers
     )
-    assert started.status_code == 200 and started.json()["status"] == "running"
+    assert started.status_code == 200 and started.json()["status"] == "starting"
+    again = client.post(
+        f"{path}/start", json={"dataset_id": uploaded["dataset_id"]}, headers=headers
+    )
+    assert again.status_code == 409
+    assert again.json()["message"] == "bot Paper sudah berjalan: hentikan dulu"
     assert client.get(f"{path}/fills", headers=headers).json() == []  # no supervisor here
+    assert client.get(f"{path}/account", headers=headers).json()["equity"] is None
+    assert client.get(f"{path}/analysis", headers=headers).json() == {"analysis": None, "text": ""}
+    flat = client.post(f"{path}/close", headers=headers)
+    assert (
+        flat.status_code == 422 and flat.json()["message"] == "bot Paper tidak punya posisi terbuka"
+    )
     stopped = client.post(f"{path}/stop", headers=headers)
     assert stopped.status_code == 200 and stopped.json()["status"] == "paused"
     actions = [e["action"] for e in client.get(f"{path}/history", headers=headers).json()["items"]]

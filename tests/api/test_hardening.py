@@ -52,7 +52,7 @@ def test_every_state_changing_api_route_needs_csrf_with_a_cookie(client: TestCli
         for method in operations
         if method in ("post", "patch", "delete", "put") and path not in anonymous
     ]
-    assert len(writes) == 35  # PUT journal notes, mentor/llm/check, bots start/stop included
+    assert len(writes) == 39  # journal notes, mentor/llm/check, bots start/stop/close, kill switch
     for method, path in writes:
         response = client.request(method, path, json={"password": PASSWORD, "name": "x"})
         assert response.status_code == 403, (method, path)

@@ -13,7 +13,7 @@ from tests.api.test_backtests import csv_bytes
 from tests.conftest import bearer, in_english, register
 from tradeloop.i18n import translate
 from tradeloop.journal.synthetic import synthetic_export
-from tradeloop.web import backtest_pages, pages
+from tradeloop.web import backtest_pages, bot_pages, pages
 
 BOT = {"name": "Ayu's bot", "market": "EURUSD", "strategy": "ma_crossover"}
 
@@ -97,8 +97,21 @@ OBJECT_ROUTES = {
     ("GET", "/api/bots/{bot_id}/fills"): lambda c, h, i: c.get(
         f"/api/bots/{i['bot']}/fills", headers=h
     ),
+    ("POST", "/api/bots/{bot_id}/close"): lambda c, h, i: c.post(
+        f"/api/bots/{i['bot']}/close", headers=h
+    ),
+    ("GET", "/api/bots/{bot_id}/account"): lambda c, h, i: c.get(
+        f"/api/bots/{i['bot']}/account", headers=h
+    ),
+    ("GET", "/api/bots/{bot_id}/analysis"): lambda c, h, i: c.get(
+        f"/api/bots/{i['bot']}/analysis", headers=h
+    ),
 }
 PAGE_OBJECT_ROUTES = {
+    ("GET", "/bots/{bot_id}"),
+    ("POST", "/bots/{bot_id}/start"),
+    ("POST", "/bots/{bot_id}/stop"),
+    ("POST", "/bots/{bot_id}/close"),
     ("POST", "/bots/{bot_id}/delete"),
     ("POST", "/backtests/{result_id}/delete"),
     ("GET", "/backtests/{result_id}"),
@@ -120,7 +133,7 @@ def app_routes(client: TestClient) -> set[tuple[str, str]]:
     }
     page_routes = {
         (method, route.path)
-        for route in [*pages.router.routes, *backtest_pages.router.routes]
+        for route in [*pages.router.routes, *backtest_pages.router.routes, *bot_pages.router.routes]
         if isinstance(route, APIRoute)
         for method in route.methods
     }
@@ -318,7 +331,7 @@ def test_lists_show_only_own_objects(client: TestClient, two_users) -> None:
     assert other.status_code == 404
 
 
-def test_page_delete_of_another_users_bot_is_404(client: TestClient, two_users) -> None:
+def test_page_routes_of_another_users_bot_are_404(client: TestClient, two_users) -> None:
     ayu, _, ids = two_users
     bot_id = ids["bot"]
     page = client.get("/login")
@@ -333,8 +346,17 @@ def test_page_delete_of_another_users_bot_is_404(client: TestClient, two_users) 
         follow_redirects=False,
     )
     assert signed_in.status_code == 303
-    response = client.post(
-        f"/bots/{bot_id}/delete", data={"csrf_token": token}, follow_redirects=False
-    )
-    assert response.status_code == 404
-    assert client.get(f"/api/bots/{bot_id}", headers=ayu).status_code == 200
+    before = client.get(f"/api/bots/{bot_id}", headers=ayu).json()
+    assert client.get(f"/bots/{bot_id}").status_code == 404
+    for action in ("start", "stop", "close", "delete"):
+        response = client.post(
+            f"/bots/{bot_id}/{action}",
+            data={"csrf_token": token, "dataset_id": str(ids["dataset"])},
+            follow_redirects=False,
+        )
+        assert response.status_code == 404, action
+    for action in ("start-all", "stop-all", "kill-switch"):  # their own bots only: none
+        response = client.post(f"/bots/{action}", data={"csrf_token": token},
+                               follow_redirects=False)  # fmt: skip
+        assert response.status_code == 303, action
+    assert client.get(f"/api/bots/{bot_id}", headers=ayu).json() == before

@@ -3,9 +3,9 @@ it, and the indicator values, in both languages."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
+from tests.conftest import run_async
 from tradeloop.bots.analysis import analyse, analysis_text
 from tradeloop.bots.protections import StopCooldown
 from tradeloop.bots.runner import BotRunner
@@ -24,7 +24,7 @@ def bars() -> list:
     async def collect() -> list:
         return [bar async for bar in replay(random_walk_bars(600, seed=5))]
 
-    return asyncio.run(collect())
+    return run_async(collect())
 
 
 def runner(protections=()) -> BotRunner:

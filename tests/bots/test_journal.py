@@ -3,11 +3,10 @@ bot's own round trips, and whose stops the stop-loss detector sees with their re
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 import pytest
 
+from tests.conftest import run_async
 from tradeloop.bots.journal import bot_orders
 from tradeloop.bots.runner import BotRunner, run_feed
 from tradeloop.brokers.paper import PaperBroker
@@ -33,7 +32,7 @@ def test_bot_fills_rebuild_into_the_bots_round_trips_with_their_stops(settings) 
     instrument = resolve_instrument("EURUSD")
     broker = PaperBroker("bot:3", instrument, settings, CONVERT_FIXED, 1.0)
     runner = BotRunner(get_strategy("ma_crossover"), instrument, settings, broker, CONVERT_FIXED)
-    reports = asyncio.run(run_feed(runner, replay(random_walk_bars(2000, seed=8))))
+    reports = run_async(run_feed(runner, replay(random_walk_bars(2000, seed=8))))
     round_trips = np.array([row for report in reports for row in report.closed])
     held = broker.reconcile()
     orders = bot_orders("bot:3", instrument, held.orders, held.fills)

@@ -4,12 +4,12 @@ an event whose words exist in both languages."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pandas as pd
 import pytest
 
+from tests.conftest import run_async
 from tradeloop.bots.protections import ClosedTrade, DailyLossLimit, LosingStreak, StopCooldown
 from tradeloop.bots.runner import BotRunner, run_feed
 from tradeloop.brokers.paper import PaperBroker
@@ -63,7 +63,7 @@ def run(protections) -> BotRunner:
     broker = PaperBroker("bot:1", instrument, SETTINGS, CONVERT_FIXED, 1.0)
     strategy = get_strategy("ma_crossover", {"fast_period": 3, "slow_period": 8})
     runner = BotRunner(strategy, instrument, SETTINGS, broker, CONVERT_FIXED, None, protections)
-    asyncio.run(run_feed(runner, replay(bars)))
+    run_async(run_feed(runner, replay(bars)))
     return runner
 
 

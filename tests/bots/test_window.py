@@ -5,13 +5,11 @@ on a shared market file and on a gappy series."""
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, run_async
 from tradeloop.bots.runner import BotRunner, live_window, run_feed
 from tradeloop.brokers.paper import PaperBroker
 from tradeloop.execution.rules import CONVERT_FIXED
@@ -32,7 +30,7 @@ def decisions(bars: pd.DataFrame, key: str, window: int | None) -> dict[str, np.
     runner = BotRunner(
         get_strategy(key), instrument, SETTINGS, broker, CONVERT_FIXED, window=window
     )
-    asyncio.run(run_feed(runner, replay(bars)))
+    run_async(run_feed(runner, replay(bars)))
     return {
         name: runner.tape.seen(name).copy()
         for name in ("entries", "exit_long", "exit_short", "stop_dist", "target_dist")

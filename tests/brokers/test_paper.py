@@ -9,13 +9,17 @@ import math
 import pandas as pd
 import pytest
 
+from tradeloop.bots.runner import BotRunner
 from tradeloop.brokers.paper import PaperBroker
 from tradeloop.core.errors import InvalidInput, NotFound
 from tradeloop.core.orders import OrderRequest, OrderStatus, Side
 from tradeloop.execution.rules import CONVERT_FIXED
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.execution.tape import Tape
+from tradeloop.market.feeds import bars_of
 from tradeloop.market.instruments import resolve_instrument
+from tradeloop.market.synthetic import random_walk_bars
+from tradeloop.strategies.base import get_strategy
 
 EURUSD = resolve_instrument("EURUSD")
 SETTINGS = ExecutionSettings(lots=1, spread_pips=0, commission=2, sl_pips=10, tp_pips=20)
@@ -131,3 +135,22 @@ def test_a_moved_stop_and_a_cancelled_entry() -> None:
     quiet = paper.on_bar(tape, bar(tape, 4, 1.1025, 1.1030, 1.1020, 1.1025))
     assert quiet.fills == [] and paper.positions() == []
     assert math.isclose(paper.account().balance, paper.account().equity)
+
+
+def test_an_entry_filled_at_the_last_bars_open_is_closed_at_the_end_once() -> None:
+    """The entry of bar 599 (decided on 598) fills at the last bar's open; the end of the
+    replay closes it: one entry fill and one exit fill, not an entry invented again."""
+    bars = random_walk_bars(600, seed=33)
+    instrument = resolve_instrument("EURUSD")
+    settings = ExecutionSettings(sl_pips=30, tp_pips=60, risk_percent=1.0)
+    broker = PaperBroker("bot:2", instrument, settings, CONVERT_FIXED, 1.0)
+    strategy = get_strategy("ma_crossover", {"fast_period": 8, "slow_period": 30})
+    runner = BotRunner(strategy, instrument, settings, broker, CONVERT_FIXED)
+    reports = [runner.on_bar(bar) for bar in bars_of(bars)]
+    fills = [f for r in reports for f in r.fills]
+    last = bars.index[-1]
+    assert [(f.reason, f.time) for f in reports[-1].fills] == [("entry", last), ("end", last)]
+    assert reports[-1].fills[1].client_order_id == "bot:2:20200125T230000:end"
+    entries = [f for f in fills if f.reason == "entry"]
+    assert len(entries) == len(fills) - len(entries) == sum(len(r.closed) for r in reports) == 25
+    assert len({f.client_order_id for f in fills}) == len(fills)

@@ -80,8 +80,17 @@ def test_bots_page_creates_a_bot_with_indonesian_status(page) -> None:
     row = page.locator("[data-testid=bots-table] tbody tr")
     assert row.count() == 1
     cells = row.first.locator("td").all_inner_texts()
-    assert cells[:9] == [
-        "Emas Breakout", "XAUUSD", "H4", translate("id", "strategy.turtle_breakout"),
+    assert cells[:10] == [
+        "Emas Breakout",
+        "XAUUSD H4",
+        translate("id", "strategy.turtle_breakout"),
         "Periode masuk 20, Periode keluar 10",
-        "0.01 lot", "100 pip", "200 pip", "Dijeda",
-    ]  # fmt: skip
+        "0.01 lot",
+        "100 pip",
+        "200 pip",
+        "Dijeda",
+        "—",
+        "—",
+    ]  # fmt: skip  (name, market, strategy, parameters, size, stop, target, state, P&L, position)
+    created = translate("id", "notifications.detail_bot_saved", name="Emas Breakout")
+    assert cells[10].startswith(f"{translate('id', 'action.BOT_CREATED')}: {created} ")

@@ -1,6 +1,7 @@
 """Every row `make run` puts in the demo account points to what produced it: the import of a
-generated export, a backtest of generated bars, the mentor on the days they made, or a bot's
-creation; nothing else is stored and no notification tells of something that did not happen."""
+generated export, a backtest of generated bars, the mentor on the days they made, a bot's
+creation, or the start of the paper bot on those generated bars; nothing else is stored and
+no notification tells of something that did not happen."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.e2e.conftest import DEMO_AS_LOADED
-from tradeloop.services.demo import DEMO_BACKTEST_PERIODS, JOURNAL_FILE
+from tradeloop.services.demo import DEMO_BACKTEST_PERIODS, DEMO_PAPER_BOT, JOURNAL_FILE
 from tradeloop.store.models import Base
 
 # rows made by a feature the demo runs, each checked below; every other table stays empty
@@ -61,8 +62,10 @@ def test_no_demo_row_lacks_provenance(demo_output) -> None:
 
     bots = _rows(database, "bots")
     events = _rows(database, "trade_history")
-    assert {b["status"] for b in bots} == {"paused"}  # no bot ran …
+    (paper,) = [b for b in bots if b["status"] != "paused"]  # only the paper bot was started …
+    assert paper["name"] == DEMO_PAPER_BOT["name"] and paper["status"] == "starting"
+    assert json.loads(paper["feed"]) == {"dataset_id": datasets[0]["id"], "seconds_per_bar": 2.0}
     assert sorted((e["bot_id"], e["action"]) for e in events) == sorted(
-        (b["id"], "BOT_CREATED") for b in bots
-    )  # … so each bot's only event is its creation, and nothing is notified
+        [(b["id"], "BOT_CREATED") for b in bots] + [(paper["id"], "BOT_STARTED")]
+    )  # … and has not traded yet: no fill, no account, nothing notified
     assert [e for e in events if e["is_notification"]] == []

@@ -3,12 +3,12 @@ the zone database): checked at the edges of the week and of the daily breaks."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 
+from tests.conftest import run_async
 from tradeloop.market.feeds import replay
 from tradeloop.market.hours import is_open, next_open, while_open
 from tradeloop.market.instruments import resolve_instrument
@@ -70,6 +70,6 @@ def test_a_live_feed_passes_only_bars_of_open_hours() -> None:
     async def kept() -> list[pd.Timestamp]:
         return [bar.time async for bar in while_open(replay(bars), resolve_instrument("EURUSD"))]
 
-    assert [t.strftime("%a %H:%M") for t in asyncio.run(kept())] == [
+    assert [t.strftime("%a %H:%M") for t in run_async(kept())] == [
         "Fri 20:00", "Fri 21:00", "Sun 21:00", "Sun 22:00", "Sun 23:00",
     ]  # fmt: skip

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.api.test_isolation import csv_bytes
-from tests.conftest import bearer, register
+from tests.conftest import bearer, register, run_async
 from tradeloop.core.codes import BotStatus
 from tradeloop.services.paper_bots import Supervisor
 from tradeloop.store.db import transaction
@@ -55,15 +55,21 @@ def test_one_bots_failure_never_stops_another(client: TestClient) -> None:
         supervisor = Supervisor(sessions, lease_seconds=5, poll_seconds=0.05)
         task = asyncio.create_task(supervisor.run(stop))
         for _ in range(600):
-            if statuses()[good] is not BotStatus.RUNNING:
+            if statuses()[good] not in (BotStatus.STARTING, BotStatus.RUNNING):
                 break
             await asyncio.sleep(0.05)
         stop.set()
         await task
 
-    asyncio.run(run())
+    run_async(run())
     assert statuses() == {good: BotStatus.PAUSED, broken: BotStatus.ERROR}
     fills = client.get(f"/api/bots/{good}/fills", headers=headers).json()
     assert fills and len({f["client_order_id"] for f in fills}) == len(fills)
     history = client.get(f"/api/bots/{broken}/history", headers=headers).json()["items"]
     assert history[0]["action"] == "BOT_ERROR"
+    shown = client.get(f"/api/bots/{broken}", headers=headers).json()
+    assert shown["status"] == "error"
+    assert shown["status_reason"] == (
+        "invalid parameters for ma_crossover: fast_period: Input should be greater than or equal to 2"
+    )
+    assert shown["status_reason"] in history[0]["text"]

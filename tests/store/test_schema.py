@@ -47,6 +47,9 @@ COLUMNS = {
         "feed": False,
         "lease_holder": False,
         "lease_until": False,
+        "status_reason": False,
+        "command": False,
+        "protections": False,
     },
     "paper_accounts": {
         "bot_id": True,
@@ -58,6 +61,7 @@ COLUMNS = {
         "equity": True,
         "bar_index": True,
         "updated_at": True,
+        "runner": False,
     },
     "bot_fills": {
         "id": True,

@@ -254,7 +254,7 @@ def test_security_headers_are_set(client: TestClient) -> None:
 def test_every_page_form_refuses_a_missing_csrf_token(client: TestClient) -> None:
     from fastapi.routing import APIRoute
 
-    from tradeloop.web import pages
+    from tradeloop.web import bot_pages, pages
 
     register(client, "ayu@example.com")
     sign_in(client, "ayu@example.com")
@@ -265,10 +265,10 @@ def test_every_page_form_refuses_a_missing_csrf_token(client: TestClient) -> Non
     ).json()["id"]
     posts = [
         route.path.replace("{bot_id}", str(bot_id))
-        for route in pages.router.routes
+        for route in [*pages.router.routes, *bot_pages.router.routes]
         if isinstance(route, APIRoute) and "POST" in route.methods
     ]
-    assert len(posts) == 12  # /profile/mentor/check included
+    assert len(posts) == 18  # /profile/mentor/check, bots start/stop/close, kill switch included
     for path in posts:
         response = client.post(
             path, data={"lang": "en", "password": PASSWORD}, follow_redirects=False

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloop.api.notifications import EventTextOut, event_out
 from tradeloop.api.schemas import BotOut, PageOut, page_of, page_out
+from tradeloop.bots.analysis import analysis_json, analysis_text
 from tradeloop.bots.config import BotSettings, BotUpdate
-from tradeloop.services import bots, paper_bots
+from tradeloop.services import bot_view, bots, paper_bots
 from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging
 
 router = APIRouter(prefix="/api/bots", tags=["bots"])
@@ -18,6 +21,25 @@ router = APIRouter(prefix="/api/bots", tags=["bots"])
 def list_bots(user: CurrentUser, session: DB, paging: Paging) -> object:
     """The user's bots."""
     return page_out(bots.list_bots(session, user.id, paging.limit, paging.offset), BotOut)
+
+
+@router.post("/start-all")
+def start_all(user: CurrentUser, session: DB) -> dict[str, list[int]]:
+    """Start again every stopped bot that ran before, each on the replay it last ran;
+    ``skipped``: bots that never ran (start them one by one with a dataset)."""
+    return paper_bots.start_all(session, user.id)
+
+
+@router.post("/stop-all")
+def stop_all(user: CurrentUser, session: DB) -> dict[str, list[int]]:
+    """Stop every running bot of the user (positions stay open)."""
+    return {"stopped": paper_bots.stop_all(session, user.id)}
+
+
+@router.post("/kill-switch")
+def kill_switch(user: CurrentUser, session: DB) -> dict[str, list[int]]:
+    """Stop every bot of the user and close every open position, at once."""
+    return {"stopped": paper_bots.stop_all(session, user.id, close=True)}
 
 
 @router.post("", status_code=201, response_model=BotOut)
@@ -60,10 +82,44 @@ def start_bot(bot_id: ObjectId, body: StartIn, user: CurrentUser, session: DB) -
     return paper_bots.start_bot(session, user.id, bot_id, body.dataset_id, body.seconds_per_bar)
 
 
+class StopIn(BaseModel):
+    """How to stop: with ``close_position``, the open position is closed too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    close_position: bool = False
+
+
 @router.post("/{bot_id}/stop", response_model=BotOut)
-def stop_bot(bot_id: ObjectId, user: CurrentUser, session: DB) -> object:
-    """Pause the bot; its supervisor stops at its next bar."""
-    return paper_bots.stop_bot(session, user.id, bot_id)
+def stop_bot(
+    bot_id: ObjectId, user: CurrentUser, session: DB, body: StopIn | None = None
+) -> object:
+    """Stop the bot at once (stopping → paused); its position stays open unless asked."""
+    close = body is not None and body.close_position
+    return paper_bots.stop_bot(session, user.id, bot_id, close)
+
+
+@router.post("/{bot_id}/close", response_model=BotOut)
+def close_position(bot_id: ObjectId, user: CurrentUser, session: DB) -> object:
+    """Close the bot's open position by hand at the last bar's close; the bot goes on."""
+    return paper_bots.close_position(session, user.id, bot_id)
+
+
+@router.get("/{bot_id}/account")
+def bot_account(bot_id: ObjectId, user: CurrentUser, session: DB) -> dict[str, Any]:
+    """The bot's paper account (balance, equity, currency) and open position, as of its
+    last bar; nulls before its first bar."""
+    return bot_view.bot_account(session, user.id, bot_id)
+
+
+@router.get("/{bot_id}/analysis")
+def bot_analysis(bot_id: ObjectId, user: CurrentUser, session: DB) -> dict[str, Any]:
+    """The bot's latest analysis: on its last bar, the signal and why, in the user's words."""
+    analysis = paper_bots.latest_analysis(session, user.id, bot_id)
+    if analysis is None:
+        return {"analysis": None, "text": ""}
+    text = analysis_text(user.language, user.timezone, analysis)
+    return {"analysis": analysis_json(analysis), "text": text}
 
 
 @router.get("/{bot_id}/fills")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloop.services.database import Page
 
@@ -79,6 +79,15 @@ class BotOut(BaseModel):
     tp_atr_multiplier: float
     check_interval_seconds: int
     enable_strategy_switching: bool
+    protections: dict[str, Any] | None = Field(
+        default=None, description="the protections that pause its new entries (none when null)"
+    )
+    status_reason: str | None = Field(
+        default=None, description="why it is in error, in plain words (null otherwise)"
+    )
+    feed: dict[str, Any] | None = Field(
+        default=None, description="what it trades on: {dataset_id, seconds_per_bar} of a replay"
+    )
 
 
 class EventOut(BaseModel):

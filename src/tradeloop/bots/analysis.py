@@ -30,6 +30,26 @@ class Analysis:
     lines: dict[str, float] = field(default_factory=dict)
 
 
+def analysis_json(analysis: Analysis) -> dict[str, Any]:
+    """``analysis`` as JSON can hold it (times as ISO 8601 text)."""
+    values = {k: v.isoformat() if isinstance(v, pd.Timestamp) else v
+              for k, v in analysis.values.items()}  # fmt: skip
+    return {
+        "time": analysis.time.isoformat(), "close": analysis.close, "signal": analysis.signal,
+        "outcome": analysis.outcome, "values": values, "lines": analysis.lines,
+    }  # fmt: skip
+
+
+def analysis_from_json(data: dict[str, Any]) -> Analysis:
+    """The analysis ``analysis_json`` stored."""
+    values = {k: pd.Timestamp(v) if k in ("until", "since") else v
+              for k, v in data["values"].items()}  # fmt: skip
+    return Analysis(
+        pd.Timestamp(data["time"]), float(data["close"]), int(data["signal"]), data["outcome"],
+        values, {k: float(v) for k, v in data["lines"].items()},
+    )  # fmt: skip
+
+
 def analyse(runner: Any) -> Analysis | None:
     """The analysis of ``runner``'s last bar (a ``BotRunner``); None before its first bar."""
     tape, broker = runner.tape, runner.broker

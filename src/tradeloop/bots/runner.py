@@ -8,7 +8,6 @@ for trade (``tradeloop bots replay``)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +28,7 @@ from tradeloop.execution.inputs import (
 from tradeloop.execution.rules import CONVERT_SERIES, EXIT_REASONS
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.execution.tape import Tape
-from tradeloop.market.feeds import Bar, replay
+from tradeloop.market.feeds import Bar, bars_of
 from tradeloop.strategies.base import Strategy
 
 
@@ -97,12 +96,23 @@ class BotRunner:
             report.fills += end.fills
             report.closed += end.closed
         self.equity.append(self.broker.equity)
-        for row in report.closed:
-            exit_time = self.tape.times[int(row[1])]
-            self.closed.append(ClosedTrade(exit_time, float(row[7]), EXIT_REASONS[int(row[9])]))
+        self._closed(report)
         if report.closed:
             self._protect(bar.time)
         return report
+
+    def close_now(self) -> BarReport:
+        """Close the open position at the last bar's close (by hand, or the kill switch)."""
+        report = self.broker.close_now(self.tape, self.tape.size - 1)
+        if self.equity:
+            self.equity[-1] = self.broker.equity
+        self._closed(report)
+        return report
+
+    def _closed(self, report: BarReport) -> None:
+        for row in report.closed:
+            exit_time = self.tape.times[int(row[1])]
+            self.closed.append(ClosedTrade(exit_time, float(row[7]), EXIT_REASONS[int(row[9])]))
 
     def paused(self, time: pd.Timestamp) -> bool:
         """Whether new entries are paused at ``time``."""
@@ -190,7 +200,6 @@ def replay_run(
     mode, rate, _ = conversion(instrument, s, bars, conversion_rates)  # refuses what cannot be
     broker = PaperBroker(name, instrument, s, mode, rate)
     runner = BotRunner(strategy, instrument, s, broker, mode, conversion_rates)
-    reports = asyncio.run(run_feed(runner, replay(bars)))
-    rows = [row for report in reports for row in report.closed]
+    rows = [row for bar in bars_of(bars) for row in runner.on_bar(bar).closed]
     table = np.array(rows) if rows else np.empty((0, 12))
     return assemble_run(bars, table, np.array(runner.equity), strategy, instrument, s)

@@ -29,7 +29,7 @@ from tradeloop.core.orders import (
     Side,
 )
 from tradeloop.execution.inputs import ACCOUNT_CURRENCY, cost_vector, instrument_vector, sizing
-from tradeloop.execution.rules import EXIT_REASONS
+from tradeloop.execution.rules import EXIT_REASONS, MANUAL
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.execution.step import (
     CASH,
@@ -159,16 +159,37 @@ class PaperBroker:
 
     def close_at_end(self, tape: Tape, i: int) -> BarReport:
         """After a replay's last bar ``i``: close what is still open, as a backtest does."""
+        return self._close_position(tape, i, self.settings.fill == "close", None)
+
+    def close_now(self, tape: Tape, i: int) -> BarReport:
+        """Close the open position at once, at the close of the last bar ``i`` (costs
+        charged), and cancel what waits: a stop by hand or by the kill switch."""
+        return self._close_position(tape, i, True, MANUAL)
+
+    def _close_position(self, tape: Tape, i: int, at_close: bool, reason: int | None) -> BarReport:
+        """Close the open position on bar ``i``, already reported (at its close, or at its
+        open), giving the round trip ``reason`` if set; waiting orders are cancelled."""
         a = tape.arrays
         table = np.empty((1, 12))
-        fill_on_close = self.settings.fill == "close"
         count = close_at_end(
-            self.state, table, 0, i, a["open"][i], a["close"][i], fill_on_close, self.costs,
+            self.state, table, 0, i, a["open"][i], a["close"][i], at_close, self.costs,
             a["rates"],
         )  # fmt: skip
+        if reason is not None:
+            table[:count, 9] = reason
+        time = tape.times[i]
+        report = BarReport(closed=[row.copy() for row in table[:count]])
+        for waiting in (self.pending_entry, self.pending_exit):
+            if waiting is not None:  # a close asked earlier is replaced by this one
+                self._done(waiting, time, OrderStatus.CANCELLED)
+        self.pending_entry = self.pending_exit = None
+        self.state[PENDING_SIDE] = self.state[PENDING_EXIT] = 0
         if count:
             self.equity = float(self.state[CASH])
-        return self._report(tape, i, table[:count])
+            report.fills.append(self._exit_fill(table[0], time, self.position_id or "", report))
+            self.position_id = None
+        self.fills.extend(report.fills)
+        return report
 
     def _coid(self, time: pd.Timestamp, what: str) -> str:
         return f"{self.name}:{time:%Y%m%dT%H%M%S}:{what}"

@@ -123,7 +123,10 @@ def serve(
         f"tradeloop {__version__} on http://{host}:{port}  (database: {database}, "
         f"{workers} process{'es' if workers > 1 else ''})"
     )
-    options = {"host": host, "port": port, "log_level": "info", "proxy_headers": False}
+    options = {
+        "host": host, "port": port, "log_level": "info", "proxy_headers": False,
+        "timeout_graceful_shutdown": 5,  # live-update streams end with the server
+    }  # fmt: skip
     if workers == 1:
         from tradeloop.app import create_app
 

@@ -11,7 +11,9 @@ class BotStatus(StrEnum):
     """A bot's lifecycle state (shown as Dijeda / Aktif / Error in Indonesian)."""
 
     PAUSED = "paused"
+    STARTING = "starting"  # asked to run; a supervisor has not taken it up yet
     RUNNING = "running"
+    STOPPING = "stopping"  # asked to stop; its supervisor winds it down at once
     ERROR = "error"
 
 
@@ -45,7 +47,8 @@ class EventDetail(StrEnum):
         "position_closed"  # side, lots, market, price, pips, pnl, currency, reason, time
     )
     ORDER_REJECTED = "order_rejected"  # side, lots, market
-    BOT_FAILED = "bot_failed"  # time
+    BOT_FAILED = "bot_failed"  # time, reason
+    KILL_SWITCH = "kill_switch"  # time
     PAUSED_LOSSES = "paused_losses"  # count, until
     PAUSED_DAILY_LOSS = "paused_daily_loss"  # loss, limit, currency, until
     PAUSED_STOP_COOLDOWN = "paused_stop_cooldown"  # until

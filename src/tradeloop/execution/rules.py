@@ -11,8 +11,8 @@ import math
 
 from numba import njit
 
-STOP, TARGET, SIGNAL, END = 0, 1, 2, 3
-EXIT_REASONS = ("stop", "target", "signal", "end")
+STOP, TARGET, SIGNAL, END, MANUAL = 0, 1, 2, 3, 4
+EXIT_REASONS = ("stop", "target", "signal", "end", "manual")
 CONVERT_FIXED, CONVERT_BY_PRICE, CONVERT_SERIES = 0, 1, 2
 
 

@@ -8,7 +8,7 @@ walk. A live feed (next: exchanges, MetaTrader 5) plugs in by being an async ite
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -30,20 +30,27 @@ class Bar:
     last: bool = False
 
 
-async def replay(bars: pd.DataFrame, seconds_per_bar: float = 0.0) -> AsyncIterator[Bar]:
-    """The bars of a validated frame, one at a time, the last one marked."""
+def bars_of(bars: pd.DataFrame) -> Iterator[Bar]:
+    """The bars of a validated frame as closed bars, one at a time, the last one marked."""
     n = len(bars)
     columns = [bars[c].to_numpy(dtype=float) for c in ("open", "high", "low", "close")]
     volume = bars["volume"].to_numpy(dtype=float) if "volume" in bars else None
     for i, time in enumerate(bars.index):
-        if seconds_per_bar > 0 and i:
-            await asyncio.sleep(seconds_per_bar)
         yield Bar(
             time,
             *(float(column[i]) for column in columns),
             volume=0.0 if volume is None else float(volume[i]),
             last=i == n - 1,
         )
+
+
+async def replay(bars: pd.DataFrame, seconds_per_bar: float = 0.0) -> AsyncIterator[Bar]:
+    """The bars of a validated frame, one at a time (``seconds_per_bar`` apart), the last
+    one marked."""
+    for i, bar in enumerate(bars_of(bars)):
+        if seconds_per_bar > 0 and i:
+            await asyncio.sleep(seconds_per_bar)
+        yield bar
 
 
 async def synthetic(n: int, seed: int = 7, seconds_per_bar: float = 0.0) -> AsyncIterator[Bar]:

@@ -7,27 +7,29 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tradeloop.core.codes import BotStatus, EventDetail, read_event_details
 from tradeloop.core.errors import InvalidInput
 from tradeloop.i18n import amount, catalogue, number_text, time_text, translate
+from tradeloop.services.bot_journal import forget_bot_trades
 from tradeloop.store import bots as repo
 from tradeloop.store.bots import (
     bot_history,
-    delete_bot,
     get_bot,
+    last_event_id,
     list_bots,
     mark_notifications_read,
     notifications,
 )
+from tradeloop.store.db import transaction
 from tradeloop.store.models import BacktestResult, Bot, TradingSession
 from tradeloop.strategies.base import all_strategies, get_strategy
 
 __all__ = [
     "add_bot", "bot_history", "bot_row", "check_strategy", "dashboard_counts", "delete_bot",
-    "event_text", "get_bot", "list_bots", "mark_notifications_read", "notifications",
-    "strategy_choices", "update_bot",
+    "event_text", "get_bot", "last_event_id", "list_bots", "mark_notifications_read",
+    "notifications", "strategy_choices", "update_bot",
 ]  # fmt: skip
 
 
@@ -68,6 +70,45 @@ def update_bot(session: Session, user_id: int, bot_id: int, fields: dict[str, An
         fields.get("strategy", bot.strategy), fields.get("strategy_params", bot.strategy_params)
     )
     return repo.update_bot(session, user_id, bot_id, fields)
+
+
+def delete_bot(session: Session, user_id: int, bot_id: int) -> None:
+    """Delete the user's bot, its history, and its trades from the journal."""
+    repo.delete_bot(session, user_id, bot_id)
+    forget_bot_trades(session, user_id, bot_id)
+
+
+def changes_since(
+    session: Session, user_id: int, after: int, language: str, zone: str, limit: int = 50
+) -> dict[str, Any]:
+    """What the user's live pages need since event ``after``: the newer events of their bots
+    (oldest first, in words), each bot's status, and the unread count."""
+    rows = repo.events_after(session, user_id, after, limit)
+    return {
+        "events": [
+            {
+                "id": row.id,
+                "bot_id": row.bot_id,
+                "action": row.action,
+                "notification": row.is_notification,
+                "text": event_text(language, zone, row.details),
+            }
+            for row in rows
+        ],
+        "statuses": repo.statuses(session, user_id),
+        "unread": notifications(session, user_id, True, 1, 0).total,
+    }
+
+
+def live_changes(
+    readers: sessionmaker[Session], user_id: int, after: int, language: str, zone: str
+) -> dict[str, Any]:
+    """``changes_since`` read in a transaction of its own (``after`` below 0: from now on);
+    ``after`` in the answer is where the next read starts."""
+    with transaction(readers) as session:
+        if after < 0:
+            after = last_event_id(session, user_id)
+        return changes_since(session, user_id, after, language, zone) | {"after": after}
 
 
 def _count(session: Session, *where: object) -> int:
@@ -141,6 +182,23 @@ def bot_row(language: str, strategies: list[dict[str, Any]], bot: Bot) -> dict[s
         "stop": stop,
         "target": target,
     }
+
+
+def protections_text(language: str, protections: dict[str, Any] | None) -> str:
+    """The bot's protections in words ("" when it has none)."""
+    p = protections or {}
+    parts = []
+    if p.get("losing_streak"):
+        hours = number_text(language, float(p.get("streak_pause_hours", 24.0)), 1)
+        parts.append(translate(language, "bots.protection_streak", count=p["losing_streak"],
+                               hours=hours))  # fmt: skip
+    if p.get("daily_loss_limit"):
+        limit = amount(language, float(p["daily_loss_limit"]), "money", "USD")
+        parts.append(translate(language, "bots.protection_daily", limit=limit))
+    if p.get("stop_cooldown_hours"):
+        hours = number_text(language, float(p["stop_cooldown_hours"]), 1)
+        parts.append(translate(language, "bots.protection_cooldown", hours=hours))
+    return "; ".join(parts)
 
 
 def _value_text(language: str, zone: str, name: str, value: Any, values: dict[str, Any]) -> str:

@@ -14,8 +14,8 @@ from tradeloop.core.codes import BotStatus
 from tradeloop.journal.synthetic import synthetic_export
 from tradeloop.market.synthetic import random_walk_bars
 from tradeloop.security import hash_password, verify_password
-from tradeloop.services import accounts, backtests, journal, mentor
-from tradeloop.store import bots, users
+from tradeloop.services import accounts, backtests, journal, mentor, paper_bots
+from tradeloop.store import bots, datasets, users
 from tradeloop.store import mentor as mentor_store
 from tradeloop.store.models import User
 from tradeloop.strategies.base import get_strategy
@@ -63,6 +63,18 @@ class DemoAccount:
 
 
 DEMO_BACKTEST_PERIODS = ((20, 50), (10, 30))  # ma_crossover fast/slow periods of the demo runs
+DEMO_PAPER_BOT = {
+    "name": "EURUSD paper (synthetic replay)",
+    "market": "EURUSD",
+    "timeframe": "H1",
+    "strategy": "ma_crossover",
+    "strategy_params": {"fast_period": 10, "slow_period": 30},
+    "lot_size": 0.1,
+    "sl_pips": 30,
+    "tp_pips": 60,
+    "protections": {"losing_streak": 3, "streak_pause_hours": 24.0},
+}
+DEMO_SECONDS_PER_BAR = 2.0  # the served app's supervisor trades one synthetic bar every 2 s
 
 
 def _demo_password(path: Path) -> str:
@@ -77,10 +89,11 @@ def load_demo(session: Session, data_dir: Path) -> DemoAccount:
     """Create the demo user and data once; later calls keep the data and repair the password.
 
     Everything shown for the demo account is made by the real features from the package's
-    synthetic generators, and named as synthetic: two saved bot configurations (never run,
-    so no bot events), an import of a generated Tradovate export (its trades and the days
-    they land on), a backtest of generated EURUSD bars, and the mentor's report of the last
-    trading day. A failure leaves no half-made demo account."""
+    synthetic generators, and named as synthetic: two saved bot configurations (never run),
+    an import of a generated Tradovate export (its trades and the days they land on),
+    backtests of generated EURUSD bars, a paper bot started on a replay of those bars (the
+    served app's supervisor trades it: its trades, events and notifications are its own), and
+    the mentor's report of the last trading day. A failure leaves no half-made demo account."""
     password = _demo_password(data_dir / CREDENTIALS_FILE)
     user = users.get_by_email(session, DEMO_EMAIL)
     if user is not None:
@@ -119,6 +132,9 @@ def _make_demo_data(session: Session, user: User) -> None:
     for fast, slow in DEMO_BACKTEST_PERIODS:  # two runs, so the comparison has something to show
         strategy = get_strategy("ma_crossover", {"fast_period": fast, "slow_period": slow})
         backtests.run_and_save(session, user.id, strategy, execution, (BACKTEST_FILE, data))
+    dataset = datasets.list_datasets(session, user.id, 1, 0).items[0]  # the generated bars
+    paper = bots.add_bot(session, user.id, DEMO_PAPER_BOT)
+    paper_bots.start_bot(session, user.id, paper.id, dataset.id, DEMO_SECONDS_PER_BAR)
     days = mentor_store.list_sessions(session, user.id, 1, 0).items
     if days:
         mentor.generate_report(session, user, days[0].session_date, user.language)

@@ -14,24 +14,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradeloop.bots.analysis import Analysis, analyse, analysis_from_json, analysis_json
+from tradeloop.bots.config import ProtectionSettings
+from tradeloop.bots.protections import ClosedTrade
 from tradeloop.bots.runner import BotRunner
+from tradeloop.brokers.base import Reconciliation
 from tradeloop.brokers.paper import BarReport, PaperBroker
 from tradeloop.core.codes import BotAction, BotStatus, EventDetail, event_details
-from tradeloop.core.errors import InvalidInput
+from tradeloop.core.errors import Conflict, InvalidInput, UserError
+from tradeloop.core.orders import Fill
 from tradeloop.execution.inputs import conversion
 from tradeloop.execution.rules import EXIT_REASONS
 from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.feeds import Bar
 from tradeloop.market.instruments import resolve_instrument
+from tradeloop.services.bot_journal import forget_bot_trades, record_bot_trades, sync_days
 from tradeloop.store import paper as repo
-from tradeloop.store.bots import get_bot, log_event
+from tradeloop.store.bots import get_bot, list_all_bots, log_event
 from tradeloop.store.datasets import dataset_bars, get_dataset
 from tradeloop.store.db import transaction
 from tradeloop.store.models import Bot, BotFill, PaperAccount
@@ -53,24 +62,48 @@ def bot_settings(bot: Bot) -> ExecutionSettings:
     return ExecutionSettings(**stops, **sizing_choice)
 
 
+CLOSE = "close"  # a bot's command: close its position now
+
+
 def start_bot(
     session: Session, user_id: int, bot_id: int, dataset_id: int, seconds_per_bar: float
 ) -> Bot:
-    """Run the user's bot on a paper account, replaying one of the user's datasets from its
-    first bar (``seconds_per_bar`` apart; 0: as fast as possible)."""
+    """Run the user's bot on a new paper account, replaying one of the user's datasets from
+    its first bar (``seconds_per_bar`` apart; 0: as fast as possible); a supervisor takes it
+    up (starting → running)."""
     bot = get_bot(session, user_id, bot_id)
+    if bot.status in repo.ACTIVE:
+        raise Conflict(
+            f"bot {bot.name!r} is already {bot.status.value}: stop it first",
+            key="bots.error.already_running", values={"name": bot.name},
+        )  # fmt: skip
     dataset = get_dataset(session, user_id, dataset_id)
     if not 0 <= seconds_per_bar <= 3600:
         raise InvalidInput("seconds_per_bar must be between 0 and 3600")
     bot_settings(bot)  # refuses what cannot be traded before anything changes
     resolve_instrument(bot.market)
     repo.reset_account(session, bot.id)
+    forget_bot_trades(session, user_id, bot.id)
     bot.feed = {"dataset_id": dataset.id, "seconds_per_bar": seconds_per_bar}
-    bot.status = BotStatus.RUNNING
+    bot.status, bot.status_reason, bot.command = BotStatus.STARTING, None, None
     bot.lease_holder = bot.lease_until = None
     log_event(session, user_id, bot.id, BotAction.BOT_STARTED)
     session.flush()
     return bot
+
+
+def start_all(session: Session, user_id: int) -> dict[str, list[int]]:
+    """Start again, on the replay each last ran, every stopped bot that has run before."""
+    started, skipped = [], []
+    for bot in list_all_bots(session, user_id):
+        if bot.status in repo.ACTIVE:
+            continue
+        if bot.feed is None:
+            skipped.append(bot.id)
+            continue
+        start_bot(session, user_id, bot.id, bot.feed["dataset_id"], bot.feed["seconds_per_bar"])
+        started.append(bot.id)
+    return {"started": started, "skipped": skipped}
 
 
 def fills_of(session: Session, user_id: int, bot_id: int) -> list[BotFill]:
@@ -78,13 +111,79 @@ def fills_of(session: Session, user_id: int, bot_id: int) -> list[BotFill]:
     return repo.bot_fills(session, user_id, bot_id)
 
 
-def stop_bot(session: Session, user_id: int, bot_id: int) -> Bot:
-    """Pause the user's bot: its supervisor stops at its next bar."""
+def stop_bot(session: Session, user_id: int, bot_id: int, close: bool = False) -> Bot:
+    """Stop the user's bot (and with ``close`` its position): its supervisor does it at once
+    (stopping → paused); with no supervisor holding it, it is done here."""
     bot = get_bot(session, user_id, bot_id)
-    bot.status = BotStatus.PAUSED
-    log_event(session, user_id, bot.id, BotAction.BOT_PAUSED)
+    now = datetime.now(UTC)
+    if bot.status in repo.ACTIVE and repo.held_elsewhere(bot, now):
+        bot.status = BotStatus.STOPPING
+        bot.command = CLOSE if close else bot.command
+    else:
+        if close:
+            _close_here(session, bot, now)
+        if bot.status in repo.ACTIVE:
+            bot.status, bot.command = BotStatus.PAUSED, None
+            log_event(session, user_id, bot.id, BotAction.BOT_PAUSED)
     session.flush()
     return bot
+
+
+def stop_all(session: Session, user_id: int, close: bool = False) -> list[int]:
+    """Stop every bot of the user (the kill switch with ``close``: and close every position);
+    the bots it acted on, each told in a notification."""
+    acted = []
+    for bot in list_all_bots(session, user_id):
+        account = repo.paper_account(session, bot.id)
+        holds = account is not None and account.position_id is not None
+        if bot.status not in repo.ACTIVE and not (close and holds):
+            continue
+        stop_bot(session, user_id, bot.id, close)
+        if close:
+            details = event_details(EventDetail.KILL_SWITCH, time=datetime.now(UTC))
+            log_event(session, user_id, bot.id, BotAction.BOT_PAUSED, details, notify=True)
+        acted.append(bot.id)
+    return acted
+
+
+def close_position(session: Session, user_id: int, bot_id: int) -> Bot:
+    """Close the bot's open position by hand, at the last bar's close: by its supervisor
+    when one runs it (the bot goes on), else here."""
+    bot = get_bot(session, user_id, bot_id)
+    account = repo.paper_account(session, bot.id)
+    if account is None or account.position_id is None:
+        raise InvalidInput(
+            f"bot {bot.name!r} has no open position", key="bots.error.no_position",
+            values={"name": bot.name},
+        )  # fmt: skip
+    now = datetime.now(UTC)
+    if bot.status in repo.ACTIVE and repo.held_elsewhere(bot, now):
+        bot.command = CLOSE
+    else:
+        _close_here(session, bot, now)
+    session.flush()
+    return bot
+
+
+def _close_here(session: Session, bot: Bot, now: datetime) -> None:
+    """Close the bot's position in this transaction (no supervisor holds it)."""
+    account = repo.paper_account(session, bot.id)
+    if account is None or account.position_id is None:
+        return
+    run = BotRun.load(session, bot.id)
+    run.close_now(session, now)
+
+
+def latest_analysis(session: Session, user_id: int, bot_id: int) -> Analysis | None:
+    """The bot's analysis of its last bar as its supervisor stored it (None before one)."""
+    get_bot(session, user_id, bot_id)
+    account = repo.paper_account(session, bot_id)
+    stored = (account.runner or {}).get("analysis") if account is not None else None
+    return None if stored is None else analysis_from_json(stored)
+
+
+ANALYSIS_EVERY = timedelta(seconds=1)  # how often a fast replay stores its analysis
+KEEP_CLOSED = 200  # closed trades kept for the protections
 
 
 @dataclass
@@ -93,13 +192,17 @@ class BotRun:
 
     bot_id: int
     user_id: int
+    name: str
     bars: pd.DataFrame
     runner: BotRunner
     seconds_per_bar: float
+    events_seen: int = 0
+    analysed_at: datetime | None = None
+    traded: bool = False  # trades closed since the journal's days were last synced
 
     @classmethod
     def load(cls, session: Session, bot_id: int) -> BotRun:
-        """The bot as of its last stored bar."""
+        """The bot as of its last stored bar, checked against its stored fills."""
         bot = session.get(Bot, bot_id)
         if bot is None or bot.feed is None:
             raise InvalidInput(f"bot {bot_id} has no feed")
@@ -109,33 +212,32 @@ class BotRun:
         mode, rate, _ = conversion(instrument, settings, bars)
         broker = PaperBroker(f"bot:{bot.id}", instrument, settings, mode, rate)
         strategy = get_strategy(bot.strategy, bot.strategy_params or {})
-        runner = BotRunner(strategy, instrument, settings, broker, mode)
+        protections = ProtectionSettings(**bot.protections).build() if bot.protections else []
+        runner = BotRunner(strategy, instrument, settings, broker, mode, protections=protections)
         account = repo.paper_account(session, bot.id)
         if account is not None:
-            seen = bars.iloc[: account.bar_index + 1]
-            volume = seen["volume"] if "volume" in seen else pd.Series(0.0, index=seen.index)
-            for time, o, h, low, c, v in zip(
-                seen.index,
-                seen["open"],
-                seen["high"],
-                seen["low"],
-                seen["close"],
-                volume,
-                strict=True,
-            ):
-                runner.tape.add_bar(time, o, h, low, c, v)
-            opened = _opened_at(session, bot, account)
-            last = bars.index[account.bar_index].to_pydatetime()
-            broker.restore(
-                account.state, account.equity, account.pending_entry, account.pending_exit,
-                account.position_id, opened, last,
-            )  # fmt: skip
-        return cls(bot.id, bot.user_id, bars, runner, float(bot.feed["seconds_per_bar"]))
+            _restore(session, bot, account, bars, runner)
+        return cls(bot.id, bot.user_id, bot.name, bars, runner, float(bot.feed["seconds_per_bar"]))
 
     def step(self, session: Session, holder: str, now: datetime, lease: timedelta) -> bool:
-        """The next bar, stored in ``session``'s transaction with the lease renewed for
-        ``lease``; False when the lease is gone, the bot was stopped, or the replay ended."""
-        if not repo.renew_lease(session, self.bot_id, holder, now + lease):
+        """The bot's next move, stored in ``session``'s transaction with the lease renewed
+        for ``lease``: a close or stop it was asked for, else its next bar; False when the
+        lease is gone, the bot stopped, or the replay ended."""
+        held = repo.renew_lease(session, self.bot_id, holder, now + lease)
+        if held is None:
+            return False
+        status, command = held
+        bot = session.get(Bot, self.bot_id)
+        if bot is None:
+            return False
+        if status is BotStatus.STARTING:
+            bot.status = BotStatus.RUNNING
+        if command == CLOSE:
+            bot.command = None
+            self.close_now(session, now)
+        if status is BotStatus.STOPPING:
+            bot.status, bot.command = BotStatus.PAUSED, None
+            log_event(session, self.user_id, self.bot_id, BotAction.BOT_PAUSED)
             return False
         i = self.runner.tape.size
         if i >= len(self.bars):
@@ -146,13 +248,23 @@ class BotRun:
             float(row["close"]), float(row.get("volume", 0.0)), i == len(self.bars) - 1,
         )  # fmt: skip
         report = self.runner.on_bar(bar)
-        self._store(session, report, i, now)
+        self._store(session, report, i, now, analyse_now=bar.last)
         if bar.last:
             return self._finish(session)
         return True
 
-    def _store(self, session: Session, report: BarReport, i: int, now: datetime) -> None:
-        broker = self.runner.broker
+    def close_now(self, session: Session, now: datetime) -> None:
+        """Close the open position at the last bar's close, stored with its events."""
+        i = self.runner.tape.size - 1
+        if i < 0 or self.runner.broker.position_id is None:
+            return
+        report = self.runner.close_now()
+        self._store(session, report, i, now, analyse_now=True)
+
+    def _store(
+        self, session: Session, report: BarReport, i: int, now: datetime, analyse_now: bool
+    ) -> None:
+        runner, broker = self.runner, self.runner.broker
         account = repo.paper_account(session, self.bot_id) or PaperAccount(
             bot_id=self.bot_id, user_id=self.user_id
         )
@@ -160,48 +272,134 @@ class BotRun:
         account.pending_entry, account.pending_exit = broker.pending_entry, broker.pending_exit
         account.position_id, account.equity = broker.position_id, broker.equity
         account.bar_index, account.updated_at = i, now
+        kept = account.runner or {}
+        if (
+            analyse_now
+            or self.seconds_per_bar
+            or self.analysed_at is None
+            or (now - self.analysed_at >= ANALYSIS_EVERY)
+        ):
+            analysis = analyse(runner)
+            kept = kept | {"analysis": None if analysis is None else analysis_json(analysis)}
+            self.analysed_at = now
+        account.runner = kept | {
+            "closed": [[t.exit_time.isoformat(), t.pnl, t.reason]
+                       for t in runner.closed[-KEEP_CLOSED:]],
+            "paused_until": _iso(runner.paused_until),
+        }  # fmt: skip
         session.add(account)
-        instrument = self.runner.instrument
         for fill in report.fills:
-            request = broker.orders[fill.client_order_id].request
-            entry = fill.reason == "entry"
-            session.add(
-                BotFill(
-                    bot_id=self.bot_id, user_id=self.user_id,
-                    client_order_id=fill.client_order_id,
-                    position=fill.client_order_id if entry else (request.closes or ""),
-                    reason=fill.reason, side=fill.side.value, quantity=fill.quantity,
-                    price=fill.price, commission=fill.commission,
-                    stop=request.stop if entry else None, time=fill.time.to_pydatetime(),
-                )
-            )  # fmt: skip
-            if entry:  # the closing side is told by the round trip below
-                details = event_details(
-                    EventDetail.POSITION_OPENED, side=fill.side.value,
-                    lots=fill.quantity / instrument.contract_size, market=instrument.symbol,
-                    price=fill.price, time=fill.time.to_pydatetime(),
-                )  # fmt: skip
-                log_event(session, self.user_id, self.bot_id, BotAction.POSITION_OPENED,
-                          details, notify=True)  # fmt: skip
+            self._store_fill(session, fill)
         for row in report.closed:
-            side = "buy" if row[2] > 0 else "sell"
-            pips = (row[4] - row[3]) * row[2] / instrument.pip_size
-            details = event_details(
-                EventDetail.POSITION_CLOSED, side=side, lots=float(row[6]),
-                market=instrument.symbol, price=float(row[4]), pips=float(pips),
-                pnl=float(row[7]), currency="USD", reason=EXIT_REASONS[int(row[9])],
-                time=self.runner.tape.times[int(row[1])].to_pydatetime(),
-            )  # fmt: skip
-            log_event(session, self.user_id, self.bot_id, BotAction.POSITION_CLOSED, details,
-                      notify=True)  # fmt: skip
+            self._closed_event(session, row)
+        for event in runner.events[self.events_seen :]:
+            log_event(session, self.user_id, self.bot_id, event.action, event.details,
+                      notify=event.notify)  # fmt: skip
+        self.events_seen = len(runner.events)
+        if report.closed:
+            record_bot_trades(session, self.user_id, self.bot_id, self.name, runner.instrument)
+            self.traded = True
         session.flush()
+
+    def _store_fill(self, session: Session, fill: Fill) -> None:
+        request = self.runner.broker.orders[fill.client_order_id].request
+        entry = fill.reason == "entry"
+        session.add(
+            BotFill(
+                bot_id=self.bot_id, user_id=self.user_id,
+                client_order_id=fill.client_order_id,
+                position=fill.client_order_id if entry else (request.closes or ""),
+                reason=fill.reason, side=fill.side.value, quantity=fill.quantity,
+                price=fill.price, commission=fill.commission,
+                stop=request.stop if entry else None, time=fill.time.to_pydatetime(),
+            )
+        )  # fmt: skip
+        if entry:  # the closing side is told by the round trip
+            instrument = self.runner.instrument
+            details = event_details(
+                EventDetail.POSITION_OPENED, side=fill.side.value,
+                lots=fill.quantity / instrument.contract_size, market=instrument.symbol,
+                price=fill.price, time=fill.time.to_pydatetime(),
+            )  # fmt: skip
+            log_event(session, self.user_id, self.bot_id, BotAction.POSITION_OPENED,
+                      details, notify=True)  # fmt: skip
+
+    def _closed_event(self, session: Session, row: Any) -> None:
+        instrument = self.runner.instrument
+        side = "buy" if row[2] > 0 else "sell"
+        pips = (row[4] - row[3]) * row[2] / instrument.pip_size
+        details = event_details(
+            EventDetail.POSITION_CLOSED, side=side, lots=float(row[6]),
+            market=instrument.symbol, price=float(row[4]), pips=float(pips),
+            pnl=float(row[7]), currency="USD", reason=EXIT_REASONS[int(row[9])],
+            time=self.runner.tape.times[int(row[1])].to_pydatetime(),
+        )  # fmt: skip
+        log_event(session, self.user_id, self.bot_id, BotAction.POSITION_CLOSED, details,
+                  notify=True)  # fmt: skip
 
     def _finish(self, session: Session) -> bool:
         bot = session.get(Bot, self.bot_id)
-        if bot is not None and bot.status == BotStatus.RUNNING:
-            bot.status = BotStatus.PAUSED  # the replay is over
+        if bot is not None and bot.status in repo.ACTIVE:
+            bot.status, bot.command = BotStatus.PAUSED, None  # the replay is over
             log_event(session, self.user_id, self.bot_id, BotAction.BOT_PAUSED)
         return False
+
+
+def _restore(
+    session: Session, bot: Bot, account: PaperAccount, bars: pd.DataFrame, runner: BotRunner
+) -> None:
+    """Take the runner and its broker up as stored after the account's last bar, and check
+    the broker's reconciliation against the stored fills."""
+    seen = bars.iloc[: account.bar_index + 1]
+    volume = seen["volume"] if "volume" in seen else pd.Series(0.0, index=seen.index)
+    for time, o, h, low, c, v in zip(
+        seen.index, seen["open"], seen["high"], seen["low"], seen["close"], volume, strict=True
+    ):
+        runner.tape.add_bar(time, o, h, low, c, v)
+    opened = _opened_at(session, bot, account)
+    last = bars.index[account.bar_index].to_pydatetime()
+    runner.broker.restore(
+        account.state, account.equity, account.pending_entry, account.pending_exit,
+        account.position_id, opened, last,
+    )  # fmt: skip
+    kept = account.runner or {}
+    runner.closed = [
+        ClosedTrade(pd.Timestamp(t), float(p), r) for t, p, r in kept.get("closed", [])
+    ]
+    until = kept.get("paused_until")
+    runner.paused_until = None if until is None else pd.Timestamp(until)
+    problems = reconciliation_problems(
+        runner.broker.reconcile(), repo.bot_fills(session, bot.user_id, bot.id)
+    )
+    if problems:
+        raise ReconciliationFailed("; ".join(problems))
+
+
+class ReconciliationFailed(UserError):
+    """The broker's positions disagree with the stored fills: the bot must not trade on."""
+
+    status = 409
+
+
+def reconciliation_problems(held: Reconciliation, stored: list[BotFill]) -> list[str]:
+    """Where the broker's reconciliation report and the stored fills disagree: a position
+    the broker holds that no stored entry opened or that a stored exit closed, or a stored
+    open position the broker does not hold."""
+    entries = {f.client_order_id for f in stored if f.reason == "entry"}
+    closed = {f.position for f in stored if f.reason != "entry"}
+    stored_open = entries - closed
+    broker_open = {p.client_order_id for p in held.positions}
+    problems = [f"the broker holds {p}, which no stored fill opened"
+                for p in sorted(broker_open - entries)]  # fmt: skip
+    problems += [f"the broker holds {p}, which a stored fill closed"
+                 for p in sorted(broker_open & closed)]  # fmt: skip
+    problems += [f"stored position {p} is not at the broker"
+                 for p in sorted(stored_open - broker_open)]  # fmt: skip
+    return problems
+
+
+def _iso(time: pd.Timestamp | None) -> str | None:
+    return None if time is None else time.isoformat()
 
 
 def _opened_at(session: Session, bot: Bot, account: PaperAccount) -> datetime | None:
@@ -211,9 +409,15 @@ def _opened_at(session: Session, bot: Bot, account: PaperAccount) -> datetime | 
     return repo.fill_time(session, bot.id, account.position_id)
 
 
+SYNC_EVERY = timedelta(seconds=5)  # how often the traders' daily sessions are brought up to date
+BUSY_RETRIES = 8  # a bar the database was too busy to store, tried again this many times
+DB_BUSY = OperationalError  # the database locked or unreachable for a moment
+
+
 class Supervisor:
-    """Runs every running bot whose lease it holds, each as an asyncio task; one bot's
-    failure puts that bot in error with its reason and never stops another."""
+    """Runs every bot whose lease it holds, each as an asyncio task; a stop or close asked of
+    a bot wakes it at once; one bot's failure puts that bot in error with its reason and
+    never stops another."""
 
     def __init__(
         self,
@@ -227,59 +431,132 @@ class Supervisor:
         self.holder = holder or f"supervisor-{uuid.uuid4().hex[:12]}"
         self.poll_seconds = poll_seconds
         self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.wake: dict[int, asyncio.Event] = {}
+        self.traded: set[int] = set()  # users whose bots closed trades since the last sync
+        bind = sessions.kw.get("bind")
+        # SQLite has one writer: its bots' bars queue here in turn, not in its busy handler
+        self.writes: contextlib.AbstractContextManager[Any] = (
+            threading.Lock()
+            if bind is not None and bind.dialect.name == "sqlite"
+            else contextlib.nullcontext()
+        )
 
-    def _claim(self) -> list[int]:
+    def _claim(self) -> tuple[list[int], list[int]]:
         now = datetime.now(UTC)
-        with transaction(self.sessions) as session:
-            return repo.claim_bots(session, self.holder, now + self.lease, now)
+        with self.writes, transaction(self.sessions) as session:
+            return (
+                repo.claim_bots(session, self.holder, now + self.lease, now),
+                repo.wanted(session, self.holder),
+            )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Claim and run bots until ``stop`` is set; then stop each at once."""
+        """Claim and run bots until ``stop`` is set; then stop each at once. A database that
+        cannot be reached for a moment only delays the next claim."""
+        synced = datetime.now(UTC)
         try:
             while not stop.is_set():
-                for bot_id in await asyncio.to_thread(self._claim):
+                try:
+                    held, asked = await asyncio.to_thread(self._claim)
+                except DB_BUSY:
+                    log.warning("supervisor %s: database busy, claiming again", self.holder)
+                    held, asked = [], []
+                for bot_id in held:
                     task = self.tasks.get(bot_id)
                     if task is None or task.done():
+                        self.wake[bot_id] = asyncio.Event()
                         self.tasks[bot_id] = asyncio.create_task(self._run_bot(bot_id))
+                for bot_id in asked:
+                    if bot_id in self.wake:
+                        self.wake[bot_id].set()
+                if self.traded and datetime.now(UTC) - synced >= SYNC_EVERY:
+                    await self._sync_all()
+                    synced = datetime.now(UTC)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.poll_seconds)
         finally:
             for task in self.tasks.values():
                 task.cancel()
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self._sync_all()
 
     async def _run_bot(self, bot_id: int) -> None:
+        busy, run = 0, None
         try:
-            run = await asyncio.to_thread(self._load, bot_id)
-            while await asyncio.to_thread(self._step, run):
+            while True:
+                try:
+                    if run is None:  # taken up as stored (again, after a bar not stored)
+                        run = await asyncio.to_thread(self._load, bot_id)
+                    going = await asyncio.to_thread(self._step, run)
+                    busy = 0
+                except DB_BUSY:
+                    busy, run = busy + 1, None
+                    if busy > BUSY_RETRIES:
+                        raise
+                    log.warning("bot %s: database busy, tried again", bot_id)
+                    await asyncio.sleep(min(0.1 * 2**busy, 5.0))
+                    continue
+                if run.traded:
+                    self.traded.add(run.user_id)
+                    run.traded = False
+                if not going:
+                    break
                 if run.seconds_per_bar:
-                    await asyncio.sleep(run.seconds_per_bar)
+                    wake = self.wake[bot_id]
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), run.seconds_per_bar)
+                    wake.clear()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # this bot only: into error with its reason
             log.exception("bot %s failed", bot_id)
             await asyncio.to_thread(self._fail, bot_id, exc)
         finally:
-            await asyncio.to_thread(self._release, bot_id)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._release, bot_id)
 
     def _load(self, bot_id: int) -> BotRun:
         with transaction(self.sessions) as session:
             return BotRun.load(session, bot_id)
 
     def _step(self, run: BotRun) -> bool:
-        with transaction(self.sessions) as session:
+        with self.writes, transaction(self.sessions) as session:
             return run.step(session, self.holder, datetime.now(UTC), self.lease)
+
+    async def _sync_all(self) -> None:
+        """Each user whose bots traded since: their daily sessions brought up to date, once."""
+        users, self.traded = self.traded, set()
+        for user_id in users:
+            try:
+                await asyncio.to_thread(self._sync, user_id)
+            except Exception:
+                log.exception("daily sessions of user %s not synced", user_id)
+                self.traded.add(user_id)  # tried again later
+
+    def _sync(self, user_id: int) -> None:
+        with transaction(self.sessions) as session:
+            sync_days(session, user_id)
 
     def _fail(self, bot_id: int, exc: Exception) -> None:
         with transaction(self.sessions) as session:
             bot = session.get(Bot, bot_id)
             if bot is not None:
-                bot.status = BotStatus.ERROR
-                at = datetime.now(UTC)
-                details = event_details(EventDetail.BOT_FAILED, time=at)
+                reason = failure_reason(exc)
+                bot.status, bot.status_reason, bot.command = BotStatus.ERROR, reason, None
+                details = event_details(
+                    EventDetail.BOT_FAILED, time=datetime.now(UTC), reason=reason
+                )
                 log_event(session, bot.user_id, bot_id, BotAction.BOT_ERROR, details, True)
                 log.warning("bot %s: %s", bot_id, type(exc).__name__)
 
     def _release(self, bot_id: int) -> None:
         with transaction(self.sessions) as session:
             repo.release_lease(session, bot_id, self.holder)
+
+
+def failure_reason(exc: Exception) -> str:
+    """Why a bot failed, in words a user may read: a user error's message, else the kind of
+    failure only (the details are in the server's log)."""
+    if isinstance(exc, UserError):
+        return exc.message[:300]
+    return f"internal error ({type(exc).__name__}); the server log has the details"

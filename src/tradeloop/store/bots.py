@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tradeloop.core.codes import BotAction, EventDetail, event_details
@@ -18,6 +18,11 @@ def list_bots(session: Session, user_id: int, limit: int, offset: int) -> Page[B
     return paginate(
         session, select(Bot).where(Bot.user_id == user_id).order_by(Bot.id), limit, offset
     )
+
+
+def list_all_bots(session: Session, user_id: int) -> list[Bot]:
+    """Every bot of the user, oldest first."""
+    return list(session.scalars(select(Bot).where(Bot.user_id == user_id).order_by(Bot.id)))
 
 
 def get_bot(session: Session, user_id: int, bot_id: int) -> Bot:
@@ -82,6 +87,32 @@ def bot_history(
         .order_by(TradeHistory.timestamp.desc(), TradeHistory.id.desc())
     )
     return paginate(session, query, limit, offset)
+
+
+def events_after(session: Session, user_id: int, after: int, limit: int) -> list[TradeHistory]:
+    """The user's bots' events with an id above ``after``, oldest first."""
+    owned = select(Bot.id).where(Bot.user_id == user_id)
+    query = (
+        select(TradeHistory)
+        .where(TradeHistory.id > after, TradeHistory.bot_id.in_(owned))
+        .order_by(TradeHistory.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def last_event_id(session: Session, user_id: int) -> int:
+    """The id of the user's bots' newest event (0 when none)."""
+    owned = select(Bot.id).where(Bot.user_id == user_id)
+    return (
+        session.scalar(select(func.max(TradeHistory.id)).where(TradeHistory.bot_id.in_(owned))) or 0
+    )
+
+
+def statuses(session: Session, user_id: int) -> dict[int, str]:
+    """Each of the user's bots' status."""
+    rows = session.execute(select(Bot.id, Bot.status).where(Bot.user_id == user_id))
+    return {bot_id: getattr(status, "value", status) for bot_id, status in rows}
 
 
 def _is_users_notification(user_id: int) -> Any:

@@ -89,6 +89,45 @@ def add_import(
     return row
 
 
+def bot_digest(bot_id: int) -> str:
+    """The stand-in file digest of a paper bot's journal import (one per bot)."""
+    return hashlib.sha256(f"bot:{bot_id}".encode()).hexdigest()
+
+
+def put_bot_import(
+    session: Session, user_id: int, bot_id: int, name: str, orders: pd.DataFrame, trades: int
+) -> JournalImport:
+    """Keep a paper bot's orders as its journal import (format ``bot``), replacing the last."""
+    row = session.scalar(
+        select(JournalImport).where(
+            JournalImport.user_id == user_id, JournalImport.sha256 == bot_digest(bot_id)
+        )
+    )
+    if row is None:
+        row = JournalImport(
+            user_id=user_id, sha256=bot_digest(bot_id), format="bot", kind="live",
+            timezone="UTC", currency="USD", stops_known=True,
+            details={"label": name[:100], "accounts": [f"bot:{bot_id}"], "bot_id": bot_id},
+        )  # fmt: skip
+        session.add(row)
+    row.file_name = f"bot:{bot_id} {name}"[:200]
+    row.rows, row.trades, row.orders = len(orders), trades, _parquet(orders)
+    session.flush()
+    touch_journal(session, user_id)
+    return row
+
+
+def drop_bot_import(session: Session, user_id: int, bot_id: int) -> None:
+    """Forget a paper bot's journal import (its trades leave the journal)."""
+    row = session.scalar(
+        select(JournalImport.id).where(
+            JournalImport.user_id == user_id, JournalImport.sha256 == bot_digest(bot_id)
+        )
+    )
+    if row is not None:
+        delete_import(session, user_id, row)
+
+
 def list_imports(session: Session, user_id: int, limit: int, offset: int) -> Page[JournalImport]:
     """The user's imports, newest first."""
     query = (

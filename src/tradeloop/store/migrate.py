@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 import tradeloop
 from tradeloop.store.models import Base
 
-HEAD = "0011"
+HEAD = "0012"
 
 
 def migrations_dir() -> Path:

@@ -156,6 +156,12 @@ class Bot(Base):
     # the supervisor running it, until when (renewed by heartbeats; a dead holder's lapses)
     lease_holder: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # why it is in error (or was stopped by the kill switch), in plain words
+    status_reason: Mapped[str | None] = mapped_column(String(300))
+    # asked of its supervisor: "close" its position now (a stop may come with it)
+    command: Mapped[str | None] = mapped_column(String(16))
+    # ``bots.config.ProtectionSettings`` as set; None: none
+    protections: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
 
 
 class PaperAccount(Base):
@@ -173,6 +179,8 @@ class PaperAccount(Base):
     equity: Mapped[float] = mapped_column(Float, nullable=False)
     bar_index: Mapped[int] = mapped_column(Integer, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    # the runner's own state: closed trades the protections read, the pause, latest analysis
+    runner: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
 
 
 class BotFill(Base):

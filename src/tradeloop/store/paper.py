@@ -10,41 +10,62 @@ from sqlalchemy.orm import Session
 from tradeloop.core.codes import BotStatus
 from tradeloop.store.models import Bot, BotFill, PaperAccount
 
+ACTIVE = (BotStatus.STARTING, BotStatus.RUNNING, BotStatus.STOPPING)  # a supervisor's work
+
 
 def claim_bots(session: Session, holder: str, until: datetime, now: datetime) -> list[int]:
-    """Take the lease of every running bot with a feed that is free, lapsed or ``holder``'s
-    own, until ``until``; the ids ``holder`` now holds."""
-    candidates = session.scalars(
-        select(Bot.id).where(
-            Bot.status == BotStatus.RUNNING,
-            Bot.feed.is_not(None),
-            or_(Bot.lease_holder.is_(None), Bot.lease_holder == holder, Bot.lease_until < now),
-        )
-    ).all()
-    held = []
-    for bot_id in candidates:  # one conditional update each: two claimers never both win
-        taken = session.execute(
-            update(Bot)
-            .where(
-                Bot.id == bot_id,
-                Bot.status == BotStatus.RUNNING,
-                or_(Bot.lease_holder.is_(None), Bot.lease_holder == holder, Bot.lease_until < now),
-            )
-            .values(lease_holder=holder, lease_until=until)
-        )
-        if taken.rowcount == 1:
-            held.append(bot_id)
-    return held
-
-
-def renew_lease(session: Session, bot_id: int, holder: str, until: datetime) -> bool:
-    """Extend ``holder``'s lease of a still running bot; False when it is no longer held."""
-    renewed = session.execute(
+    """Renew ``holder``'s leases (its heartbeat, one statement) and take the lease of every
+    starting, running or stopping bot with a feed that is free or lapsed, until ``until``;
+    the ids ``holder`` now holds."""
+    session.execute(
         update(Bot)
-        .where(Bot.id == bot_id, Bot.lease_holder == holder, Bot.status == BotStatus.RUNNING)
+        .where(Bot.lease_holder == holder, Bot.status.in_(ACTIVE))
         .values(lease_until=until)
     )
-    return renewed.rowcount == 1
+    free = or_(Bot.lease_holder.is_(None), Bot.lease_until < now)
+    candidates = session.scalars(
+        select(Bot.id).where(Bot.status.in_(ACTIVE), Bot.feed.is_not(None), free)
+    ).all()
+    for bot_id in candidates:  # one conditional update each: two claimers never both win
+        session.execute(
+            update(Bot)
+            .where(Bot.id == bot_id, Bot.status.in_(ACTIVE), free)
+            .values(lease_holder=holder, lease_until=until)
+        )
+    return list(
+        session.scalars(select(Bot.id).where(Bot.lease_holder == holder, Bot.status.in_(ACTIVE)))
+    )
+
+
+def renew_lease(
+    session: Session, bot_id: int, holder: str, until: datetime
+) -> tuple[BotStatus, str | None] | None:
+    """Extend ``holder``'s lease of a bot it still has work on; the bot's status and command,
+    None when it is no longer held."""
+    renewed = session.execute(
+        update(Bot)
+        .where(Bot.id == bot_id, Bot.lease_holder == holder, Bot.status.in_(ACTIVE))
+        .values(lease_until=until)
+        .returning(Bot.status, Bot.command)
+    ).first()
+    return None if renewed is None else (BotStatus(renewed[0]), renewed[1])
+
+
+def held_elsewhere(bot: Bot, now: datetime) -> bool:
+    """Whether a supervisor holds ``bot``'s lease now (it must do the bot's work)."""
+    return bot.lease_holder is not None and bot.lease_until is not None and bot.lease_until > now
+
+
+def wanted(session: Session, holder: str) -> list[int]:
+    """The bots ``holder`` holds that were asked something: a stop or a close."""
+    return list(
+        session.scalars(
+            select(Bot.id).where(
+                Bot.lease_holder == holder,
+                or_(Bot.status == BotStatus.STOPPING, Bot.command.is_not(None)),
+            )
+        )
+    )
 
 
 def release_lease(session: Session, bot_id: int, holder: str) -> None:

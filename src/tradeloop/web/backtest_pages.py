@@ -38,7 +38,7 @@ HistorySort = Annotated[
 ]
 
 
-def _strategies(language: str) -> list[dict[str, Any]]:
+def form_strategies(language: str) -> list[dict[str, Any]]:
     """The library's strategies for the forms, each with its label in ``language``."""
     return [
         cls.describe() | {"label": view.strategy_label(language, cls.key)}
@@ -79,7 +79,7 @@ def backtests_page(request: Request, session: DB, user: MaybeUser) -> Response:
         request,
         "backtests.html",
         user,
-        strategies=_strategies(request_language(request, user)),
+        strategies=form_strategies(request_language(request, user)),
         datasets=backtests.list_datasets(session, user.id, 100, 0).items,
         upload_mb=settings.max_backtest_upload_bytes // 1_048_576,
         execution=ExecutionSettings(sl_atr=2, tp_atr=4, lots=0.1).model_dump(),
@@ -227,7 +227,7 @@ def result_page(
         tr_time=lambda iso: view.stat_text(language, "time", iso, user.timezone),
         currency=view.ACCOUNT_CURRENCY,
         link=lambda **changes: view.link(f"/backtests/{result.id}", query, **changes),
-        strategies=[s for s in _strategies(language) if s["key"] == result.strategy_name],
+        strategies=[s for s in form_strategies(language) if s["key"] == result.strategy_name],
         strategy_values=p.get("strategy", {}),
         execution=_execution(result),
     )

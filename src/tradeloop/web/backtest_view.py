@@ -127,7 +127,8 @@ def strategy_label(language: str, key: str) -> str:
     return catalogue(language).get(f"strategy.{key}", key)
 
 
-def _strategy_class(key: str) -> type[Strategy] | None:
+def strategy_class(key: str) -> type[Strategy] | None:
+    """The library's strategy with ``key`` (None when there is none)."""
     return next((cls for cls in all_strategies() if cls.key == key), None)
 
 
@@ -144,7 +145,7 @@ def value_text(language: str, value: Any) -> str:
 
 def param_rows(language: str, key: str, values: dict[str, Any]) -> list[dict[str, str]]:
     """The strategy's parameters with their labels (the strategy's own, in both languages)."""
-    cls = _strategy_class(key)
+    cls = strategy_class(key)
     labels = {
         p.name: p.label_id if language == "id" else p.label_en for p in (cls.params if cls else ())
     }

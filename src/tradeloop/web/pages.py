@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -11,10 +10,9 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from tradeloop.bots.config import BotSettings
 from tradeloop.core.errors import InvalidInput, UserError
 from tradeloop.i18n import LANGUAGES, pick_language
-from tradeloop.services import accounts, bots
+from tradeloop.services import accounts, bot_view, bots
 from tradeloop.services.accounts import User
 from tradeloop.services.chat import check_message, llm_status, model_check
 from tradeloop.services.mentor import list_llm_calls, mentor_card, set_llm_consent, sync_sessions
@@ -22,7 +20,6 @@ from tradeloop.serving.deps import (
     DB,
     LANG_COOKIE,
     SESSION_COOKIE,
-    ObjectId,
     Paging,
     State,
     session_token,
@@ -166,56 +163,11 @@ def dashboard(request: Request, session: DB, user: MaybeUser) -> Response:
     today = datetime.now(UTC).astimezone(ZoneInfo(user.timezone)).date()
     mentor = mentor_card(session, user, today)
     new = request.query_params.get("notice") == "auth.registered"  # just registered
-    return render(request, "dashboard.html", user, counts=counts, mentor=mentor, new=new)
-
-
-@router.get("/bots")
-def bots_page(request: Request, session: DB, user: MaybeUser, paging: Paging) -> Response:
-    """The user's bots and a form for a new one."""
-    user = require_user(user)
-    page = bots.list_bots(session, user.id, paging.limit, paging.offset)
-    return _bots(request, user, page)
-
-
-def _bots(
-    request: Request,
-    user: User,
-    page: Any,
-    status: int = 200,
-    errors: list[str] | None = None,
-    form: dict[str, Any] | None = None,
-) -> Response:
-    language = request_language(request, user)
-    strategies = bots.strategy_choices(language)
-    rows = [bots.bot_row(language, strategies, bot) for bot in page.items]
-    return render(request, "bots.html", user, status, page=page, rows=rows,
-                  strategies=strategies, errors=errors or [], form=form or {})  # fmt: skip
-
-
-@router.post("/bots")
-async def create_bot(request: Request, session: DB, user: FormUser) -> Response:
-    """Save a bot from the form."""
-    form = dict((await request.form()).items())
-    form.pop("csrf_token", None)
-    fields = {key: value for key, value in form.items() if value != ""}
-    try:
-        settings = BotSettings.model_validate(fields)
-    except ValidationError as exc:
-        page = bots.list_bots(session, user.id, 50, 0)
-        return _bots(request, user, page, 422, _messages(request, user, exc), form)
-    try:
-        bots.add_bot(session, user.id, settings.model_dump())
-    except UserError as exc:  # an unknown strategy or parameters it does not take
-        page = bots.list_bots(session, user.id, 50, 0)
-        return _bots(request, user, page, exc.status, _error(request, user, exc), form)
-    return redirect("/bots", "bots.created")
-
-
-@router.post("/bots/{bot_id}/delete")
-def delete_bot(bot_id: ObjectId, session: DB, user: FormUser) -> Response:
-    """Delete one of the user's bots."""
-    bots.delete_bot(session, user.id, bot_id)
-    return redirect("/bots", "bots.deleted")
+    figures = bot_view.dashboard_figures(
+        session, user.id, request_language(request, user), user.timezone
+    )
+    return render(request, "dashboard.html", user, counts=counts, mentor=mentor, new=new,
+                  figures=figures, last_event=bots.last_event_id(session, user.id))  # fmt: skip
 
 
 @router.get("/notifications")

@@ -15,6 +15,7 @@ from tradeloop.i18n import (
     LANGUAGE_NAMES,
     amount,
     catalogue,
+    number_text,
     pick_language,
     size_text,
     time_text,
@@ -56,6 +57,7 @@ def _context(request: Request, language: str, user: User | None, csrf_token: str
             language, value, unit, currency
         ),
         "size": lambda value: size_text(language, value),
+        "number": lambda value, digits=2: number_text(language, value, digits),
         "notice": _notice(request, language),
         "version": __version__,
         "path": request.url.path,

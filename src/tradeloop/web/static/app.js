@@ -8,6 +8,23 @@ document.addEventListener("DOMContentLoaded", () => {
       toggle.setAttribute("aria-expanded", String(open));
     });
   }
+  // Live updates: the unread count on the bell, and each bot event as a "tradeloop:event" the
+  // page's own script may act on (server-sent events; the browser reconnects by itself).
+  const bell = document.querySelector("[data-unread]");
+  if (bell && window.EventSource) {
+    // live pages say which event they were rendered after, so none is missed in between
+    const after = document.body.dataset.after;
+    const source = new EventSource("/api/notifications/stream" + (after ? "?after=" + after : ""));
+    source.addEventListener("unread", (e) => {
+      const count = JSON.parse(e.data).unread;
+      bell.textContent = count;
+      bell.hidden = count === 0;
+    });
+    source.addEventListener("bot", (e) => {
+      document.dispatchEvent(new CustomEvent("tradeloop:event", { detail: JSON.parse(e.data) }));
+    });
+    window.addEventListener("pagehide", () => source.close());
+  }
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
