@@ -17,15 +17,12 @@ import logging
 import os
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradeloop.bots.runner import BotRunner
@@ -42,7 +39,7 @@ from tradeloop.services import accounts, paper_bots
 from tradeloop.services.bots import add_bot
 from tradeloop.services.database import open_database, transaction
 from tradeloop.store.datasets import add_dataset
-from tradeloop.store.db import make_engine
+from tradeloop.store.db import make_engine, scratch_database
 from tradeloop.store.models import Bot, BotFill
 from tradeloop.strategies.base import get_strategy
 
@@ -186,21 +183,6 @@ def _postgres_reachable(server: str) -> bool:
         engine.dispose()
 
 
-@contextmanager
-def _fresh_postgres(server: str) -> Iterator[str]:
-    """A new, empty database on the server (dropped afterwards), as the tests make one."""
-    admin: Engine = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"tradeloop_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _print_stored(kind: str, figures: dict[str, float], problems: list[str]) -> None:
     print(
         f"  {kind:<10} tick handling  p50 {figures['p50_ms']:.2f} ms   "
@@ -245,7 +227,10 @@ def run(bots: int = BOTS) -> dict[str, float]:
     if not _postgres_reachable(PG_SERVER):
         print("  (PostgreSQL not reachable: set TRADELOOP_TEST_PG_URL to include it)")
         return figures
-    with tempfile.TemporaryDirectory() as folder, _fresh_postgres(PG_SERVER) as url:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        contextmanager(scratch_database)(PG_SERVER, "tradeloop_bench") as url,
+    ):
         stored, problems = _stored(url, Path(folder), bots)
     figures |= {f"postgresql_{key}": value for key, value in stored.items()}
     _print_stored("postgresql", stored, problems)

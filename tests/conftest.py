@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -14,13 +13,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from tradeloop.app import create_app
 from tradeloop.config import Settings
 from tradeloop.store import migrate
-from tradeloop.store.db import make_engine
+from tradeloop.store.db import make_engine, scratch_database
 
 PG_ENV = "TRADELOOP_TEST_PG_URL"
 # The shared reference data beside the checkout (tests that read it skip when it is absent)
@@ -39,17 +38,7 @@ def pg_server_url() -> str:
 
 
 def _fresh_pg_database(server_url: str, template: str | None = None) -> Iterator[str]:
-    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"tradeloop_test_{uuid.uuid4().hex[:10]}"
-    copy = f' TEMPLATE "{template}"' if template else ""
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return scratch_database(server_url, "tradeloop_test", template)
 
 
 def _migrate(url: str) -> None:

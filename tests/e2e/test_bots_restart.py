@@ -13,19 +13,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.bot_checks import check_trades
 from tests.e2e.conftest import CLI
-from tradeloop.backtest.engine import run_backtest
 from tradeloop.config import Settings
 from tradeloop.core.codes import BotStatus
-from tradeloop.market.instruments import resolve_instrument
 from tradeloop.market.readers import stored_bars
 from tradeloop.market.synthetic import random_walk_bars
 from tradeloop.services import bots, paper_bots
 from tradeloop.services.database import open_database
 from tradeloop.store.datasets import add_dataset
 from tradeloop.store.db import transaction
-from tradeloop.store.models import Bot, BotFill, PaperAccount, User
-from tradeloop.strategies.base import get_strategy
+from tradeloop.store.models import Bot, PaperAccount, User
 
 BARS = random_walk_bars(5000, seed=21)
 KILLS = 6
@@ -92,22 +90,4 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(setup) -> None:
         process.wait(timeout=10)
     assert (bar, status) == (len(BARS) - 1, BotStatus.PAUSED)
 
-    with transaction(database.sessions) as session:
-        bot = session.get(Bot, bot_id)
-        fills = list(session.scalars(select(BotFill).where(BotFill.bot_id == bot_id)
-                                     .order_by(BotFill.time, BotFill.id)))  # fmt: skip
-        account = session.get(PaperAccount, bot_id)
-        settings = paper_bots.bot_settings(bot)
-        strategy = get_strategy(bot.strategy, bot.strategy_params)
-    backtest = run_backtest(BARS, strategy, resolve_instrument("EURUSD"), settings)
-    trades = backtest.trades
-    entries = [f for f in fills if f.reason == "entry"]
-    exits = [f for f in fills if f.reason != "entry"]
-    assert len(entries) == len(exits) == len(trades) > 20
-    assert [f.time for f in entries] == list(trades["entry_time"])
-    assert [f.time for f in exits] == list(trades["exit_time"])
-    assert [f.price for f in entries] == pytest.approx(list(trades["entry_price"]), abs=1e-9)
-    assert [f.price for f in exits] == pytest.approx(list(trades["exit_price"]), abs=1e-9)
-    assert [f.reason for f in exits] == list(trades["exit_reason"])
-    assert account.position_id is None and account.state[0] == 0  # flat at the end
-    assert account.equity == pytest.approx(float(backtest.equity.iloc[-1]), abs=1e-6)
+    assert check_trades(database, bot_id, BARS) > 20  # fills, events, account: the backtest's

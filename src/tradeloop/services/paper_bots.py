@@ -227,18 +227,19 @@ class BotRun:
         if held is None:
             return False
         status, command = held
-        bot = session.get(Bot, self.bot_id)
-        if bot is None:
-            return False
-        if status is BotStatus.STARTING:
-            bot.status = BotStatus.RUNNING
-        if command == CLOSE:
-            bot.command = None
-            self.close_now(session, now)
-        if status is BotStatus.STOPPING:
-            bot.status, bot.command = BotStatus.PAUSED, None
-            log_event(session, self.user_id, self.bot_id, BotAction.BOT_PAUSED)
-            return False
+        if status is not BotStatus.RUNNING or command is not None:  # asked something
+            bot = session.get(Bot, self.bot_id)
+            if bot is None:
+                return False
+            if status is BotStatus.STARTING:
+                bot.status = BotStatus.RUNNING
+            if command == CLOSE:
+                bot.command = None
+                self.close_now(session, now)
+            if status is BotStatus.STOPPING:
+                bot.status, bot.command = BotStatus.PAUSED, None
+                log_event(session, self.user_id, self.bot_id, BotAction.BOT_PAUSED)
+                return False
         i = self.runner.tape.size
         if i >= len(self.bars):
             return self._finish(session)

@@ -69,7 +69,9 @@ def log_event(
     notify: bool = False,
 ) -> TradeHistory:
     """Append an event to the history of the user's bot."""
-    get_bot(session, user_id, bot_id)
+    owned = session.get(Bot, bot_id)  # no query when the bot is loaded already
+    if owned is None or owned.user_id != user_id:
+        get_bot(session, user_id, bot_id)  # NotFound, worded
     row = TradeHistory(bot_id=bot_id, action=action.value, details=details, is_notification=notify)
     session.add(row)
     session.flush()

@@ -4,6 +4,7 @@ instead of failing), one that only reads does not (readers never wait for writer
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,3 +98,20 @@ def database_reachable(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def scratch_database(server_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of ``server_url`` (a copy of
+    ``template`` when given), yielded as its URL and dropped afterwards: for tests and
+    benchmarks. A generator: wrap it in ``contextlib.contextmanager`` or ``yield from``."""
+    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
