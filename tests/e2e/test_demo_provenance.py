@@ -64,7 +64,7 @@ def test_no_demo_row_lacks_provenance(demo_output) -> None:
     events = _rows(database, "trade_history")
     (paper,) = [b for b in bots if b["status"] != "paused"]  # only the paper bot was started …
     assert paper["name"] == DEMO_PAPER_BOT["name"] and paper["status"] == "starting"
-    assert json.loads(paper["feed"]) == {"dataset_id": datasets[0]["id"], "seconds_per_bar": 2.0}
+    assert json.loads(paper["feed"]) == {"dataset_id": datasets[0]["id"], "seconds_per_bar": 1.0}
     assert sorted((e["bot_id"], e["action"]) for e in events) == sorted(
         [(b["id"], "BOT_CREATED") for b in bots] + [(paper["id"], "BOT_STARTED")]
     )  # … and has not traded yet: no fill, no account, nothing notified

@@ -74,7 +74,7 @@ DEMO_PAPER_BOT = {
     "tp_pips": 60,
     "protections": {"losing_streak": 3, "streak_pause_hours": 24.0},
 }
-DEMO_SECONDS_PER_BAR = 2.0  # the served app's supervisor trades one synthetic bar every 2 s
+DEMO_SECONDS_PER_BAR = 1.0  # the served app's supervisor trades one synthetic bar a second
 
 
 def _demo_password(path: Path) -> str:

@@ -131,6 +131,7 @@ def _bot(
     equity = {
         "x": [t["exit_time"].isoformat() for t in trades], "y": [t["equity"] for t in trades],
         "start": bot_view.INITIAL_CASH,
+        "start_time": trades[0]["entry_time"].isoformat() if trades else None,
     }  # fmt: skip
     return render(
         request, "bot.html", user, status, bot=bot, row=row, errors=errors or [],

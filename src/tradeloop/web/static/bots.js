@@ -29,7 +29,7 @@
     if (!equity.x.length) { box.hidden = true; return; }
     box.hidden = false;
     const y = [equity.start, ...equity.y];
-    const x = [equity.x[0], ...equity.x];
+    const x = [equity.start_time || equity.x[0], ...equity.x];  // from the first entry
     window.Plotly.react(box, [{ x, y, type: "scatter", mode: "lines", line: { shape: "hv" }, name: box.dataset.label }], {
       margin: { t: 10, r: 10, b: 40, l: 60 }, height: 260, xaxis: { tickformat: "%Y-%m-%d" },
     }, { displaylogo: false, responsive: true });
