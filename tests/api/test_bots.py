@@ -226,3 +226,27 @@ def test_start_and_stop_a_paper_bot_on_a_dataset(client: TestClient, headers) ->
     assert stopped.status_code == 200 and stopped.json()["status"] == "paused"
     actions = [e["action"] for e in client.get(f"{path}/history", headers=headers).json()["items"]]
     assert actions[:2] == ["BOT_PAUSED", "BOT_STARTED"]
+
+
+def test_a_bot_starts_only_on_bars_of_its_own_market(client: TestClient, headers) -> None:
+    from tests.api.test_isolation import csv_bytes
+
+    uploaded = client.post(
+        "/api/backtests",
+        headers=headers,
+        data={"strategy": "ma_crossover"},
+        files={"file": ("GBPUSD_H1.csv", csv_bytes(), "text/csv")},
+    ).json()
+    bot = client.post(
+        "/api/bots",
+        json={"name": "Paper", "market": "EURUSD", "strategy": "ma_crossover"},
+        headers=headers,
+    ).json()
+    refused = client.post(
+        f"/api/bots/{bot['id']}/start", json={"dataset_id": uploaded["dataset_id"]}, headers=headers
+    )
+    assert refused.status_code == 422
+    assert refused.json()["message"] == (
+        "dataset GBPUSD_H1.csv berisi bar GBPUSD, bukan EURUSD: pilih dataset EURUSD"
+    )
+    assert client.get(f"/api/bots/{bot['id']}", headers=headers).json()["status"] == "paused"

@@ -24,22 +24,24 @@ def list_bots(user: CurrentUser, session: DB, paging: Paging) -> object:
 
 
 @router.post("/start-all")
-def start_all(user: CurrentUser, session: DB) -> dict[str, list[int]]:
+def start_all(user: CurrentUser, session: DB) -> dict[str, Any]:
     """Start again every stopped bot that ran before, each on the replay it last ran;
-    ``skipped``: bots that never ran (start them one by one with a dataset)."""
+    ``skipped``: bots that never ran (start them one by one with a dataset); ``failed``:
+    bots refused, with the reason."""
     return paper_bots.start_all(session, user.id)
 
 
 @router.post("/stop-all")
-def stop_all(user: CurrentUser, session: DB) -> dict[str, list[int]]:
+def stop_all(user: CurrentUser, session: DB) -> dict[str, Any]:
     """Stop every running bot of the user (positions stay open)."""
-    return {"stopped": paper_bots.stop_all(session, user.id)}
+    return paper_bots.stop_all(session, user.id)
 
 
 @router.post("/kill-switch")
-def kill_switch(user: CurrentUser, session: DB) -> dict[str, list[int]]:
-    """Stop every bot of the user and close every open position, at once."""
-    return {"stopped": paper_bots.stop_all(session, user.id, close=True)}
+def kill_switch(user: CurrentUser, session: DB) -> dict[str, Any]:
+    """Stop every bot of the user and close every open position, at once; ``failed``: bots
+    stopped whose position could not be closed, with the reason."""
+    return paper_bots.stop_all(session, user.id, close=True)
 
 
 @router.post("", status_code=201, response_model=BotOut)

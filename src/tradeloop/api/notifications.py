@@ -58,8 +58,10 @@ STREAM_SECONDS = 300  # a stream ends after this; the browser's EventSource reco
 POLL_SECONDS = 1.0
 
 
-def _sse(kind: str, data: object) -> str:
-    return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
+def _sse(kind: str, data: object, event_id: int | None = None) -> str:
+    """One server-sent event; with ``event_id`` the browser resumes after it on reconnect."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {kind}\ndata: {json.dumps(data)}\n\n"
 
 
 @router.get("/stream", response_class=StreamingResponse)
@@ -76,6 +78,9 @@ async def stream(
     each change of a bot's status.
     Polls the database once a second; ends after five minutes (the browser reconnects)."""
     user_id, language, zone = user.id, user.language, user.timezone
+    resumed = request.headers.get("last-event-id", "")
+    if resumed.isdigit() and int(resumed) <= MAX_ID:  # a reconnect: after what it last had
+        after = int(resumed)
 
     def read(after: int) -> dict[str, Any]:
         return bots.live_changes(state.database.readers, user_id, after, language, zone)
@@ -87,7 +92,8 @@ async def stream(
         for _ in range(int(STREAM_SECONDS / POLL_SECONDS)):
             for event in now["events"]:
                 last = event["id"]
-                yield _sse("bot", event | {"status": now["statuses"].get(event["bot_id"])})
+                status = now["statuses"].get(event["bot_id"])
+                yield _sse("bot", event | {"status": status}, event["id"])
             for bot_id, status in now["statuses"].items():
                 if statuses.get(bot_id) != status:
                     yield _sse("bot", {"bot_id": bot_id, "status": status, "action": None})

@@ -66,7 +66,8 @@ def bot_account(session: Session, user_id: int, bot_id: int) -> dict[str, Any]:
 
 def bot_trades(session: Session, bot: Bot) -> list[dict[str, Any]]:
     """The bot's round trips, oldest first, as the journal rebuilds them from its fills, each
-    with the equity after it."""
+    with the equity after it (none where the quote is not the account currency, whose money
+    the journal does not know: USDJPY's trades are counted in points there)."""
     instrument = _instrument(bot)
     stored = repo.bot_fills(session, bot.user_id, bot.id)
     if instrument is None or not stored:
@@ -76,13 +77,16 @@ def bot_trades(session: Session, bot: Bot) -> list[dict[str, Any]]:
     reasons = {f.position: f.reason for f in stored if f.reason != "entry"}
     rows, equity = [], INITIAL_CASH
     for trade in trades.itertuples():
-        equity += float(trade.pnl_money)
+        pnl = float(trade.pnl_money)
+        if math.isnan(pnl):  # a quote not in the account currency: the journal counts points
+            return []
+        equity += pnl
         rows.append({
             "side": trade.side, "lots": float(trade.qty),
             "entry_time": trade.entry_time.to_pydatetime(),
             "exit_time": trade.exit_time.to_pydatetime(),
             "entry_price": float(trade.entry_price), "exit_price": float(trade.exit_price),
-            "pnl": float(trade.pnl_money), "equity": equity,
+            "pnl": pnl, "equity": equity,
             "reason": reasons.get(str(trade.position), ""),
         })  # fmt: skip
     return rows

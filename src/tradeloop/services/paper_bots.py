@@ -16,6 +16,7 @@ import contextlib
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -71,7 +72,7 @@ def start_bot(
     """Run the user's bot on a new paper account, replaying one of the user's datasets from
     its first bar (``seconds_per_bar`` apart; 0: as fast as possible); a supervisor takes it
     up (starting → running)."""
-    bot = get_bot(session, user_id, bot_id)
+    bot = repo.lock_bot(session, user_id, bot_id)
     if bot.status in repo.ACTIVE:
         raise Conflict(
             f"bot {bot.name!r} is already {bot.status.value}: stop it first",
@@ -80,8 +81,15 @@ def start_bot(
     dataset = get_dataset(session, user_id, dataset_id)
     if not 0 <= seconds_per_bar <= 3600:
         raise InvalidInput("seconds_per_bar must be between 0 and 3600")
-    bot_settings(bot)  # refuses what cannot be traded before anything changes
-    resolve_instrument(bot.market)
+    if dataset.symbol.upper() != bot.market.upper():
+        raise InvalidInput(
+            f"dataset {dataset.name!r} holds {dataset.symbol} bars, not {bot.market}: choose "
+            f"a dataset of {bot.market}", [{"field": "dataset_id"}],
+            key="bots.error.dataset_symbol",
+            values={"dataset": dataset.name, "symbol": dataset.symbol, "market": bot.market},
+        )  # fmt: skip
+    settings = bot_settings(bot)  # refuses what cannot be traded before anything changes
+    conversion(resolve_instrument(bot.market), settings, dataset_bars(dataset))
     repo.reset_account(session, bot.id)
     forget_bot_trades(session, user_id, bot.id)
     bot.feed = {"dataset_id": dataset.id, "seconds_per_bar": seconds_per_bar}
@@ -92,18 +100,35 @@ def start_bot(
     return bot
 
 
-def start_all(session: Session, user_id: int) -> dict[str, list[int]]:
-    """Start again, on the replay each last ran, every stopped bot that has run before."""
-    started, skipped = [], []
+def start_all(session: Session, user_id: int) -> dict[str, Any]:
+    """Start again, on the replay each last ran, every stopped bot that has run before;
+    ``skipped``: bots that never ran; ``failed``: bots refused, each with the reason."""
+    started, skipped, failed = [], [], []
     for bot in list_all_bots(session, user_id):
         if bot.status in repo.ACTIVE:
             continue
         if bot.feed is None:
             skipped.append(bot.id)
             continue
-        start_bot(session, user_id, bot.id, bot.feed["dataset_id"], bot.feed["seconds_per_bar"])
-        started.append(bot.id)
-    return {"started": started, "skipped": skipped}
+        feed = dict(bot.feed)
+        reason = _each(session, lambda b=bot, f=feed: start_bot(
+            session, user_id, b.id, f["dataset_id"], f["seconds_per_bar"]))  # fmt: skip
+        if reason is None:
+            started.append(bot.id)
+        else:
+            failed.append({"bot_id": bot.id, "reason": reason})
+    return {"started": started, "skipped": skipped, "failed": failed}
+
+
+def _each(session: Session, act: Callable[[], object]) -> str | None:
+    """``act`` for one bot of many in a savepoint of its own: its refusal (the reason, in
+    words) undoes that bot's part only."""
+    try:
+        with session.begin_nested():
+            act()
+    except UserError as exc:
+        return exc.message
+    return None
 
 
 def fills_of(session: Session, user_id: int, bot_id: int) -> list[BotFill]:
@@ -114,7 +139,7 @@ def fills_of(session: Session, user_id: int, bot_id: int) -> list[BotFill]:
 def stop_bot(session: Session, user_id: int, bot_id: int, close: bool = False) -> Bot:
     """Stop the user's bot (and with ``close`` its position): its supervisor does it at once
     (stopping → paused); with no supervisor holding it, it is done here."""
-    bot = get_bot(session, user_id, bot_id)
+    bot = repo.lock_bot(session, user_id, bot_id)
     now = datetime.now(UTC)
     if bot.status in repo.ACTIVE and repo.held_elsewhere(bot, now):
         bot.status = BotStatus.STOPPING
@@ -129,27 +154,32 @@ def stop_bot(session: Session, user_id: int, bot_id: int, close: bool = False) -
     return bot
 
 
-def stop_all(session: Session, user_id: int, close: bool = False) -> list[int]:
-    """Stop every bot of the user (the kill switch with ``close``: and close every position);
-    the bots it acted on, each told in a notification."""
-    acted = []
+def stop_all(session: Session, user_id: int, close: bool = False) -> dict[str, Any]:
+    """Stop every bot of the user (the kill switch with ``close``: and close every position),
+    each told in a notification; a bot whose position cannot be closed here (its dataset
+    gone, say) is still stopped, and listed in ``failed`` with the reason."""
+    stopped, failed = [], []
     for bot in list_all_bots(session, user_id):
         account = repo.paper_account(session, bot.id)
         holds = account is not None and account.position_id is not None
         if bot.status not in repo.ACTIVE and not (close and holds):
             continue
-        stop_bot(session, user_id, bot.id, close)
+        reason = _each(session, lambda b=bot: stop_bot(session, user_id, b.id, close))
+        if reason is not None:  # stopped all the same, its position left as it is
+            failed.append({"bot_id": bot.id, "reason": reason})
+            _each(session, lambda b=bot: stop_bot(session, user_id, b.id))
+            continue
         if close:
             details = event_details(EventDetail.KILL_SWITCH, time=datetime.now(UTC))
             log_event(session, user_id, bot.id, BotAction.BOT_PAUSED, details, notify=True)
-        acted.append(bot.id)
-    return acted
+        stopped.append(bot.id)
+    return {"stopped": stopped, "failed": failed}
 
 
 def close_position(session: Session, user_id: int, bot_id: int) -> Bot:
     """Close the bot's open position by hand, at the last bar's close: by its supervisor
     when one runs it (the bot goes on), else here."""
-    bot = get_bot(session, user_id, bot_id)
+    bot = repo.lock_bot(session, user_id, bot_id)
     account = repo.paper_account(session, bot.id)
     if account is None or account.position_id is None:
         raise InvalidInput(

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from tradeloop.core.codes import BotStatus
+from tradeloop.store.bots import get_bot
 from tradeloop.store.models import Bot, BotFill, PaperAccount
 
 ACTIVE = (BotStatus.STARTING, BotStatus.RUNNING, BotStatus.STOPPING)  # a supervisor's work
@@ -49,6 +50,18 @@ def renew_lease(
         .returning(Bot.status, Bot.command)
     ).first()
     return None if renewed is None else (BotStatus(renewed[0]), renewed[1])
+
+
+def lock_bot(session: Session, user_id: int, bot_id: int) -> Bot:
+    """The user's bot, its row locked until the transaction ends (PostgreSQL: a supervisor's
+    claim waits, then sees the change; SQLite's writes are serial already); NotFound else."""
+    bot = session.scalar(
+        select(Bot)
+        .where(Bot.id == bot_id, Bot.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return bot if bot is not None else get_bot(session, user_id, bot_id)
 
 
 def held_elsewhere(bot: Bot, now: datetime) -> bool:

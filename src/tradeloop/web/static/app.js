@@ -25,10 +25,10 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     window.addEventListener("pagehide", () => source.close());
   }
-  document.querySelectorAll("form[data-confirm]").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
+  // on the document, so forms a live update puts on the page ask too
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 });
 
