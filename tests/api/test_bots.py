@@ -182,20 +182,27 @@ def test_a_bot_needs_a_strategy_that_exists_and_parameters_it_takes(
     assert (kept["strategy"], kept["strategy_params"]) == ("rsi_crossover", {})
 
 
-def test_start_and_stop_a_paper_bot_on_a_dataset(client: TestClient, headers) -> None:
+def paper_bot(client: TestClient, headers, file_name: str) -> tuple[dict, dict]:
+    """An uploaded dataset named ``file_name`` (its symbol read from the name) and a paused
+    EURUSD bot named Paper: the upload's answer and the bot."""
     from tests.api.test_isolation import csv_bytes
 
     uploaded = client.post(
         "/api/backtests",
         headers=headers,
         data={"strategy": "ma_crossover"},
-        files={"file": ("EURUSD_H1.csv", csv_bytes(), "text/csv")},
+        files={"file": (file_name, csv_bytes(), "text/csv")},
     ).json()
     bot = client.post(
         "/api/bots",
         json={"name": "Paper", "market": "EURUSD", "strategy": "ma_crossover"},
         headers=headers,
     ).json()
+    return uploaded, bot
+
+
+def test_start_and_stop_a_paper_bot_on_a_dataset(client: TestClient, headers) -> None:
+    uploaded, bot = paper_bot(client, headers, "EURUSD_H1.csv")
     path = f"/api/bots/{bot['id']}"
     missing = client.post(f"{path}/start", json={"dataset_id": 999}, headers=headers)
     assert missing.status_code == 404
@@ -229,19 +236,7 @@ def test_start_and_stop_a_paper_bot_on_a_dataset(client: TestClient, headers) ->
 
 
 def test_a_bot_starts_only_on_bars_of_its_own_market(client: TestClient, headers) -> None:
-    from tests.api.test_isolation import csv_bytes
-
-    uploaded = client.post(
-        "/api/backtests",
-        headers=headers,
-        data={"strategy": "ma_crossover"},
-        files={"file": ("GBPUSD_H1.csv", csv_bytes(), "text/csv")},
-    ).json()
-    bot = client.post(
-        "/api/bots",
-        json={"name": "Paper", "market": "EURUSD", "strategy": "ma_crossover"},
-        headers=headers,
-    ).json()
+    uploaded, bot = paper_bot(client, headers, "GBPUSD_H1.csv")
     refused = client.post(
         f"/api/bots/{bot['id']}/start", json={"dataset_id": uploaded["dataset_id"]}, headers=headers
     )
