@@ -5,7 +5,6 @@ each, the latest action, all in the reader's language."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -60,7 +59,11 @@ def account_view(session: Session, bot: Bot, account: PaperAccount | None) -> di
 
 def bot_account(session: Session, user_id: int, bot_id: int) -> dict[str, Any]:
     """The user's bot's ``account_view``."""
-    bot = get_bot(session, user_id, bot_id)
+    return account_of(session, get_bot(session, user_id, bot_id))
+
+
+def account_of(session: Session, bot: Bot) -> dict[str, Any]:
+    """The ``account_view`` of a bot already read (and checked to be the caller's)."""
     return account_view(session, bot, repo.paper_account(session, bot.id))
 
 
@@ -124,18 +127,13 @@ def feed_view(session: Session, bot: Bot) -> dict[str, Any] | None:
             "dataset_id": bot.feed["dataset_id"]}  # fmt: skip
 
 
-def last_time(rows: list[dict[str, Any]]) -> datetime | None:
-    """When the newest of ``activity``'s rows happened."""
-    return rows[0]["time"] if rows else None
-
-
 def dashboard_figures(
     session: Session, user_id: int, language: str, zone: str, shown: int = 8
 ) -> dict[str, Any]:
     """The dashboard's bot figures: the paper accounts' equity and P&L summed (None before any
     bot traded), how many accounts, and the newest events of the user's bots."""
     owned = list(session.scalars(select(Bot).where(Bot.user_id == user_id).order_by(Bot.id)))
-    views = [account_view(session, bot, repo.paper_account(session, bot.id)) for bot in owned]
+    views = [account_of(session, bot) for bot in owned]
     traded = [v for v in views if v["equity"] is not None]
     return {
         "equity": sum(v["equity"] for v in traded) if traded else None,

@@ -40,7 +40,7 @@ def _list(
     rows = []
     for bot in page.items:
         row = bots.bot_row(language, strategies, bot)
-        row["account"] = bot_view.bot_account(session, user.id, bot.id)
+        row["account"] = bot_view.account_of(session, bot)
         last = bot_view.activity(session, [bot.id], language, user.timezone, 1)
         row["last"] = last[0] if last else None
         rows.append(row)
@@ -136,7 +136,7 @@ def _bot(
     return render(
         request, "bot.html", user, status, bot=bot, row=row, errors=errors or [],
         last_event=bots.last_event_id(session, user.id),
-        account=bot_view.bot_account(session, user.id, bot.id),
+        account=bot_view.account_of(session, bot),
         analysis=None if analysis is None else analysis_text(language, user.timezone, analysis),
         trades=list(reversed(trades)), equity=equity, feed=bot_view.feed_view(session, bot),
         protections=bots.protections_text(language, bot.protections),
