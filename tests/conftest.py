@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -135,6 +136,15 @@ def bearer(client: TestClient, email: str, password: str = PASSWORD) -> dict[str
     response = client.post("/api/auth/token", data={"username": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def browser_sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the page's form as a browser does; the CSRF token of the new session
+    (replaced at sign-in, bound to the session)."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+    return client.cookies["tl_csrf"]
 
 
 def in_english(client: TestClient, headers: dict[str, str]) -> dict[str, str]:

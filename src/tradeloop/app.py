@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from tradeloop import __version__
 from tradeloop.api import (
+    admin,
     auth,
     backtests,
     bots,
@@ -27,16 +28,21 @@ from tradeloop.api import (
     jobs,
     journal,
     mentor,
+    metrics,
     notifications,
     profile,
+    security,
     strategies,
 )
 from tradeloop.config import Settings, get_settings
-from tradeloop.security import LoginLimiter
 from tradeloop.services import analyses, work
+from tradeloop.services import journal as journal_service
 from tradeloop.services.database import open_database
 from tradeloop.services.jobs import JobRunner
+from tradeloop.services.limits import Limits
+from tradeloop.services.mentor import cipher_for
 from tradeloop.services.work import WorkSlots
+from tradeloop.serving import observability
 from tradeloop.serving.deps import AppState
 from tradeloop.serving.errors import install_error_handlers
 from tradeloop.serving.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -47,6 +53,7 @@ from tradeloop.web import (
     market_pages,
     mentor_pages,
     pages,
+    security_pages,
 )
 from tradeloop.web.access import SignInRequired
 from tradeloop.web.render import error_page
@@ -94,7 +101,8 @@ def _serve_api_docs(app: FastAPI) -> None:
 
 def _bot_supervisor(app: FastAPI, settings: Settings) -> tuple[asyncio.Event, asyncio.Task]:
     """The paper-bot supervisor of a served app (``tradeloop serve``), running until its
-    event is set; every server process runs one, and leases keep each bot in one."""
+    event is set; every server process runs one (unless ``serve_bots`` is off), and leases
+    keep each bot in one."""
     from tradeloop.services.paper_bots import Supervisor
 
     stop = asyncio.Event()
@@ -113,7 +121,8 @@ def _lifespan(settings: Settings, owns_workers: bool) -> Any:
         work.start()
         runner = app.state.tradeloop.jobs
         await anyio.to_thread.run_sync(runner.start)
-        bots = _bot_supervisor(app, settings) if owns_workers else None  # a served app's
+        served = owns_workers and settings.serve_bots  # a served app's, unless bots run apart
+        bots = _bot_supervisor(app, settings) if served else None
         try:
             yield
         finally:  # running jobs finish within the grace time or are marked interrupted
@@ -153,18 +162,21 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
         settings=settings,
         database=database,
         sessions=database.sessions,
-        limiter=LoginLimiter(settings.login_max_failures, settings.login_window_seconds),
+        limits=Limits(database.sessions),
         secret=settings.effective_secret_key,
         work=WorkSlots(settings.workers, settings.user_jobs, settings.work_queue),
         jobs=JobRunner(database, settings.job_heartbeat_seconds, settings.job_grace_seconds),
     )
     work.configure(settings.workers, settings.cpu_processes)
     analyses.cache.size = settings.analysis_cache
+    journal_service.configure_notes(cipher_for(settings))  # trade notes sealed at rest
 
     for router in (
         health.router,
         auth.router,
+        admin.router,
         profile.router,
+        security.router,
         bots.router,
         notifications.router,
         strategies.router,
@@ -172,6 +184,7 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
         jobs.router,
         journal.router,
         mentor.router,
+        metrics.router,
     ):
         app.include_router(router)
     app.include_router(backtest_pages.router)
@@ -179,6 +192,7 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
     app.include_router(journal_pages.router)
     app.include_router(mentor_pages.router)
     app.include_router(bot_pages.router)
+    app.include_router(security_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _serve_api_docs(app)
@@ -196,13 +210,21 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
         )
-    # Swagger UI at /api/docs runs an inline script, so it goes without the CSP.
-    app.add_middleware(
-        SecurityHeadersMiddleware, headers=SECURITY_HEADERS, skip_csp_prefix="/api/docs"
-    )
     app.add_middleware(
         BodyLimitMiddleware,
         limit_for=_body_limit(settings),
         default_language=settings.default_language,
     )
+    # outside the body limit: its 413 carries the headers too. Swagger UI at /api/docs runs
+    # an inline script, so it goes without the CSP. HSTS whenever cookies are Secure.
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        headers=SECURITY_HEADERS,
+        skip_csp_prefix="/api/docs",
+        hsts=f"max-age={settings.hsts_seconds}; includeSubDomains" if settings.hsts_seconds else "",
+        hsts_always=bool(settings.secure_cookies),
+        hsts_never=settings.secure_cookies is False,
+        proxies=app.state.tradeloop.proxies,
+    )
+    observability.install(app, settings)  # outermost: ids and times every answer
     return app

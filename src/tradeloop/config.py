@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -17,7 +19,7 @@ SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 
 def write_private_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by the owner only (0600), creating parents."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new data dir: 0700
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
@@ -85,9 +87,50 @@ class Settings(BaseSettings):
     default_language: Language = "id"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
-    login_max_failures: int = Field(default=5, ge=1)
-    login_window_seconds: int = Field(default=60, ge=1)
-    secure_cookies: bool = Field(default=False, description="Set when served over HTTPS.")
+    login_max_failures: int = Field(
+        default=5, ge=1, le=1000,
+        description="failed sign-ins per account (or address) before each further one waits "
+        "twice as long as the last: 1 s, 2 s, 4 s…",
+    )  # fmt: skip
+    login_window_seconds: int = Field(
+        default=900, ge=1, le=7 * 24 * 3600,
+        description="quiet seconds after which failed sign-ins are forgotten; also the longest "
+        "wait between two attempts",
+    )  # fmt: skip
+    device_days: int = Field(
+        default=365, ge=1, le=3650,
+        description="a browser that signed in carries a device cookie this long: failures "
+        "from elsewhere never block it",
+    )  # fmt: skip
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="addresses or networks of reverse proxies whose X-Forwarded-For is "
+        "believed (e.g. 127.0.0.1,10.0.0.0/8); empty: the connection's address is the client's",
+    )
+    limit_registrations_per_hour: int = Field(
+        default=10, ge=1, le=100_000, description="new accounts per client address an hour"
+    )
+    limit_uploads_per_hour: int = Field(
+        default=60, ge=1, le=100_000, description="journal and market-data uploads per user an hour"
+    )
+    limit_backtests_per_hour: int = Field(
+        default=300, ge=1, le=100_000, description="backtests per user an hour"
+    )
+    limit_chat_per_hour: int = Field(
+        default=120, ge=1, le=100_000, description="mentor questions and reports per user an hour"
+    )
+    limit_address_factor: int = Field(
+        default=5, ge=1, le=1000,
+        description="an address may do this many times a user's limit (several users behind "
+        "one address)",
+    )  # fmt: skip
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Secure cookies and HSTS; unset: on for requests that arrive over HTTPS",
+    )
+    hsts_seconds: int = Field(
+        default=31_536_000, ge=0, le=63_072_000, description="HSTS max-age when cookies are secure"
+    )
     notes_key: SecretStr | None = Field(
         default=None,
         description="Fernet key for personal notes; default: derived from the secret key.",
@@ -126,6 +169,36 @@ class Settings(BaseSettings):
         le=600,
         description="How long a dead supervisor's bots wait before another takes them over.",
     )
+    serve_bots: bool = Field(
+        default=True,
+        description="`tradeloop serve` also runs paper bots (false: a `tradeloop bots run` "
+        "process does).",
+    )
+    retain_trades_days: int = Field(
+        default=0, ge=0, le=36_500,
+        description="`tradeloop db prune` deletes bot events, notifications and rows deleted "
+        "(undo window over) older than this many days; 0 keeps them forever",
+    )  # fmt: skip
+    retain_backtests_days: int = Field(
+        default=0, ge=0, le=36_500,
+        description="`tradeloop db prune` deletes backtests older than this many days; 0 keeps "
+        "them forever",
+    )  # fmt: skip
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Prometheus sends to /metrics; unset: /metrics answers 404.",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="`tradeloop serve`'s log lines on stderr: JSON or text."
+    )
+    log_client_address: bool = Field(
+        default=False, description="Put the client's address in access log lines."
+    )
+    undo_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="A deleted bot or journal import can be restored (undo) this many days; "
+        "`tradeloop db prune` then purges it for real.",
+    )  # fmt: skip
     debug: bool = False
 
     @property
@@ -139,6 +212,40 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        for item in value if isinstance(value, list) else []:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"TRADELOOP_TRUSTED_PROXIES: '{item}' is not an address or network"
+                ) from exc
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            parsed = urlsplit(origin)
+            if (
+                origin in ("*", "null")
+                or parsed.scheme not in ("http", "https")
+                or not parsed.hostname
+                or "*" in origin
+                or parsed.path not in ("", "/")
+                or parsed.query
+                or parsed.fragment
+            ):
+                raise ValueError(
+                    f"TRADELOOP_CORS_ORIGINS: '{origin}' is not an origin: list each site as "
+                    "scheme://host[:port] (no '*', no 'null', no path)"
+                )
+        return [origin.rstrip("/") for origin in value]
 
     @field_validator("notes_old_keys", mode="before")
     @classmethod

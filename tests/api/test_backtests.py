@@ -145,7 +145,7 @@ def test_delete_removes_the_result(client: TestClient, headers) -> None:
             {"settings": '{"sl_atr": -1}'},
             None,
             "EURUSD_H1.csv",
-            "settings.sl_atr: Input should be greater than 0",
+            "settings.sl_atr: Input should be greater than or equal to 0.1",
         ),
         (
             {"settings": '{"risk_percent": 2}'},

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import PASSWORD, bearer, register
+from tests.conftest import PASSWORD, bearer, browser_sign_in, register
 from tradeloop.app import create_app
 from tradeloop.i18n import translate
 
@@ -16,13 +17,15 @@ BOT = {"name": "b", "market": "EURUSD", "strategy": "ma_crossover"}
 
 
 def cookie_session(client: TestClient, email: str) -> str:
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
-    return token
+    return browser_sign_in(client, email)
 
 
-def test_parallel_guessing_still_hits_the_limit(client: TestClient) -> None:
+def test_parallel_guessing_still_hits_the_limit(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     register(client, "ayu@example.com")
+    moment = datetime.now(UTC)  # the limits' clock stands still: the 1 s wait never runs out
+    monkeypatch.setattr("tradeloop.services.limits.clock", lambda: moment)
 
     def guess(_: int) -> int:
         data = {"username": "ayu@example.com", "password": "wrong password!"}
@@ -52,7 +55,8 @@ def test_every_state_changing_api_route_needs_csrf_with_a_cookie(client: TestCli
         for method in operations
         if method in ("post", "patch", "delete", "put") and path not in anonymous
     ]
-    assert len(writes) == 39  # journal notes, mentor/llm/check, bots start/stop/close, kill switch
+    # journal notes, mentor/llm/check, bots start/stop/close, kill switch, restore bot/import
+    assert len(writes) == 48  # + admin role and delete, two-factor (4), session revoke
     for method, path in writes:
         response = client.request(method, path, json={"password": PASSWORD, "name": "x"})
         assert response.status_code == 403, (method, path)

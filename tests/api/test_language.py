@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import PASSWORD, bearer, register
+from tests.conftest import bearer, browser_sign_in, register
 from tradeloop.core.codes import BotAction, EventDetail, event_details
 from tradeloop.i18n import translate
 from tradeloop.store.bots import log_event
@@ -17,9 +17,7 @@ BOT = {"name": "Emas", "market": "XAUUSD", "strategy": "turtle_breakout", "lot_s
 
 
 def _signed_in_page(client: TestClient, email: str) -> str:
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
-    return token
+    return browser_sign_in(client, email)
 
 
 def test_a_too_long_field_is_worded_in_the_bearer_users_language(client: TestClient) -> None:

@@ -139,6 +139,7 @@ def test_every_page_is_in_the_language_with_units_zones_and_no_console_error(
         "/mentor",
         "/notifications",
         "/profile",
+        "/security",
     }
     assert expected <= set(visited), visited
     assert any(re.fullmatch(r"/backtests/\d+", p) for p in visited), visited

@@ -25,6 +25,9 @@ COLUMNS = {
         "timezone": True,
         "session_version": True,
         "journal_stamp": True,
+        "role": True,
+        "totp_secret": False,
+        "totp_enabled_at": False,
     },
     "bots": {
         "id": True,
@@ -50,6 +53,7 @@ COLUMNS = {
         "status_reason": False,
         "command": False,
         "protections": False,
+        "deleted_at": False,
     },
     "paper_accounts": {
         "bot_id": True,
@@ -117,6 +121,7 @@ COLUMNS = {
         "trades": True,
         "sha256": True,
         "details": True,
+        "deleted_at": False,
         "orders": True,
         "created_at": False,
     },
@@ -246,6 +251,28 @@ COLUMNS = {
         "strategy_used": False,
         "created_at": False,
     },
+    "throttles": {"key": True, "hits": True, "window_start": True, "blocked_until": False},
+    "audit_events": {
+        "id": True,
+        "user_id": False,
+        "at": True,
+        "action": True,
+        "outcome": True,
+        "address": True,
+        "detail": True,
+    },
+    "user_sessions": {
+        "id": True,
+        "user_id": True,
+        "token_id": True,
+        "kind": True,
+        "created_at": True,
+        "expires_at": True,
+        "address": True,
+        "agent": True,
+        "revoked_at": False,
+    },
+    "recovery_codes": {"id": True, "user_id": True, "code_hash": True, "used_at": False},
 }
 
 # Foreign keys: (table, column) -> referred table; every one cascades on delete.
@@ -355,7 +382,9 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
         "mentor_threads",
         "trade_notes",
     )
-    for table in (*owned, "mentor_preferences", "llm_calls", "jobs", "paper_accounts", "bot_fills"):
+    owned_too = ("audit_events", "user_sessions", "recovery_codes")
+    for table in (*owned, *owned_too, "mentor_preferences", "llm_calls", "jobs", "paper_accounts",
+                  "bot_fills"):  # fmt: skip
         expected[(table, "user_id")] = ("users", "CASCADE")
     for table in ("paper_accounts", "bot_fills"):  # a bot's paper account and fills go with it
         expected[(table, "bot_id")] = ("bots", "CASCADE")

@@ -12,6 +12,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from tests.conftest import bearer, register
 from tests.habits.test_reports import HAND_MADE
@@ -188,6 +189,9 @@ def test_a_note_is_saved_from_the_form_and_found_by_search_and_tag(client, trade
     assert [t["trade_key"] for t in api["items"]] == [first]
     assert api["items"][0]["note"] == "Followed my plan, FOMO later"
     assert client.get("/api/journal/trades?q=chased", headers=trader).json()["total"] == 1
+    with client.app.state.engine.connect() as connection:  # sealed at rest, as other notes
+        stored = connection.execute(text("SELECT note FROM trade_notes ORDER BY id")).scalars()
+        assert [note.startswith("gAAAAA") and "plan" not in note for note in stored] == [True] * 2
     # an empty note without tags deletes it
     save_note(client, second, "", "")
     assert client.get("/api/journal/trades?tag=revenge", headers=trader).json()["total"] == 0

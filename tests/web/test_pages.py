@@ -254,7 +254,7 @@ def test_security_headers_are_set(client: TestClient) -> None:
 def test_every_page_form_refuses_a_missing_csrf_token(client: TestClient) -> None:
     from fastapi.routing import APIRoute
 
-    from tradeloop.web import bot_pages, pages
+    from tradeloop.web import bot_pages, pages, security_pages
 
     register(client, "ayu@example.com")
     sign_in(client, "ayu@example.com")
@@ -264,11 +264,12 @@ def test_every_page_form_refuses_a_missing_csrf_token(client: TestClient) -> Non
         headers={"X-CSRF-Token": client.cookies["tl_csrf"]},
     ).json()["id"]
     posts = [
-        route.path.replace("{bot_id}", str(bot_id))
-        for route in [*pages.router.routes, *bot_pages.router.routes]
+        route.path.replace("{bot_id}", str(bot_id)).replace("{session_id}", "1")
+        for route in [*pages.router.routes, *bot_pages.router.routes, *security_pages.router.routes]
         if isinstance(route, APIRoute) and "POST" in route.methods
     ]
-    assert len(posts) == 18  # /profile/mentor/check, bots start/stop/close, kill switch included
+    assert len(posts) == 26  # bots' start…restore and kill switch, the security page's 6, and
+    # the sign-in's two-factor step included
     for path in posts:
         response = client.post(
             path, data={"lang": "en", "password": PASSWORD}, follow_redirects=False

@@ -16,7 +16,7 @@ from tradeloop.core.dates import DateOrder
 from tradeloop.core.errors import InvalidInput
 from tradeloop.services import backtests
 from tradeloop.services.database import Session
-from tradeloop.serving.deps import DB, MAX_ID, CurrentUser, ObjectId, Paging, State, Work
+from tradeloop.serving.deps import DB, MAX_ID, CurrentUser, ObjectId, Paging, State, Work, limited
 from tradeloop.strategies.base import get_strategy
 
 router = APIRouter(tags=["backtests"])
@@ -108,7 +108,10 @@ def _upload(file: UploadFile) -> tuple[str, bytes]:
     return name, file.file.read()
 
 
-@router.post("/api/datasets", status_code=201, response_model=DatasetOut, responses=ACCEPTED)
+@router.post(
+    "/api/datasets", status_code=201, response_model=DatasetOut, responses=ACCEPTED,
+    dependencies=[limited("uploads")],
+)  # fmt: skip
 def upload_dataset(
     user: CurrentUser,
     session: DB,
@@ -154,7 +157,10 @@ def delete_dataset(dataset_id: ObjectId, user: CurrentUser, session: DB) -> Resp
     return Response(status_code=204)
 
 
-@router.post("/api/backtests", status_code=201, response_model=ResultOut, responses=ACCEPTED)
+@router.post(
+    "/api/backtests", status_code=201, response_model=ResultOut, responses=ACCEPTED,
+    dependencies=[limited("backtests")],
+)  # fmt: skip
 def create_backtest(
     user: CurrentUser,
     session: DB,
@@ -217,7 +223,7 @@ def delete_backtest(result_id: ObjectId, user: CurrentUser, session: DB) -> Resp
 
 @router.post(
     "/api/backtests/{result_id}/rerun", status_code=201, response_model=ResultOut,
-    responses=ACCEPTED,
+    responses=ACCEPTED, dependencies=[limited("backtests")],
 )  # fmt: skip
 def rerun_backtest(
     result_id: ObjectId, change: Rerun, user: CurrentUser, session: DB, state: State, work: Work

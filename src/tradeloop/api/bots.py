@@ -12,7 +12,7 @@ from tradeloop.api.schemas import BotOut, PageOut, page_of, page_out
 from tradeloop.bots.analysis import analysis_json, analysis_text
 from tradeloop.bots.config import BotSettings, BotUpdate
 from tradeloop.services import bot_view, bots, paper_bots
-from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging
+from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State
 
 router = APIRouter(prefix="/api/bots", tags=["bots"])
 
@@ -64,9 +64,17 @@ def update_bot(bot_id: ObjectId, change: BotUpdate, user: CurrentUser, session: 
 
 @router.delete("/{bot_id}", status_code=204)
 def delete_bot(bot_id: ObjectId, user: CurrentUser, session: DB) -> Response:
-    """Delete a bot and its history."""
+    """Delete a bot (stopped at once if it runs): it leaves every list, its trades the
+    journal; undo with ``POST /api/bots/{bot_id}/restore`` within TRADELOOP_UNDO_DAYS."""
     bots.delete_bot(session, user.id, bot_id)
     return Response(status_code=204)
+
+
+@router.post("/{bot_id}/restore", response_model=BotOut)
+def restore_bot(bot_id: ObjectId, user: CurrentUser, session: DB, state: State) -> object:
+    """Undo the deletion of a bot (within TRADELOOP_UNDO_DAYS): it comes back paused, with its
+    history and its trades in the journal; 404 when there is no such deleted bot of yours."""
+    return bots.restore_bot(session, user.id, bot_id, state.settings.undo_days)
 
 
 class StartIn(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
@@ -16,7 +15,7 @@ from tradeloop.habits.filters import Mistake, Sort
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
 from tradeloop.services import journal
-from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State, Work
+from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State, Work, limited
 
 router = APIRouter(prefix="/api/journal", tags=["journal"])
 UPLOAD_SUFFIXES = {".csv", ".txt", ".html", ".htm", ".xlsx"}
@@ -31,7 +30,7 @@ class GoalIn(BaseModel):
     mistakes: Annotated[list[Mistake], Field(min_length=1, max_length=4)]
     target: Annotated[int, Field(ge=1, le=10_000)]
     metric: Literal["trades", "days"] = "trades"
-    start_date: date | None = None
+    start_date: CalendarDay | None = None
 
     @field_validator("mistakes")
     @classmethod
@@ -49,7 +48,7 @@ def _language(user: CurrentUser, lang: str | None) -> str:
     return lang if lang in ("id", "en") else user.language
 
 
-@router.post("/imports", status_code=201, responses=ACCEPTED)
+@router.post("/imports", status_code=201, responses=ACCEPTED, dependencies=[limited("uploads")])
 def create_import(
     user: CurrentUser,
     session: DB,
@@ -126,9 +125,19 @@ def get_import(import_id: ObjectId, user: CurrentUser, session: DB) -> dict[str,
 
 @router.delete("/imports/{import_id}", status_code=204)
 def delete_import(import_id: ObjectId, user: CurrentUser, session: DB) -> Response:
-    """Delete an import and everything rebuilt from it."""
+    """Delete an import: its trades leave the journal and everything rebuilt from it; undo
+    with ``POST /api/journal/imports/{import_id}/restore`` within TRADELOOP_UNDO_DAYS."""
     journal.delete_import(session, user, import_id)
     return Response(status_code=204)
+
+
+@router.post("/imports/{import_id}/restore")
+def restore_import(
+    import_id: ObjectId, user: CurrentUser, session: DB, state: State
+) -> dict[str, Any]:
+    """Undo the deletion of an import (within TRADELOOP_UNDO_DAYS): its trades are back in the
+    journal; 404 when there is no such deleted import of yours."""
+    return journal.restore_import(session, user, import_id, state.settings.undo_days)
 
 
 @router.get("/trades")

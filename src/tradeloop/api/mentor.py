@@ -25,7 +25,7 @@ from tradeloop.services import mentor as service
 from tradeloop.services.accounts import get_user
 from tradeloop.services.chat import Provider
 from tradeloop.services.database import transaction
-from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State
+from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State, limited
 
 router = APIRouter(prefix="/api/mentor", tags=["mentor"])
 Language = Literal["id", "en"]
@@ -129,7 +129,7 @@ def weekly(
     return service.week_of(db, user, date or _today(user))
 
 
-@router.post("/reports", status_code=201)
+@router.post("/reports", status_code=201, dependencies=[limited("chat")])
 def create_report(body: ReportRequest, user: CurrentUser, db: DB) -> dict[str, Any]:
     """Write (or rewrite) the day's report in the chosen language."""
     return service.generate_report(db, user, body.date, body.language or user.language)
@@ -157,7 +157,7 @@ def call_tool(name: str, arguments: dict[str, Any], user: CurrentUser, db: DB) -
     return run_tool(service.tool_context(db, user), name, arguments)
 
 
-@router.post("/ask")
+@router.post("/ask", dependencies=[limited("chat")])
 def ask_mentor(body: Question, user: CurrentUser, db: DB) -> dict[str, Any]:
     """The offline mentor's answer from the user's data."""
     ctx = service.tool_context(db, user)
@@ -223,7 +223,10 @@ def _sse(event: dict[str, Any]) -> str:
     return f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
 
 
-@router.post("/threads/{thread_id}/messages", status_code=201, response_model=None)
+@router.post(
+    "/threads/{thread_id}/messages", status_code=201, response_model=None,
+    dependencies=[limited("chat")],
+)  # fmt: skip
 def post_message(
     thread_id: ObjectId, body: ThreadQuestion, user: CurrentUser, db: DB, state: State
 ) -> dict[str, Any] | StreamingResponse:
@@ -304,7 +307,7 @@ def set_consent(body: Consent, user: CurrentUser, db: DB, state: State) -> dict[
     return chat.llm_status(db, user, state.settings, _now())
 
 
-@router.post("/llm/check")
+@router.post("/llm/check", dependencies=[limited("chat")])
 def check_model(user: CurrentUser, state: State) -> dict[str, Any]:
     """Check the configured model now (at most every 30 s; no user data is sent): the server
     lists it and it answers a tool call, or ``message`` says what is wrong."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from tradeloop.api.schemas import UserOut
-from tradeloop.services import accounts
+from tradeloop.services import accounts, data_export
 from tradeloop.services import mentor as mentor_service
-from tradeloop.serving.deps import DB, SESSION_COOKIE, CurrentUser
+from tradeloop.services.database import pause, transaction
+from tradeloop.serving.deps import DB, SESSION_COOKIE, CurrentUser, State, client_address
 
 router = APIRouter(prefix="/api/me", tags=["profile"])
 
@@ -35,17 +37,50 @@ def update_me(change: accounts.ProfileUpdate, user: CurrentUser, session: DB) ->
     return user
 
 
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}, "description": "the zip file"}},
+)
+def export_data(request: Request, user: CurrentUser, session: DB, state: State) -> Response:
+    """All of the user's data as a zip: one JSON file per kind, trades as CSV, a README.txt
+    (notes decrypted, no password hash); noted in the audit log."""
+    made = data_export.build_export(session, user, state.settings)
+    pause(session)  # read: nothing held while the event is written
+    address = client_address(request)
+    try:
+        with transaction(state.database.sessions) as writer:
+            data_export.record_export(writer, user.id, address, "api")
+    except BaseException:
+        made.file.close()
+        raise
+    name = data_export.file_name(user)
+    return StreamingResponse(
+        data_export.chunks(made.file),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(made.size),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.post("/password", status_code=204)
-def change_password(change: accounts.PasswordChange, user: CurrentUser, session: DB) -> Response:
+def change_password(
+    request: Request, change: accounts.PasswordChange, user: CurrentUser, session: DB
+) -> Response:
     """Change the password; earlier tokens and sessions stop working."""
-    accounts.change_password(session, user, change)
+    accounts.change_password(session, user, change, client_address(request))
     return Response(status_code=204)
 
 
 @router.delete("", status_code=204)
-def delete_me(confirm: AccountDeletion, user: CurrentUser, session: DB) -> Response:
+def delete_me(
+    request: Request, confirm: AccountDeletion, user: CurrentUser, session: DB
+) -> Response:
     """Delete the account and all of its data."""
-    accounts.delete_account(session, user, confirm.password)
+    accounts.delete_account(session, user, confirm.password, client_address(request))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -41,10 +41,10 @@ class ProtectionSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    losing_streak: int | None = Field(default=None, ge=1, le=50)
-    streak_pause_hours: float = Field(default=24.0, gt=0, le=24 * 30)
-    daily_loss_limit: float | None = Field(default=None, gt=0, le=1e9)
-    stop_cooldown_hours: float | None = Field(default=None, gt=0, le=24 * 30)
+    losing_streak: int | None = Field(default=None, ge=1, le=50, strict=True)
+    streak_pause_hours: float = Field(default=24.0, gt=0, le=24 * 30, strict=True)
+    daily_loss_limit: float | None = Field(default=None, gt=0, le=1e9, strict=True)
+    stop_cooldown_hours: float | None = Field(default=None, gt=0, le=24 * 30, strict=True)
 
     def build(self) -> list[Protection]:
         """The protections these settings turn on."""
@@ -61,7 +61,9 @@ class ProtectionSettings(BaseModel):
 
 
 class BotSettings(BaseModel):
-    """Everything a bot needs to trade: market, timeframe, strategy, sizing, stop and target."""
+    """Everything a bot needs to trade: market, timeframe, strategy, sizing, stop and target.
+    Numbers are strict (JSON ``true`` is not 1); a form's text is validated with
+    ``strict=False``."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -70,14 +72,20 @@ class BotSettings(BaseModel):
     timeframe: Timeframe = "H1"
     strategy: StrategyKey
     strategy_params: dict[str, Any] = Field(default_factory=dict)
-    lot_size: float = Field(default=0.01, gt=0, le=100, validation_alias=_alias("lots"))
-    risk_percent: float | None = Field(default=None, gt=0, le=10)
+    lot_size: float = Field(
+        default=0.01, gt=0, le=100, strict=True, validation_alias=_alias("lots")
+    )
+    risk_percent: float | None = Field(default=None, gt=0, le=10, strict=True)
     stop_mode: StopMode = StopMode.PIPS
-    sl_pips: int = Field(default=100, ge=1, le=100_000)
-    tp_pips: int = Field(default=200, ge=1, le=100_000)
-    sl_atr_multiplier: float = Field(default=2.0, gt=0, le=20, validation_alias=_alias("sl_atr"))
-    tp_atr_multiplier: float = Field(default=4.0, gt=0, le=20, validation_alias=_alias("tp_atr"))
-    check_interval_seconds: int = Field(default=60, ge=5, le=86_400)
+    sl_pips: int = Field(default=100, ge=1, le=100_000, strict=True)
+    tp_pips: int = Field(default=200, ge=1, le=100_000, strict=True)
+    sl_atr_multiplier: float = Field(
+        default=2.0, ge=0.1, le=20, strict=True, validation_alias=_alias("sl_atr")
+    )
+    tp_atr_multiplier: float = Field(
+        default=4.0, ge=0.1, le=20, strict=True, validation_alias=_alias("tp_atr")
+    )
+    check_interval_seconds: int = Field(default=60, ge=5, le=86_400, strict=True)
     enable_strategy_switching: bool = False
     protections: ProtectionSettings | None = None
 
@@ -92,18 +100,20 @@ class BotUpdate(BaseModel):
     timeframe: Timeframe | None = None
     strategy: StrategyKey | None = None
     strategy_params: dict[str, Any] | None = None
-    lot_size: float | None = Field(default=None, gt=0, le=100, validation_alias=_alias("lots"))
-    risk_percent: float | None = Field(default=None, gt=0, le=10)
+    lot_size: float | None = Field(
+        default=None, gt=0, le=100, strict=True, validation_alias=_alias("lots")
+    )
+    risk_percent: float | None = Field(default=None, gt=0, le=10, strict=True)
     stop_mode: StopMode | None = None
-    sl_pips: int | None = Field(default=None, ge=1, le=100_000)
-    tp_pips: int | None = Field(default=None, ge=1, le=100_000)
+    sl_pips: int | None = Field(default=None, ge=1, le=100_000, strict=True)
+    tp_pips: int | None = Field(default=None, ge=1, le=100_000, strict=True)
     sl_atr_multiplier: float | None = Field(
-        default=None, gt=0, le=20, validation_alias=_alias("sl_atr")
+        default=None, ge=0.1, le=20, strict=True, validation_alias=_alias("sl_atr")
     )
     tp_atr_multiplier: float | None = Field(
-        default=None, gt=0, le=20, validation_alias=_alias("tp_atr")
+        default=None, ge=0.1, le=20, strict=True, validation_alias=_alias("tp_atr")
     )
-    check_interval_seconds: int | None = Field(default=None, ge=5, le=86_400)
+    check_interval_seconds: int | None = Field(default=None, ge=5, le=86_400, strict=True)
     enable_strategy_switching: bool | None = None
     protections: ProtectionSettings | None = None
 

@@ -38,6 +38,9 @@ SETTING_OPTIONS = (
 )  # fmt: skip
 
 
+FLAGS = {"initial_cash": "cash"}  # settings whose option has another name
+
+
 def parse_params(pairs: list[str]) -> dict[str, Any]:
     """``["fast_period=10", "use_cloud_filter=false"]`` → typed values (int, float, bool)."""
     params: dict[str, Any] = {}
@@ -71,7 +74,8 @@ def _settings(values: dict[str, Any]) -> ExecutionSettings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        flag = f"--{field.replace('_', '-')}: " if field else ""
+        option = FLAGS.get(field, field.replace("_", "-"))
+        flag = f"--{option}: " if field else ""
         raise InvalidInput(f"{flag}{err['msg'].removeprefix('Value error, ')}") from exc
 
 

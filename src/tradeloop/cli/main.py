@@ -13,6 +13,8 @@ import typer
 from tradeloop import __version__
 from tradeloop.cli.backtest import backtest_command, replay_command
 from tradeloop.cli.console import out
+from tradeloop.cli.database import register as register_db_lifecycle
+from tradeloop.cli.export import register as register_user_export
 from tradeloop.cli.habits import habits_app
 from tradeloop.cli.mentor import mentor_app
 from tradeloop.core.errors import InvalidInput, UserError
@@ -123,9 +125,17 @@ def serve(
         f"tradeloop {__version__} on http://{host}:{port}  (database: {database}, "
         f"{workers} process{'es' if workers > 1 else ''})"
     )
+    from tradeloop.serving import observability
+
+    observability.prepare_workers(workers)  # the processes' metrics summed (README: Metrics)
     options = {
         "host": host, "port": port, "log_level": "info", "proxy_headers": False,
         "timeout_graceful_shutdown": 5,  # live-update streams end with the server
+        # JSON (or text) lines on stderr; the app writes the access line, by route template
+        "log_config": observability.log_config(settings), "access_log": False,
+        # a worker answers the supervisor's pings once it has imported the CLI (seconds on a
+        # busy machine): uvicorn's 5 s killed and restarted them for ever
+        "timeout_worker_healthcheck": 60,
     }  # fmt: skip
     if workers == 1:
         from tradeloop.app import create_app
@@ -176,6 +186,10 @@ def db_current() -> None:
     out.print(_database().revision() or "base (empty)")
 
 
+register_db_lifecycle(db_app)  # backup, restore, copy, prune
+register_user_export(user_app)  # user export EMAIL OUT.zip
+
+
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Argument(help="sign-in email")],
@@ -187,8 +201,16 @@ def user_create(
         ),
     ],
     language: Annotated[str, typer.Option(help="id or en")] = "id",
+    admin: Annotated[
+        bool,
+        typer.Option(
+            "--admin",
+            help="an administrator: manages accounts and sees health, metrics and the audit "
+            "log, never another user's trading data",
+        ),
+    ] = False,
 ) -> None:
-    """Create a user."""
+    """Create a user (with --admin, an administrator)."""
     from pydantic import ValidationError
 
     from tradeloop.services import accounts
@@ -201,8 +223,9 @@ def user_create(
         raise InvalidInput(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from exc
     settings = _settings()
     with transaction(_ready_database().sessions) as session:
-        user = accounts.register(session, data, settings.default_language)
-        out.print(f"created user {user.id} <{user.email}>")
+        role = "admin" if admin else "user"
+        user = accounts.register(session, data, settings.default_language, role=role)
+        out.print(f"created {role} {user.id} <{user.email}>")
 
 
 @user_app.command("list")
@@ -218,11 +241,12 @@ def user_list(
 
     with transaction(_ready_database().sessions) as session:
         page = list_users(session, limit, offset)
-        table = Table("id", "email", "name", "language", "joined", title=f"{page.total} users")
+        table = Table(
+            "id", "email", "name", "role", "language", "joined", title=f"{page.total} users"
+        )
         for user in page.items:
-            table.add_row(
-                str(user.id), user.email, user.name, user.language, str(user.join_date or "")
-            )
+            joined = str(user.join_date or "")
+            table.add_row(str(user.id), user.email, user.name, user.role, user.language, joined)
     out.print(table)
 
 

@@ -14,6 +14,7 @@ from numba import njit
 STOP, TARGET, SIGNAL, END, MANUAL = 0, 1, 2, 3, 4
 EXIT_REASONS = ("stop", "target", "signal", "end", "manual")
 CONVERT_FIXED, CONVERT_BY_PRICE, CONVERT_SERIES = 0, 1, 2
+MAX_LEVERAGE = 30.0  # risk sizing: position value at most 30 × equity (retail limit, FX majors)
 
 
 @njit(cache=True)
@@ -69,12 +70,18 @@ def risk_lots(
     min_lot: float,
     max_lot: float,
     lot_step: float,
+    price: float,
 ) -> float:
     """Lots that lose ``risk_fraction`` of ``equity`` when the stop is hit, rounded down to the
-    lot step and capped at the maximum lot. When even the minimum lot would risk more than
-    asked, the answer is 0: the trade is skipped rather than over-risked."""
+    lot step and capped at the maximum lot and at ``MAX_LEVERAGE`` × equity of position value
+    at ``price`` (so a stop a hair from the entry cannot buy a position a gap would turn into
+    a loss of the whole account). When even the minimum lot would risk more than asked, or be
+    worth more than the cap, the answer is 0: the trade is skipped rather than over-risked."""
     if stop_distance <= 0 or equity <= 0:
         return 0.0
     lots = equity * risk_fraction / (stop_distance * contract_size * conversion)
+    lot_value = contract_size * price * conversion
+    if lot_value > 0:
+        lots = min(lots, equity * MAX_LEVERAGE / lot_value)
     lots = math.floor(lots / lot_step + 1e-9) * lot_step
     return 0.0 if lots < min_lot - 1e-12 else min(lots, max_lot)

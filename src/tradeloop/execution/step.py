@@ -134,7 +134,7 @@ def _size(mode, value, equity, stop_dist, k, ref, instrument, costs, rates):
         return value * contract_size
     conv = _conversion(costs, rates, k, ref)
     return (
-        risk_lots(equity, value, stop_dist, contract_size, conv, min_lot, max_lot, lot_step)
+        risk_lots(equity, value, stop_dist, contract_size, conv, min_lot, max_lot, lot_step, ref)
         * contract_size
     )
 

@@ -101,6 +101,28 @@ def detect(frame: pd.DataFrame) -> str:
 _HTML = re.compile(r"\s*<(?:!doctype|html|head|body|table|meta|\?xml)", re.IGNORECASE)
 
 
+_UTF16 = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def _check_utf16(data: bytes) -> None:
+    """A file whose byte-order mark says UTF-16 must be UTF-16 throughout (one stray trailing
+    byte aside, as MetaTrader sometimes writes): a DataError naming the first bad byte."""
+    encoding = _UTF16.get(data[:2])
+    if encoding is None:
+        return
+    try:
+        data[2 : len(data) - len(data) % 2].decode(encoding)
+    except UnicodeDecodeError as exc:
+        offset = exc.start + 2
+        raise DataError(
+            f"the file says it is UTF-16 text (its byte-order mark) but is not: byte {offset} "
+            "starts an invalid character; save the export again as UTF-8 or UTF-16",
+            [{"field": "file", "offset": offset}],
+            key="journal.error.bad_utf16",
+            values={"offset": offset},
+        ) from exc
+
+
 def _is_report(data: bytes, text: str | None) -> bool:
     """XLSX (a zip) or HTML; a tab export whose header is ``<DATE>`` is not HTML."""
     return data[:2] == b"PK" or (text is not None and _HTML.match(text[:200]) is not None)
@@ -133,6 +155,7 @@ def import_file(
         raise DataError(
             "the file is empty: expected a header line and rows", key="market.error.empty_rows"
         )
+    _check_utf16(data)
     text = None if data[:2] == b"PK" else decode(data)
     if _is_report(data, text):
         if fmt not in ("auto", *REPORTS):

@@ -12,6 +12,9 @@ from dataclasses import replace
 
 from tradeloop.core.errors import InvalidInput
 from tradeloop.core.instruments import AssetClass, Instrument
+from tradeloop.core.text import has_control_characters
+
+MAX_SYMBOL = 32  # as a dataset stores it
 
 _CURRENCIES = ("EUR", "GBP", "AUD", "NZD", "USD", "CAD", "CHF", "JPY")
 _FX_SPREADS = {
@@ -203,18 +206,36 @@ def resolve_instrument(raw: str) -> Instrument:
     return found
 
 
+def check_symbol(symbol: str) -> str:
+    """``symbol`` when it can name a described instrument: 1 to ``MAX_SYMBOL`` characters
+    without control characters (a NUL cannot be stored in PostgreSQL); else InvalidInput."""
+    if 0 < len(symbol) <= MAX_SYMBOL and not has_control_characters(symbol):
+        return symbol
+    shown = symbol if len(symbol) <= MAX_SYMBOL else symbol[:MAX_SYMBOL] + "…"
+    raise InvalidInput(
+        f"symbol {shown!r}: use 1 to {MAX_SYMBOL} characters without control characters "
+        "(such as NUL or a line break)",
+        [{"field": "symbol"}],
+        key="market.error.bad_symbol",
+        values={"symbol": repr(shown), "max": MAX_SYMBOL},
+    )
+
+
 def custom_instrument(
     symbol: str, contract_size: float, pip_size: float, quote: str, base: str | None = None
 ) -> Instrument:
     """An instrument the user describes (for symbols the registry does not know)."""
+    check_symbol(symbol)
     if not (0 < contract_size <= 1e9 and 0 < pip_size <= 1e6):
         raise InvalidInput(
             "contract size must be in (0, 1e9] and pip size in (0, 1e6]",
+            [{"field": "contract_size"}, {"field": "pip_size"}],
             key="market.error.bad_contract",
         )
     if not re.fullmatch(r"[A-Z]{3}", quote.upper()):
         raise InvalidInput(
             f"quote currency {quote!r} must be a 3-letter code such as USD",
+            [{"field": "quote_currency"}],
             key="market.error.bad_quote",
             values={"quote": repr(quote)},
         )

@@ -41,7 +41,7 @@ def zone(tz: str) -> ZoneInfo:
     """The IANA zone ``tz``; a DataError naming it when it does not exist."""
     try:
         return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long
         raise DataError(
             f"unknown time zone {tz!r}: use an IANA name like Asia/Jakarta, Europe/Athens or UTC",
             key="market.error.unknown_zone",

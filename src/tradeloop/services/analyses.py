@@ -155,14 +155,15 @@ class Upcoming:
 def analysis_after(
     session: Session, user_id: int, added: tuple[pd.DataFrame, bool] | None = None,
     without: int | None = None, settings: HabitSettings | None = None,
+    restored: int | None = None,
 ) -> Upcoming:  # fmt: skip
-    """The live journal's analysis once ``added`` is imported, ``without`` deleted or
-    ``settings`` saved; read in a transaction that takes no write lock, computed with none
-    held."""
+    """The live journal's analysis once ``added`` is imported, ``without`` deleted,
+    ``restored`` brought back or ``settings`` saved; read in a transaction that takes no write
+    lock, computed with none held."""
     pause(session)
     reading(session)
     stamp = repo.stored_stamp(session, user_id)
-    parts = repo.stored_orders(session, user_id, "live", added, without)
+    parts = repo.stored_orders(session, user_id, "live", added, without, restored)
     settings = settings or repo.get_settings(session, user_id)
     pause(session)
     return Upcoming(run_cpu(analyse_stored, parts, settings) if parts else None, stamp)

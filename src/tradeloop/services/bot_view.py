@@ -19,6 +19,7 @@ from tradeloop.market.instruments import resolve_instrument
 from tradeloop.services.bot_journal import held_orders
 from tradeloop.services.bots import event_text, get_bot
 from tradeloop.store import paper as repo
+from tradeloop.store.bots import LIVE
 from tradeloop.store.models import Bot, Dataset, PaperAccount, TradeHistory
 
 INITIAL_CASH = ExecutionSettings().initial_cash  # a paper account's starting balance
@@ -132,7 +133,7 @@ def dashboard_figures(
 ) -> dict[str, Any]:
     """The dashboard's bot figures: the paper accounts' equity and P&L summed (None before any
     bot traded), how many accounts, and the newest events of the user's bots."""
-    owned = list(session.scalars(select(Bot).where(Bot.user_id == user_id).order_by(Bot.id)))
+    owned = list(session.scalars(select(Bot).where(Bot.user_id == user_id, LIVE).order_by(Bot.id)))
     views = [account_of(session, bot) for bot in owned]
     traded = [v for v in views if v["equity"] is not None]
     return {

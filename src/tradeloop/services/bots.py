@@ -3,7 +3,7 @@ dashboard's counts, and what a bot and its events look like in the reader's lang
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradeloop.core.codes import BotStatus, EventDetail, read_event_details
 from tradeloop.core.errors import InvalidInput
 from tradeloop.i18n import amount, catalogue, number_text, time_text, translate
-from tradeloop.services.bot_journal import forget_bot_trades
+from tradeloop.store import audit, users
 from tradeloop.store import bots as repo
+from tradeloop.store import journal as journal_repo
 from tradeloop.store.bots import (
     bot_history,
     get_bot,
@@ -29,7 +30,7 @@ from tradeloop.strategies.base import all_strategies, get_strategy
 __all__ = [
     "add_bot", "bot_history", "bot_row", "check_strategy", "dashboard_counts", "delete_bot",
     "event_text", "get_bot", "last_event_id", "list_bots", "mark_notifications_read",
-    "notifications", "strategy_choices", "update_bot",
+    "notifications", "restore_bot", "strategy_choices", "update_bot",
 ]  # fmt: skip
 
 
@@ -73,9 +74,49 @@ def update_bot(session: Session, user_id: int, bot_id: int, fields: dict[str, An
 
 
 def delete_bot(session: Session, user_id: int, bot_id: int) -> None:
-    """Delete the user's bot, its history, and its trades from the journal."""
-    repo.delete_bot(session, user_id, bot_id)
-    forget_bot_trades(session, user_id, bot_id)
+    """Delete the user's bot, stopped at once if it runs: it leaves every list and count,
+    its notifications and its trades leave the journal (and the days only they filled, the
+    mentor's), until ``restore_bot`` or the purge after the undo days."""
+    get_bot(session, user_id, bot_id)  # 404 before any work
+    audit.record(session, user_id, "bot_deleted", detail={"bot": bot_id})
+    trades = journal_repo.bot_import(session, user_id, bot_id)
+    now = datetime.now(UTC)
+
+    def delete() -> None:
+        repo.delete_bot(session, user_id, bot_id, now)  # the row locked: no supervisor runs it
+        held = journal_repo.bot_import(session, user_id, bot_id)  # a trade closed meanwhile
+        if held is not None and held.deleted_at is None:
+            journal_repo.trash_import(session, user_id, held.id, now)  # same time: undone with it
+
+    user = users.get(session, user_id)
+    if trades is None or trades.deleted_at is not None or user is None:
+        delete()
+        return
+    from tradeloop.services.journal import change_journal  # the journal's stack, when needed
+
+    change_journal(session, user, delete, without=trades.id)
+
+
+def restore_bot(session: Session, user_id: int, bot_id: int, undo_days: float) -> Bot:
+    """Bring back the user's bot deleted in the last ``undo_days`` days, paused, with its
+    trades in the journal again when they were deleted with it; 404 when there is none."""
+    since = datetime.now(UTC) - timedelta(days=undo_days)
+    deleted_at = repo.deleted_bot(session, user_id, bot_id, since).deleted_at  # 404 first
+    audit.record(session, user_id, "bot_restored", detail={"bot": bot_id})
+    trades = journal_repo.bot_import(session, user_id, bot_id)
+    user = users.get(session, user_id)
+    if trades is None or trades.deleted_at != deleted_at or user is None:  # none, or their own
+        repo.restore_bot(session, user_id, bot_id, since)
+        return get_bot(session, user_id, bot_id)
+
+    def restore() -> None:
+        repo.restore_bot(session, user_id, bot_id, since)
+        journal_repo.restore_import(session, user_id, trades.id, since)
+
+    from tradeloop.services.journal import change_journal  # the journal's stack, when needed
+
+    change_journal(session, user, restore, restored=trades.id)
+    return get_bot(session, user_id, bot_id)
 
 
 def changes_since(
@@ -118,8 +159,10 @@ def _count(session: Session, *where: object) -> int:
 def dashboard_counts(session: Session, user_id: int) -> dict[str, int]:
     """Bots (all and running), unread notifications, saved backtests and journal days."""
     return {
-        "bots_total": _count(session, Bot.user_id == user_id),
-        "bots_running": _count(session, Bot.user_id == user_id, Bot.status == BotStatus.RUNNING),
+        "bots_total": _count(session, Bot.user_id == user_id, repo.LIVE),
+        "bots_running": _count(
+            session, Bot.user_id == user_id, repo.LIVE, Bot.status == BotStatus.RUNNING
+        ),
         "unread": notifications(session, user_id, True, 1, 0).total,
         "backtests": _count(session, BacktestResult.user_id == user_id),
         "sessions": _count(session, TradingSession.user_id == user_id),

@@ -9,10 +9,13 @@ account must name that zone; it is remembered per account (and server) for the n
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import pandas as pd
+from cryptography.fernet import MultiFernet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
@@ -26,6 +29,7 @@ from tradeloop.habits.metrics import habit_metric
 from tradeloop.habits.settings import HabitSettings
 from tradeloop.journal.formats import Format
 from tradeloop.market.times import DateOrder
+from tradeloop.mentor.notes import seal, unseal
 from tradeloop.services.analyses import analysis_after, keep_analysis, user_analysis
 from tradeloop.services.exports import (
     Journal,
@@ -34,9 +38,12 @@ from tradeloop.services.exports import (
     load_journal,
     source_record,
 )
-from tradeloop.services.mentor import sync_sessions
+from tradeloop.services.mentor import cipher_for, sync_sessions
 from tradeloop.services.work import run_cpu
+from tradeloop.store import audit
+from tradeloop.store import bots as bots_repo
 from tradeloop.store import journal as repo
+from tradeloop.store import lifecycle as lifecycle_store
 from tradeloop.store.db import pause
 from tradeloop.store.models import JournalImport, User
 from tradeloop.store.pagination import Page
@@ -145,14 +152,53 @@ def import_export(
 
 
 def delete_import(session: Session, user: User, import_id: int) -> None:
-    """Delete an import and bring the mentor's days up to date."""
+    """Delete an import (undoable with ``restore_import`` until purged) and bring the mentor's
+    days up to date: the days only its trades filled, and which hold nothing else (no note,
+    emotion or report), go with it (an undo brings them back)."""
     repo.get_import(session, user.id, import_id)  # 404 before any work
-    upcoming = analysis_after(session, user.id, without=import_id)
+    audit.record(session, user.id, "import_deleted", detail={"import": import_id})
+    now = datetime.now(UTC)
+    change_journal(
+        session, user, lambda: repo.trash_import(session, user.id, import_id, now),
+        without=import_id,
+    )  # fmt: skip
+
+
+def change_journal(
+    session: Session, user: User, change: Callable[[], object], without: int | None = None,
+    restored: int | None = None,
+) -> None:  # fmt: skip
+    """Make ``change`` to the user's imports (``without``: one leaves the journal,
+    ``restored``: one comes back) with the analysis it leads to made first, no write lock held
+    meanwhile, then bring the mentor's days up to date: days it fills are made, days it
+    empties that hold nothing else (no note, emotion or report) go."""
+    upcoming = analysis_after(session, user.id, without=without, restored=restored)
     fresh = upcoming.still_valid(session, user.id)
-    repo.delete_import(session, user.id, import_id)
+    traded = lifecycle_store.traded_days(session, user.id)
+    change()
     sync_sessions(session, user, upcoming if fresh else None)
+    lifecycle_store.delete_empty_sessions(session, user.id, traded)
     if fresh:
         keep_analysis(session, user.id, upcoming.analysis)
+
+
+def restore_import(
+    session: Session, user: User, import_id: int, undo_days: float
+) -> dict[str, Any]:
+    """Bring back an import deleted in the last ``undo_days`` days: its trades return to the
+    journal and its days to the mentor. 404 when there is none to bring back (never deleted,
+    deleted earlier, another's, or a deleted bot's: that one comes back with its bot)."""
+    since = datetime.now(UTC) - timedelta(days=undo_days)
+    row = repo.deleted_import(session, user.id, import_id, since)  # 404 before any work
+    bot_id = (row.details or {}).get("bot_id") if row.format == "bot" else None
+    if bot_id is not None and not bots_repo.is_live(session, user.id, int(bot_id)):
+        raise repo.import_not_found(import_id)
+    audit.record(session, user.id, "import_restored", detail={"import": import_id})
+    change_journal(
+        session, user, lambda: repo.restore_import(session, user.id, import_id, since),
+        restored=import_id,
+    )  # fmt: skip
+    return import_record(repo.get_import(session, user.id, import_id))
 
 
 def import_record(row: JournalImport) -> dict[str, Any]:
@@ -282,7 +328,7 @@ def select(
         ("trades", chosen.model_dump_json(), user.timezone),
         lambda: select_trades(analysis.trades, chosen, user.timezone).index,
     )
-    notes = repo.notes_of(session, user.id)
+    notes = notes_of(session, user.id)
     if query.source is not None:
         sources = analysis.trades.loc[rows, "source"].astype(str)
         rows = rows[(sources == str(query.source)).to_numpy()]
@@ -395,6 +441,50 @@ def clean_tags(tags: list[str] | str) -> list[str]:
     return list(kept.values())
 
 
+@dataclass(frozen=True)
+class OpenNote:
+    """A trade note as its owner wrote it (decrypted), with its tags."""
+
+    note: str
+    tags: list[str]
+    updated_at: datetime
+
+
+_notes_cipher: list[MultiFernet] = []  # the app's notes cipher, set by configure_notes
+
+
+def configure_notes(cipher: MultiFernet) -> None:
+    """Encrypt trade notes with ``cipher`` (the app's notes key) in this process."""
+    _notes_cipher[:] = [cipher]
+
+
+def _cipher() -> MultiFernet:
+    if not _notes_cipher:  # a command run outside the app: the same keys from the environment
+        from tradeloop.config import get_settings
+
+        _notes_cipher.append(cipher_for(get_settings()))
+    return _notes_cipher[0]
+
+
+def _sealed(note: str) -> str:
+    """A trade note as stored: encrypted at rest like the journal's other notes."""
+    return seal(_cipher(), note) or "" if note else ""
+
+
+def _opened(row: Any) -> OpenNote | None:
+    """A stored trade note decrypted (one kept before notes were sealed is shown as kept)."""
+    if row is None:
+        return None
+    text = "" if not row.note else unseal(_cipher(), row.note)
+    return OpenNote(row.note if text is None else text, list(row.tags), row.updated_at)
+
+
+def notes_of(session: Session, user_id: int) -> dict[str, OpenNote]:
+    """The user's trade notes by trade key, decrypted."""
+    rows = repo.notes_of(session, user_id).items()
+    return {key: _opened(row) for key, row in rows}  # type: ignore[misc]
+
+
 def note_record(trade_key: str, row: Any) -> dict[str, Any]:
     """A trade's note as JSON-ready data (empty when it has none)."""
     return {
@@ -431,7 +521,7 @@ def _require_trade(session: Session, user: User, trade_key: str, kind: str) -> i
 def get_note(session: Session, user: User, trade_key: str, kind: str = "live") -> dict[str, Any]:
     """The note and tags of one of the user's trades; 404 for a trade not in their journal."""
     _require_trade(session, user, trade_key, kind)
-    return note_record(trade_key, repo.get_note(session, user.id, trade_key))
+    return note_record(trade_key, _opened(repo.get_note(session, user.id, trade_key)))
 
 
 def save_note(
@@ -447,13 +537,14 @@ def save_note(
             f"note: at most {NOTE_LENGTH} characters of text", [{"field": "note"}],
             "journal.error.note_too_long", {"limit": NOTE_LENGTH},
         )  # fmt: skip
-    row = repo.save_note(session, user.id, trade_key, note, clean_tags(tags))
-    return note_record(trade_key, row)
+    row = repo.save_note(session, user.id, trade_key, _sealed(note), clean_tags(tags))
+    return note_record(trade_key, _opened(row))
 
 
 def all_tags(session: Session, user_id: int) -> list[str]:
     """Every tag the user has put on a trade, sorted (case aside)."""
-    tags = {t.casefold(): t for row in repo.notes_of(session, user_id).values() for t in row.tags}
+    rows = repo.notes_of(session, user_id).values()
+    tags = {t.casefold(): t for row in rows for t in row.tags}
     return [tags[k] for k in sorted(tags)]
 
 
@@ -559,6 +650,7 @@ def delete_goal(session: Session, user_id: int, goal_id: int) -> None:
 __all__ = [
     "TradeQuery",
     "all_tags",
+    "change_journal",
     "delete_goal",
     "delete_import",
     "export_csv",
@@ -572,6 +664,7 @@ __all__ = [
     "metric_of",
     "read_export",
     "require_analysis",
+    "restore_import",
     "save_goal",
     "save_note",
     "save_settings",

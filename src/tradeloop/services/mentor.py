@@ -18,6 +18,7 @@ from tradeloop.mentor.notes import derived_key, notes_cipher, seal, unseal
 from tradeloop.mentor.report import NO_TRADE_SCORE, net_pnl
 from tradeloop.mentor.tools import ToolContext
 from tradeloop.services.analyses import Upcoming, user_analysis
+from tradeloop.store import audit
 from tradeloop.store import mentor as repo
 from tradeloop.store.mentor import add_thread as add_thread
 from tradeloop.store.mentor import delete_message as delete_message
@@ -30,7 +31,6 @@ from tradeloop.store.mentor import list_llm_calls as list_llm_calls
 from tradeloop.store.mentor import list_sessions as list_sessions
 from tradeloop.store.mentor import list_threads as list_threads
 from tradeloop.store.mentor import require_session as require_session
-from tradeloop.store.mentor import set_llm_consent as set_llm_consent
 from tradeloop.store.models import AIMentorReport, TradingSession, User
 
 
@@ -239,3 +239,9 @@ def mentor_card(db: Session, user: User, today: date) -> dict[str, Any]:
         "risk_score": report["risk_management_score"],
         "tip": tip,
     }
+
+
+def set_llm_consent(session: Session, user_id: int, consent: bool, now: datetime) -> None:
+    """Allow or refuse sending the user's figures to the language model (audited)."""
+    repo.set_llm_consent(session, user_id, consent, now)
+    audit.record(session, user_id, "llm_consent", detail={"allowed": consent})

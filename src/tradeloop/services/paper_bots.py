@@ -40,6 +40,7 @@ from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.market.feeds import Bar
 from tradeloop.market.instruments import resolve_instrument
 from tradeloop.services.bot_journal import forget_bot_trades, record_bot_trades, sync_days
+from tradeloop.store import audit
 from tradeloop.store import paper as repo
 from tradeloop.store.bots import get_bot, list_all_bots, log_event
 from tradeloop.store.datasets import dataset_bars, get_dataset
@@ -96,6 +97,7 @@ def start_bot(
     bot.status, bot.status_reason, bot.command = BotStatus.STARTING, None, None
     bot.lease_holder = bot.lease_until = None
     log_event(session, user_id, bot.id, BotAction.BOT_STARTED)
+    audit.record(session, user_id, "bot_started", detail={"bot": bot.id, "dataset": dataset.id})
     session.flush()
     return bot
 
@@ -150,6 +152,7 @@ def stop_bot(session: Session, user_id: int, bot_id: int, close: bool = False) -
         if bot.status in repo.ACTIVE:
             bot.status, bot.command = BotStatus.PAUSED, None
             log_event(session, user_id, bot.id, BotAction.BOT_PAUSED)
+    audit.record(session, user_id, "bot_stopped", detail={"bot": bot.id, "close": close})
     session.flush()
     return bot
 
@@ -173,6 +176,9 @@ def stop_all(session: Session, user_id: int, close: bool = False) -> dict[str, A
             details = event_details(EventDetail.KILL_SWITCH, time=datetime.now(UTC))
             log_event(session, user_id, bot.id, BotAction.BOT_PAUSED, details, notify=True)
         stopped.append(bot.id)
+    if close:
+        detail = {"stopped": len(stopped), "failed": len(failed)}
+        audit.record(session, user_id, "kill_switch", detail=detail)
     return {"stopped": stopped, "failed": failed}
 
 
@@ -191,6 +197,7 @@ def close_position(session: Session, user_id: int, bot_id: int) -> Bot:
         bot.command = CLOSE
     else:
         _close_here(session, bot, now)
+    audit.record(session, user_id, "position_closed", detail={"bot": bot.id})
     session.flush()
     return bot
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, Path, Query, Request
@@ -15,19 +16,22 @@ from tradeloop.config import Settings
 from tradeloop.core.errors import Forbidden, Unauthorized
 from tradeloop.security import (
     ACCESS_KIND,
+    DEVICE_KIND,
     SESSION_KIND,
-    LoginLimiter,
     csrf_matches,
     issue_token,
-    read_token,
+    read_claims,
+    session_csrf_token,
     session_stamp,
 )
-from tradeloop.services.accounts import User, get_user
+from tradeloop.services.accounts import User, get_user, open_session, session_active
 from tradeloop.services.database import MAX_LIMIT, MAX_OFFSET, Database, pause
 from tradeloop.services.jobs import JobRunner
+from tradeloop.services.limits import Limits, Rule, limit_key
 from tradeloop.services.work import Ticket, WorkSlots
 
 SESSION_COOKIE = "tl_session"
+DEVICE_COOKIE = "tl_device"
 CSRF_COOKIE = "tl_csrf"
 CSRF_HEADER = "x-csrf-token"
 LANG_COOKIE = "tl_lang"
@@ -43,10 +47,16 @@ class AppState:
     settings: Settings
     database: Database
     sessions: sessionmaker[Session]
-    limiter: LoginLimiter
+    limits: Limits
     secret: str
     work: WorkSlots
     jobs: JobRunner
+    proxies: tuple[Any, ...] = field(default=())  # trusted reverse proxies' networks
+
+    def __post_init__(self) -> None:
+        self.proxies = tuple(
+            ipaddress.ip_network(item, strict=False) for item in self.settings.trusted_proxies
+        )
 
 
 def app_state(request: Request) -> AppState:
@@ -90,11 +100,46 @@ def user_stamp(user: User) -> str:
     return session_stamp(user.password_hash, user.session_version)
 
 
-def _user_from_token(session: Session, state: AppState, token: str, kind: str) -> User:
-    user_id, stamp = read_token(state.secret, token, kind)
-    user = get_user(session, user_id)
-    if user is None or stamp != user_stamp(user):
+def _parse_address(text: str) -> Any:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the connection's, or, when the connection comes from a trusted
+    proxy (``TRADELOOP_TRUSTED_PROXIES``), the last X-Forwarded-For entry that is not one."""
+    peer = request.client.host if request.client else ""
+    proxies = app_state(request).proxies
+    address = _parse_address(peer)
+    if not proxies or address is None or not any(address in net for net in proxies):
+        return peer
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for")).split(",")
+    for entry in reversed(forwarded):
+        hop = _parse_address(entry)
+        if hop is None:
+            break  # a malformed entry: trust nothing before it
+        if not any(hop in net for net in proxies):
+            return str(hop)
+    return peer
+
+
+def _user_from_token(
+    request: Request, session: Session, state: AppState, token: str, kind: str
+) -> User:
+    claims = read_claims(state.secret, token, kind)
+    user = get_user(session, int(claims["sub"]))
+    sid = str(claims.get("sid", ""))
+    if (
+        user is None
+        or claims.get("pwd") != user_stamp(user)
+        or not sid
+        or not session_active(session, user.id, sid)
+    ):
         raise Unauthorized("session no longer valid: sign in again", key="error.session_invalid")
+    request.state.session_id = sid
+    request.state.session_kind = kind
     return user
 
 
@@ -104,13 +149,30 @@ def _noted(request: Request, user: User) -> User:
     return user
 
 
+def expected_csrf(request: Request) -> str | None:
+    """The CSRF token a signed-in browser session must send (bound to the session), or None
+    before sign-in (then the cookie's random token is checked)."""
+    if getattr(request.state, "session_kind", None) != SESSION_KIND:
+        return None
+    return session_csrf_token(app_state(request).secret, request.state.session_id)
+
+
+def csrf_ok(request: Request, submitted: str | None) -> bool:
+    """Whether ``submitted`` matches the CSRF cookie and, once signed in, the session."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    bound = expected_csrf(request)
+    if bound is not None and not csrf_matches(bound, cookie):
+        return False
+    return csrf_matches(cookie, submitted)
+
+
 def optional_user(request: Request, session: DB, state: State) -> User | None:
     """The user of a valid session cookie, or None (pages use this)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
-        return _noted(request, _user_from_token(session, state, token, SESSION_KIND))
+        return _noted(request, _user_from_token(request, session, state, token, SESSION_KIND))
     except Unauthorized:
         return None
 
@@ -123,17 +185,18 @@ def _authenticated(request: Request, session: Session, state: AppState) -> User:
             raise Unauthorized(
                 "malformed Authorization header: use 'Bearer <token>'", key="error.bad_auth_header"
             )
-        return _noted(request, _user_from_token(session, state, token.strip(), ACCESS_KIND))
+        return _noted(
+            request, _user_from_token(request, session, state, token.strip(), ACCESS_KIND)
+        )
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthorized(
             "not signed in: send a bearer token from POST /api/auth/token",
             key="error.not_signed_in",
         )
-    user = _noted(request, _user_from_token(session, state, cookie, SESSION_KIND))
-    if request.method not in SAFE_METHODS and not csrf_matches(
-        request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)
-    ):
+    user = _noted(request, _user_from_token(request, session, state, cookie, SESSION_KIND))
+    submitted = request.headers.get(CSRF_HEADER)
+    if request.method not in SAFE_METHODS and not csrf_ok(request, submitted):
         raise Forbidden(
             "missing or wrong CSRF token: send the X-CSRF-Token header", key="error.csrf_header"
         )
@@ -157,16 +220,42 @@ def current_user(request: Request, session: DB, state: State) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def session_token(state: AppState, user: User) -> str:
-    """A session-cookie token for ``user``."""
+def _agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")
+
+
+def session_token(request: Request, session: Session, state: AppState, user: User) -> str:
+    """A session-cookie token for ``user``, recorded as one of their sessions; noted on the
+    request (its CSRF token is bound to it)."""
     lifetime = timedelta(hours=state.settings.session_hours)
-    return issue_token(state.secret, user.id, user_stamp(user), SESSION_KIND, lifetime)
+    sid = open_session(session, user, "browser", lifetime, client_address(request), _agent(request))
+    request.state.session_id, request.state.session_kind = sid, SESSION_KIND
+    return issue_token(state.secret, user.id, user_stamp(user), SESSION_KIND, lifetime, sid)
 
 
-def access_token(state: AppState, user: User) -> str:
-    """A short-lived API bearer token for ``user``."""
+def access_token(request: Request, session: Session, state: AppState, user: User) -> str:
+    """A short-lived API bearer token for ``user``, recorded as one of their tokens."""
     lifetime = timedelta(minutes=state.settings.access_token_minutes)
-    return issue_token(state.secret, user.id, user_stamp(user), ACCESS_KIND, lifetime)
+    sid = open_session(session, user, "token", lifetime, client_address(request), _agent(request))
+    return issue_token(state.secret, user.id, user_stamp(user), ACCESS_KIND, lifetime, sid)
+
+
+def device_token(state: AppState, user: User, device_id: str) -> str:
+    """The long-lived device cookie of a browser that signed in as ``user``."""
+    lifetime = timedelta(days=state.settings.device_days)
+    return issue_token(state.secret, user.id, "", DEVICE_KIND, lifetime, device_id)
+
+
+def device_of(request: Request) -> tuple[int | None, str]:
+    """The account and id the request's device cookie names, or ``(None, "")``."""
+    token = request.cookies.get(DEVICE_COOKIE)
+    if not token:
+        return None, ""
+    try:
+        claims = read_claims(app_state(request).secret, token, DEVICE_KIND)
+    except Unauthorized:
+        return None, ""
+    return int(claims["sub"]), str(claims.get("sid", ""))
 
 
 @dataclass(frozen=True)
@@ -220,3 +309,35 @@ def work_request(
 
 
 Work = Annotated[WorkRequest, Depends(work_request, scope="function")]
+
+
+LIMIT_MESSAGE = "too many {action} from here: try again in {seconds} s"
+
+
+def enforce_limit(
+    request: Request, action: str, user_id: int | None = None, session: Session | None = None
+) -> None:
+    """Count one ``action`` (``registrations``, ``uploads``, ``backtests``, ``chat``) for the
+    client's address and, when given, the user: 429 with Retry-After past either hourly limit
+    (``TRADELOOP_LIMIT_<ACTION>_PER_HOUR``; an address may do ``LIMIT_ADDRESS_FACTOR`` times
+    a user's, except registrations, counted per address only)."""
+    if session is not None:  # the request's transaction ends first (SQLite: one writer)
+        pause(session)
+    state = app_state(request)
+    per_hour = getattr(state.settings, f"limit_{action}_per_hour")
+    factor = 1 if user_id is None else state.settings.limit_address_factor
+    checks = [(Rule(action, per_hour * factor, 3600.0), "address", client_address(request))]
+    if user_id is not None:
+        checks.append((Rule(action, per_hour, 3600.0), "user", str(user_id)))
+    for rule, who, value in checks:
+        message = LIMIT_MESSAGE.replace("{action}", action)
+        state.limits.check(limit_key(rule, who, value), rule, message, f"error.limit_{action}")
+
+
+def limited(action: str) -> Any:
+    """A route dependency counting ``action`` for the signed-in user and their address."""
+
+    def dependency(request: Request, user: CurrentUser) -> None:
+        enforce_limit(request, action, user.id)
+
+    return Depends(dependency)

@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tradeloop.core.errors import TooManyRequests, UserError
 from tradeloop.i18n import accepted_language, catalogue, pick_language, translate
+from tradeloop.serving import observability
 from tradeloop.serving.deps import LANG_COOKIE
 from tradeloop.serving.limits import BodyTooLarge, too_large
 
@@ -271,7 +272,15 @@ def install_error_handlers(app: FastAPI, render_page: Any) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # the type and message only: a database error without its statement and values (the
+        # server's own error line adds the stack, through the same safe formatter)
+        route = observability.route_of(request.scope)
+        error = observability.describe_exception(exc)
+        log.error("unhandled error on %s %s: %s", request.method, route, error)
         if _is_page(request):
-            return render_page(request, 500)
-        return envelope(500, translate(request_language(request), "error.internal"))
+            response = render_page(request, 500)
+        else:
+            response = envelope(500, translate(request_language(request), "error.internal"))
+        if (request_id := observability.current_request_id()) is not None:
+            response.headers["X-Request-ID"] = request_id  # sent outside the middleware
+        return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable
 from contextlib import suppress
@@ -101,29 +102,76 @@ class BodyLimitMiddleware:
                 await _reject(send, limit, header_language(headers, self.default_language))
 
 
-class SecurityHeadersMiddleware:
-    """Adds fixed security headers to every HTTP response that does not set them itself."""
+def trusted_peer(scope: Scope, proxies: tuple[Any, ...]) -> bool:
+    """Whether the connection comes from one of the trusted reverse proxies' networks."""
+    client = scope.get("client")
+    if not proxies or not client:
+        return False
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return False
+    return any(address in network for network in proxies)
 
-    def __init__(self, app: Any, headers: dict[str, str], skip_csp_prefix: str) -> None:
+
+def request_scheme(scope: Scope, proxies: tuple[Any, ...]) -> str:
+    """``http`` or ``https``: the connection's, or a trusted proxy's X-Forwarded-Proto."""
+    if trusted_peer(scope, proxies):
+        for name, value in scope.get("headers") or []:
+            if name == b"x-forwarded-proto":
+                forwarded = value.decode("latin-1").split(",")[-1].strip().lower()
+                if forwarded in ("http", "https"):
+                    return forwarded
+    return str(scope.get("scheme", "http"))
+
+
+class SecurityHeadersMiddleware:
+    """Adds fixed security headers to every HTTP response that does not set them itself, and
+    HSTS (``hsts``) when cookies are Secure: always with ``hsts_always``, never with
+    ``hsts_never``, otherwise on requests that came over HTTPS."""
+
+    def __init__(
+        self,
+        app: Any,
+        headers: dict[str, str],
+        skip_csp_prefix: str,
+        hsts: str = "",
+        hsts_always: bool = False,
+        hsts_never: bool = False,
+        proxies: tuple[Any, ...] = (),
+    ) -> None:
         self.app = app
         self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         self.skip_csp_prefix = skip_csp_prefix
+        self.hsts = (b"strict-transport-security", hsts.encode()) if hsts else None
+        self.hsts_always = hsts_always
+        self.hsts_never = hsts_never
+        self.proxies = proxies
+
+    def _extra(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        skip_csp = scope["path"].startswith(self.skip_csp_prefix)
+        extra = [
+            (name, value)
+            for name, value in self.headers
+            if not (skip_csp and name == b"content-security-policy")
+        ]
+        https = request_scheme(scope, self.proxies) == "https"
+        secure = self.hsts_always or (not self.hsts_never and https)
+        if self.hsts is not None and secure:
+            extra.append(self.hsts)
+        return extra
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        skip_csp = scope["path"].startswith(self.skip_csp_prefix)
+        extra = self._extra(scope)
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [
-                    (name, value)
-                    for name, value in self.headers
-                    if name not in present and not (skip_csp and name == b"content-security-policy")
-                ]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                added = [(name, value) for name, value in extra if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *added]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,38 +1,57 @@
-"""Bots and their event history, always scoped to the owning user."""
+"""Bots and their event history, always scoped to the owning user. A deleted bot (its
+``deleted_at`` set) is left out of every read until it is restored or purged."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tradeloop.core.codes import BotAction, EventDetail, event_details
+from tradeloop.core.codes import BotAction, BotStatus, EventDetail, event_details
 from tradeloop.core.errors import NotFound
 from tradeloop.store.models import Bot, TradeHistory
 from tradeloop.store.pagination import Page, paginate
+
+LIVE = Bot.deleted_at.is_(None)  # a bot not deleted
+ACTIVE = (BotStatus.STARTING, BotStatus.RUNNING, BotStatus.STOPPING)  # a supervisor's work
+
+
+def _owned(user_id: int) -> Any:
+    """The ids of the user's bots that are not deleted."""
+    return select(Bot.id).where(Bot.user_id == user_id, LIVE)
 
 
 def list_bots(session: Session, user_id: int, limit: int, offset: int) -> Page[Bot]:
     """The user's bots, oldest first."""
     return paginate(
-        session, select(Bot).where(Bot.user_id == user_id).order_by(Bot.id), limit, offset
+        session, select(Bot).where(Bot.user_id == user_id, LIVE).order_by(Bot.id), limit, offset
     )
 
 
 def list_all_bots(session: Session, user_id: int) -> list[Bot]:
     """Every bot of the user, oldest first."""
-    return list(session.scalars(select(Bot).where(Bot.user_id == user_id).order_by(Bot.id)))
+    return list(session.scalars(select(Bot).where(Bot.user_id == user_id, LIVE).order_by(Bot.id)))
 
 
 def get_bot(session: Session, user_id: int, bot_id: int) -> Bot:
-    """The user's bot ``bot_id``; NotFound when it does not exist or is someone else's."""
-    bot = session.scalar(select(Bot).where(Bot.id == bot_id, Bot.user_id == user_id))
+    """The user's bot ``bot_id``; NotFound when it does not exist, is deleted or is someone
+    else's."""
+    bot = session.scalar(select(Bot).where(Bot.id == bot_id, Bot.user_id == user_id, LIVE))
     if bot is None:
-        raise NotFound(
-            f"bot {bot_id} not found", key="error.bot_not_found", values={"bot_id": bot_id}
-        )
+        raise _not_found(bot_id)
     return bot
+
+
+def is_live(session: Session, user_id: int, bot_id: int) -> bool:
+    """Whether the user has the bot ``bot_id`` and it is not deleted."""
+    found = session.scalar(select(Bot.id).where(Bot.id == bot_id, Bot.user_id == user_id, LIVE))
+    return found is not None
+
+
+def _not_found(bot_id: int) -> NotFound:
+    return NotFound(f"bot {bot_id} not found", key="error.bot_not_found", values={"bot_id": bot_id})
 
 
 def add_bot(session: Session, user_id: int, fields: dict[str, Any]) -> Bot:
@@ -54,10 +73,53 @@ def update_bot(session: Session, user_id: int, bot_id: int, fields: dict[str, An
     return bot
 
 
-def delete_bot(session: Session, user_id: int, bot_id: int) -> None:
-    """Delete the user's bot; its history goes with it."""
-    session.delete(get_bot(session, user_id, bot_id))
+def delete_bot(session: Session, user_id: int, bot_id: int, now: datetime) -> Bot:
+    """Mark the user's bot deleted at ``now`` (undoable until purged), its row locked first
+    (a supervisor's claim waits, then sees it): stopped at once if it was running (its
+    supervisor loses the lease on its next bar), no command left for it."""
+    bot = session.scalar(
+        select(Bot)
+        .where(Bot.id == bot_id, Bot.user_id == user_id, LIVE)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if bot is None:
+        raise _not_found(bot_id)
+    if bot.status in ACTIVE:
+        bot.status = BotStatus.PAUSED
+        log_event(session, user_id, bot.id, BotAction.BOT_PAUSED)
+    bot.command = bot.lease_holder = bot.lease_until = None
+    bot.deleted_at = now
     session.flush()
+    return bot
+
+
+def deleted_bot(session: Session, user_id: int, bot_id: int, since: datetime) -> Bot:
+    """The user's bot ``bot_id`` deleted at ``since`` or later, its row locked; NotFound
+    otherwise (not deleted, deleted earlier, missing or someone else's)."""
+    bot = session.scalar(
+        select(Bot)
+        .where(
+            Bot.id == bot_id, Bot.user_id == user_id, Bot.deleted_at.is_not(None),
+            Bot.deleted_at >= since,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )  # fmt: skip
+    if bot is None:
+        raise _not_found(bot_id)
+    return bot
+
+
+def restore_bot(session: Session, user_id: int, bot_id: int, since: datetime) -> Bot:
+    """Bring back the user's bot deleted at ``since`` or later, paused."""
+    bot = deleted_bot(session, user_id, bot_id, since)
+    bot.deleted_at = None
+    if bot.status in ACTIVE:
+        bot.status = BotStatus.PAUSED
+    bot.command = bot.lease_holder = bot.lease_until = None
+    session.flush()
+    return bot
 
 
 def log_event(
@@ -93,7 +155,7 @@ def bot_history(
 
 def events_after(session: Session, user_id: int, after: int, limit: int) -> list[TradeHistory]:
     """The user's bots' events with an id above ``after``, oldest first."""
-    owned = select(Bot.id).where(Bot.user_id == user_id)
+    owned = _owned(user_id)
     query = (
         select(TradeHistory)
         .where(TradeHistory.id > after, TradeHistory.bot_id.in_(owned))
@@ -105,7 +167,7 @@ def events_after(session: Session, user_id: int, after: int, limit: int) -> list
 
 def last_event_id(session: Session, user_id: int) -> int:
     """The id of the user's bots' newest event (0 when none)."""
-    owned = select(Bot.id).where(Bot.user_id == user_id)
+    owned = _owned(user_id)
     return (
         session.scalar(select(func.max(TradeHistory.id)).where(TradeHistory.bot_id.in_(owned))) or 0
     )
@@ -113,12 +175,12 @@ def last_event_id(session: Session, user_id: int) -> int:
 
 def statuses(session: Session, user_id: int) -> dict[int, str]:
     """Each of the user's bots' status."""
-    rows = session.execute(select(Bot.id, Bot.status).where(Bot.user_id == user_id))
+    rows = session.execute(select(Bot.id, Bot.status).where(Bot.user_id == user_id, LIVE))
     return {bot_id: getattr(status, "value", status) for bot_id, status in rows}
 
 
 def _is_users_notification(user_id: int) -> Any:
-    owned = select(Bot.id).where(Bot.user_id == user_id)
+    owned = _owned(user_id)
     return TradeHistory.is_notification.is_(True) & TradeHistory.bot_id.in_(owned)
 
 

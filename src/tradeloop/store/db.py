@@ -4,9 +4,11 @@ instead of failing), one that only reads does not (readers never wait for writer
 
 from __future__ import annotations
 
+import os
+import stat
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +29,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def private_dir(path: Path) -> None:
+    """Create ``path`` and its missing parents for the owner only (0700); folders that exist
+    are left as they are."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Make a SQLite file readable by the owner only before it is opened: created empty with
+    0600 when missing (SQLite gives its -wal, -shm and -journal files the same mode), and an
+    existing one, with those files, narrowed to 0600 (a file of another owner is left)."""
+    private_dir(path.parent)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        part = Path(f"{path}{suffix}")
+        try:
+            mode = stat.S_IMODE(part.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(part, mode & 0o700)
+        except OSError:  # not there, or not ours
+            continue
+
+
 def make_engine(url: str, pool_size: int = 10) -> Engine:
     """Create an engine for ``url`` keeping ``pool_size`` connections (and as many again at
-    peaks); SQLite files get their folder created and the pragmas set."""
+    peaks); SQLite files are created private (0600, missing folders 0700) and get the pragmas."""
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"future": True}
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}  # none in logs, errors
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         kwargs["connect_args"] = {"check_same_thread": False}
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if not parsed.query.get("uri"):  # a plain path (a file: URI is opened as given)
+                private_sqlite_file(Path(database))
             kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     else:
         kwargs.update(pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)

@@ -1,5 +1,6 @@
 """A user's journal: imports (orders kept as Parquet), detector settings, goals and the notes
-and tags on trades."""
+and tags on trades. A deleted import (its ``deleted_at`` set) is left out of every read until
+it is restored or purged."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -29,6 +30,8 @@ from tradeloop.store.models import (
     User,
 )
 from tradeloop.store.pagination import Page, paginate
+
+LIVE = JournalImport.deleted_at.is_(None)  # an import not deleted
 
 
 def _parquet(orders: pd.DataFrame) -> bytes:
@@ -48,19 +51,23 @@ def add_import(
     details: dict[str, Any] | None = None,
 ) -> JournalImport:
     """Keep an imported export (with how many trades it made and ``details`` such as its
-    warnings); the same file twice is a Conflict."""
+    warnings); the same file twice is a Conflict, unless the earlier one is deleted: that one
+    is purged (its undo is over) and the file stored anew."""
     digest = hashlib.sha256(data).hexdigest()
     earlier = session.scalar(
-        select(JournalImport.file_name).where(
-            JournalImport.user_id == user_id, JournalImport.sha256 == digest
-        )
+        select(JournalImport)
+        .options(defer(JournalImport.orders))
+        .where(JournalImport.user_id == user_id, JournalImport.sha256 == digest)
     )
-    if earlier is not None:
+    if earlier is not None and earlier.deleted_at is not None:
+        session.delete(earlier)
+        session.flush()
+    elif earlier is not None:
         raise Conflict(
-            f"{file_name!r} is already imported (as {earlier!r}): its trades are counted once; "
-            "delete the earlier import to load it again",
+            f"{file_name!r} is already imported (as {earlier.file_name!r}): its trades are "
+            "counted once; delete the earlier import to load it again",
             key="journal.error.already_imported",
-            values={"file": repr(file_name), "earlier": repr(earlier)},
+            values={"file": repr(file_name), "earlier": repr(earlier.file_name)},
         )
     row = JournalImport(
         user_id=user_id,
@@ -97,7 +104,8 @@ def bot_digest(bot_id: int) -> str:
 def put_bot_import(
     session: Session, user_id: int, bot_id: int, name: str, orders: pd.DataFrame, trades: int
 ) -> JournalImport:
-    """Keep a paper bot's orders as its journal import (format ``bot``), replacing the last."""
+    """Keep a paper bot's orders as its journal import (format ``bot``), replacing the last
+    (one deleted alone, its bot running on, comes back, as a new import did before)."""
     row = session.scalar(
         select(JournalImport).where(
             JournalImport.user_id == user_id, JournalImport.sha256 == bot_digest(bot_id)
@@ -112,20 +120,32 @@ def put_bot_import(
         session.add(row)
     row.file_name = f"bot:{bot_id} {name}"[:200]
     row.rows, row.trades, row.orders = len(orders), trades, _parquet(orders)
+    row.deleted_at = None
     session.flush()
     touch_journal(session, user_id)
     return row
 
 
 def drop_bot_import(session: Session, user_id: int, bot_id: int) -> None:
-    """Forget a paper bot's journal import (its trades leave the journal)."""
+    """Forget a paper bot's journal import (its trades leave the journal), deleted or not."""
     row = session.scalar(
-        select(JournalImport.id).where(
-            JournalImport.user_id == user_id, JournalImport.sha256 == bot_digest(bot_id)
-        )
+        select(JournalImport)
+        .options(defer(JournalImport.orders))
+        .where(JournalImport.user_id == user_id, JournalImport.sha256 == bot_digest(bot_id))
     )
     if row is not None:
-        delete_import(session, user_id, row)
+        session.delete(row)
+        session.flush()
+        touch_journal(session, user_id)
+
+
+def bot_import(session: Session, user_id: int, bot_id: int) -> JournalImport | None:
+    """A paper bot's journal import, deleted or not (None before its first closed trade)."""
+    return session.scalar(
+        select(JournalImport)
+        .options(defer(JournalImport.orders))
+        .where(JournalImport.user_id == user_id, JournalImport.sha256 == bot_digest(bot_id))
+    )
 
 
 def list_imports(session: Session, user_id: int, limit: int, offset: int) -> Page[JournalImport]:
@@ -133,31 +153,64 @@ def list_imports(session: Session, user_id: int, limit: int, offset: int) -> Pag
     query = (
         select(JournalImport)
         .options(defer(JournalImport.orders))
-        .where(JournalImport.user_id == user_id)
+        .where(JournalImport.user_id == user_id, LIVE)
         .order_by(JournalImport.id.desc())
     )
     return paginate(session, query, limit, offset)
 
 
 def get_import(session: Session, user_id: int, import_id: int) -> JournalImport:
-    """The user's import ``import_id`` (without its orders); 404 when missing or another's."""
+    """The user's import ``import_id`` (without its orders); 404 when missing, deleted or
+    another's."""
     row = session.scalar(
         select(JournalImport)
         .options(defer(JournalImport.orders))
-        .where(JournalImport.id == import_id, JournalImport.user_id == user_id)
+        .where(JournalImport.id == import_id, JournalImport.user_id == user_id, LIVE)
     )
     if row is None:
-        raise NotFound(
-            f"import {import_id} not found",
-            key="journal.error.import_not_found",
-            values={"import_id": import_id},
-        )
+        raise import_not_found(import_id)
     return row
 
 
-def delete_import(session: Session, user_id: int, import_id: int) -> None:
-    """Delete an import and its orders."""
-    session.delete(get_import(session, user_id, import_id))
+def import_not_found(import_id: int) -> NotFound:
+    """The 404 of an import that is missing, deleted or another's."""
+    return NotFound(
+        f"import {import_id} not found",
+        key="journal.error.import_not_found",
+        values={"import_id": import_id},
+    )
+
+
+def trash_import(session: Session, user_id: int, import_id: int, now: datetime) -> None:
+    """Mark the user's import deleted at ``now``: its trades leave the journal, undoable
+    (``restore_import``) until it is purged."""
+    get_import(session, user_id, import_id).deleted_at = now
+    session.flush()
+    touch_journal(session, user_id)
+
+
+def deleted_import(
+    session: Session, user_id: int, import_id: int, since: datetime
+) -> JournalImport:
+    """The user's import ``import_id`` deleted at ``since`` or later (without its orders);
+    NotFound otherwise (not deleted, deleted earlier, missing or another's)."""
+    row = session.scalar(
+        select(JournalImport)
+        .options(defer(JournalImport.orders))
+        .where(
+            JournalImport.id == import_id, JournalImport.user_id == user_id,
+            JournalImport.deleted_at.is_not(None), JournalImport.deleted_at >= since,
+        )
+    )  # fmt: skip
+    if row is None:
+        raise import_not_found(import_id)
+    return row
+
+
+def restore_import(session: Session, user_id: int, import_id: int, since: datetime) -> None:
+    """Bring back the user's import deleted at ``since`` or later: its trades are in the
+    journal again."""
+    deleted_import(session, user_id, import_id, since).deleted_at = None
     session.flush()
     touch_journal(session, user_id)
 
@@ -179,17 +232,22 @@ NEW_IMPORT = 0  # the id that stands for an import not stored yet (see ``stored_
 def stored_orders(
     session: Session, user_id: int, kind: str = "live",
     added: tuple[pd.DataFrame, bool] | None = None, without: int | None = None,
+    restored: int | None = None,
 ) -> list[StoredOrders]:  # fmt: skip
-    """The orders of the user's imports of ``kind``, oldest first, each without the fills an
-    earlier import already holds (the same fills are counted once). ``added`` (orders, stops
-    known) is an import about to be stored, last, as ``NEW_IMPORT``; ``without`` leaves an
-    import out: the journal as it will be after a change."""
+    """The orders of the user's imports of ``kind`` (deleted ones left out), oldest first,
+    each without the fills an earlier import already holds (the same fills are counted once).
+    ``added`` (orders, stops known) is an import about to be stored, last, as ``NEW_IMPORT``;
+    ``without`` leaves an import out, ``restored`` takes a deleted one in, in its place: the
+    journal as it will be after a change."""
     query = (
         select(
             JournalImport.id, JournalImport.file_name, JournalImport.stops_known,
             JournalImport.orders,
         )
-        .where(JournalImport.user_id == user_id, JournalImport.kind == kind)
+        .where(
+            JournalImport.user_id == user_id, JournalImport.kind == kind,
+            LIVE if restored is None else or_(LIVE, JournalImport.id == restored),
+        )
         .order_by(JournalImport.id)
     )  # fmt: skip
     if without is not None:

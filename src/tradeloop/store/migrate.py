@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 import tradeloop
 from tradeloop.store.models import Base
 
-HEAD = "0012"
+HEAD = "0013"
 
 
 def migrations_dir() -> Path:

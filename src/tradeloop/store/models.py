@@ -102,16 +102,23 @@ class User(Base):
     journal_stamp: Mapped[int] = mapped_column(
         BigInteger, nullable=False, server_default=text("0"), default=0
     )
+    role: Mapped[str] = mapped_column(
+        String(8), nullable=False, server_default=text("'user'"), default="user"
+    )
+    # two-factor sign-in: the TOTP secret (encrypted with the notes key), set once confirmed
+    totp_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Bot(Base):
-    """A strategy bot's configuration."""
+    """A strategy bot's configuration (``deleted_at`` set: deleted, undoable until purged)."""
 
     __tablename__ = "bots"
     __table_args__ = (Index(None, "status"), Index(None, "user_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     market: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[BotStatus] = mapped_column(
@@ -362,6 +369,8 @@ class JournalImport(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    # set: deleted by its owner, undoable until purged (``tradeloop db prune``)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     file_name: Mapped[str] = mapped_column(Text, nullable=False)
     format: Mapped[str] = mapped_column(String(32), nullable=False)
     kind: Mapped[str] = mapped_column(
@@ -548,3 +557,76 @@ class TradeNote(Base):
         JSONText(), nullable=False, server_default=text("'[]'"), default=list
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class Throttle(Base):
+    """The state of one abuse limit (shared by every server process): ``hits`` counted since
+    ``window_start``; while ``blocked_until`` lies ahead, the key's requests answer 429.
+    Keys name the limit and who it counts: ``sign-in:account:<email>``, ``upload:user:7``…"""
+
+    __tablename__ = "throttles"
+    __table_args__ = (Index(None, "window_start"),)
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, nullable=False)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuditEvent(Base):
+    """A security-relevant event: sign-ins and their failures, password and consent changes,
+    deletions, bot starts/stops and orders, exports. ``user_id`` is kept null for an unknown
+    account; ``detail`` holds ids and codes, never secrets, notes or e-mail addresses."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index(None, "user_id", "id"), Index(None, "action", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, server_default=_now())
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    outcome: Mapped[str] = mapped_column(
+        String(8), nullable=False, server_default=text("'ok'"), default="ok"
+    )
+    address: Mapped[str] = mapped_column(
+        String(64), nullable=False, server_default=text("''"), default=""
+    )
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        JSONText(), nullable=False, server_default=text("'{}'"), default=dict
+    )
+
+
+class UserSession(Base):
+    """A browser session or API token a user holds: listed on the profile, revocable one by
+    one. ``token_id`` is the ``sid`` claim of its signed token."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index(None, "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    token_id: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    address: Mapped[str] = mapped_column(
+        String(64), nullable=False, server_default=text("''"), default=""
+    )
+    agent: Mapped[str] = mapped_column(
+        String(200), nullable=False, server_default=text("''"), default=""
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code for two-factor sign-in (its SHA-256, never the code)."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -1,4 +1,5 @@
-"""Paper bots' storage: leases on running bots, paper accounts and fills."""
+"""Paper bots' storage: leases on running bots, paper accounts and fills. A deleted bot is
+never claimed nor renewed: no supervisor runs it."""
 
 from __future__ import annotations
 
@@ -8,44 +9,38 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from tradeloop.core.codes import BotStatus
-from tradeloop.store.bots import get_bot
+from tradeloop.store.bots import ACTIVE as ACTIVE  # a supervisor's work, kept with the bots
+from tradeloop.store.bots import LIVE, get_bot
 from tradeloop.store.models import Bot, BotFill, PaperAccount
-
-ACTIVE = (BotStatus.STARTING, BotStatus.RUNNING, BotStatus.STOPPING)  # a supervisor's work
 
 
 def claim_bots(session: Session, holder: str, until: datetime, now: datetime) -> list[int]:
     """Renew ``holder``'s leases (its heartbeat, one statement) and take the lease of every
-    starting, running or stopping bot with a feed that is free or lapsed, until ``until``;
-    the ids ``holder`` now holds."""
+    starting, running or stopping bot with a feed that is free or lapsed and not deleted,
+    until ``until``; the ids ``holder`` now holds (never a deleted bot)."""
+    working = Bot.status.in_(ACTIVE) & LIVE
     session.execute(
-        update(Bot)
-        .where(Bot.lease_holder == holder, Bot.status.in_(ACTIVE))
-        .values(lease_until=until)
+        update(Bot).where(Bot.lease_holder == holder, working).values(lease_until=until)
     )
     free = or_(Bot.lease_holder.is_(None), Bot.lease_until < now)
-    candidates = session.scalars(
-        select(Bot.id).where(Bot.status.in_(ACTIVE), Bot.feed.is_not(None), free)
-    ).all()
+    candidates = session.scalars(select(Bot.id).where(working, Bot.feed.is_not(None), free)).all()
     for bot_id in candidates:  # one conditional update each: two claimers never both win
         session.execute(
             update(Bot)
-            .where(Bot.id == bot_id, Bot.status.in_(ACTIVE), free)
+            .where(Bot.id == bot_id, working, free)
             .values(lease_holder=holder, lease_until=until)
         )
-    return list(
-        session.scalars(select(Bot.id).where(Bot.lease_holder == holder, Bot.status.in_(ACTIVE)))
-    )
+    return list(session.scalars(select(Bot.id).where(Bot.lease_holder == holder, working)))
 
 
 def renew_lease(
     session: Session, bot_id: int, holder: str, until: datetime
 ) -> tuple[BotStatus, str | None] | None:
     """Extend ``holder``'s lease of a bot it still has work on; the bot's status and command,
-    None when it is no longer held."""
+    None when it is no longer held (or was deleted)."""
     renewed = session.execute(
         update(Bot)
-        .where(Bot.id == bot_id, Bot.lease_holder == holder, Bot.status.in_(ACTIVE))
+        .where(Bot.id == bot_id, Bot.lease_holder == holder, Bot.status.in_(ACTIVE), LIVE)
         .values(lease_until=until)
         .returning(Bot.status, Bot.command)
     ).first()
@@ -54,10 +49,11 @@ def renew_lease(
 
 def lock_bot(session: Session, user_id: int, bot_id: int) -> Bot:
     """The user's bot, its row locked until the transaction ends (PostgreSQL: a supervisor's
-    claim waits, then sees the change; SQLite's writes are serial already); NotFound else."""
+    claim waits, then sees the change; SQLite's writes are serial already); NotFound else
+    (a deleted bot too)."""
     bot = session.scalar(
         select(Bot)
-        .where(Bot.id == bot_id, Bot.user_id == user_id)
+        .where(Bot.id == bot_id, Bot.user_id == user_id, LIVE)
         .with_for_update()
         .execution_options(populate_existing=True)
     )

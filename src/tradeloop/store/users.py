@@ -25,7 +25,14 @@ def get(session: Session, user_id: int) -> User | None:
 
 
 def add(
-    session: Session, *, name: str, email: str, password_hash: str, language: str, timezone: str
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    password_hash: str,
+    language: str,
+    timezone: str,
+    role: str = "user",
 ) -> User:
     """Insert a user and return it with its id."""
     user = User(
@@ -34,6 +41,7 @@ def add(
         password_hash=password_hash,
         language=language,
         timezone=timezone,
+        role=role,
     )
     session.add(user)
     session.flush()

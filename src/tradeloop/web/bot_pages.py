@@ -101,7 +101,7 @@ async def create_bot(request: Request, session: DB, user: FormUser) -> Response:
         fields["protections"] = protections
     try:
         fields["strategy_params"] = form_params(fields.get("strategy", ""), form)
-        settings = BotSettings.model_validate(fields)
+        settings = BotSettings.model_validate(fields, strict=False)  # a form sends text
         bots.add_bot(session, user.id, settings.model_dump())
     except ValidationError as exc:
         errors = validation_messages(language, exc.errors())
@@ -191,9 +191,17 @@ def close_position(request: Request, bot_id: ObjectId, session: DB, user: FormUs
 
 @router.post("/bots/{bot_id}/delete")
 def delete_bot(bot_id: ObjectId, session: DB, user: FormUser) -> Response:
-    """Delete one of the user's bots."""
+    """Delete one of the user's bots; the notice offers to undo it."""
     bots.delete_bot(session, user.id, bot_id)
-    return redirect("/bots", "bots.deleted")
+    return redirect("/bots", "bots.deleted", undo=f"bot-{bot_id}")
+
+
+@router.post("/bots/{bot_id}/restore")
+def restore_bot(request: Request, bot_id: ObjectId, session: DB, user: FormUser) -> Response:
+    """Undo the deletion of one of the user's bots: back, paused, on its own page."""
+    undo_days = request.app.state.tradeloop.settings.undo_days
+    bots.restore_bot(session, user.id, bot_id, undo_days)
+    return redirect(f"/bots/{bot_id}", "bots.restored")
 
 
 @router.post("/bots/start-all")

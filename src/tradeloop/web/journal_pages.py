@@ -164,6 +164,14 @@ def save_note(
 
 @router.post("/journal/imports/{import_id}/delete")
 def delete_import(import_id: ObjectId, session: DB, user: FormUser) -> Response:
-    """Delete one of the user's imports."""
+    """Delete one of the user's imports; the notice offers to undo it."""
     journal.delete_import(session, user, import_id)
-    return redirect("/journal", "journal.deleted")
+    return redirect("/journal", "journal.deleted", undo=f"import-{import_id}")
+
+
+@router.post("/journal/imports/{import_id}/restore")
+def restore_import(request: Request, import_id: ObjectId, session: DB, user: FormUser) -> Response:
+    """Undo the deletion of one of the user's imports: its trades are back in the journal."""
+    undo_days = request.app.state.tradeloop.settings.undo_days
+    journal.restore_import(session, user, import_id, undo_days)
+    return redirect("/journal", "journal.restored")

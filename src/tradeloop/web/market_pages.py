@@ -24,7 +24,7 @@ from tradeloop.market.errors import MixedIntervals
 from tradeloop.services import datasets
 from tradeloop.services.accounts import User, time_zones
 from tradeloop.services.jobs import job_record
-from tradeloop.serving.deps import DB, ObjectId, Paging, State
+from tradeloop.serving.deps import DB, ObjectId, Paging, State, enforce_limit
 from tradeloop.web.access import FormText, FormUser, MaybeUser, require_user
 from tradeloop.web.render import error_page, redirect, render, request_language
 
@@ -128,6 +128,7 @@ def upload(
     """Store an uploaded bar file as a dataset with its report; ``background``: answer 202
     with the job at once (the page's script), else the dataset's page (or this page with
     the message)."""
+    enforce_limit(request, "uploads", user.id, session)
     language = request_language(request, user)
     form = {"symbol": symbol, "tz": tz or "UTC", "date_order": date_order}
     order: DateOrder = date_order if date_order in DATE_ORDERS else "auto"  # type: ignore[assignment]

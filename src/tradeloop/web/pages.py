@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -10,23 +11,41 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from tradeloop.core.errors import InvalidInput, UserError
+from tradeloop.core.errors import InvalidInput, Unauthorized, UserError
 from tradeloop.i18n import LANGUAGES, pick_language
-from tradeloop.services import accounts, bot_view, bots
+from tradeloop.security import new_token_id
+from tradeloop.services import accounts, bot_view, bots, two_factor
 from tradeloop.services.accounts import User
 from tradeloop.services.chat import check_message, llm_status, model_check
 from tradeloop.services.mentor import list_llm_calls, mentor_card, set_llm_consent, sync_sessions
+from tradeloop.serving import observability
 from tradeloop.serving.deps import (
+    CSRF_COOKIE,
     DB,
+    DEVICE_COOKIE,
     LANG_COOKIE,
     SESSION_COOKIE,
     Paging,
     State,
+    client_address,
+    device_of,
+    device_token,
+    enforce_limit,
+    expected_csrf,
     session_token,
+    user_stamp,
 )
 from tradeloop.serving.errors import error_text, validation_messages
 from tradeloop.web.access import CheckedForm, FormText, FormUser, MaybeUser, require_user
-from tradeloop.web.render import redirect, render, request_language, safe_next, set_cookie
+from tradeloop.web.render import (
+    redirect,
+    render,
+    request_language,
+    safe_next,
+    secure_cookies,
+    set_cookie,
+    with_retry_after,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,17 +60,50 @@ def _error(request: Request, user: User | None, exc: UserError) -> list[str]:
     return [error_text(request_language(request, user), exc)]
 
 
-def _sign_in(request: Request, state: State, user: User, target: str) -> Response:
+def start_session(
+    request: Request, session: Session, state: State, user: User, target: str
+) -> Response:
+    """Sign ``user`` in on this browser and go to ``target``: a new session (recorded, with
+    its own CSRF token) and the device cookie that keeps the owner's sign-ins apart from
+    strangers' failures."""
     response = redirect(target)
-    set_cookie(
-        request,
-        response,
-        SESSION_COOKIE,
-        session_token(state, user),
-        state.settings.session_hours * 3600,
-    )
+    token = session_token(request, session, state, user)
+    set_cookie(request, response, SESSION_COOKIE, token, state.settings.session_hours * 3600)
+    set_cookie(request, response, CSRF_COOKIE, expected_csrf(request) or "")
+    device_user, device_id = device_of(request)
+    if device_user != user.id or not device_id:
+        device_id = new_token_id()
+    days = state.settings.device_days
+    set_cookie(request, response, DEVICE_COOKIE, device_token(state, user, device_id), days * 86400)
     set_cookie(request, response, LANG_COOKIE, user.language, 365 * 24 * 3600)
     return response
+
+
+PENDING_COOKIE = "tl_pending"
+PENDING_MINUTES = 5
+
+
+def two_factor_step(request: Request, state: State, user: User, target: str) -> Response:
+    """After a right password on an account with two-factor sign-in: to the code form, with
+    a five-minute token of the half-done sign-in in a cookie only that form receives."""
+    pending = two_factor.pending_token(state.secret, user.id, user_stamp(user))
+    response = redirect(f"/login/two-factor?next={quote(target, safe='/')}")
+    response.set_cookie(
+        PENDING_COOKIE,
+        pending,
+        max_age=PENDING_MINUTES * 60,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/login",
+    )
+    return response
+
+
+def sign_in_attempt(request: Request, email: str, password: str) -> accounts.SignIn:
+    """The sign-in attempt of this request: credentials, address and device cookie."""
+    device_user, device_id = device_of(request)
+    return accounts.SignIn(email, password, client_address(request), device_user, device_id)
 
 
 @router.get("/login")
@@ -74,9 +126,12 @@ def login(
 ) -> Response:
     """Check the credentials and start a browser session."""
     try:
-        user = accounts.authenticate(session, state.limiter, email, password)
+        attempt = sign_in_attempt(request, email, password)
+        user = accounts.authenticate(session, state.limits, state.settings, attempt)
     except UserError as exc:
-        return render(
+        if isinstance(exc, Unauthorized):
+            observability.count_sign_in_failure()
+        response = render(
             request,
             "login.html",
             None,
@@ -85,7 +140,10 @@ def login(
             errors=_error(request, None, exc),
             email=email,
         )
-    return _sign_in(request, state, user, safe_next(next))
+        return with_retry_after(response, exc)
+    if user.totp_enabled_at is not None:  # the password was right: the code comes next
+        return two_factor_step(request, state, user, safe_next(next))
+    return start_session(request, session, state, user, safe_next(next))
 
 
 @router.get("/register")
@@ -110,23 +168,26 @@ def register(
     language = pick_language(request.cookies.get(LANG_COOKIE), state.settings.default_language)
     try:
         data = accounts.Registration(name=name, email=email, password=password, language=language)
-        user = accounts.register(session, data, state.settings.default_language)
+        enforce_limit(request, "registrations")
+        address = client_address(request)
+        user = accounts.register(session, data, state.settings.default_language, address)
     except ValidationError as exc:
         errors = _messages(request, None, exc)
         return render(request, "register.html", None, 422, errors=errors, name=name, email=email)
     except UserError as exc:
         errors = _error(request, None, exc)
-        return render(
+        response = render(
             request, "register.html", None, exc.status, errors=errors, name=name, email=email
         )
-    return _sign_in(request, state, user, "/?notice=auth.registered")
+        return with_retry_after(response, exc)
+    return start_session(request, session, state, user, "/?notice=auth.registered")
 
 
 @router.post("/logout")
-def logout(session: DB, user: MaybeUser, _csrf: None = CheckedForm) -> Response:
+def logout(request: Request, session: DB, user: MaybeUser, _csrf: None = CheckedForm) -> Response:
     """End every session of the user (this browser's and any other)."""
     if user is not None:
-        accounts.sign_out_everywhere(session, user)
+        accounts.sign_out_everywhere(session, user, client_address(request))
     response = redirect("/login", "auth.signed_out")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -269,12 +330,12 @@ def change_password(
         change = accounts.PasswordChange(
             current_password=current_password, new_password=new_password
         )
-        accounts.change_password(session, user, change)
+        accounts.change_password(session, user, change, client_address(request))
     except ValidationError as exc:
         return _profile(request, session, user, 422, _messages(request, user, exc))
     except UserError as exc:
         return _profile(request, session, user, exc.status, _error(request, user, exc))
-    return _sign_in(request, state, user, "/profile?notice=profile.password_changed")
+    return start_session(request, session, state, user, "/profile?notice=profile.password_changed")
 
 
 @router.post("/profile/delete")
@@ -286,7 +347,7 @@ def delete_account(
 ) -> Response:
     """Delete the account and everything in it."""
     try:
-        accounts.delete_account(session, user, password)
+        accounts.delete_account(session, user, password, client_address(request))
     except UserError as exc:
         return _profile(request, session, user, exc.status, _error(request, user, exc))
     response = redirect("/login")

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from tradeloop import __version__
-from tradeloop.core.errors import Forbidden
+from tradeloop.core.errors import Forbidden, TooManyRequests
 from tradeloop.i18n import (
     LANGUAGE_NAMES,
     amount,
@@ -21,10 +21,11 @@ from tradeloop.i18n import (
     time_text,
     translate,
 )
-from tradeloop.security import csrf_matches, new_csrf_token
+from tradeloop.security import new_csrf_token
 from tradeloop.services.accounts import User
-from tradeloop.serving.deps import CSRF_COOKIE, LANG_COOKIE, app_state
+from tradeloop.serving.deps import CSRF_COOKIE, LANG_COOKIE, app_state, csrf_ok, expected_csrf
 from tradeloop.serving.errors import page_language
+from tradeloop.serving.limits import request_scheme
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 NOTICE_PREFIXES = ("auth.", "bots.", "profile.", "notifications.", "backtests.", "journal.")
@@ -40,6 +41,17 @@ def _notice(request: Request, language: str) -> str | None:
     key = request.query_params.get("notice", "")
     if key.startswith(NOTICE_PREFIXES) and key in catalogue(language):
         return translate(language, key)
+    return None
+
+
+UNDO_ROUTES = {"bot": "/bots/{}/restore", "import": "/journal/imports/{}/restore"}
+
+
+def _undo(request: Request) -> str | None:
+    """Where the notice's Undo button posts (``undo=bot-5``: ``/bots/5/restore``), if any."""
+    kind, _, number = request.query_params.get("undo", "").partition("-")
+    if kind in UNDO_ROUTES and number.isascii() and number.isdigit() and len(number) <= 10:
+        return UNDO_ROUTES[kind].format(int(number))
     return None
 
 
@@ -59,6 +71,7 @@ def _context(request: Request, language: str, user: User | None, csrf_token: str
         "size": lambda value: size_text(language, value),
         "number": lambda value, digits=2: number_text(language, value, digits),
         "notice": _notice(request, language),
+        "undo": _undo(request),
         "version": __version__,
         "path": request.url.path,
     }
@@ -72,7 +85,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """Render ``template`` in the request's language with a CSRF token ready for its forms."""
-    token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
+    token = expected_csrf(request) or request.cookies.get(CSRF_COOKIE) or new_csrf_token()
     values = _context(request, request_language(request, user), user, token) | context
     response = templates.TemplateResponse(request, template, values, status_code=status_code)
     if request.cookies.get(CSRF_COOKIE) != token:
@@ -90,14 +103,32 @@ def set_cookie(
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=app_state(request).settings.secure_cookies,
+        secure=secure_cookies(request),
         path="/",
     )
 
 
+def with_retry_after(response: Response, exc: Exception) -> Response:
+    """``response`` with Retry-After when ``exc`` is a rate limit (a form shown again)."""
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies are Secure: as configured, or, unset, when the request came over
+    HTTPS."""
+    state = app_state(request)
+    configured = state.settings.secure_cookies
+    if configured is None:
+        return request_scheme(request.scope, state.proxies) == "https"
+    return configured
+
+
 def check_csrf(request: Request, submitted: str) -> None:
-    """Forbidden unless the form's token matches the CSRF cookie."""
-    if not csrf_matches(request.cookies.get(CSRF_COOKIE), submitted):
+    """Forbidden unless the form's token matches the CSRF cookie (and, signed in, the
+    session)."""
+    if not csrf_ok(request, submitted):
         raise Forbidden(
             "missing or wrong CSRF token: reload the page and try again", key="error.csrf"
         )
@@ -110,10 +141,13 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
-def redirect(target: str, notice: str | None = None) -> RedirectResponse:
-    """A 303 redirect, optionally carrying a notice key shown on the next page."""
+def redirect(target: str, notice: str | None = None, undo: str | None = None) -> RedirectResponse:
+    """A 303 redirect, optionally carrying a notice key shown on the next page, and with it an
+    Undo button (``undo``: ``bot-5`` or ``import-5``, see ``UNDO_ROUTES``)."""
     if notice:
         target += ("&" if "?" in target else "?") + f"notice={notice}"
+        if undo:
+            target += f"&undo={undo}"
     return RedirectResponse(target, status_code=303)
 
 
