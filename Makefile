@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-unit test-llm lint bench screenshots install install-dev browser clean
+.PHONY: run test test-unit test-llm lint bench audit screenshots install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,11 +59,17 @@ screenshots: install-dev browser
 	$(BIN)/python -m tests.e2e.screenshots docs/screenshots
 
 lint: install-dev
-	$(BIN)/ruff check src tests benchmarks migrations
-	$(BIN)/ruff format --check src tests benchmarks migrations
+	$(BIN)/ruff check src tests benchmarks audits migrations
+	$(BIN)/ruff format --check src tests benchmarks audits migrations
 
 bench: install-dev
 	$(BIN)/python -m benchmarks $(SECTIONS)
+
+# Issue 16's acceptance figures (README: Security audit); SECTIONS: api inputs lockout secrets
+# topology (all by default); AUDIT_FLAGS=--pg runs the api section on PostgreSQL too. Exit 1: a
+# figure missed its goal.
+audit: install-dev
+	$(BIN)/python -m audits $(SECTIONS) $(AUDIT_FLAGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -129,14 +129,10 @@ def test_delete_removes_the_bot_and_its_history(client: TestClient, headers) -> 
 
 
 def test_cookie_session_needs_the_csrf_header_to_change_state(client: TestClient) -> None:
-    import re
+    from tests.conftest import browser_sign_in
 
     register(client, "ayu@example.com")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post(
-        "/login",
-        data={"csrf_token": token, "email": "ayu@example.com", "password": "correct horse battery"},
-    )
+    token = browser_sign_in(client, "ayu@example.com")  # the session's own token
     body = {"name": "A", "market": "EURUSD", "strategy": "ma_crossover"}
     refused = client.post("/api/bots", json=body)
     assert refused.status_code == 403 and "CSRF" in refused.json()["message"]

@@ -44,7 +44,9 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     """What ``make run`` does before serving: migrate and load demo data (its printout); a copy
     of the database as loaded is kept as ``DEMO_AS_LOADED`` in the data folder."""
     data = tmp_path_factory.mktemp("server-data")
+    # the browser tests register many accounts from one address: above the hourly limit
     env = {**os.environ, "TRADELOOP_DATA_DIR": str(data)}
+    env["TRADELOOP_LIMIT_REGISTRATIONS_PER_HOUR"] = "10000"
     env.pop("TRADELOOP_DATABASE_URL", None)
     subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
     loaded = subprocess.run(

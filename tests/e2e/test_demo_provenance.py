@@ -23,6 +23,7 @@ PRODUCED = {
     "ai_mentor_reports",
     "datasets",
     "backtest_results",
+    "audit_events",
 }
 
 
@@ -41,6 +42,11 @@ def test_no_demo_row_lacks_provenance(demo_output) -> None:
 
     (user,) = _rows(database, "users")
     assert user["email"] == "demo@tradeloop.app"
+    audited = _rows(database, "audit_events")  # the demo's account and its paper bot's start
+    assert {(e["user_id"], e["action"]) for e in audited} <= {
+        (user["id"], "registered"), (user["id"], "bot_started"),
+    }  # fmt: skip
+    assert any(e["action"] == "bot_started" for e in audited)
 
     (imported,) = _rows(database, "journal_imports")
     assert (imported["file_name"], imported["kind"]) == (JOURNAL_FILE, "live")

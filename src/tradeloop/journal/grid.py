@@ -14,6 +14,7 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 
 from lxml import etree, html
@@ -25,6 +26,12 @@ Row = list[str]
 MAX_ROWS = 500_000
 MAX_CELLS = 100
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
+# what a damaged XLSX raises while it is unzipped and parsed (corrupt deflate data, offsets,
+# an unknown compression method or encryption flag, cut or broken XML): a bad file
+BROKEN_XLSX = (
+    zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError,
+    NotImplementedError, KeyError, IndexError, AttributeError, TypeError, SyntaxError,
+)  # fmt: skip
 
 
 def _text(value: object) -> str:
@@ -76,7 +83,7 @@ def _check_zip(data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError) as exc:
+    except BROKEN_XLSX as exc:
         raise _bad_xlsx(exc) from exc
     unzipped = sum(m.file_size for m in members)
     if unzipped > MAX_UNZIPPED or unzipped > MAX_RATIO * max(len(data), 1):
@@ -106,7 +113,7 @@ def _check_zip(data: bytes) -> None:
                     cells -= tail.count(b"<c ") + tail.count(b"<c>")
                 rows += tail.count(b"<row")
                 cells += tail.count(b"<c ") + tail.count(b"<c>")
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        except BROKEN_XLSX as exc:
             raise _bad_xlsx(exc) from exc
         if rows > MAX_SHEET_ROWS or cells > MAX_SHEET_CELLS:
             raise DataError(
@@ -125,7 +132,7 @@ def _xlsx_rows(data: bytes) -> Iterator[Row]:
         with warnings.catch_warnings():  # "Workbook contains no default style": harmless
             warnings.simplefilter("ignore", UserWarning)
             book = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except BROKEN_XLSX as exc:
         raise _bad_xlsx(exc) from exc
     for sheet in book.worksheets:
         covered: set[tuple[int, int]] = set()

@@ -1,0 +1,2 @@
+"""The security audit behind ``make audit``: figures for issue 16's acceptance list, each with
+its goal (``python -m audits [section ...]``; exit code 1 when a figure misses its goal)."""
