@@ -80,6 +80,7 @@ class Finding:
     status: int | str
     answer: str
     detail: str = ""
+    request_id: str = ""
 
     def line(self) -> str:
         """One line to reproduce it."""
@@ -176,6 +177,7 @@ class Prober:
                     "5xx" if response.status_code >= 500 else "leak",
                     operation, request.method or "", url, _shown(request.body),
                     response.status_code, _shown(response.content[:500]), "; ".join(leaks[:5]),
+                    headers.get("x-request-id", headers.get("X-Request-ID", "")),
                 )  # fmt: skip
                 self.tally.findings.append(finding)
                 if response.status_code >= 500 and leaks:
@@ -326,7 +328,12 @@ def _run_one(backend: str, goal: int) -> Section:
             with httpx.Client(base_url=served.base, timeout=TIMEOUT) as http:
                 after = snapshot(http, b)
             alive = served.process.poll() is None
+        logged = served.stderr.read_text(errors="replace").splitlines()
     tally = prober.tally
+    for finding in tally.findings:  # the server's own account of each 5xx
+        if finding.kind == "5xx" and finding.request_id:
+            lines = [line for line in logged if finding.request_id in line and "unhandled" in line]
+            finding.detail = lines[0][:400] if lines else finding.detail
     errors = [f for f in tally.findings if f.kind == "5xx"]
     leaks = [f for f in tally.findings if f.kind == "leak"]
     dropped = [f for f in tally.findings if f.kind == "dropped"]

@@ -10,9 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloop.api.schemas import PageOut, page_of
 from tradeloop.services import account_security, two_factor
-from tradeloop.services.database import pause
 from tradeloop.services.mentor import cipher_for
-from tradeloop.serving.deps import DB, CurrentUser, ObjectId, Paging, State, client_address
+from tradeloop.serving.deps import (
+    DB,
+    CurrentUser,
+    ObjectId,
+    Paging,
+    State,
+    client_address,
+    code_change,
+)
 
 router = APIRouter(prefix="/api/me", tags=["security"])
 
@@ -95,50 +102,28 @@ def begin_two_factor(user: CurrentUser, session: DB, state: State) -> object:
 
 
 @router.post("/two-factor/confirm", response_model=RecoveryCodesOut)
-def confirm_two_factor(
-    body: CodeIn, request: Request, user: CurrentUser, session: DB, state: State
-) -> object:
+def confirm_two_factor(body: CodeIn, request: Request, user: CurrentUser, session: DB) -> object:
     """Turn two-factor on with a code from the app; answers the 10 recovery codes (once)."""
-    limits = state.limits
-    two_factor.count_attempt(limits, user.id)
-    codes = two_factor.confirm(session, user, cipher_for(state.settings), body.code)
-    account_security.record(
-        session, user.id, account_security.TWO_FACTOR_ENABLED, client_address(request)
-    )
-    pause(session)  # stored before the attempts are forgotten (SQLite: one writer)
-    two_factor.attempt_passed(limits, user.id)
+    event = account_security.TWO_FACTOR_ENABLED
+    codes = code_change(request, session, user, event, two_factor.confirm, body.code)
     return RecoveryCodesOut(recovery_codes=codes)
 
 
 @router.delete("/two-factor", status_code=204)
 def disable_two_factor(
-    body: DisableIn, request: Request, user: CurrentUser, session: DB, state: State
+    body: DisableIn, request: Request, user: CurrentUser, session: DB
 ) -> Response:
     """Turn two-factor off (the password and a code are both needed)."""
-    limits = state.limits
-    two_factor.count_attempt(limits, user.id)
-    two_factor.disable(session, user, cipher_for(state.settings), body.password, body.code)
-    account_security.record(
-        session, user.id, account_security.TWO_FACTOR_DISABLED, client_address(request)
-    )
-    pause(session)
-    two_factor.attempt_passed(limits, user.id)
+    event = account_security.TWO_FACTOR_DISABLED
+    code_change(request, session, user, event, two_factor.disable, body.password, body.code)
     return Response(status_code=204)
 
 
 @router.post("/two-factor/recovery-codes", response_model=RecoveryCodesOut)
-def renew_recovery_codes(
-    body: CodeIn, request: Request, user: CurrentUser, session: DB, state: State
-) -> object:
+def renew_recovery_codes(body: CodeIn, request: Request, user: CurrentUser, session: DB) -> object:
     """New recovery codes after a right code; the old ones stop working."""
-    limits = state.limits
-    two_factor.count_attempt(limits, user.id)
-    codes = two_factor.new_recovery_codes(session, user, cipher_for(state.settings), body.code)
-    account_security.record(
-        session, user.id, account_security.RECOVERY_CODES_RENEWED, client_address(request)
-    )
-    pause(session)
-    two_factor.attempt_passed(limits, user.id)
+    event = account_security.RECOVERY_CODES_RENEWED
+    codes = code_change(request, session, user, event, two_factor.new_recovery_codes, body.code)
     return RecoveryCodesOut(recovery_codes=codes)
 
 

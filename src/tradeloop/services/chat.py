@@ -34,6 +34,7 @@ from tradeloop.mentor.tools import ToolContext
 from tradeloop.services.mentor import cipher_for, tool_context
 from tradeloop.store import mentor as repo
 from tradeloop.store.models import LLMCall, MentorThread, User
+from tradeloop.store.users import lock_user
 
 HISTORY_MESSAGES = 10
 Provider = Literal["auto", "offline", "llm"]
@@ -153,7 +154,7 @@ def reserve_llm_call(
 ) -> LLMCall:
     """Check the day's limits and hold the question's place in the audit log in one locked
     step, so concurrent questions cannot pass the limit together."""
-    repo.lock_user(db, user_id)
+    lock_user(db, user_id)
     check_daily_limit(db, user_id, settings, now)
     return repo.add_llm_call(
         db, user_id, created_at=now, model=model, tools=[], rounds=0, prompt_tokens=0,

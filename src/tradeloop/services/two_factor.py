@@ -17,8 +17,10 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import pyotp
 import segno
@@ -35,8 +37,10 @@ from tradeloop.security import (
     read_token,
     verify_password,
 )
+from tradeloop.services import account_security
 from tradeloop.services.limits import Limits, Rule, limit_key
 from tradeloop.store import recovery_codes
+from tradeloop.store.db import pause
 from tradeloop.store.models import User
 
 ISSUER = "tradeloop"
@@ -285,3 +289,29 @@ def count_attempt(limits: Limits, user_id: int) -> None:
 def attempt_passed(limits: Limits, user_id: int) -> None:
     """Forget the user's code attempts after a right code."""
     limits.clear(attempts_key(user_id))
+
+
+T = TypeVar("T")
+
+
+def limited_change(
+    session: Session,
+    limits: Limits,
+    cipher: MultiFernet,
+    user: User,
+    change: Callable[..., T],
+    *codes: str,
+    event: str,
+    address: str,
+) -> T:
+    """``change(session, user, cipher, *codes)`` (confirm, disable, new_recovery_codes) as
+    one counted code attempt; once it succeeded, ``event`` goes into the audit log and the
+    attempts are forgotten. Its UserError (wrong code, too many attempts) reaches the caller
+    with nothing stored."""
+    pause(session)  # the limit counts in a transaction of its own
+    count_attempt(limits, user.id)
+    result = change(session, user, cipher, *codes)
+    account_security.record(session, user.id, event, address)
+    pause(session)  # stored before the attempts are forgotten (SQLite: one writer)
+    attempt_passed(limits, user.id)
+    return result

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from fastapi import Depends, Path, Query, Request
@@ -24,10 +24,12 @@ from tradeloop.security import (
     session_csrf_token,
     session_stamp,
 )
+from tradeloop.services import two_factor
 from tradeloop.services.accounts import User, get_user, open_session, session_active
 from tradeloop.services.database import MAX_LIMIT, MAX_OFFSET, Database, pause
 from tradeloop.services.jobs import JobRunner
 from tradeloop.services.limits import Limits, Rule, limit_key
+from tradeloop.services.mentor import cipher_for
 from tradeloop.services.work import Ticket, WorkSlots
 
 SESSION_COOKIE = "tl_session"
@@ -341,3 +343,20 @@ def limited(action: str) -> Any:
         enforce_limit(request, action, user.id)
 
     return Depends(dependency)
+
+
+T = TypeVar("T")
+
+
+def code_change(
+    request: Request, session: Session, user: User, event: str,
+    change: Callable[..., T], *codes: str,
+) -> T:  # fmt: skip
+    """A two-factor change that checks a code (``two_factor.confirm``, ``disable``,
+    ``new_recovery_codes``), counted against the user's code attempts and audited as
+    ``event`` from the client's address."""
+    state = app_state(request)
+    return two_factor.limited_change(
+        session, state.limits, cipher_for(state.settings), user, change, *codes,
+        event=event, address=client_address(request),
+    )  # fmt: skip

@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from tradeloop.core.errors import Conflict, NotFound
@@ -30,6 +29,7 @@ from tradeloop.store.models import (
     User,
 )
 from tradeloop.store.pagination import Page, paginate
+from tradeloop.store.users import lock_user
 
 LIVE = JournalImport.deleted_at.is_(None)  # an import not deleted
 
@@ -318,6 +318,7 @@ def remember_account(
     session: Session, user_id: int, account: str, server: str, tz: str, currency: str
 ) -> BrokerAccount:
     """Remember the zone (and currency) of a broker account for its next imports."""
+    lock_user(session, user_id)  # two imports of a new account at once: one row
     row = account_zone(session, user_id, account, server) or BrokerAccount(
         user_id=user_id, account=account[:64], server=server[:128]
     )
@@ -337,19 +338,13 @@ def get_settings(session: Session, user_id: int) -> HabitSettings:
 
 
 def save_settings(session: Session, user_id: int, settings: HabitSettings) -> HabitSettings:
-    """Store the user's detector settings (safe when two saves race to create the row)."""
-    values = settings.model_dump()
-    try:
-        with session.begin_nested():
-            row = session.get(HabitSettingsRow, user_id) or HabitSettingsRow(user_id=user_id)
-            for name, value in values.items():
-                setattr(row, name, value)
-            session.add(row)
-    except IntegrityError:  # a concurrent request created the row first: update it
-        row = session.get(HabitSettingsRow, user_id, populate_existing=True)
-        for name, value in values.items():
-            setattr(row, name, value)
-        session.flush()
+    """Store the user's detector settings (concurrent saves wait for each other)."""
+    lock_user(session, user_id)
+    row = session.get(HabitSettingsRow, user_id) or HabitSettingsRow(user_id=user_id)
+    for name, value in settings.model_dump().items():
+        setattr(row, name, value)
+    session.add(row)
+    session.flush()
     touch_journal(session, user_id)
     return settings
 
@@ -425,21 +420,17 @@ def get_note(session: Session, user_id: int, trade_key: str) -> TradeNote | None
 def save_note(
     session: Session, user_id: int, trade_key: str, note: str, tags: list[str]
 ) -> TradeNote | None:
-    """Keep the note and tags of one trade (an empty note without tags deletes it; None)."""
+    """Keep the note and tags of one trade (an empty note without tags deletes it; None).
+    The user's concurrent saves of a note wait for each other."""
+    lock_user(session, user_id)
     row = get_note(session, user_id, trade_key)
     if not note and not tags:
         if row is not None:
             session.delete(row)
             session.flush()
         return None
-    try:
-        with session.begin_nested():
-            row = row or TradeNote(user_id=user_id, trade_key=trade_key)
-            row.note, row.tags, row.updated_at = note, tags, datetime.now(UTC)
-            session.add(row)
-    except IntegrityError:  # a concurrent request created it first: change that one
-        row = get_note(session, user_id, trade_key)
-        assert row is not None
-        row.note, row.tags, row.updated_at = note, tags, datetime.now(UTC)
-        session.flush()
+    row = row or TradeNote(user_id=user_id, trade_key=trade_key)
+    row.note, row.tags, row.updated_at = note, tags, datetime.now(UTC)
+    session.add(row)
+    session.flush()
     return row

@@ -18,9 +18,9 @@ from tradeloop.store.models import (
     MentorPreference,
     MentorThread,
     TradingSession,
-    User,
 )
 from tradeloop.store.pagination import Page, paginate
+from tradeloop.store.users import lock_user
 
 REPORT_FIELDS = (
     "trading_patterns_analysis",
@@ -97,6 +97,7 @@ def delete_session(session: Session, user_id: int, day: date) -> None:
 
 def save_report(session: Session, row: TradingSession, report: dict[str, Any]) -> AIMentorReport:
     """Store a report for the session; regenerating in a language replaces it."""
+    lock_user(session, row.user_id)
     stored = session.scalar(
         select(AIMentorReport).where(
             AIMentorReport.session_id == row.id, AIMentorReport.language == report["language"]
@@ -255,18 +256,13 @@ def llm_consent(session: Session, user_id: int) -> bool:
 
 def set_llm_consent(session: Session, user_id: int, consent: bool, now: datetime) -> None:
     """Record the user's consent (or its withdrawal) and when it changed."""
+    lock_user(session, user_id)
     row = session.get(MentorPreference, user_id) or MentorPreference(user_id=user_id)
     if bool(row.llm_consent) != consent or row.consent_changed_at is None:
         row.consent_changed_at = now
     row.llm_consent = consent
     session.add(row)
     session.flush()
-
-
-def lock_user(session: Session, user_id: int) -> None:
-    """Serialise the user's concurrent writers until commit (row lock on PostgreSQL; SQLite's
-    transactions already take the write lock at BEGIN)."""
-    session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
 def add_llm_call(session: Session, user_id: int, **fields: Any) -> LLMCall:

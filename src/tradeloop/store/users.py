@@ -57,3 +57,10 @@ def remove(session: Session, user_id: int) -> bool:
     """Delete the user and, by cascade, all of their data. True when a row went."""
     result = session.execute(delete(User).where(User.id == user_id))
     return bool(result.rowcount)
+
+
+def lock_user(session: Session, user_id: int) -> None:
+    """Serialise the user's concurrent writers until commit (row lock on PostgreSQL; SQLite's
+    transactions already take the write lock at BEGIN): a read-then-write of one of the
+    user's rows (a note, a preference, a report) cannot race another request's."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())

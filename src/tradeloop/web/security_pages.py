@@ -16,7 +16,15 @@ from tradeloop.services import account_security, accounts, two_factor
 from tradeloop.services.accounts import User
 from tradeloop.services.database import pause
 from tradeloop.services.mentor import cipher_for
-from tradeloop.serving.deps import DB, ObjectId, Paging, State, client_address, user_stamp
+from tradeloop.serving.deps import (
+    DB,
+    ObjectId,
+    Paging,
+    State,
+    client_address,
+    code_change,
+    user_stamp,
+)
 from tradeloop.serving.errors import error_text
 from tradeloop.web import pages
 from tradeloop.web.access import CheckedForm, FormText, FormUser, MaybeUser, require_user
@@ -107,67 +115,45 @@ def cancel_two_factor(session: DB, user: FormUser) -> Response:
 
 @router.post("/security/two-factor/confirm")
 def confirm_two_factor(
-    request: Request, session: DB, state: State, user: FormUser, code: FormText = ""
+    request: Request, session: DB, user: FormUser, code: FormText = ""
 ) -> Response:
     """Turn two-factor sign-in on with a code from the app; shows the recovery codes once."""
-    pause(session)  # the limit counts in a transaction of its own
-    try:
-        two_factor.count_attempt(state.limits, user.id)
-        codes = two_factor.confirm(session, user, cipher_for(state.settings), code)
-    except UserError as exc:
-        session.rollback()
-        return _failed(request, session, user, exc)
-    account_security.record(
-        session, user.id, account_security.TWO_FACTOR_ENABLED, client_address(request)
-    )
-    pause(session)
-    two_factor.attempt_passed(state.limits, user.id)
-    return _security(request, session, user, codes=codes)
+    event = account_security.TWO_FACTOR_ENABLED
+    return _code_change_page(request, session, user, event, two_factor.confirm, code)
 
 
 @router.post("/security/two-factor/recovery-codes")
 def renew_recovery_codes(
-    request: Request, session: DB, state: State, user: FormUser, code: FormText = ""
+    request: Request, session: DB, user: FormUser, code: FormText = ""
 ) -> Response:
     """New recovery codes after a right code (the old ones stop working); shown once."""
-    pause(session)
-    try:
-        two_factor.count_attempt(state.limits, user.id)
-        codes = two_factor.new_recovery_codes(session, user, cipher_for(state.settings), code)
-    except UserError as exc:
-        session.rollback()
-        return _failed(request, session, user, exc)
-    account_security.record(
-        session, user.id, account_security.RECOVERY_CODES_RENEWED, client_address(request)
-    )
-    pause(session)
-    two_factor.attempt_passed(state.limits, user.id)
-    return _security(request, session, user, codes=codes)
+    event = account_security.RECOVERY_CODES_RENEWED
+    return _code_change_page(request, session, user, event, two_factor.new_recovery_codes, code)
 
 
 @router.post("/security/two-factor/disable")
 def disable_two_factor(
-    request: Request,
-    session: DB,
-    state: State,
-    user: FormUser,
-    password: FormText = "",
-    code: FormText = "",
+    request: Request, session: DB, user: FormUser, password: FormText = "", code: FormText = ""
 ) -> Response:
     """Turn two-factor sign-in off (the password and a code are both needed)."""
-    pause(session)
+    event = account_security.TWO_FACTOR_DISABLED
+    return _code_change_page(request, session, user, event, two_factor.disable, password, code)
+
+
+def _code_change_page(
+    request: Request, session: Session, user: User, event: str,
+    change: Callable[..., list[str] | None], *codes: str,
+) -> Response:  # fmt: skip
+    """Run a change that checks a code: the page shows the recovery codes it answered (or
+    that two-factor is off), else the error with nothing changed."""
     try:
-        two_factor.count_attempt(state.limits, user.id)
-        two_factor.disable(session, user, cipher_for(state.settings), password, code)
+        codes_shown = code_change(request, session, user, event, change, *codes)
     except UserError as exc:
         session.rollback()
         return _failed(request, session, user, exc)
-    account_security.record(
-        session, user.id, account_security.TWO_FACTOR_DISABLED, client_address(request)
-    )
-    pause(session)
-    two_factor.attempt_passed(state.limits, user.id)
-    return redirect("/security?done=off#two-factor")
+    if codes_shown is None:  # turned off
+        return redirect("/security?done=off#two-factor")
+    return _security(request, session, user, codes=codes_shown)
 
 
 @router.post("/security/sessions/{session_id}/revoke")
