@@ -166,6 +166,19 @@ def journey(base: str, values: dict[str, str], db_file: Path | None) -> tuple[Ca
             )
         )
         values["recovery"] = " ".join(codes["recovery_codes"])
+        account = {
+            "name": "Exchange",
+            "kind": "ccxt",
+            "exchange": "binance",
+            "api_key": values["exchange_key"],
+            "api_secret": values["exchange_secret"],
+        }
+        added = _ok(http.post("/api/accounts", headers=h, json=account), 201)
+        mt5 = {"mt5_password": values["mt5_password"]}
+        mt5_account = {"name": "MT5", "kind": "mt5", "mt5_login": "5012345",
+                       "mt5_server": "Demo", **mt5}  # fmt: skip
+        _ok(http.post("/api/accounts", headers=h, json=mt5_account), 201)
+        _ok(http.get(f"/api/accounts/{added['id']}", headers=h))
         _ok(
             http.post(
                 "/api/journal/imports",
@@ -292,6 +305,9 @@ def run() -> list[Section]:
         "question": f"question{secrets.token_hex(8)}",
         "file_name": f"orders_fname{secrets.token_hex(6)}.csv",
         "sql_param": f"{SQL_PARAM}{secrets.token_hex(6)}",
+        "exchange_key": f"exkey{secrets.token_hex(16)}",
+        "exchange_secret": f"exsecret{secrets.token_hex(16)}",
+        "mt5_password": f"mt5pass{secrets.token_hex(8)}",
     }
     with tempfile.TemporaryDirectory(prefix="audit-secrets-") as folder, fake_llm_server() as llm:
         llm.then(*[{"content": "You lost on the days you traded without a stop."}] * 20)
@@ -326,6 +342,10 @@ def run() -> list[Section]:
         Kind(
             "passwords (first, new, wrong)",
             tuple(values[k].encode() for k in ("password", "new_password", "wrong")),
+        ),
+        Kind(
+            "exchange API key and secret, MT5 password",
+            tuple(values[k].encode() for k in ("exchange_key", "exchange_secret", "mt5_password")),
         ),
         Kind("two-factor secret", (values["totp"].encode(),), in_responses=True),
         Kind(

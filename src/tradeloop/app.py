@@ -33,6 +33,7 @@ from tradeloop.api import (
     profile,
     security,
     strategies,
+    trading_accounts,
 )
 from tradeloop.config import Settings, get_settings
 from tradeloop.services import analyses, work
@@ -47,6 +48,7 @@ from tradeloop.serving.deps import AppState
 from tradeloop.serving.errors import install_error_handlers
 from tradeloop.serving.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from tradeloop.web import (
+    account_pages,
     backtest_pages,
     bot_pages,
     journal_pages,
@@ -185,6 +187,7 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
         journal.router,
         mentor.router,
         metrics.router,
+        trading_accounts.router,
     ):
         app.include_router(router)
     app.include_router(backtest_pages.router)
@@ -192,6 +195,7 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
     app.include_router(journal_pages.router)
     app.include_router(mentor_pages.router)
     app.include_router(bot_pages.router)
+    app.include_router(account_pages.router)
     app.include_router(security_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

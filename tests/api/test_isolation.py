@@ -115,6 +115,18 @@ OBJECT_ROUTES = {
     ("DELETE", "/api/me/sessions/{session_id}"): lambda c, h, i: c.delete(
         f"/api/me/sessions/{i['session']}", headers=h
     ),
+    ("GET", "/api/accounts/{account_id}"): lambda c, h, i: c.get(
+        f"/api/accounts/{i['account']}", headers=h
+    ),
+    ("PATCH", "/api/accounts/{account_id}"): lambda c, h, i: c.patch(
+        f"/api/accounts/{i['account']}", json={"name": "mine now"}, headers=h
+    ),
+    ("PUT", "/api/accounts/{account_id}/credentials"): lambda c, h, i: c.put(
+        f"/api/accounts/{i['account']}/credentials", json={"mt5_password": "x"}, headers=h
+    ),
+    ("DELETE", "/api/accounts/{account_id}"): lambda c, h, i: c.delete(
+        f"/api/accounts/{i['account']}", headers=h
+    ),
 }
 # an administrator's routes name accounts: refused to users (tests/api/test_admin.py)
 ADMIN_ROUTES = {("PATCH", "/api/admin/users/{user_id}"), ("DELETE", "/api/admin/users/{user_id}")}
@@ -128,8 +140,13 @@ PAGE_OBJECT_ROUTES = {
     ("POST", "/backtests/{result_id}/delete"),
     ("GET", "/backtests/{result_id}"),
 }
-# keys that name no object: a strategy, and a tool (which runs on the caller's own journal)
-PUBLIC_KEY_ROUTES = {("GET", "/api/strategies/{key}"), ("POST", "/api/mentor/tools/{name}")}
+# keys that name no object: a strategy, a tool (which runs on the caller's own journal), an
+# exchange
+PUBLIC_KEY_ROUTES = {
+    ("GET", "/api/strategies/{key}"),
+    ("POST", "/api/mentor/tools/{name}"),
+    ("GET", "/api/accounts/exchanges/{exchange_id}"),  # what ccxt knows of an exchange
+}
 
 
 def journal_export() -> bytes:
@@ -199,10 +216,12 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
         headers=ayu,
         json={"question": "what is my win rate?", "language": "en"},
     ).json()
+    account = client.post("/api/accounts", headers=ayu, json={"name": "Paper", "kind": "paper"})
     return (
         ayu,
         budi,
         {
+            "account": account.json()["id"],
             "day": "2024-01-03",
             "bot": bot_id,
             "backtest": result["id"],
@@ -239,6 +258,11 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
         return
     if route[1].startswith("/api/me/sessions"):  # Ayu's token still works
         assert client.get("/api/me", headers=ayu).status_code == 200
+        return
+    if route[1].startswith("/api/accounts"):
+        assert response.json()["message"] == f"no account {ids['account']}"
+        kept = client.get(f"/api/accounts/{ids['account']}", headers=ayu).json()
+        assert kept["name"] == "Paper"
         return
     if route[1].startswith("/api/journal/notes"):  # Budi's journal has no such trade
         assert response.json()["message"] == translate("en", "journal.error.trade_not_found")

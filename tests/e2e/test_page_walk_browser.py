@@ -133,6 +133,7 @@ def test_every_page_is_in_the_language_with_units_zones_and_no_console_error(
     expected = {
         "/",
         "/bots",
+        "/accounts",
         "/backtests",
         "/market",
         "/journal",

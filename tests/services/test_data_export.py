@@ -304,6 +304,7 @@ def test_export_holds_each_kind_of_the_users_data(world: World) -> None:
         "bot_fills.json": fills,
         "trade_history.json": events,
         "paper_accounts.json": 1,
+        "trading_accounts.json": 0,
         "datasets.json": 2,
         "backtest_results.json": 1,
         "journal_imports.json": 2,  # the file, and the bot's trades

@@ -273,6 +273,24 @@ COLUMNS = {
         "revoked_at": False,
     },
     "recovery_codes": {"id": True, "user_id": True, "code_hash": True, "used_at": False},
+    "trading_accounts": {
+        "id": True,
+        "user_id": True,
+        "name": True,
+        "kind": True,
+        "exchange": False,
+        "market_type": True,
+        "mode": False,
+        "credentials": False,
+        "key_hint": True,
+        "mt5_login": False,
+        "mt5_server": False,
+        "max_order_size": False,
+        "max_open_positions": False,
+        "max_daily_loss": False,
+        "created_at": True,
+        "updated_at": True,
+    },
 }
 
 # Foreign keys: (table, column) -> referred table; every one cascades on delete.
@@ -382,7 +400,7 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
         "mentor_threads",
         "trade_notes",
     )
-    owned_too = ("audit_events", "user_sessions", "recovery_codes")
+    owned_too = ("audit_events", "user_sessions", "recovery_codes", "trading_accounts")
     for table in (*owned, *owned_too, "mentor_preferences", "llm_calls", "jobs", "paper_accounts",
                   "bot_fills"):  # fmt: skip
         expected[(table, "user_id")] = ("users", "CASCADE")

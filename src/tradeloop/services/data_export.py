@@ -61,6 +61,7 @@ from tradeloop.store.models import (
     PaperAccount,
     TradeHistory,
     TradeNote,
+    TradingAccount,
     TradingSession,
     User,
     UserSession,
@@ -79,7 +80,8 @@ BOT_TRADE_COLUMNS = (
 # The files of an export in the order written, each described in the README (export.file.*)
 FILES = (
     "profile.json", "sign_in_sessions.json", "audit_events.json", "bots.json",
-    "bot_fills.json", "trade_history.json", "paper_accounts.json", "datasets.json",
+    "bot_fills.json", "trade_history.json", "paper_accounts.json", "trading_accounts.json",
+    "datasets.json",
     "backtest_results.json", "journal_imports.json", "broker_accounts.json", "trades.json",
     "trade_notes.json", "trading_sessions.json", "habits.json", "mentor_threads.json",
     "llm_calls.json", "jobs.json", "journal_trades.csv", "tester_trades.csv", "bot_trades.csv",
@@ -407,6 +409,7 @@ def write_export(
             ("bot_fills.json", _owned(session, BotFill, uid)),
             ("trade_history.json", _trade_history(session, uid)),
             ("paper_accounts.json", _paper_accounts(session, uid)),
+            ("trading_accounts.json", _owned(session, TradingAccount, uid, ("credentials",))),
             ("datasets.json", _datasets(session, uid)),
             ("backtest_results.json", _owned(session, BacktestResult, uid, size=RESULT_PAGE)),
             ("journal_imports.json", _imports(session, uid)),

@@ -55,7 +55,12 @@ FIELD_LABELS = {
     "tp_atr_multiplier": "bots.tp_atr",
     "check_interval_seconds": "bots.check_interval",
     "enable_strategy_switching": "bots.strategy_switching",
-}
+    **{field: f"accounts.{field}" for field in (
+        "exchange", "market_type", "api_key", "api_secret", "api_password",
+        "mt5_login", "mt5_server", "mt5_password", "max_order_size", "max_open_positions",
+        "max_daily_loss",
+    )},
+}  # fmt: skip
 # Pydantic error types that share a message with another type
 TYPE_ALIASES = {
     "float_type": "float_parsing",

@@ -630,3 +630,35 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
     code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class TradingAccount(Base):
+    """An account a user's bots can trade on: ``paper``, a crypto exchange through ccxt
+    (``exchange``, ``market_type`` spot or futures, ``mode`` testnet, dry_run or live) or a
+    MetaTrader 5 terminal (``mt5_login`` at ``mt5_server``). Its credentials are sealed with
+    the notes' key and never leave the server (``key_hint``: the key's last 4 characters,
+    to recognise it). The guards are checked before any order leaves."""
+
+    __tablename__ = "trading_accounts"
+    __table_args__ = (Index(None, "user_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    exchange: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    market_type: Mapped[str] = mapped_column(
+        String(8), nullable=False, server_default=text("'spot'"), default="spot"
+    )
+    mode: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    credentials: Mapped[str | None] = mapped_column(Text, nullable=True)
+    key_hint: Mapped[str] = mapped_column(
+        String(8), nullable=False, server_default=text("''"), default=""
+    )
+    mt5_login: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    mt5_server: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    max_order_size: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_open_positions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_daily_loss: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

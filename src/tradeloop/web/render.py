@@ -28,7 +28,9 @@ from tradeloop.serving.errors import page_language
 from tradeloop.serving.limits import request_scheme
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-NOTICE_PREFIXES = ("auth.", "bots.", "profile.", "notifications.", "backtests.", "journal.")
+NOTICE_PREFIXES = (
+    "auth.", "bots.", "profile.", "notifications.", "backtests.", "journal.", "accounts.",
+)  # fmt: skip
 
 
 def request_language(request: Request, user: User | None) -> str:

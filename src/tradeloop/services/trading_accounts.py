@@ -1,0 +1,302 @@
+"""Trading accounts a user's bots can trade on: paper, a crypto exchange through ccxt, or a
+MetaTrader 5 terminal. Credentials are sealed with the notes' key as soon as they arrive,
+need two-factor sign-in to be stored, and never leave the server: what is shown of them is
+the key's last 4 characters. Adding, changing and deleting are in the audit log (without
+credentials)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from cryptography.fernet import MultiFernet
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from sqlalchemy.orm import Session
+
+from tradeloop.brokers import exchanges
+from tradeloop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tradeloop.mentor.notes import seal, unseal
+from tradeloop.services import two_factor
+from tradeloop.store import audit
+from tradeloop.store import trading_accounts as repo
+from tradeloop.store.models import TradingAccount, User
+from tradeloop.store.pagination import Page
+from tradeloop.store.users import lock_user
+
+MAX_ACCOUNTS = 50  # per user
+ADDED, CHANGED, KEYS_CHANGED, DELETED = (
+    "trading_account_added", "trading_account_changed", "trading_account_keys_changed",
+    "trading_account_deleted",
+)  # fmt: skip
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60,
+                                        pattern=r"^[^\x00-\x1f\x7f]+$")]  # fmt: skip
+Secret = Annotated[SecretStr, Field(min_length=1, max_length=512)]
+
+
+class Guards(BaseModel):
+    """Limits checked before any order of the account leaves (None: no limit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_order_size: float | None = Field(None, gt=0, le=1e9, allow_inf_nan=False)
+    max_open_positions: int | None = Field(None, ge=1, le=1000)
+    max_daily_loss: float | None = Field(None, gt=0, le=1e12, allow_inf_nan=False)
+
+
+class Credentials(BaseModel):
+    """An exchange's API key and secret (and passphrase where it needs one), or an MT5
+    account's password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: Secret | None = None
+    api_secret: Secret | None = None
+    api_password: Secret | None = None
+    mt5_password: Secret | None = None
+
+    def given(self) -> dict[str, str]:
+        """The credentials filled in, in clear (only to be sealed)."""
+        values = {name: getattr(self, name) for name in Credentials.model_fields}
+        return {
+            name: value.get_secret_value()
+            for name, value in values.items()
+            if value is not None and value.get_secret_value().strip()
+        }
+
+
+class AccountSpec(Guards, Credentials):
+    """A new account. ``mode`` (ccxt only) defaults to the exchange's testnet, or to dry-run
+    (live prices, paper fills) where it has none; ``live`` must be asked for."""
+
+    name: Name
+    kind: Literal["paper", "ccxt", "mt5"]
+    exchange: str | None = Field(None, max_length=40)
+    market_type: Literal["spot", "futures"] = "spot"
+    mode: Literal["testnet", "dry_run", "live"] | None = None
+    mt5_login: str | None = Field(None, pattern=r"^[0-9]{1,20}$")
+    mt5_server: str | None = Field(None, min_length=1, max_length=128,
+                                   pattern=r"^[^\x00-\x1f\x7f]+$")  # fmt: skip
+
+
+class AccountChange(Guards):
+    """A change of name, mode or guards (a guard left out is unchanged; null removes it)."""
+
+    name: Name | None = None
+    mode: Literal["testnet", "dry_run", "live"] | None = None
+
+
+def _invalid(field: str, message: str, key: str, **values: Any) -> InvalidInput:
+    values.setdefault("field", field)
+    return InvalidInput(f"{field}: {message}", [{"field": field}], f"accounts.error.{key}", values)
+
+
+def exchange_facts(exchange_id: str) -> exchanges.ExchangeFacts:
+    """What ccxt knows of ``exchange_id``; 422 naming it when ccxt has no such exchange."""
+    facts = exchanges.facts(exchange_id[:40])
+    if facts is None:
+        raise _invalid("exchange", f"unknown exchange {exchange_id[:40]!r} (a ccxt exchange id, "
+                       "e.g. binance)", "unknown_exchange", exchange=exchange_id[:40])  # fmt: skip
+    return facts
+
+
+def _mode(spec: AccountSpec) -> str | None:
+    """The account's mode after the rules of its kind and exchange."""
+    if spec.kind != "ccxt":
+        if spec.mode is not None:
+            raise _invalid("mode", "only crypto exchange accounts have a mode", "mode_ccxt_only")
+        return None
+    facts = exchange_facts(spec.exchange or "")
+    if spec.market_type == "futures" and not facts.futures:
+        raise _invalid("market_type", f"{facts.name} has no futures in ccxt", "no_futures",
+                       exchange=facts.name)  # fmt: skip
+    mode = spec.mode or ("testnet" if facts.sandbox else "dry_run")
+    if mode == "testnet" and not facts.sandbox:
+        raise _invalid("mode", f"{facts.name} has no testnet: choose dry_run (live prices, paper "
+                       "fills) or live", "no_testnet", exchange=facts.name)  # fmt: skip
+    return mode
+
+
+def _check_kind(spec: AccountSpec, given: dict[str, str]) -> None:
+    """Each kind's fields, and no field of another kind."""
+    exchange_keys = {"api_key", "api_secret", "api_password"} & given.keys()
+    if spec.kind != "ccxt" and (spec.exchange or exchange_keys):
+        raise _invalid("exchange", "only crypto exchange accounts have an exchange and API keys",
+                       "exchange_ccxt_only")  # fmt: skip
+    mt5_fields = spec.mt5_login or spec.mt5_server or "mt5_password" in given
+    if spec.kind != "mt5" and mt5_fields:
+        raise _invalid("mt5_login", "only MetaTrader 5 accounts have a login, server and "
+                       "password", "mt5_only")  # fmt: skip
+    if spec.kind == "mt5":
+        for field in ("mt5_login", "mt5_server", "mt5_password"):
+            if not (getattr(spec, field) if field != "mt5_password" else given.get(field)):
+                raise _invalid(field, "required for a MetaTrader 5 account", "required")
+
+
+def _check_keys(spec: AccountSpec, mode: str | None, given: dict[str, str]) -> None:
+    """A ccxt account trading for real or on a testnet needs its key and secret (and the
+    passphrase its exchange asks for); a dry run needs none."""
+    if spec.kind != "ccxt" or mode == "dry_run":
+        return
+    facts = exchanges.facts(spec.exchange or "")
+    needed = ["api_key", "api_secret"] + (["api_password"] if facts and facts.needs_password
+                                          else [])  # fmt: skip
+    for field in needed:
+        if field not in given:
+            raise _invalid(field, f"required for a {mode} account", "required")
+
+
+def _require_two_factor(user: User) -> None:
+    if not two_factor.is_enabled(user):
+        raise Forbidden(
+            "turn on two-factor sign-in (Security page) before storing exchange keys or a "
+            "MetaTrader password", key="accounts.error.two_factor_required",
+        )  # fmt: skip
+
+
+def _sealed(cipher: MultiFernet, given: dict[str, str]) -> tuple[str | None, str]:
+    """The credentials sealed as one JSON text, and the key's last 4 characters."""
+    if not given:
+        return None, ""
+    key = given.get("api_key", "")
+    return seal(cipher, json.dumps(given, sort_keys=True)), key[-4:] if len(key) >= 8 else ""
+
+
+def credentials_of(cipher: MultiFernet, account: TradingAccount) -> dict[str, str]:
+    """The account's credentials in clear, for the adapter that connects (never shown)."""
+    opened = unseal(cipher, account.credentials)
+    if not opened:
+        return {}
+    try:
+        return dict(json.loads(opened))
+    except ValueError:  # sealed with a key no longer configured
+        return {}
+
+
+def account_record(account: TradingAccount) -> dict[str, Any]:
+    """The account as the user sees it: never its credentials."""
+    return {
+        "id": account.id, "name": account.name, "kind": account.kind,
+        "exchange": account.exchange, "market_type": account.market_type, "mode": account.mode,
+        "has_credentials": account.credentials is not None, "key_hint": account.key_hint,
+        "mt5_login": account.mt5_login, "mt5_server": account.mt5_server,
+        "max_order_size": account.max_order_size,
+        "max_open_positions": account.max_open_positions,
+        "max_daily_loss": account.max_daily_loss,
+        "created_at": account.created_at, "updated_at": account.updated_at,
+    }  # fmt: skip
+
+
+def _detail(account: TradingAccount) -> dict[str, Any]:
+    return {"account": account.id, "kind": account.kind, "exchange": account.exchange,
+            "mode": account.mode}  # fmt: skip
+
+
+def _free_name(session: Session, user: User, name: str, account_id: int | None = None) -> None:
+    other = repo.named(session, user.id, name)
+    if other is not None and other.id != account_id:
+        raise Conflict(f"name: you already have an account called {name!r}", [{"field": "name"}],
+                       "accounts.error.name_taken", {"name": name})  # fmt: skip
+
+
+def add_account(
+    session: Session, user: User, cipher: MultiFernet, spec: AccountSpec, address: str = ""
+) -> TradingAccount:
+    """Check ``spec`` against its kind and exchange, and store it (credentials sealed)."""
+    given = spec.given()
+    _check_kind(spec, given)
+    mode = _mode(spec)
+    _check_keys(spec, mode, given)
+    if given:
+        _require_two_factor(user)
+    lock_user(session, user.id)
+    _free_name(session, user, spec.name)
+    if repo.list_accounts(session, user.id, 1, 0).total >= MAX_ACCOUNTS:
+        raise Conflict(f"at most {MAX_ACCOUNTS} accounts", key="accounts.error.too_many",
+                       values={"limit": MAX_ACCOUNTS})  # fmt: skip
+    sealed, hint = _sealed(cipher, given)
+    now = datetime.now(UTC)
+    account = repo.add(session, TradingAccount(
+        user_id=user.id, name=spec.name, kind=spec.kind, exchange=spec.exchange,
+        market_type=spec.market_type if spec.kind == "ccxt" else "spot", mode=mode,
+        credentials=sealed, key_hint=hint, mt5_login=spec.mt5_login, mt5_server=spec.mt5_server,
+        max_order_size=spec.max_order_size, max_open_positions=spec.max_open_positions,
+        max_daily_loss=spec.max_daily_loss, created_at=now, updated_at=now,
+    ))  # fmt: skip
+    audit.record(session, user.id, ADDED, address=address, detail=_detail(account))
+    return account
+
+
+def require_account(session: Session, user: User, account_id: int) -> TradingAccount:
+    """The user's account ``account_id``; 404 when there is none of theirs."""
+    account = repo.get(session, user.id, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}", key="accounts.error.not_found",
+                       values={"id": account_id})  # fmt: skip
+    return account
+
+
+def list_accounts(session: Session, user: User, limit: int, offset: int) -> Page[TradingAccount]:
+    """The user's accounts by name."""
+    return repo.list_accounts(session, user.id, limit, offset)
+
+
+def change_account(
+    session: Session, user: User, account_id: int, change: AccountChange, address: str = ""
+) -> TradingAccount:
+    """Rename the account, change its mode (ccxt) or its guards."""
+    account = require_account(session, user, account_id)
+    fields = change.model_dump(exclude_unset=True)
+    if fields.get("name") is not None:
+        _free_name(session, user, fields["name"], account.id)
+        account.name = fields["name"]
+    if "mode" in fields:
+        spec = AccountSpec(name=account.name, kind=account.kind, exchange=account.exchange,
+                           market_type=account.market_type, mode=fields["mode"])  # fmt: skip
+        mode = _mode(spec)
+        if mode != "dry_run" and account.credentials is None and account.kind == "ccxt":
+            raise _invalid("mode", f"a {mode} account needs API keys: add them first",
+                           "keys_first", mode=mode)  # fmt: skip
+        account.mode = mode
+    for name in Guards.model_fields:
+        if name in fields:
+            setattr(account, name, fields[name])
+    account.updated_at = datetime.now(UTC)
+    session.flush()
+    audit.record(session, user.id, CHANGED, address=address,
+                 detail={**_detail(account), "fields": sorted(fields)})  # fmt: skip
+    return account
+
+
+def replace_credentials(
+    session: Session, user: User, cipher: MultiFernet, account_id: int,
+    credentials: Credentials, address: str = "",
+) -> TradingAccount:  # fmt: skip
+    """Put new credentials on the account (the old ones are gone)."""
+    account = require_account(session, user, account_id)
+    given = credentials.given()
+    spec = AccountSpec(name=account.name, kind=account.kind, exchange=account.exchange,
+                       market_type=account.market_type, mode=account.mode,
+                       mt5_login=account.mt5_login, mt5_server=account.mt5_server,
+                       **credentials.model_dump())  # fmt: skip
+    if account.kind == "paper":
+        raise _invalid("kind", "a paper account has no credentials", "paper_no_keys")
+    _check_kind(spec, given)
+    _check_keys(spec, account.mode, given)
+    if not given:
+        raise _invalid("api_key", "no credentials given", "required")
+    _require_two_factor(user)
+    account.credentials, account.key_hint = _sealed(cipher, given)
+    account.updated_at = datetime.now(UTC)
+    session.flush()
+    audit.record(session, user.id, KEYS_CHANGED, address=address, detail=_detail(account))
+    return account
+
+
+def delete_account(session: Session, user: User, account_id: int, address: str = "") -> None:
+    """Delete the account and its credentials."""
+    account = require_account(session, user, account_id)
+    detail = _detail(account)
+    repo.remove(session, account)
+    audit.record(session, user.id, DELETED, address=address, detail=detail)
