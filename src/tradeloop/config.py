@@ -184,6 +184,12 @@ class Settings(BaseSettings):
         description="`tradeloop db prune` deletes backtests older than this many days; 0 keeps "
         "them forever",
     )  # fmt: skip
+    ccxt_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Operator only: exchange id -> base URL every ccxt API address of that "
+        "exchange is moved to (a proxy, or the tests' server), as JSON, e.g. "
+        '{"binance": "http://127.0.0.1:9000"}. Never taken from a user.',
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description="Bearer token Prometheus sends to /metrics; unset: /metrics answers 404.",
@@ -211,6 +217,17 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("ccxt_urls")
+    @classmethod
+    def _ccxt_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        for exchange, url in value.items():
+            parsed = urlsplit(url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(
+                    f"TRADELOOP_CCXT_URLS: {exchange}: '{url}' is not an http(s) address"
+                )
         return value
 
     @field_validator("trusted_proxies", mode="before")

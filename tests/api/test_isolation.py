@@ -127,6 +127,9 @@ OBJECT_ROUTES = {
     ("DELETE", "/api/accounts/{account_id}"): lambda c, h, i: c.delete(
         f"/api/accounts/{i['account']}", headers=h
     ),
+    ("POST", "/api/accounts/{account_id}/test"): lambda c, h, i: c.post(
+        f"/api/accounts/{i['account']}/test", headers=h
+    ),
 }
 # an administrator's routes name accounts: refused to users (tests/api/test_admin.py)
 ADMIN_ROUTES = {("PATCH", "/api/admin/users/{user_id}"), ("DELETE", "/api/admin/users/{user_id}")}

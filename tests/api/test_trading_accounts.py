@@ -15,12 +15,13 @@ KEY = "k3yAAAAbbbbCCCCdddd0042"
 SECRET = "s3cretEEEEffffGGGGhhhh9999"
 
 
-def _two_factor_on(client: TestClient, headers: dict[str, str]) -> None:
-    secret = client.post("/api/me/two-factor", headers=headers).json()["secret"]
-    confirm = {"code": pyotp.TOTP(secret).now()}
+def _two_factor_on(client: TestClient, headers: dict[str, str]) -> pyotp.TOTP:
+    totp = pyotp.TOTP(client.post("/api/me/two-factor", headers=headers).json()["secret"])
+    confirm = {"code": totp.now()}
     assert (
         client.post("/api/me/two-factor/confirm", json=confirm, headers=headers).status_code == 200
     )
+    return totp
 
 
 def _user(client: TestClient, email: str) -> dict[str, str]:

@@ -56,7 +56,7 @@ def test_keys_wait_for_two_factor_and_never_come_back(client: TestClient) -> Non
     assert translate("id", "accounts.added") in text_of(page)
     row = html.unescape(re.search(r'<tr data-testid="account-row".*?</tr>', page.text, re.S)[0])
     assert translate("id", "accounts.key_ending", hint="7781") in row
-    assert translate("id", "accounts.mode_testnet") in row
+    assert translate("id", "accounts.mode.testnet") in row
     assert f"{translate('id', 'accounts.max_daily_loss')} 150.00" in row
     assert KEY not in page.text and SECRET not in page.text
 
@@ -77,5 +77,5 @@ def test_a_paper_and_an_mt5_account_from_the_form(client: TestClient) -> None:
     assert no_server.status_code == 422
     assert translate("id", "accounts.error.required", field="mt5_server") in text_of(no_server)
     page = text_of(client.get("/accounts"))
-    assert "Latihan" in page and translate("id", "accounts.kind_paper") in page
+    assert "Latihan" in page and translate("id", "accounts.kind.paper") in page
     assert client.post("/accounts/1/delete", data={"csrf_token": "wrong"}).status_code == 403

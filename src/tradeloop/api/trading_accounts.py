@@ -97,6 +97,16 @@ def replace_credentials(
     return _out(service.replace_credentials(session, user, cipher, account_id, body, address))
 
 
+@router.post("/{account_id}/test", response_model=service.ConnectionReport)
+def test_connection(
+    account_id: ObjectId, request: Request, user: CurrentUser, session: DB, state: State
+) -> object:
+    """Reach the account's broker: balances, and whether its key may trade and withdraw (a
+    key that may withdraw is refused)."""
+    cipher, address = cipher_for(state.settings), client_address(request)
+    return service.test_connection(session, user, cipher, state.settings, account_id, address)
+
+
 @router.delete("/{account_id}", status_code=204)
 def delete_account(
     account_id: ObjectId, request: Request, user: CurrentUser, session: DB

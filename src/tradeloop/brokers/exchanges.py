@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -41,3 +43,55 @@ def facts(exchange_id: str) -> ExchangeFacts | None:
         futures=bool(has.get("swap") or has.get("future")),
         needs_password=bool(exchange.requiredCredentials.get("password")),
     )
+
+
+def _moved(urls: Any, base_url: str) -> Any:
+    """ccxt's API address table with every origin replaced by ``base_url`` (paths kept)."""
+    if isinstance(urls, dict):
+        return {name: _moved(value, base_url) for name, value in urls.items()}
+    if isinstance(urls, str) and urls.startswith(("http://", "https://")):
+        return base_url.rstrip("/") + urlsplit(urls).path
+    return urls
+
+
+def connect(
+    exchange_id: str, market_type: str, mode: str | None, credentials: dict[str, str],
+    base_url: str | None = None, timeout_ms: int = 10_000,
+) -> Any:  # fmt: skip
+    """A ccxt client (sync) for the account: its keys, spot or futures by default, on the
+    exchange's testnet in ``testnet`` mode; every API address moved to ``base_url`` instead
+    when the operator set one (``TRADELOOP_CCXT_URLS``)."""
+    import ccxt
+
+    config: dict[str, Any] = {
+        "enableRateLimit": True, "timeout": timeout_ms,
+        "options": {"defaultType": "future" if market_type == "futures" else "spot"},
+    }  # fmt: skip
+    names = {"api_key": "apiKey", "api_secret": "secret", "api_password": "password"}
+    config |= {names[k]: v for k, v in credentials.items() if k in names}
+    exchange = getattr(ccxt, exchange_id)(config)
+    if base_url:  # the operator's address stands for the exchange (its testnet included)
+        exchange.urls["api"] = _moved(exchange.urls["api"], base_url)
+    elif mode == "testnet":
+        exchange.set_sandbox_mode(True)
+    return exchange
+
+
+@dataclass(frozen=True)
+class KeyRights:
+    """What an API key may do, as far as the exchange tells (None: it does not say)."""
+
+    trade: bool | None
+    withdraw: bool | None
+
+
+def key_rights(exchange: Any) -> KeyRights:
+    """The key's rights: Binance answers them (``/sapi/v1/account/apiRestrictions``); other
+    exchanges do not through ccxt."""
+    sandbox = bool(getattr(exchange, "isSandboxModeEnabled", False))  # testnets: no sapi
+    if exchange.id not in ("binance", "binanceusdm") or not exchange.apiKey or sandbox:
+        return KeyRights(None, None)
+    rights = exchange.sapi_get_account_apirestrictions()
+    trade_field = "enableFutures" if exchange.options.get("defaultType") == "future" else (
+        "enableSpotAndMarginTrading")  # fmt: skip
+    return KeyRights(bool(rights.get(trade_field)), bool(rights.get("enableWithdrawals")))

@@ -15,7 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 from sqlalchemy.orm import Session
 
 from tradeloop.brokers import exchanges
+from tradeloop.brokers.errors import broker_error
+from tradeloop.config import Settings
 from tradeloop.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tradeloop.i18n import translate
 from tradeloop.mentor.notes import seal, unseal
 from tradeloop.services import two_factor
 from tradeloop.store import audit
@@ -25,9 +28,9 @@ from tradeloop.store.pagination import Page
 from tradeloop.store.users import lock_user
 
 MAX_ACCOUNTS = 50  # per user
-ADDED, CHANGED, KEYS_CHANGED, DELETED = (
+ADDED, CHANGED, KEYS_CHANGED, DELETED, TESTED = (
     "trading_account_added", "trading_account_changed", "trading_account_keys_changed",
-    "trading_account_deleted",
+    "trading_account_deleted", "trading_account_tested",
 )  # fmt: skip
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60,
@@ -300,3 +303,67 @@ def delete_account(session: Session, user: User, account_id: int, address: str =
     detail = _detail(account)
     repo.remove(session, account)
     audit.record(session, user.id, DELETED, address=address, detail=detail)
+
+
+class ConnectionReport(BaseModel):
+    """What testing an account's connection found."""
+
+    ok: bool
+    message: str
+    balances: dict[str, float] = Field(default_factory=dict)
+    can_trade: bool | None = None
+    can_withdraw: bool | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+def _checked(account: TradingAccount, exchange: Any, language: str) -> ConnectionReport:
+    """Markets, balances and the key's rights read from the exchange."""
+    exchange.load_markets()
+    if account.credentials is None:  # a dry run with public data only
+        return ConnectionReport(ok=True, message=translate(language, "accounts.test.public"))
+    balance = exchange.fetch_balance()
+    held = {asset: float(amount) for asset, amount in (balance.get("total") or {}).items()
+            if amount}  # fmt: skip
+    rights = exchanges.key_rights(exchange)
+    warnings = []
+    if rights.withdraw is None:
+        warnings.append(translate(language, "accounts.test.withdraw_unknown"))
+    if rights.trade is False:
+        warnings.append(translate(language, "accounts.test.cannot_trade"))
+    verdict = "accounts.test.withdraw_refused" if rights.withdraw else "accounts.test.ok"
+    return ConnectionReport(
+        ok=not rights.withdraw, message=translate(language, verdict),
+        balances=dict(sorted(held.items())[:20]), can_trade=rights.trade,
+        can_withdraw=rights.withdraw, warnings=warnings,
+    )  # fmt: skip
+
+
+def test_connection(
+    session: Session, user: User, cipher: MultiFernet, settings: Settings, account_id: int,
+    address: str = "",
+) -> ConnectionReport:  # fmt: skip
+    """Reach the account's broker with its keys: balances, and whether the key may trade and
+    withdraw (a key that may withdraw is refused: make one that cannot). Audited."""
+    account = require_account(session, user, account_id)
+    language = user.language
+    if account.kind == "paper":
+        report = ConnectionReport(ok=True, message=translate(language, "accounts.test.paper"))
+    elif account.kind == "mt5":
+        report = ConnectionReport(ok=False, message=translate(language, "accounts.test.mt5"))
+    else:
+        import ccxt
+
+        exchange = exchanges.connect(
+            account.exchange or "", account.market_type, account.mode,
+            credentials_of(cipher, account), settings.ccxt_urls.get(account.exchange or ""),
+        )  # fmt: skip
+        try:
+            report = _checked(account, exchange, language)
+        except ccxt.BaseError as exc:
+            error = broker_error(exc)
+            report = ConnectionReport(
+                ok=False, message=translate(language, error.key or "", **error.values)
+            )
+    audit.record(session, user.id, TESTED, outcome="ok" if report.ok else "failed",
+                 address=address, detail=_detail(account))  # fmt: skip
+    return report

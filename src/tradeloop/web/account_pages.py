@@ -30,6 +30,7 @@ SECRET_FIELDS = ("api_key", "api_secret", "api_password", "mt5_password")
 def _page(
     request: Request, session: Session, user: User, paging: Any = None, status: int = 200,
     errors: list[str] | None = None, form: dict[str, str] | None = None,
+    tested: tuple[str, trading_accounts.ConnectionReport] | None = None,
 ) -> Response:  # fmt: skip
     limit, offset = (paging.limit, paging.offset) if paging is not None else (50, 0)
     page = trading_accounts.list_accounts(session, user, limit, offset)
@@ -37,7 +38,7 @@ def _page(
     return render(request, "accounts.html", user, status, page=page,
                   rows=[trading_accounts.account_record(a) for a in page.items],
                   two_factor_on=two_factor.is_enabled(user), exchanges=POPULAR_EXCHANGES,
-                  errors=errors or [], form=shown)  # fmt: skip
+                  errors=errors or [], form=shown, tested=tested)  # fmt: skip
 
 
 @router.get("/accounts")
@@ -66,6 +67,19 @@ async def add_account(request: Request, session: DB, state: State, user: FormUse
         errors = [error_text(language, exc)]
         return _page(request, session, user, status=exc.status, errors=errors, form=form)
     return redirect("/accounts", "accounts.added")
+
+
+@router.post("/accounts/{account_id}/test")
+def test_account(
+    request: Request, account_id: ObjectId, session: DB, state: State, user: FormUser
+) -> Response:
+    """Reach the account's broker and show what was found above the list."""
+    report = trading_accounts.test_connection(
+        session, user, cipher_for(state.settings), state.settings, account_id,
+        client_address(request),
+    )  # fmt: skip
+    name = trading_accounts.require_account(session, user, account_id).name
+    return _page(request, session, user, tested=(name, report))
 
 
 @router.post("/accounts/{account_id}/delete")

@@ -1,0 +1,53 @@
+"""An account's guards, checked before any order leaves for a real broker: the largest order,
+the most open positions, the most the account may lose in a day (reached: no new positions,
+and the account's bots stop). Orders that only close a position always pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tradeloop.brokers.errors import BrokerError
+from tradeloop.core.orders import OrderRequest
+
+
+@dataclass(frozen=True)
+class AccountGuards:
+    """The limits (None: no limit). ``max_order_size`` is in the order's units (the base
+    asset's amount on an exchange, lots on MetaTrader); ``max_daily_loss`` in the account's
+    currency."""
+
+    max_order_size: float | None = None
+    max_open_positions: int | None = None
+    max_daily_loss: float | None = None
+
+
+def _refused(message: str, key: str, **values: float) -> BrokerError:
+    return BrokerError(message, f"broker.guard.{key}", retry=False, values=values)
+
+
+def check_order(
+    guards: AccountGuards, request: OrderRequest, open_positions: int, day_pnl: float
+) -> None:
+    """Refuse ``request`` (BrokerError, not to be retried) when it breaks a guard.
+    ``open_positions``: the account's positions now; ``day_pnl``: its P&L since the day began
+    (closed and open)."""
+    if request.closes is not None:
+        return
+    if guards.max_order_size is not None and request.quantity > guards.max_order_size:
+        raise _refused(
+            f"order of {request.quantity:g} is above the account's largest order "
+            f"({guards.max_order_size:g})", "order_size",
+            quantity=request.quantity, limit=guards.max_order_size,
+        )  # fmt: skip
+    if guards.max_open_positions is not None and open_positions >= guards.max_open_positions:
+        raise _refused(
+            f"the account already has {open_positions} open positions (at most "
+            f"{guards.max_open_positions})", "open_positions",
+            count=open_positions, limit=guards.max_open_positions,
+        )  # fmt: skip
+    if guards.max_daily_loss is not None and day_pnl <= -guards.max_daily_loss:
+        raise _refused(
+            f"the account lost {-day_pnl:,.2f} today, its daily limit is "
+            f"{guards.max_daily_loss:,.2f}: no new positions until tomorrow", "daily_loss",
+            loss=-day_pnl, limit=guards.max_daily_loss,
+        )  # fmt: skip
