@@ -1,5 +1,6 @@
 """One bot scenario on every broker: the paper broker, and the live execution on a crypto
-exchange through the real ccxt client (the Binance look-alike). The same decisions on the
+exchange through the real ccxt client (the Binance look-alike) and on MetaTrader 5 (the
+package's stand-in). The same decisions on the
 same bars open a long with a stop and a target, lose it to the stop, open a short and
 reverse it to a long; each broker must report the same round trips (side, entry, exit,
 reason). A backtest fills a decision at the next bar's open; live, the order goes out when
@@ -16,8 +17,10 @@ import pandas as pd
 import pytest
 
 from tests.brokers.binance_server import BinanceServer, rebase_urls
+from tests.brokers.mt5_standin import MetaTrader5
 from tradeloop.bots.live import LiveExecution
 from tradeloop.brokers.ccxt_broker import CcxtBroker
+from tradeloop.brokers.mt5_broker import Mt5Broker
 from tradeloop.brokers.paper import PaperBroker
 from tradeloop.execution.rules import EXIT_REASONS
 from tradeloop.execution.settings import ExecutionSettings
@@ -68,7 +71,16 @@ def _ccxt(server: BinanceServer) -> Venue:
                  lambda price: server.set_price("BTCUSDT", str(price), venue="futures"))  # fmt: skip
 
 
-@pytest.mark.parametrize("venue", [_paper, _ccxt], ids=["paper", "ccxt"])
+def _mt5(_: BinanceServer) -> Venue:
+    terminal = MetaTrader5()  # the MetaTrader5 package's stand-in (it runs on Windows only)
+    terminal.add_symbol("BTCUSD", 50000, 50000, digits=2, contract_size=1)
+    assert terminal.initialize(login=5_001_234, password="demo-pass", server="Broker-Demo")
+    broker = Mt5Broker(terminal, "BTCUSD", "bot:7:")
+    return Venue(LiveExecution(broker, INSTRUMENT, SETTINGS, "bot:7"),
+                 lambda price: terminal.set_price("BTCUSD", price))  # fmt: skip
+
+
+@pytest.mark.parametrize("venue", [_paper, _ccxt, _mt5], ids=["paper", "ccxt", "mt5"])
 def test_the_same_round_trips_on_every_broker(
     exchange: BinanceServer, venue: Callable[[BinanceServer], Venue]
 ) -> None:

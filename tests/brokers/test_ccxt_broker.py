@@ -83,7 +83,7 @@ def test_a_short_with_stop_and_target_then_a_crash_resubmits_nothing(
     assert again.positions() == []
     fills = again.fills_since(None)
     assert [(f.client_order_id, f.reason, f.price) for f in fills] == [
-        ("bot:7:1:open", "signal", 50000.0), ("bot:7:1:open:stop:2", "stop", 50600.0),
+        ("bot:7:1:open", "entry", 50000.0), ("bot:7:1:open:stop:2", "stop", 50600.0),
     ]  # fmt: skip
 
 
@@ -106,7 +106,7 @@ def test_a_stop_fires_the_target_is_cancelled_and_the_fills_say_why(
     assert bot.open_orders() == []  # the target went with the position
     fills = bot.fills_since(datetime(2020, 1, 1, tzinfo=UTC))
     assert [(f.client_order_id, f.side, f.quantity, f.price, f.reason) for f in fills] == [
-        ("bot:7:3:open", Side.BUY, 0.01, 50000.0, "signal"),
+        ("bot:7:3:open", Side.BUY, 0.01, 50000.0, "entry"),
         ("bot:7:3:open:stop", Side.SELL, 0.01, 47900.0, "stop"),
     ]
     assert [round(f.commission, 4) for f in fills] == [0.25, 0.2395]  # 0.05 % taker fee
@@ -127,8 +127,8 @@ def test_reversal_and_a_closing_order_that_only_reduces(server: BinanceServer) -
         "bot:7:5:open", Side.BUY, 0.02,
     )  # fmt: skip
     reconciled = bot.reconcile()
-    assert [f.client_order_id for f in reconciled.fills] == [
-        "bot:7:4:open", "bot:7:4:close", "bot:7:5:open",
+    assert [(f.client_order_id, f.reason) for f in reconciled.fills] == [
+        ("bot:7:4:open", "entry"), ("bot:7:4:close", "signal"), ("bot:7:5:open", "entry"),
     ]  # fmt: skip
     assert reconciled.positions == [position] and reconciled.orders == []
 
@@ -144,7 +144,7 @@ def test_spot_stops_are_watched_and_sold_when_a_bar_crosses_them(server: Binance
     assert (sold.client_order_id, sold.status) == ("bot:7:6:open:stop", OrderStatus.FILLED)
     assert bot.positions() == []
     reasons = [(f.client_order_id, f.reason) for f in bot.fills_since(None)]
-    assert reasons == [("bot:7:6:open", "signal"), ("bot:7:6:open:stop", "stop")]
+    assert reasons == [("bot:7:6:open", "entry"), ("bot:7:6:open:stop", "stop")]
 
 
 def test_guards_refuse_before_anything_leaves(server: BinanceServer) -> None:

@@ -325,7 +325,8 @@ class CcxtBroker:
 
     def fills_since(self, since: datetime | None) -> list[Fill]:
         """The bot's executions at or after ``since``, one per order (its trades summed),
-        oldest first; a fired stop or target is named by that exit's client order id."""
+        oldest first; reason ``entry`` for an order opening a position, ``signal`` for one
+        closing it, ``stop`` or ``target`` for a fired exit (named by its client order id)."""
         since_ms = int(since.timestamp() * 1000) if since else None
         trades = self._read(lambda: self.exchange.fetch_my_trades(self.symbol, since_ms))
         listed = self._read(lambda: self.exchange.fetch_orders(self.symbol))
@@ -342,7 +343,11 @@ class CcxtBroker:
             amount = sum(float(t["amount"]) for t in parts)
             cost = sum(float(t["amount"]) * float(t["price"]) for t in parts)
             fee = sum(self._fee_in_quote(t) for t in parts)
-            reason = {STOP: "stop", TARGET: "target"}.get(_exit_kind(cid) or "", "signal")
+            order = orders.get(order_id) or {}
+            closing = order.get("reduceOnly") or (not self.futures and parts[0]["side"] == "sell")
+            reason = {STOP: "stop", TARGET: "target"}.get(
+                _exit_kind(cid) or "", "signal" if closing else "entry"
+            )
             fills.append(Fill(cid, self.symbol, Side(parts[0]["side"]), amount, cost / amount,
                               fee, _time(parts[0]["timestamp"]), reason))  # fmt: skip
         return sorted(fills, key=lambda f: f.time)
