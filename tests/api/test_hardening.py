@@ -49,14 +49,17 @@ def test_every_state_changing_api_route_needs_csrf_with_a_cookie(client: TestCli
             .replace("{result_id}", "1")
             .replace("{dataset_id}", "1")
             .replace("{thread_id}", "1")
-            .replace("{job_id}", "1"),
+            .replace("{job_id}", "1")
+            .replace("{account_id}", "1"),
         )
         for path, operations in client.app.openapi()["paths"].items()
         for method in operations
         if method in ("post", "patch", "delete", "put") and path not in anonymous
     ]
     # journal notes, mentor/llm/check, bots start/stop/close, kill switch, restore bot/import
-    assert len(writes) == 48  # + admin role and delete, two-factor (4), session revoke
+    # + admin role and delete, two-factor (4), session revoke; trading accounts: add, change,
+    # keys, test, delete
+    assert len(writes) == 53
     for method, path in writes:
         response = client.request(method, path, json={"password": PASSWORD, "name": "x"})
         assert response.status_code == 403, (method, path)

@@ -3,11 +3,13 @@ keys sealed in the database and never answered, guards, isolation, the audit log
 
 from __future__ import annotations
 
+import time
+
 import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 
-from tests.conftest import bearer, in_english, register
+from tests.conftest import PASSWORD, bearer, in_english, register
 from tradeloop.services.trading_accounts import credentials_of
 from tradeloop.store.models import TradingAccount
 
@@ -180,7 +182,44 @@ def test_mode_guards_keys_change_and_delete_and_another_user_sees_none(
 def test_what_ccxt_knows_of_an_exchange(client: TestClient) -> None:
     ayu = _user(client, "ayu@example.com")
     assert client.get("/api/accounts/exchanges/okx", headers=ayu).json() == {
-        "id": "okx", "name": "OKX", "sandbox": True, "futures": True, "needs_password": True,
+        "id": "okx", "name": "OKX", "sandbox": True, "futures": True, "futures_sandbox": True,
+        "needs_password": True,
     }  # fmt: skip
+    binance = client.get("/api/accounts/exchanges/binance", headers=ayu).json()
+    assert (binance["sandbox"], binance["futures_sandbox"]) == (True, False)  # ccxt 4.5
     unknown = client.get("/api/accounts/exchanges/zzz", headers=ayu)
     assert (unknown.status_code, unknown.json()["details"]) == (422, [{"field": "exchange"}])
+
+
+def test_binance_futures_have_no_testnet_and_live_needs_every_key_and_two_factor(
+    client: TestClient,
+) -> None:
+    ayu = _user(client, "ayu@example.com")
+    totp = _two_factor_on(client, ayu)
+    futures = client.post("/api/accounts", headers=ayu, json=_binance(
+        name="Futures", market_type="futures", api_key=None, api_secret=None))  # fmt: skip
+    assert futures.status_code == 201, futures.text
+    assert futures.json()["mode"] == "dry_run"  # ccxt refuses Binance's futures testnet
+    refused = client.post("/api/accounts", headers=ayu, json=_binance(
+        name="F2", market_type="futures", mode="testnet"))  # fmt: skip
+    assert refused.json()["message"] == (
+        "mode: Binance has no testnet: choose dry_run (live prices, paper fills) or live"
+    )
+    half = client.post("/api/accounts", headers=ayu, json=_binance(
+        name="Half", mode="dry_run", api_secret=None))  # fmt: skip
+    url = f"/api/accounts/{half.json()['id']}"
+    live = client.patch(url, json={"mode": "live"}, headers=ayu)
+    assert (live.status_code, live.json()["message"]) == (
+        422, "api_secret: required for this account",
+    )  # fmt: skip
+    off = {"password": PASSWORD, "code": totp.at(time.time() + 30)}
+    assert client.request("DELETE", "/api/me/two-factor", json=off, headers=ayu).status_code == 204
+    keys = client.put(f"{url}/credentials", json={"api_key": KEY, "api_secret": SECRET},
+                      headers=ayu)  # fmt: skip
+    assert keys.status_code == 403  # new keys need two-factor sign-in on
+    still = client.patch(url, json={"mode": "testnet"}, headers=ayu)
+    assert (still.status_code, still.json()["message"]) == (
+        403, "turn on two-factor sign-in (Security page) before storing exchange keys or a "
+        "MetaTrader password",
+    )  # fmt: skip
+    assert client.get(url, headers=ayu).json()["mode"] == "dry_run"

@@ -71,7 +71,7 @@ def test_open_stop_short_reverse_and_a_crash_that_sends_nothing_twice(
     server.set_price("BTCUSDT", "48900", venue="futures")  # the stop fires at the exchange
     stopped = live.on_bar(tape, _bar(tape, 1, 48900))
     assert [(f.client_order_id, f.reason) for f in stopped.fills] == [
-        ("bot:7:20261201T000000:open:stop", "stop"),
+        ("bot:7:20261201T000000:open:sl", "stop"),
     ]
     assert _row(stopped) == {
         "entry_index": 0, "exit_index": 1, "side": 1, "entry_price": 50000, "exit_price": 48900,

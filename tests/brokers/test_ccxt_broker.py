@@ -16,7 +16,7 @@ import pytest
 
 from tests.brokers.binance_server import BinanceServer, rebase_urls
 from tradeloop.brokers.ccxt_broker import CcxtBroker
-from tradeloop.brokers.errors import BrokerError
+from tradeloop.brokers.errors import BrokerError, broker_error
 from tradeloop.brokers.guards import AccountGuards
 from tradeloop.core.orders import OrderRequest, OrderStatus, Side
 
@@ -61,9 +61,9 @@ def test_a_short_with_stop_and_target_then_a_crash_resubmits_nothing(
     posted = [(c.path, c.params.get("clientAlgoId") or c.params.get("newClientOrderId"),
                c.params.get("triggerPrice")) for c in server.calls if c.method == "POST"]  # fmt: skip
     assert posted == [
-        ("/fapi/v1/order", "bot:7:1:open", None),
-        ("/fapi/v1/algoOrder", "bot:7:1:open:stop", "51000"),  # to the tick of 0.1
-        ("/fapi/v1/algoOrder", "bot:7:1:open:target", "47000.1"),
+        ("/fapi/v1/order", "bot-7-1-open", None),  # Binance takes no colon in an id
+        ("/fapi/v1/algoOrder", "bot-7-1-open-sl", "51000"),  # to the tick of 0.1
+        ("/fapi/v1/algoOrder", "bot-7-1-open-tp", "47000.1"),
     ]
 
     again = broker(server)  # after a crash: a new process sends the same request
@@ -78,12 +78,12 @@ def test_a_short_with_stop_and_target_then_a_crash_resubmits_nothing(
     moved = again.modify("bot:7:1:open", 50500, None)
     assert (moved.stop, moved.target) == (50500.0, None)
     posted = [c.params.get("clientAlgoId") for c in server.calls if c.method == "POST"]
-    assert posted[-1] == "bot:7:1:open:stop:2"  # a new version
+    assert posted[-1] == "bot-7-1-open-sl-2"  # a new version, placed before the old went
     server.set_price("BTCUSDT", "50600", venue="futures")  # the moved stop fires
     assert again.positions() == []
     fills = again.fills_since(None)
     assert [(f.client_order_id, f.reason, f.price) for f in fills] == [
-        ("bot:7:1:open", "entry", 50000.0), ("bot:7:1:open:stop:2", "stop", 50600.0),
+        ("bot:7:1:open", "entry", 50000.0), ("bot:7:1:open:sl:2", "stop", 50600.0),
     ]  # fmt: skip
 
 
@@ -107,7 +107,7 @@ def test_a_stop_fires_the_target_is_cancelled_and_the_fills_say_why(
     fills = bot.fills_since(datetime(2020, 1, 1, tzinfo=UTC))
     assert [(f.client_order_id, f.side, f.quantity, f.price, f.reason) for f in fills] == [
         ("bot:7:3:open", Side.BUY, 0.01, 50000.0, "entry"),
-        ("bot:7:3:open:stop", Side.SELL, 0.01, 47900.0, "stop"),
+        ("bot:7:3:open:sl", Side.SELL, 0.01, 47900.0, "stop"),
     ]
     assert [round(f.commission, 4) for f in fills] == [0.25, 0.2395]  # 0.05 % taker fee
     account = bot.account()
@@ -120,7 +120,8 @@ def test_reversal_and_a_closing_order_that_only_reduces(server: BinanceServer) -
     server.set_price("BTCUSDT", "49000", venue="futures")
     close = OrderRequest(f"{PREFIX}4:close", PERP, Side.BUY, 0.01, closes=f"{PREFIX}4:open")
     bot.submit(close)
-    assert server.calls[-1].params.get("reduceOnly") == "true"
+    sent = [c.params for c in server.calls if str(c) == "POST /fapi/v1/order"][-1]
+    assert (sent["newClientOrderId"], sent["reduceOnly"]) == ("bot-7-4-close", "true")
     bot.submit(opening("5:open", Side.BUY, 0.02))
     [position] = bot.positions()
     assert (position.client_order_id, position.side, position.quantity) == (
@@ -138,13 +139,15 @@ def test_spot_stops_are_watched_and_sold_when_a_bar_crosses_them(server: Binance
     bot = broker(server, BTC)
     bot.submit(OrderRequest(f"{PREFIX}6:open", BTC, Side.BUY, 0.01, stop=49000, target=55000))
     assert [str(c) for c in server.calls if c.method == "POST"] == ["POST /api/v3/order"]
-    assert bot.sync(49500) == []  # above the stop: nothing
+    assert bot.sync(49500, 50500) == []  # the bar stayed above the stop: nothing
     server.set_price("BTCUSDT", "48900")
-    [sold] = bot.sync(48900)
-    assert (sold.client_order_id, sold.status) == ("bot:7:6:open:stop", OrderStatus.FILLED)
+    [sold] = bot.sync(48950, 49600)  # the bar's low crossed it
+    assert (sold.client_order_id, sold.status) == ("bot:7:6:open:sl", OrderStatus.FILLED)
     assert bot.positions() == []
-    reasons = [(f.client_order_id, f.reason) for f in bot.fills_since(None)]
-    assert reasons == [("bot:7:6:open", "entry"), ("bot:7:6:open:stop", "stop")]
+    reasons = [(f.client_order_id, f.reason, f.quantity) for f in bot.fills_since(None)]
+    assert reasons == [  # the coin's fee (0.1 %) was taken from what was bought
+        ("bot:7:6:open", "entry", 0.01), ("bot:7:6:open:sl", "stop", 0.00999),
+    ]  # fmt: skip
 
 
 def test_guards_refuse_before_anything_leaves(server: BinanceServer) -> None:
@@ -216,3 +219,36 @@ def test_reads_are_retried_with_backoff_and_a_wrong_key_is_not(server: BinanceSe
         wrong.account()
     assert str(refused.value).startswith("the exchange refused the API key")
     assert refused.value.retry is False
+
+
+def test_on_spot_the_coins_held_before_are_not_the_bots_and_shorts_are_refused(
+    server: BinanceServer,
+) -> None:
+    bot = broker(server, BTC)  # the account holds 0.5 BTC of its own
+    assert bot.positions() == []
+    with pytest.raises(BrokerError) as short:
+        bot.submit(OrderRequest(f"{PREFIX}11:open", BTC, Side.SELL, 0.01))
+    assert (str(short.value), short.value.retry) == (
+        "a spot market cannot be sold short: use a futures account for short trades", False,
+    )  # fmt: skip
+    bot.submit(OrderRequest(f"{PREFIX}12:open", BTC, Side.BUY, 0.01))
+    [position] = bot.positions()
+    assert position.quantity == 0.00999  # what the bot bought, less the fee in BTC
+    assert [str(c) for c in server.calls if c.method == "POST"] == ["POST /api/v3/order"]
+
+
+def test_an_error_never_carries_the_requests_address_or_its_signature() -> None:
+    raw = ccxt.ExchangeError(
+        "binance GET https://api.huobi.pro/v1/order?AccessKeyId=my-key-1234&Signature=c2ln "
+        "500 Internal Server Error"
+    )
+    error = broker_error(raw)
+    assert "my-key-1234" not in str(error) and "c2ln" not in str(error)
+    assert error.values["detail"] == "GET <address> 500 Internal Server Error"
+    assert (error.status, error.retry) == (502, False)
+
+
+def test_a_guard_is_the_traders_own_limit_not_a_broker_failure(server: BinanceServer) -> None:
+    with pytest.raises(BrokerError) as refused:
+        broker(server, max_order_size=0.001).submit(opening("13:open", Side.BUY, 0.002))
+    assert (refused.value.status, refused.value.key) == (422, "broker.guard.order_size")

@@ -43,6 +43,7 @@ class ExchangeOut(BaseModel):
     name: str
     sandbox: bool
     futures: bool
+    futures_sandbox: bool
     needs_password: bool
 
 
@@ -80,11 +81,12 @@ def get_account(account_id: ObjectId, user: CurrentUser, session: DB) -> object:
 @router.patch("/{account_id}", response_model=AccountOut)
 def change_account(
     account_id: ObjectId, body: service.AccountChange, request: Request, user: CurrentUser,
-    session: DB,
+    session: DB, state: State,
 ) -> object:  # fmt: skip
-    """Rename the account, change its mode or its guards."""
-    address = client_address(request)
-    return _out(service.change_account(session, user, account_id, body, address))
+    """Rename the account, change its mode or its guards (testnet or live: with its keys
+    and two-factor sign-in on)."""
+    cipher, address = cipher_for(state.settings), client_address(request)
+    return _out(service.change_account(session, user, cipher, account_id, body, address))
 
 
 @router.put("/{account_id}/credentials", response_model=AccountOut)

@@ -52,8 +52,8 @@ class LiveExecution:
         report = BarReport()
         close = float(tape.seen("close")[i])
         sync = getattr(self.broker, "sync", None)
-        if sync is not None:
-            report.orders += sync(close)
+        if sync is not None:  # the broker's own exits: a fired stop, a spot stop crossed
+            report.orders += sync(float(tape.seen("low")[i]), float(tape.seen("high")[i]))
         self._collect(report, tape, i)
         time = tape.times[i]
         signal = int(tape.seen("entries")[i])
@@ -109,6 +109,7 @@ class LiveExecution:
         if s.units is not None:
             return s.units
         if s.risk_percent is not None and stop is not None and stop != close:
+            self.equity = self.broker.account().equity  # the account's, not the settings'
             return self.equity * s.risk_percent / 100 / abs(close - stop)
         return (s.lots or self.instrument.min_lot) * contract
 

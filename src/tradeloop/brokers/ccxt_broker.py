@@ -36,13 +36,19 @@ from tradeloop.core.orders import (
 )
 
 T = TypeVar("T")
-STOP, TARGET = ":stop", ":target"
+STOP, TARGET = ":sl", ":tp"  # a position's exits: <opening id>:sl, :tp, a moved one :sl:2
 READ_ATTEMPTS = 4  # a read call is tried this often before its error is reported
 MIN_POSITION = 1e-12
 
 
+def wire_id(client_order_id: str) -> str:
+    """The id as sent: Binance spot takes only ``[a-zA-Z0-9-_]`` (36 at most), so the colons
+    of ``bot:7:20240102T000000:open`` become dashes (the bots' ids hold no dash)."""
+    return client_order_id.replace(":", "-")
+
+
 def _exit_kind(client_order_id: str) -> str | None:
-    """``:stop`` or ``:target`` when the id names a position's exit (any version), else None."""
+    """``:sl`` or ``:tp`` when the id names a position's exit (any version), else None."""
     for suffix in (STOP, TARGET):
         head, found, version = client_order_id.rpartition(suffix)
         if found and head and (version == "" or version[1:].isdigit()):
@@ -51,7 +57,7 @@ def _exit_kind(client_order_id: str) -> str | None:
 
 
 def _exit_of(client_order_id: str) -> str | None:
-    """The opening order's id an exit's id names (``bot:7:1:open:stop:2`` → ``bot:7:1:open``)."""
+    """The opening order's id an exit's id names (``bot:7:1:open:sl:2`` → ``bot:7:1:open``)."""
     kind = _exit_kind(client_order_id)
     return client_order_id.rpartition(kind)[0] if kind else None
 
@@ -105,7 +111,8 @@ class CcxtBroker:
             raise broker_error(exc) from exc
 
     def _amount(self, quantity: float) -> float:
-        amount = float(self.exchange.amount_to_precision(self.symbol, quantity))
+        rounded = self._write(lambda: self.exchange.amount_to_precision(self.symbol, quantity))
+        amount = float(rounded)
         if amount <= 0:
             raise BrokerError(
                 f"order of {quantity:g} rounds to 0 at this market's step", "broker.error.size",
@@ -114,19 +121,32 @@ class CcxtBroker:
         return amount
 
     def _price(self, price: float) -> float:
-        return float(self.exchange.price_to_precision(self.symbol, price))
+        return float(self._write(lambda: self.exchange.price_to_precision(self.symbol, price)))
 
     # -- orders ------------------------------------------------------------------------------
+
+    def _ours(self, order: dict[str, Any]) -> dict[str, Any]:
+        """An order as the exchange answers it, its client order id turned back into the
+        bot's (``bot-7-…`` → ``bot:7:…``) when it is one of the bot's."""
+        sent = str(order.get("clientOrderId") or "")
+        if sent.startswith(wire_id(self.prefix)):
+            return {**order, "clientOrderId": sent.replace("-", ":")}
+        return order
+
+    def _orders(self, call: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        return [self._ours(order) for order in self._read(call)]
 
     def _find(self, client_order_id: str, trigger: bool = False) -> dict[str, Any] | None:
         """The exchange's order with this client order id, None when it has none."""
         import ccxt
 
-        params: dict[str, Any] = {"clientOrderId": client_order_id}
+        params: dict[str, Any] = {"clientOrderId": wire_id(client_order_id)}
         if trigger:
             params["trigger"] = True
         try:
-            return self._read(lambda: self.exchange.fetch_order(None, self.symbol, params))
+            return self._ours(
+                self._read(lambda: self.exchange.fetch_order(None, self.symbol, params))
+            )
         except BrokerError as exc:
             if isinstance(exc.__cause__, ccxt.OrderNotFound):
                 return None
@@ -147,27 +167,34 @@ class CcxtBroker:
 
     def submit(self, request: OrderRequest) -> Order:
         """A market order with the bot's client order id; the order already held when the
-        exchange knows the id (a resubmission after a crash or a lost answer)."""
+        exchange knows the id (a resubmission after a crash or a lost answer). Closing a
+        futures position cancels its stop and target."""
         import ccxt
 
+        if not self.futures and request.side is Side.SELL and request.closes is None:
+            raise BrokerError(
+                "a spot market cannot be sold short: use a futures account for short trades",
+                "broker.error.spot_short", retry=False, values={"detail": self.symbol},
+            )  # fmt: skip
         found = self._find(request.client_order_id)
         if found is None:
             check_order(self.guards, request, len(self._positions()), self.day_pnl())
             amount = self._amount(request.quantity)
-            params: dict[str, Any] = {"clientOrderId": request.client_order_id}
+            params: dict[str, Any] = {"clientOrderId": wire_id(request.client_order_id)}
             if request.closes is not None and self.futures:
                 params["reduceOnly"] = True
             try:
-                found = self.exchange.create_order(
-                    self.symbol, "market", request.side.value, amount, None, params
-                )
-            except ccxt.NetworkError as exc:  # the order may have gone through: look first
-                found = self._find(request.client_order_id)
+                found = self._ours(self.exchange.create_order(
+                    self.symbol, "market", request.side.value, amount, None, params))  # fmt: skip
+            except ccxt.BaseError as exc:  # it may have gone through (a lost answer, an id
+                error = broker_error(exc)  # the exchange already holds): look first
+                found = self._find(request.client_order_id) if error.retry or (
+                    error.key == "broker.error.duplicate") else None  # fmt: skip
                 if found is None:
-                    raise broker_error(exc) from exc
-            except ccxt.BaseError as exc:
-                raise broker_error(exc) from exc
-        if request.closes is None and (request.stop is not None or request.target is not None):
+                    raise error from exc
+        if request.closes is not None and self.futures:
+            self._cancel_exits(request.closes)
+        elif request.stop is not None or request.target is not None:
             self._attach_exits(request.client_order_id, request.side, request.stop, request.target)
         return self._order(found, request)
 
@@ -186,37 +213,44 @@ class CcxtBroker:
     def _attach_exits(
         self, client_order_id: str, side: Side, stop: float | None, target: float | None,
         moved: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> set[str]:  # fmt: skip
         """Place the position's stop and target (futures: at the exchange, once; ``moved``:
-        as new versions after the old ones were cancelled; spot: watched here)."""
+        as new versions beside the old ones; spot: watched here). The ids placed."""
         if not self.futures:
             self.watched[client_order_id] = (stop, target)
-            return
+            return set()
+        placed_now = set()
         for suffix, price, field in ((STOP, stop, "stopLossPrice"),
                                      (TARGET, target, "takeProfitPrice")):  # fmt: skip
             placed = self._exits_of(client_order_id, suffix) if price is not None else []
             if price is None or (placed and not moved):
                 continue
             version = len(placed) + 1
+            name = client_order_id + suffix + (f":{version}" if version > 1 else "")
             params = {field: self._price(price), "closePosition": True,
-                      "clientOrderId": client_order_id + suffix
-                      + (f":{version}" if version > 1 else "")}  # fmt: skip
+                      "clientOrderId": wire_id(name)}  # fmt: skip
             self._write(lambda p=params: self.exchange.create_order(
                 self.symbol, "market", side.opposite.value, None, None, p))  # fmt: skip
+            placed_now.add(name)
+        return placed_now
 
     def _exit_orders(self) -> dict[str, dict[str, Any]]:
         """The bot's open stop and target orders by client order id (futures)."""
         if not self.futures:
             return {}
-        listed = self._read(
+        listed = self._orders(
             lambda: self.exchange.fetch_open_orders(self.symbol, params={"trigger": True})
         )
         return {o["clientOrderId"]: o for o in listed
                 if str(o.get("clientOrderId") or "").startswith(self.prefix)}  # fmt: skip
 
-    def _cancel_exits(self, client_order_id: str | None = None) -> None:
+    def _cancel_exits(
+        self, client_order_id: str | None = None, keep: set[str] = frozenset()
+    ) -> None:
+        """Cancel the open exits of the position ``client_order_id`` opened (all: None),
+        except ``keep``."""
         for cid, order in self._exit_orders().items():
-            if client_order_id is None or _exit_of(cid) == client_order_id:
+            if cid not in keep and (client_order_id is None or _exit_of(cid) == client_order_id):
                 self._write(lambda o=order: self.exchange.cancel_order(
                     o["id"], self.symbol, {"trigger": True}))  # fmt: skip
 
@@ -227,9 +261,9 @@ class CcxtBroker:
         if position is None:
             raise BrokerError(f"no open position of {client_order_id}", "broker.error.no_position",
                               retry=False, values={"detail": client_order_id})  # fmt: skip
-        if self.futures:
-            self._cancel_exits(client_order_id)
-        self._attach_exits(client_order_id, position.side, stop, target, moved=True)
+        placed = self._attach_exits(client_order_id, position.side, stop, target, moved=True)
+        if self.futures:  # the new levels stand before the old ones go
+            self._cancel_exits(client_order_id, keep=placed)
         return next(p for p in self.positions() if p.client_order_id == client_order_id)
 
     def cancel(self, client_order_id: str) -> Order:
@@ -252,7 +286,7 @@ class CcxtBroker:
 
     def open_orders(self) -> list[Order]:
         """The bot's orders still waiting (stops and targets included on futures)."""
-        plain = self._read(lambda: self.exchange.fetch_open_orders(self.symbol))
+        plain = self._orders(lambda: self.exchange.fetch_open_orders(self.symbol))
         orders = [o for o in plain if str(o.get("clientOrderId") or "").startswith(self.prefix)]
         orders += list(self._exit_orders().values())
         return [self._order(o, self._request(o)) for o in orders]
@@ -260,20 +294,37 @@ class CcxtBroker:
     # -- positions, account, fills -----------------------------------------------------------
 
     def _positions(self) -> list[dict[str, Any]]:
-        """The account's open positions on any market (futures), or this market's holding."""
+        """The account's open positions on any market (futures), or on spot what the bot
+        bought and has not sold (never the coins the account held besides)."""
         if self.futures:
             listed = self._read(lambda: self.exchange.fetch_positions())
             return [p for p in listed if float(p.get("contracts") or 0) > MIN_POSITION]
-        held = self._read(lambda: self.exchange.fetch_balance()).get(self.market["base"], {})
-        amount = float(held.get("total") or 0)
+        held = self._spot_held()
         minimum = float((self.market.get("limits", {}).get("amount") or {}).get("min") or 0)
-        return [{"symbol": self.symbol, "contracts": amount, "side": "long"}] if amount > max(
+        return [{"symbol": self.symbol, "contracts": held, "side": "long"}] if held > max(
             minimum, MIN_POSITION) else []  # fmt: skip
+
+    def _spot_held(self) -> float:
+        """What the bot's own spot trades left it holding: bought less sold, less the fees
+        paid in the coin, at most the account's balance of it."""
+        ours = {o["id"] for o in self._orders(lambda: self.exchange.fetch_orders(self.symbol))
+                if str(o.get("clientOrderId") or "").startswith(self.prefix)}  # fmt: skip
+        base = self.market["base"]
+        held = 0.0
+        for trade in self._read(lambda: self.exchange.fetch_my_trades(self.symbol)):
+            if str(trade["order"]) not in ours:
+                continue
+            held += float(trade["amount"]) * (1 if trade["side"] == "buy" else -1)
+            fee = trade.get("fee") or {}
+            if fee.get("currency") == base:
+                held -= float(fee.get("cost") or 0)
+        balance = self._read(lambda: self.exchange.fetch_balance()).get(base, {})
+        return min(held, float(balance.get("total") or 0))
 
     def _opening_order(self, side: Side) -> dict[str, Any] | None:
         """The bot's last filled order on ``side`` that did not only reduce: the one that
         opened the position now held."""
-        orders = self._read(lambda: self.exchange.fetch_orders(self.symbol))
+        orders = self._orders(lambda: self.exchange.fetch_orders(self.symbol))
         for order in reversed(orders):
             cid = str(order.get("clientOrderId") or "")
             if (cid.startswith(self.prefix) and order.get("side") == side.value
@@ -329,7 +380,7 @@ class CcxtBroker:
         closing it, ``stop`` or ``target`` for a fired exit (named by its client order id)."""
         since_ms = int(since.timestamp() * 1000) if since else None
         trades = self._read(lambda: self.exchange.fetch_my_trades(self.symbol, since_ms))
-        listed = self._read(lambda: self.exchange.fetch_orders(self.symbol))
+        listed = self._orders(lambda: self.exchange.fetch_orders(self.symbol))
         orders = {o["id"]: o for o in listed}
         fired = self._fired_exits(listed)
         by_order: dict[str, list[dict[str, Any]]] = {}
@@ -376,10 +427,11 @@ class CcxtBroker:
             return cost * float(trade["price"])
         return cost
 
-    def sync(self, last_price: float | None = None) -> list[Order]:
-        """Once per closed bar: cancel the exit left over when its sibling fired (futures),
-        and on spot sell at market when ``last_price`` crossed a watched stop or target.
-        Returns the exit orders it placed."""
+    def sync(self, low: float | None = None, high: float | None = None) -> list[Order]:
+        """Once per closed bar: cancel the exits left over when the position closed
+        (futures), and on spot sell at market when the bar's ``low`` reached a watched stop
+        or its ``high`` a watched target (the stop first when a bar reached both, as the
+        backtest reads a bar). Returns the exit orders it placed."""
         placed: list[Order] = []
         positions = self.positions()
         if self.futures:
@@ -388,10 +440,9 @@ class CcxtBroker:
             return placed
         for position in positions:
             stop, target = self.watched.get(position.client_order_id, (None, None))
-            if last_price is None:
-                continue
-            hit = STOP if stop is not None and last_price <= stop else (
-                TARGET if target is not None and last_price >= target else None)  # fmt: skip
+            hit = STOP if stop is not None and low is not None and low <= stop else (
+                TARGET if target is not None and high is not None and high >= target
+                else None)  # fmt: skip
             if hit is None:
                 continue
             request = OrderRequest(position.client_order_id + hit, self.symbol, Side.SELL,

@@ -78,9 +78,12 @@ def _kind_of(exc: Exception) -> str:
 
 
 def _detail(exc: Exception) -> str:
+    """The exchange's own words, without any address: ccxt puts the request's URL (and its
+    query, which may hold a signature or, on some exchanges, the API key) into its messages."""
     text = str(exc)
     found = re.search(r'"msg"\s*:\s*"([^"]{1,200})"', text)
-    return found.group(1) if found else text.split(" ", 1)[-1][:200]
+    detail = found.group(1) if found else text.split(" ", 1)[-1]
+    return re.sub(r"(?:https?|wss?)://\S+", "<address>", detail)[:200]
 
 
 def broker_error(exc: Exception, retry_after: float | None = None) -> BrokerError:

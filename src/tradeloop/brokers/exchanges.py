@@ -15,7 +15,8 @@ class ExchangeFacts:
 
     id: str
     name: str
-    sandbox: bool  # a testnet ccxt can point at
+    sandbox: bool  # a testnet ccxt can point at (spot)
+    futures_sandbox: bool  # and for futures
     futures: bool  # perpetual swaps or dated futures
     needs_password: bool  # a passphrase besides the key and secret (OKX, Bitget, KuCoin…)
 
@@ -27,19 +28,29 @@ def exchange_ids() -> list[str]:
     return sorted(ccxt.exchanges)
 
 
-@cache
+# ccxt 4.5 refuses these exchanges' futures testnets ("not supported for futures anymore":
+# Binance moved them to demo trading, which ccxt reaches another way)
+NO_FUTURES_TESTNET = frozenset({"binance", "binanceusdm", "binancecoinm"})
+
+
 def facts(exchange_id: str) -> ExchangeFacts | None:
     """The exchange ``exchange_id`` (ccxt's id, e.g. ``binance``), None when ccxt has none."""
     import ccxt
 
-    if exchange_id not in ccxt.exchanges:
-        return None
+    return _facts(exchange_id) if exchange_id in ccxt.exchanges else None
+
+
+@cache  # known ids only: at most one entry per exchange ccxt speaks
+def _facts(exchange_id: str) -> ExchangeFacts:
+    import ccxt
+
     exchange = getattr(ccxt, exchange_id)()
     has = exchange.has
     return ExchangeFacts(
         id=exchange_id,
         name=str(exchange.name or exchange_id),
         sandbox=bool(exchange.urls.get("test")),
+        futures_sandbox=bool(exchange.urls.get("test")) and exchange_id not in NO_FUTURES_TESTNET,
         futures=bool(has.get("swap") or has.get("future")),
         needs_password=bool(exchange.requiredCredentials.get("password")),
     )

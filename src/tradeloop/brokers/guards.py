@@ -21,8 +21,14 @@ class AccountGuards:
     max_daily_loss: float | None = None
 
 
+class GuardRefused(BrokerError):
+    """The account's own limit refused the order (the trader's setting, not the broker)."""
+
+    status = 422
+
+
 def _refused(message: str, key: str, **values: float) -> BrokerError:
-    return BrokerError(message, f"broker.guard.{key}", retry=False, values=values)
+    return GuardRefused(message, f"broker.guard.{key}", retry=False, values=values)
 
 
 def check_order(

@@ -114,8 +114,9 @@ def _mode(spec: AccountSpec) -> str | None:
     if spec.market_type == "futures" and not facts.futures:
         raise _invalid("market_type", f"{facts.name} has no futures in ccxt", "no_futures",
                        exchange=facts.name)  # fmt: skip
-    mode = spec.mode or ("testnet" if facts.sandbox else "dry_run")
-    if mode == "testnet" and not facts.sandbox:
+    sandbox = facts.futures_sandbox if spec.market_type == "futures" else facts.sandbox
+    mode = spec.mode or ("testnet" if sandbox else "dry_run")
+    if mode == "testnet" and not sandbox:
         raise _invalid("mode", f"{facts.name} has no testnet: choose dry_run (live prices, paper "
                        "fills) or live", "no_testnet", exchange=facts.name)  # fmt: skip
     return mode
@@ -246,9 +247,11 @@ def list_accounts(session: Session, user: User, limit: int, offset: int) -> Page
 
 
 def change_account(
-    session: Session, user: User, account_id: int, change: AccountChange, address: str = ""
-) -> TradingAccount:
+    session: Session, user: User, cipher: MultiFernet, account_id: int, change: AccountChange,
+    address: str = "",
+) -> TradingAccount:  # fmt: skip
     """Rename the account, change its mode (ccxt) or its guards."""
+    lock_user(session, user.id)
     account = require_account(session, user, account_id)
     fields = change.model_dump(exclude_unset=True)
     if fields.get("name") is not None:
@@ -258,9 +261,12 @@ def change_account(
         spec = AccountSpec(name=account.name, kind=account.kind, exchange=account.exchange,
                            market_type=account.market_type, mode=fields["mode"])  # fmt: skip
         mode = _mode(spec)
-        if mode != "dry_run" and account.credentials is None and account.kind == "ccxt":
-            raise _invalid("mode", f"a {mode} account needs API keys: add them first",
-                           "keys_first", mode=mode)  # fmt: skip
+        if mode != "dry_run" and account.kind == "ccxt":
+            if account.credentials is None:
+                raise _invalid("mode", f"a {mode} account needs API keys: add them first",
+                               "keys_first", mode=mode)  # fmt: skip
+            _require_two_factor(user)  # keys come back into use: only with two-factor on
+            _check_keys(spec, mode, credentials_of(cipher, account))
         account.mode = mode
     for name in Guards.model_fields:
         if name in fields:
@@ -353,11 +359,11 @@ def test_connection(
     else:
         import ccxt
 
-        exchange = exchanges.connect(
-            account.exchange or "", account.market_type, account.mode,
-            credentials_of(cipher, account), settings.ccxt_urls.get(account.exchange or ""),
-        )  # fmt: skip
         try:
+            exchange = exchanges.connect(
+                account.exchange or "", account.market_type, account.mode,
+                credentials_of(cipher, account), settings.ccxt_urls.get(account.exchange or ""),
+            )  # fmt: skip
             report = _checked(account, exchange, language)
         except ccxt.BaseError as exc:
             error = broker_error(exc)
