@@ -88,6 +88,7 @@ D = Decimal
 ZERO = D(0)
 OPEN = ("NEW", "PARTIALLY_FILLED")
 CLIENT_ID = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")  # the futures rule for newClientOrderId
+SPOT_CLIENT_ID = re.compile(r"^[a-zA-Z0-9-_]{1,36}$")  # spot's (-1100 names it)
 INTERVAL_MS = {
     "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000,
     "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000, "6h": 21_600_000, "8h": 28_800_000,
@@ -580,6 +581,9 @@ class BinanceServer:
         price = self.prices["spot"][market.symbol]
         if p.get("type") not in ("MARKET", "LIMIT"):
             raise ApiError(400, -1014, "Unsupported order combination.")
+        if "newClientOrderId" in p and not SPOT_CLIENT_ID.match(p["newClientOrderId"]):
+            raise ApiError(400, -1100, "Illegal characters found in parameter "
+                           "'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.")  # fmt: skip
         if "quoteOrderQty" in p and p["type"] == "MARKET":
             qty = floor_to(D(p["quoteOrderQty"]) / price, market.step)
         else:

@@ -139,6 +139,8 @@ def test_spot_stops_are_watched_and_sold_when_a_bar_crosses_them(server: Binance
     bot = broker(server, BTC)
     bot.submit(OrderRequest(f"{PREFIX}6:open", BTC, Side.BUY, 0.01, stop=49000, target=55000))
     assert [str(c) for c in server.calls if c.method == "POST"] == ["POST /api/v3/order"]
+    sent = next(c for c in server.calls if c.method == "POST").params["newClientOrderId"]
+    assert sent == "bot-7-6-open"  # the server refuses a colon, as Binance spot does (-1100)
     assert bot.sync(49500, 50500) == []  # the bar stayed above the stop: nothing
     server.set_price("BTCUSDT", "48900")
     [sold] = bot.sync(48950, 49600)  # the bar's low crossed it
