@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from tradeloop.brokers.base import Reconciliation
-from tradeloop.brokers.errors import BrokerError, broker_error
-from tradeloop.brokers.guards import AccountGuards, check_order
+from tradeloop.brokers.errors import BrokerError, broker_error, retried
+from tradeloop.brokers.guards import AccountGuards, DayBaseline, check_order
 from tradeloop.core.orders import (
     Account,
     Fill,
@@ -37,7 +37,6 @@ from tradeloop.core.orders import (
 
 T = TypeVar("T")
 STOP, TARGET = ":sl", ":tp"  # a position's exits: <opening id>:sl, :tp, a moved one :sl:2
-READ_ATTEMPTS = 4  # a read call is tried this often before its error is reported
 MIN_POSITION = 1e-12
 
 
@@ -84,7 +83,7 @@ class CcxtBroker:
         self.futures = bool(self.market.get("contract"))
         self.quote = str(self.market["quote"])
         self.watched: dict[str, tuple[float | None, float | None]] = {}  # spot: id → exits
-        self.day: tuple[str, float] | None = None  # (UTC date, equity when first seen)
+        self.day = DayBaseline()  # the equity when first seen today
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -92,15 +91,10 @@ class CcxtBroker:
         """A call that changes nothing, retried with backoff while the error says so."""
         import ccxt
 
-        for attempt in range(READ_ATTEMPTS):
-            try:
-                return call()
-            except ccxt.BaseError as exc:
-                error = broker_error(exc)
-                if not error.retry or attempt == READ_ATTEMPTS - 1:
-                    raise error from exc
-                self.pause(error.retry_after or 0.5 * 2**attempt)
-        raise AssertionError("unreachable")
+        def error_of(exc: Exception) -> BrokerError | None:
+            return broker_error(exc) if isinstance(exc, ccxt.BaseError) else None
+
+        return retried(call, error_of, self.pause)
 
     def _write(self, call: Callable[[], T]) -> T:
         import ccxt
@@ -368,11 +362,7 @@ class CcxtBroker:
 
     def day_pnl(self) -> float:
         """The account's equity change since this broker first looked at it today (UTC)."""
-        equity = self.account().equity
-        today = datetime.now(UTC).date().isoformat()
-        if self.day is None or self.day[0] != today:
-            self.day = (today, equity)
-        return equity - self.day[1]
+        return self.day.pnl(self.account().equity)
 
     def fills_since(self, since: datetime | None) -> list[Fill]:
         """The bot's executions at or after ``since``, one per order (its trades summed),

@@ -9,9 +9,13 @@ another address (a proxy, the tests' server) a Binance code may arrive as a bare
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tradeloop.core.errors import UserError
+
+T = TypeVar("T")
+READ_ATTEMPTS = 4  # a read is tried this often before its error is reported
 
 
 class BrokerError(UserError):
@@ -93,3 +97,25 @@ def broker_error(exc: Exception, retry_after: float | None = None) -> BrokerErro
     detail = _detail(exc)
     return BrokerError(message.replace("{detail}", detail), f"broker.error.{kind}", retry,
                        retry_after, {"detail": detail})  # fmt: skip
+
+
+def retried(
+    call: Callable[[], T], error_of: Callable[[Exception], BrokerError | None],
+    pause: Callable[[float], None], attempts: int = READ_ATTEMPTS,
+) -> T:  # fmt: skip
+    """``call`` (one that changes nothing at the broker) tried again while its error says
+    so, after 0.5, 1, 2 … s (or the broker's own Retry-After); ``error_of`` turns an
+    exception into a BrokerError (None: not the broker's, raised as it is)."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except Exception as exc:
+            error = error_of(exc)
+            if error is None:
+                raise
+            if not error.retry or attempt == attempts - 1:
+                if error is exc:
+                    raise
+                raise error from exc
+            pause(error.retry_after or 0.5 * 2**attempt)
+    raise AssertionError("attempts must be at least 1")

@@ -5,6 +5,7 @@ and the account's bots stop). Orders that only close a position always pass."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tradeloop.brokers.errors import BrokerError
 from tradeloop.core.orders import OrderRequest
@@ -25,6 +26,22 @@ class GuardRefused(BrokerError):
     """The account's own limit refused the order (the trader's setting, not the broker)."""
 
     status = 422
+
+
+@dataclass
+class DayBaseline:
+    """The account's equity when first seen on each UTC day: the day's P&L (for the daily
+    loss guard) is the change since."""
+
+    day: str = ""
+    equity: float = 0.0
+
+    def pnl(self, equity: float, now: datetime | None = None) -> float:
+        """``equity`` less the day's first; a new day starts from ``equity``."""
+        today = (now or datetime.now(UTC)).date().isoformat()
+        if today != self.day:
+            self.day, self.equity = today, equity
+        return equity - self.equity
 
 
 def _refused(message: str, key: str, **values: float) -> BrokerError:

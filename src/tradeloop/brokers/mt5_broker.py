@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from tradeloop.brokers.base import Reconciliation
-from tradeloop.brokers.errors import BrokerError
-from tradeloop.brokers.guards import AccountGuards, check_order
+from tradeloop.brokers.errors import BrokerError, retried
+from tradeloop.brokers.guards import AccountGuards, DayBaseline, check_order
 from tradeloop.core.orders import (
     Account,
     Fill,
@@ -50,7 +50,6 @@ from tradeloop.core.orders import (
 
 T = TypeVar("T")
 COMMENT_MAX = 31  # characters an MT5 order comment holds
-READ_ATTEMPTS = 4  # a read is tried this often before its error is reported
 HISTORY_START = datetime(2000, 1, 1, tzinfo=UTC)  # history is read from here
 # The broker's usual suffixes to a symbol's name, in the order they are tried (compared
 # without case). A suffix here never turns one instrument into another (no ``T``: EURUSDT).
@@ -316,20 +315,14 @@ class Mt5Broker:
         self.info = self._read(lambda: _got(mt5, mt5.symbol_info(self.name)))
         self.contract = float(self.info.trade_contract_size)
         self.filling = filling_mode(mt5, int(self.info.filling_mode))
-        self.day: tuple[str, float] | None = None  # (UTC date, equity when first seen)
+        self.day = DayBaseline()  # the equity when first seen today
 
     # -- calls -------------------------------------------------------------------------------
 
     def _read(self, call: Callable[[], T]) -> T:
         """A call that changes nothing, retried with backoff while the error says so."""
-        for attempt in range(READ_ATTEMPTS):
-            try:
-                return call()
-            except BrokerError as error:
-                if not error.retry or attempt == READ_ATTEMPTS - 1:
-                    raise
-                self.pause(0.5 * 2**attempt)
-        raise AssertionError("unreachable")
+        return retried(call, lambda exc: exc if isinstance(exc, BrokerError) else None,
+                       self.pause)  # fmt: skip
 
     def _send(self, request: dict[str, Any]) -> Any:
         """``order_send`` once; the answer, or the terminal's error when there is none."""
@@ -552,11 +545,7 @@ class Mt5Broker:
 
     def day_pnl(self) -> float:
         """The account's equity change since this broker first looked at it today (UTC)."""
-        equity = self.account().equity
-        today = datetime.now(UTC).date().isoformat()
-        if self.day is None or self.day[0] != today:
-            self.day = (today, equity)
-        return equity - self.day[1]
+        return self.day.pnl(self.account().equity)
 
     def _executions(self) -> list[_Execution]:
         """The bot's fills, one per MT5 order (its deals summed), oldest first: entries named
