@@ -54,7 +54,6 @@ class LiveExecution:
         sync = getattr(self.broker, "sync", None)
         if sync is not None:  # the broker's own exits: a fired stop, a spot stop crossed
             report.orders += sync(float(tape.seen("low")[i]), float(tape.seen("high")[i]))
-        self._collect(report, tape, i)
         time = tape.times[i]
         signal = int(tape.seen("entries")[i])
         position = next(iter(self.broker.positions()), None)
@@ -70,7 +69,7 @@ class LiveExecution:
                 position = None
         if position is None and signal != 0 and not last:
             report.orders.append(self._open(tape, i, Side.of(signal), close))
-        self._collect(report, tape, i)
+        self._collect(report, tape, i)  # fills of this bar and since the last: once, here
         self.equity = self.broker.account().equity
         return report
 

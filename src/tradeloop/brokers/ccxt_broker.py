@@ -61,6 +61,10 @@ def _exit_of(client_order_id: str) -> str | None:
     return client_order_id.rpartition(kind)[0] if kind else None
 
 
+def _ours(order: dict[str, Any] | None, prefix: str) -> bool:
+    return order is not None and str(order.get("clientOrderId") or "").startswith(prefix)
+
+
 def _time(ms: Any) -> datetime:
     return datetime.fromtimestamp((ms or 0) / 1000, UTC) if ms else datetime.now(UTC)
 
@@ -84,6 +88,7 @@ class CcxtBroker:
         self.quote = str(self.market["quote"])
         self.watched: dict[str, tuple[float | None, float | None]] = {}  # spot: id → exits
         self.day = DayBaseline()  # the equity when first seen today
+        self.fired: dict[str, str] = {}  # futures: order id a fired exit placed → its id
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -172,7 +177,7 @@ class CcxtBroker:
             )  # fmt: skip
         found = self._find(request.client_order_id)
         if found is None:
-            check_order(self.guards, request, len(self._positions()), self.day_pnl())
+            check_order(self.guards, request, lambda: len(self._positions()), self.day_pnl)
             amount = self._amount(request.quantity)
             params: dict[str, Any] = {"clientOrderId": wire_id(request.client_order_id)}
             if request.closes is not None and self.futures:
@@ -372,10 +377,11 @@ class CcxtBroker:
         trades = self._read(lambda: self.exchange.fetch_my_trades(self.symbol, since_ms))
         listed = self._orders(lambda: self.exchange.fetch_orders(self.symbol))
         orders = {o["id"]: o for o in listed}
-        fired = self._fired_exits(listed)
         by_order: dict[str, list[dict[str, Any]]] = {}
         for trade in trades:
             by_order.setdefault(str(trade["order"]), []).append(trade)
+        unexplained = {i for i in by_order if not _ours(orders.get(i), self.prefix)}
+        fired = self._fired_exits(listed, unexplained)
         fills = []
         for order_id, parts in by_order.items():
             cid = fired.get(order_id) or str((orders.get(order_id) or {}).get("clientOrderId", ""))
@@ -393,22 +399,23 @@ class CcxtBroker:
                               fee, _time(parts[0]["timestamp"]), reason))  # fmt: skip
         return sorted(fills, key=lambda f: f.time)
 
-    def _fired_exits(self, orders: list[dict[str, Any]]) -> dict[str, str]:
-        """Order id → the stop or target client order id whose firing placed it (futures:
-        the exits of the bot's last 20 opening orders, looked up by client order id)."""
-        if not self.futures:
-            return {}
-        openings = [str(o.get("clientOrderId") or "") for o in orders[-20:]]
-        fired = {}
-        for cid in openings:
+    def _fired_exits(self, orders: list[dict[str, Any]], unexplained: set[str]) -> dict[str, str]:
+        """Order id → the stop or target client order id whose firing placed it (futures: a
+        fired exit's order carries the exchange's id, not ours). Looked up only while some
+        trade's order is ``unexplained``, through the exits of the bot's last 20 openings;
+        each answer is kept (a fired exit never changes)."""
+        if not self.futures or unexplained <= self.fired.keys():
+            return self.fired
+        for order in orders[-20:]:
+            cid = str(order.get("clientOrderId") or "")
             if not cid.startswith(self.prefix) or _exit_kind(cid):
                 continue
             for suffix in (STOP, TARGET):
                 for exit_order in self._exits_of(cid, suffix):
                     actual = (exit_order.get("info") or {}).get("actualOrderId")
                     if actual:
-                        fired[str(actual)] = str(exit_order["clientOrderId"])
-        return fired
+                        self.fired[str(actual)] = str(exit_order["clientOrderId"])
+        return self.fired
 
     def _fee_in_quote(self, trade: dict[str, Any]) -> float:
         fee = trade.get("fee") or {}

@@ -4,6 +4,7 @@ and the account's bots stop). Orders that only close a position always pass."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -49,11 +50,12 @@ def _refused(message: str, key: str, **values: float) -> BrokerError:
 
 
 def check_order(
-    guards: AccountGuards, request: OrderRequest, open_positions: int, day_pnl: float
-) -> None:
+    guards: AccountGuards, request: OrderRequest, open_positions: Callable[[], int],
+    day_pnl: Callable[[], float],
+) -> None:  # fmt: skip
     """Refuse ``request`` (BrokerError, not to be retried) when it breaks a guard.
-    ``open_positions``: the account's positions now; ``day_pnl``: its P&L since the day began
-    (closed and open)."""
+    ``open_positions``: how many positions the account holds now; ``day_pnl``: its P&L since
+    the day began (closed and open); each asked of the broker only when its guard is set."""
     if request.closes is not None:
         return
     if guards.max_order_size is not None and request.quantity > guards.max_order_size:
@@ -62,15 +64,17 @@ def check_order(
             f"({guards.max_order_size:g})", "order_size",
             quantity=request.quantity, limit=guards.max_order_size,
         )  # fmt: skip
-    if guards.max_open_positions is not None and open_positions >= guards.max_open_positions:
+    count = open_positions() if guards.max_open_positions is not None else 0
+    if guards.max_open_positions is not None and count >= guards.max_open_positions:
         raise _refused(
-            f"the account already has {open_positions} open positions (at most "
+            f"the account already has {count} open positions (at most "
             f"{guards.max_open_positions})", "open_positions",
-            count=open_positions, limit=guards.max_open_positions,
+            count=count, limit=guards.max_open_positions,
         )  # fmt: skip
-    if guards.max_daily_loss is not None and day_pnl <= -guards.max_daily_loss:
+    pnl = day_pnl() if guards.max_daily_loss is not None else 0.0
+    if guards.max_daily_loss is not None and pnl <= -guards.max_daily_loss:
         raise _refused(
-            f"the account lost {-day_pnl:,.2f} today, its daily limit is "
+            f"the account lost {-pnl:,.2f} today, its daily limit is "
             f"{guards.max_daily_loss:,.2f}: no new positions until tomorrow", "daily_loss",
-            loss=-day_pnl, limit=guards.max_daily_loss,
+            loss=-pnl, limit=guards.max_daily_loss,
         )  # fmt: skip

@@ -418,9 +418,12 @@ class Mt5Broker:
         else:
             lots = self.lots(request.quantity)
             mt5 = self.mt5
-            everything = self._read(lambda: _got(mt5, mt5.positions_get(), ()))
-            check_order(self.guards, replace(request, quantity=lots), len(everything),
-                        self.day_pnl())  # fmt: skip
+
+            def open_positions() -> int:  # every position of the account, not only the bot's
+                return len(self._read(lambda: _got(mt5, mt5.positions_get(), ())))
+
+            check_order(self.guards, replace(request, quantity=lots), open_positions,
+                        self.day_pnl)  # fmt: skip
             sent = self._opening(request, lots)
         result = self.mt5.order_send(sent)
         if result is None:  # no answer: the order may have gone through, look first
