@@ -102,13 +102,15 @@ def _serve_api_docs(app: FastAPI) -> None:
 
 
 def _bot_supervisor(app: FastAPI, settings: Settings) -> tuple[asyncio.Event, asyncio.Task]:
-    """The paper-bot supervisor of a served app (``tradeloop serve``), running until its
+    """The bot supervisor of a served app (``tradeloop serve``), running until its
     event is set; every server process runs one (unless ``serve_bots`` is off), and leases
     keep each bot in one."""
+    from tradeloop.services.live_bots import LiveContext
     from tradeloop.services.paper_bots import Supervisor
 
     stop = asyncio.Event()
-    supervisor = Supervisor(app.state.tradeloop.sessions, settings.bot_lease_seconds)
+    supervisor = Supervisor(app.state.tradeloop.sessions, settings.bot_lease_seconds,
+                            live=LiveContext.of(settings))  # fmt: skip
     return stop, asyncio.create_task(supervisor.run(stop))
 
 

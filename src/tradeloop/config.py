@@ -169,6 +169,13 @@ class Settings(BaseSettings):
         le=600,
         description="How long a dead supervisor's bots wait before another takes them over.",
     )
+    live_poll_seconds: float = Field(
+        default=10.0,
+        ge=0.1,
+        le=300,
+        description="The longest wait between two requests of a live bot for new bars (it "
+        "waits until the next bar closes, at most this).",
+    )
     serve_bots: bool = Field(
         default=True,
         description="`tradeloop serve` also runs paper bots (false: a `tradeloop bots run` "

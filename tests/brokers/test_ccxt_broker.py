@@ -148,7 +148,7 @@ def test_spot_stops_are_watched_and_sold_when_a_bar_crosses_them(server: Binance
     assert bot.positions() == []
     reasons = [(f.client_order_id, f.reason, f.quantity) for f in bot.fills_since(None)]
     assert reasons == [  # the coin's fee (0.1 %) was taken from what was bought
-        ("bot:7:6:open", "entry", 0.01), ("bot:7:6:open:sl", "stop", 0.00999),
+        ("bot:7:6:open", "entry", 0.00999), ("bot:7:6:open:sl", "stop", 0.00999),
     ]  # fmt: skip
 
 

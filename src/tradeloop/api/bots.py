@@ -78,18 +78,22 @@ def restore_bot(bot_id: ObjectId, user: CurrentUser, session: DB, state: State) 
 
 
 class StartIn(BaseModel):
-    """What a paper bot trades on: a replay of one of the user's datasets."""
+    """What a bot trades on: a replay of one of the user's datasets (``dataset_id``, on a
+    paper account), or one of the user's exchange accounts (``account_id``); one of the two."""
 
     model_config = ConfigDict(extra="forbid")
 
-    dataset_id: int = Field(ge=1, le=2**31 - 1)
+    dataset_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     seconds_per_bar: float = Field(default=1.0, ge=0, le=3600)
+    account_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 @router.post("/{bot_id}/start", response_model=BotOut)
 def start_bot(bot_id: ObjectId, body: StartIn, user: CurrentUser, session: DB) -> object:
-    """Run the bot on a paper account over a replay of a dataset (a supervisor picks it up)."""
-    return paper_bots.start_bot(session, user.id, bot_id, body.dataset_id, body.seconds_per_bar)
+    """Run the bot on a paper account over a replay of a dataset, or on an exchange account
+    on its live bars (a supervisor picks it up)."""
+    return paper_bots.start_bot(session, user.id, bot_id, body.dataset_id, body.seconds_per_bar,
+                                body.account_id)  # fmt: skip
 
 
 class StopIn(BaseModel):

@@ -75,7 +75,7 @@ def add_account(
 @router.get("/{account_id}", response_model=AccountOut)
 def get_account(account_id: ObjectId, user: CurrentUser, session: DB) -> object:
     """One of the user's accounts."""
-    return _out(service.require_account(session, user, account_id))
+    return _out(service.require_account(session, user.id, account_id))
 
 
 @router.patch("/{account_id}", response_model=AccountOut)

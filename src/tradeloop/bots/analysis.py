@@ -66,19 +66,27 @@ def analyse(runner: Any) -> Analysis | None:
     time, close = tape.times[i], float(tape.seen("close")[i])
     signal = int(tape.seen("entries")[i])
     raw = int(runner.last_signal)
-    st = broker.state
-    lots = float(st[SIZE]) / runner.instrument.contract_size
+    st = getattr(broker, "state", None)
+    if st is not None:  # the paper broker: its execution step's state
+        pending, exiting, side = st[PENDING_SIDE], st[PENDING_EXIT], st[SIDE]
+        lots = float(st[SIZE]) / runner.instrument.contract_size
+        opened = tape.times[int(st[ENTRY_I])] if side else None
+    else:  # a real broker: orders fill at once; the position its fills tell
+        held = broker.holding
+        pending = exiting = 0
+        side = 0 if held is None else held.side.sign
+        lots = 0.0 if held is None else held.quantity / runner.instrument.contract_size
+        opened = None if held is None else pd.Timestamp(held.time)
     if i + 1 < runner.warmup:
         outcome, values = "warming_up", {"bars": i + 1, "needed": runner.warmup}
     elif raw and not signal and runner.paused(time):
         outcome, values = "paused", {"until": runner.paused_until}
-    elif st[PENDING_SIDE] != 0:
-        outcome, values = "entry_ordered", {"side": _side(st[PENDING_SIDE])}
-    elif st[PENDING_EXIT] != 0:
+    elif pending != 0:
+        outcome, values = "entry_ordered", {"side": _side(pending)}
+    elif exiting != 0:
         outcome, values = "exit_ordered", {}
-    elif st[SIDE] != 0:
-        opened = tape.times[int(st[ENTRY_I])]
-        outcome, values = "holding", {"side": _side(st[SIDE]), "lots": lots, "since": opened}
+    elif side != 0:
+        outcome, values = "holding", {"side": _side(side), "lots": lots, "since": opened}
     elif runner.closed and runner.closed[-1].exit_time == time:
         outcome, values = "closed", {"reason": runner.closed[-1].reason}
     else:

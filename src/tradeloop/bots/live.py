@@ -6,7 +6,7 @@ flags and stop and target distances a backtest reads) turned into orders at a br
 On a closed bar: the broker's own exits are synced (a fired stop, a spot stop crossed); an
 exit signal, or an opposite signal with ``on_opposite="reverse"``, closes the position at
 market; a signal while flat opens one at market with the stop and target at the bar's close
-± their distances. A backtest fills that entry at the next bar's open; live, the market
+± their distances (on spot, where nothing can be sold short, a sell signal only closes). A backtest fills that entry at the next bar's open; live, the market
 order goes out as soon as the bar closed, which is that open give or take the spread and
 the time to reach the broker. Every order's client order id is made from the bot's name and
 the bar's time, so the same bar handled again after a crash names the same orders and the
@@ -44,6 +44,15 @@ class LiveExecution:
         self.since = since  # fills before this are not the bot's (an earlier run)
         self.reported: set[str] = set(reported)  # client order ids of fills reported before
         self.equity = settings.initial_cash
+        self.position_of: dict[str, str] = {}  # a fill's id → the id of the entry it belongs to
+        self.stops: dict[str, float | None] = {}  # an entry's id → the stop it was sent with
+
+        self.holding: Fill | None = None  # the open position's entry fill, as the fills tell
+
+    def fill_record(self, fill: Fill) -> tuple[str, float | None]:
+        """The position a fill belongs to (its entry's id) and, for an entry, its stop."""
+        position = self.position_of.get(fill.client_order_id, fill.client_order_id)
+        return position, self.stops.get(fill.client_order_id) if fill.reason == "entry" else None
 
     # -- what BotRunner asks of a broker -------------------------------------------------------
 
@@ -67,6 +76,8 @@ class LiveExecution:
                                        closes=position.client_order_id)  # fmt: skip
                 report.orders.append(self.broker.submit(request))
                 position = None
+        if signal < 0 and not getattr(self.broker, "futures", True):
+            signal = 0  # spot holds no short: a sell signal only closes (above)
         if position is None and signal != 0 and not last:
             report.orders.append(self._open(tape, i, Side.of(signal), close))
         self._collect(report, tape, i)  # fills of this bar and since the last: once, here
@@ -119,21 +130,41 @@ class LiveExecution:
         target = close + side.sign * target_dist if target_dist > 0 else None
         request = OrderRequest(self._id(tape.times[i], "open"), self.instrument.symbol, side,
                                self._quantity(close, stop), stop, target)  # fmt: skip
+        self.stops[request.client_order_id] = stop
         return self.broker.submit(request)
 
     def _collect(self, report: BarReport, tape: Tape, i: int) -> None:
         """The broker's fills not reported yet into the report; each fill that closes a
         position becomes a round trip row (``TRADE_FIELDS``). Entries and exits are paired
         over every fill since the bot started, so a resumed bot pairs as the first run did."""
-        opening: Fill | None = None
-        for fill in self.broker.fills_since(self.since):
-            closes = opening is not None and fill.side is not opening.side
+        for fill, opening in self._paired():
             if fill.client_order_id not in self.reported:
                 self.reported.add(fill.client_order_id)
                 report.fills.append(fill)
-                if closes:
-                    report.closed.append(self._round_trip(opening, fill, tape, i))  # type: ignore[arg-type]
-            opening = None if closes else fill
+                if opening is not None:
+                    report.closed.append(self._round_trip(opening, fill, tape, i))
+
+    def _paired(self) -> list[tuple[Fill, Fill | None]]:
+        """Every fill since the bot started with the entry it closes (None: it opens), and
+        the open position's entry kept in ``holding``."""
+        pairs, opening = [], None
+        for fill in self.broker.fills_since(self.since):
+            closes = opening if opening is not None and fill.side is not opening.side else None
+            self.position_of[fill.client_order_id] = (closes or fill).client_order_id
+            pairs.append((fill, closes))
+            opening = None if closes is not None else fill
+        self.holding = opening
+        return pairs
+
+    def resume(self) -> None:
+        """After a restart: the open position and which fill belongs to which, as the
+        broker's fills tell (any fill not reported yet is reported on the next bar)."""
+        self._paired()
+
+    @property
+    def position_id(self) -> str | None:
+        """The open position's entry id (None when flat), as the fills tell."""
+        return None if self.holding is None else self.holding.client_order_id
 
     def _bar_of(self, client_order_id: str, tape: Tape, default: int) -> int:
         """The bar whose decision placed the order (its time is in the id: ``name:<bar

@@ -370,9 +370,10 @@ class CcxtBroker:
         return self.day.pnl(self.account().equity)
 
     def fills_since(self, since: datetime | None) -> list[Fill]:
-        """The bot's executions at or after ``since``, one per order (its trades summed),
-        oldest first; reason ``entry`` for an order opening a position, ``signal`` for one
-        closing it, ``stop`` or ``target`` for a fired exit (named by its client order id)."""
+        """The bot's executions at or after ``since``, one per order (its trades summed; a
+        spot buy's quantity is what it brought, less the fee paid in the coin), oldest first;
+        reason ``entry`` for an order opening a position, ``signal`` for one closing it,
+        ``stop`` or ``target`` for a fired exit (named by its client order id)."""
         since_ms = int(since.timestamp() * 1000) if since else None
         trades = self._read(lambda: self.exchange.fetch_my_trades(self.symbol, since_ms))
         listed = self._orders(lambda: self.exchange.fetch_orders(self.symbol))
@@ -389,13 +390,14 @@ class CcxtBroker:
                 continue
             amount = sum(float(t["amount"]) for t in parts)
             cost = sum(float(t["amount"]) * float(t["price"]) for t in parts)
+            received = amount - sum(self._fee_in_base(t) for t in parts)  # a spot buy's coin fee
             fee = sum(self._fee_in_quote(t) for t in parts)
             order = orders.get(order_id) or {}
             closing = order.get("reduceOnly") or (not self.futures and parts[0]["side"] == "sell")
             reason = {STOP: "stop", TARGET: "target"}.get(
                 _exit_kind(cid) or "", "signal" if closing else "entry"
             )
-            fills.append(Fill(cid, self.symbol, Side(parts[0]["side"]), amount, cost / amount,
+            fills.append(Fill(cid, self.symbol, Side(parts[0]["side"]), received, cost / amount,
                               fee, _time(parts[0]["timestamp"]), reason))  # fmt: skip
         return sorted(fills, key=lambda f: f.time)
 
@@ -416,6 +418,10 @@ class CcxtBroker:
                     if actual:
                         self.fired[str(actual)] = str(exit_order["clientOrderId"])
         return self.fired
+
+    def _fee_in_base(self, trade: dict[str, Any]) -> float:
+        fee = trade.get("fee") or {}
+        return float(fee.get("cost") or 0) if fee.get("currency") == self.market["base"] else 0.0
 
     def _fee_in_quote(self, trade: dict[str, Any]) -> float:
         fee = trade.get("fee") or {}

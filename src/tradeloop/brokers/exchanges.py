@@ -106,3 +106,26 @@ def key_rights(exchange: Any) -> KeyRights:
     trade_field = "enableFutures" if exchange.options.get("defaultType") == "future" else (
         "enableSpotAndMarginTrading")  # fmt: skip
     return KeyRights(bool(rights.get(trade_field)), bool(rights.get("enableWithdrawals")))
+
+
+def market_symbol(exchange: Any, market: str, futures: bool) -> str | None:
+    """ccxt's unified symbol of the bot's ``market`` on ``exchange`` (its markets loaded
+    here): the unified name itself (``BTC/USDT``, ``BTC/USDT:USDT``) or the exchange's own id
+    (``BTCUSDT``), spot or linear perpetual as the account trades; None when there is none.
+    Never a different instrument: no prefix or substring matching."""
+    markets = exchange.load_markets()
+    wanted = market.upper()
+
+    def fits(m: dict[str, Any]) -> bool:
+        kind = bool(m.get("swap") and m.get("linear")) if futures else bool(m.get("spot"))
+        return kind and bool(m.get("active", True) is not False)
+
+    exact = markets.get(market)
+    if exact is not None and fits(exact):
+        return str(exact["symbol"])
+    found = [m for m in markets.values() if str(m.get("id", "")).upper() == wanted and fits(m)]
+    return str(found[0]["symbol"]) if len(found) == 1 else None
+
+
+CCXT_TIMEFRAMES = {"M1": "1m", "M5": "5m", "M15": "15m", "M30": "30m", "H1": "1h", "H4": "4h",
+                   "D1": "1d", "W1": "1w"}  # fmt: skip

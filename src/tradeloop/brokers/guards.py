@@ -71,6 +71,12 @@ def check_order(
             f"{guards.max_open_positions})", "open_positions",
             count=count, limit=guards.max_open_positions,
         )  # fmt: skip
+    check_day_loss(guards, day_pnl)
+
+
+def check_day_loss(guards: AccountGuards, day_pnl: Callable[[], float]) -> None:
+    """Refuse anything new once the account lost its daily limit (``day_pnl`` asked only
+    when that guard is set)."""
     pnl = day_pnl() if guards.max_daily_loss is not None else 0.0
     if guards.max_daily_loss is not None and pnl <= -guards.max_daily_loss:
         raise _refused(

@@ -135,6 +135,13 @@ class PaperBroker:
                 request, OrderStatus.PENDING, placed_at, reason=reason
             )
 
+    def fill_record(self, fill: Fill) -> tuple[str, float | None]:
+        """The position a fill belongs to (its entry's id) and, for an entry, its stop."""
+        request = self.orders[fill.client_order_id].request
+        if fill.reason == "entry":
+            return fill.client_order_id, request.stop
+        return request.closes or "", None
+
     def stored_state(self) -> list[float | None]:
         """The step's vector as JSON can hold it (NaN as None)."""
         return [None if math.isnan(v) else float(v) for v in self.state]

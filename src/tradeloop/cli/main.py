@@ -51,17 +51,19 @@ def bots_run_command() -> None:
     import asyncio
     import signal
 
+    from tradeloop.services.live_bots import LiveContext
     from tradeloop.services.paper_bots import Supervisor
 
     database = _ready_database()
-    lease = _settings().bot_lease_seconds
+    settings = _settings()
+    lease = settings.bot_lease_seconds
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        supervisor = Supervisor(database.sessions, lease)
+        supervisor = Supervisor(database.sessions, lease, live=LiveContext.of(settings))
         out.print(f"supervisor {supervisor.holder} running bots (Ctrl-C stops)")
         await supervisor.run(stop)
 

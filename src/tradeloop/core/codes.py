@@ -52,6 +52,7 @@ class EventDetail(StrEnum):
     PAUSED_LOSSES = "paused_losses"  # count, until
     PAUSED_DAILY_LOSS = "paused_daily_loss"  # loss, limit, currency, until
     PAUSED_STOP_COOLDOWN = "paused_stop_cooldown"  # until
+    ACCOUNT_DAILY_LOSS = "account_daily_loss"  # account, loss, limit, time
 
 
 def event_details(code: EventDetail, **values: Any) -> str:

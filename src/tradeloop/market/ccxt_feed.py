@@ -61,6 +61,15 @@ class CcxtFeed:
         """End the iteration: at once while waiting, else once the request under way is done."""
         self._stopped.set()
 
+    def poll(self) -> tuple[list[Bar], float]:
+        """One request, never waiting: the closed bars not given yet (each given once), and
+        the seconds until the next one closes when there are none (a supervisor that must
+        do other work between polls asks this instead of iterating)."""
+        bars, wait = self._poll()
+        if bars:
+            self.last, self.next_open = bars[-1], _ms(bars[-1].time) + self.step
+        return bars, wait
+
     def __iter__(self) -> Iterator[Bar]:
         while not self._stopped.is_set():
             bars, wait = self._poll()

@@ -20,7 +20,7 @@ from tradeloop.services.bot_journal import held_orders
 from tradeloop.services.bots import event_text, get_bot
 from tradeloop.store import paper as repo
 from tradeloop.store.bots import LIVE
-from tradeloop.store.models import Bot, Dataset, PaperAccount, TradeHistory
+from tradeloop.store.models import Bot, Dataset, PaperAccount, TradeHistory, TradingAccount
 
 INITIAL_CASH = ExecutionSettings().initial_cash  # a paper account's starting balance
 
@@ -34,10 +34,14 @@ def _instrument(bot: Bot) -> Instrument | None:
 
 def account_view(session: Session, bot: Bot, account: PaperAccount | None) -> dict[str, Any]:
     """The bot's paper account as of its last bar: balance (closed P&L and fees), equity
-    (marked at the last close), P&L since the start, and the open position (None if flat)."""
+    (marked at the last close), P&L since the start, and the open position (None if flat);
+    ``exchange``: the bot trades on an exchange account (its equity is the account's)."""
     if account is None:
         return {"bot_id": bot.id, "balance": None, "equity": None, "pnl": None,
-                "currency": "USD", "updated_at": None, "position": None}  # fmt: skip
+                "currency": "USD", "updated_at": None, "position": None,
+                "exchange": "account_id" in (bot.feed or {})}  # fmt: skip
+    if not account.state:  # a bot on an exchange account: the exchange's figures
+        return _exchange_account_view(session, bot, account)
     st = [math.nan if v is None else float(v) for v in account.state]
     position = None
     instrument = _instrument(bot)
@@ -54,7 +58,36 @@ def account_view(session: Session, bot: Bot, account: PaperAccount | None) -> di
     return {
         "bot_id": bot.id, "balance": st[CASH], "equity": account.equity,
         "pnl": account.equity - INITIAL_CASH, "currency": "USD",
-        "updated_at": account.updated_at.isoformat(), "position": position,
+        "updated_at": account.updated_at.isoformat(), "position": position, "exchange": False,
+    }  # fmt: skip
+
+
+def _exchange_account_view(session: Session, bot: Bot, account: PaperAccount) -> dict[str, Any]:
+    """A bot on an exchange account: the account's equity as the exchange last told it, the
+    bot's P&L from its own fills (closed round trips, fees included), its open position as
+    its entry fill tells it."""
+    stored = repo.bot_fills(session, bot.user_id, bot.id)
+    entries = {f.client_order_id: f for f in stored if f.reason == "entry"}
+    pnl = -sum(f.commission for f in stored)
+    for fill in stored:
+        opened = entries.get(fill.position) if fill.reason != "entry" else None
+        if opened is not None:
+            sign = 1 if opened.side == "buy" else -1
+            pnl += sign * (fill.price - opened.price) * fill.quantity
+    position = None
+    entry = entries.get(account.position_id or "")
+    instrument = _instrument(bot)
+    if entry is not None and instrument is not None:
+        position = {
+            "client_order_id": entry.client_order_id, "symbol": instrument.symbol,
+            "side": entry.side, "quantity": entry.quantity,
+            "lots": entry.quantity / instrument.contract_size, "entry_price": entry.price,
+            "opened_at": entry.time.isoformat(), "stop": entry.stop, "target": None,
+        }  # fmt: skip
+    return {
+        "bot_id": bot.id, "balance": None, "equity": account.equity, "pnl": pnl,
+        "currency": "USD", "updated_at": account.updated_at.isoformat(), "position": position,
+        "exchange": True,
     }  # fmt: skip
 
 
@@ -116,9 +149,15 @@ def activity(
 
 
 def feed_view(session: Session, bot: Bot) -> dict[str, Any] | None:
-    """What the bot trades on, for its page: the dataset replayed and its pace."""
+    """What the bot trades on, for its page: the dataset replayed and its pace, or the
+    exchange account."""
     if bot.feed is None:
         return None
+    if "account_id" in bot.feed:
+        owned = (TradingAccount.id == bot.feed["account_id"],
+                 TradingAccount.user_id == bot.user_id)  # fmt: skip
+        name = session.scalar(select(TradingAccount.name).where(*owned))
+        return {"account": name or "—", "account_id": bot.feed["account_id"]}
     dataset = session.scalar(
         select(Dataset.name).where(
             Dataset.id == bot.feed["dataset_id"], Dataset.user_id == bot.user_id
@@ -136,8 +175,9 @@ def dashboard_figures(
     owned = list(session.scalars(select(Bot).where(Bot.user_id == user_id, LIVE).order_by(Bot.id)))
     views = [account_of(session, bot) for bot in owned]
     traded = [v for v in views if v["equity"] is not None]
+    paper = [v for v in traded if not v.get("exchange")]  # an exchange's equity is the account's
     return {
-        "equity": sum(v["equity"] for v in traded) if traded else None,
+        "equity": sum(v["equity"] for v in paper) if paper else None,
         "pnl": sum(v["pnl"] for v in traded) if traded else None,
         "accounts": len(traded),
         "open_positions": sum(1 for v in traded if v["position"]),

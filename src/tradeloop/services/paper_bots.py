@@ -16,10 +16,10 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy.exc import OperationalError
@@ -48,6 +48,9 @@ from tradeloop.store.db import transaction
 from tradeloop.store.models import Bot, BotFill, PaperAccount
 from tradeloop.strategies.base import get_strategy
 
+if TYPE_CHECKING:
+    from tradeloop.services.live_bots import LiveContext
+
 log = logging.getLogger("tradeloop.bots")
 
 
@@ -68,36 +71,64 @@ CLOSE = "close"  # a bot's command: close its position now
 
 
 def start_bot(
-    session: Session, user_id: int, bot_id: int, dataset_id: int, seconds_per_bar: float
-) -> Bot:
-    """Run the user's bot on a new paper account, replaying one of the user's datasets from
-    its first bar (``seconds_per_bar`` apart; 0: as fast as possible); a supervisor takes it
-    up (starting → running)."""
+    session: Session, user_id: int, bot_id: int, dataset_id: int | None,
+    seconds_per_bar: float = 1.0, account_id: int | None = None,
+) -> Bot:  # fmt: skip
+    """Run the user's bot: on a new paper account replaying one of the user's datasets from
+    its first bar (``seconds_per_bar`` apart; 0: as fast as possible), or on one of the
+    user's exchange accounts (``account_id``) on its live bars; a supervisor takes it up
+    (starting → running). A bot that traded on an exchange account keeps it: starting it
+    elsewhere would drop its real trades, and is refused."""
     bot = repo.lock_bot(session, user_id, bot_id)
     if bot.status in repo.ACTIVE:
         raise Conflict(
             f"bot {bot.name!r} is already {bot.status.value}: stop it first",
             key="bots.error.already_running", values={"name": bot.name},
         )  # fmt: skip
-    dataset = get_dataset(session, user_id, dataset_id)
-    if not 0 <= seconds_per_bar <= 3600:
-        raise InvalidInput("seconds_per_bar must be between 0 and 3600")
-    if dataset.symbol.upper() != bot.market.upper():
-        raise InvalidInput(
-            f"dataset {dataset.name!r} holds {dataset.symbol} bars, not {bot.market}: choose "
-            f"a dataset of {bot.market}", [{"field": "dataset_id"}],
-            key="bots.error.dataset_symbol",
-            values={"dataset": dataset.name, "symbol": dataset.symbol, "market": bot.market},
+    if (dataset_id is None) == (account_id is None):
+        raise InvalidInput("choose either a dataset to replay or an account to trade on",
+                           [{"field": "dataset_id"}], key="bots.error.feed_choice")  # fmt: skip
+    from tradeloop.services import live_bots  # the exchange side, when a bot needs it
+
+    if live_bots.traded_elsewhere(bot, account_id, bool(repo.bot_fills(session, user_id, bot.id))):
+        raise Conflict(
+            f"bot {bot.name!r} traded on an exchange account: its trades stay with it. Start "
+            "it there again, or make a new bot", key="bots.error.keeps_account",
+            values={"name": bot.name},
         )  # fmt: skip
-    settings = bot_settings(bot)  # refuses what cannot be traded before anything changes
-    conversion(resolve_instrument(bot.market), settings, dataset_bars(dataset))
-    repo.reset_account(session, bot.id)
-    forget_bot_trades(session, user_id, bot.id)
-    bot.feed = {"dataset_id": dataset.id, "seconds_per_bar": seconds_per_bar}
+    if account_id is not None:
+        from tradeloop.services.trading_accounts import require_account
+
+        account = require_account(session, user_id, account_id)
+        live_bots.check_live_start(session, user_id, bot, account)
+        bot_settings(bot)  # refuses what cannot be traded before anything changes
+        feed = live_bots.live_feed(bot, account, datetime.now(UTC))
+        if (bot.feed or {}).get("account_id") != account.id:
+            repo.reset_account(session, bot.id)
+            forget_bot_trades(session, user_id, bot.id)
+        detail = {"bot": bot.id, "account": account.id}
+    else:
+        dataset = get_dataset(session, user_id, int(dataset_id or 0))
+        if not 0 <= seconds_per_bar <= 3600:
+            raise InvalidInput("seconds_per_bar must be between 0 and 3600")
+        if dataset.symbol.upper() != bot.market.upper():
+            raise InvalidInput(
+                f"dataset {dataset.name!r} holds {dataset.symbol} bars, not {bot.market}: "
+                f"choose a dataset of {bot.market}", [{"field": "dataset_id"}],
+                key="bots.error.dataset_symbol",
+                values={"dataset": dataset.name, "symbol": dataset.symbol, "market": bot.market},
+            )  # fmt: skip
+        settings = bot_settings(bot)  # refuses what cannot be traded before anything changes
+        conversion(resolve_instrument(bot.market), settings, dataset_bars(dataset))
+        repo.reset_account(session, bot.id)
+        forget_bot_trades(session, user_id, bot.id)
+        feed = {"dataset_id": dataset.id, "seconds_per_bar": seconds_per_bar}
+        detail = {"bot": bot.id, "dataset": dataset.id}
+    bot.feed = feed
     bot.status, bot.status_reason, bot.command = BotStatus.STARTING, None, None
     bot.lease_holder = bot.lease_until = None
     log_event(session, user_id, bot.id, BotAction.BOT_STARTED)
-    audit.record(session, user_id, "bot_started", detail={"bot": bot.id, "dataset": dataset.id})
+    audit.record(session, user_id, "bot_started", detail=detail)
     session.flush()
     return bot
 
@@ -114,7 +145,8 @@ def start_all(session: Session, user_id: int) -> dict[str, Any]:
             continue
         feed = dict(bot.feed)
         reason = _each(session, lambda b=bot, f=feed: start_bot(
-            session, user_id, b.id, f["dataset_id"], f["seconds_per_bar"]))  # fmt: skip
+            session, user_id, b.id, f.get("dataset_id"), f.get("seconds_per_bar", 1.0),
+            f.get("account_id")))  # fmt: skip
         if reason is None:
             started.append(bot.id)
         else:
@@ -236,6 +268,7 @@ class BotRun:
     events_seen: int = 0
     analysed_at: datetime | None = None
     traded: bool = False  # trades closed since the journal's days were last synced
+    broken: bool = False  # an error worth retrying: taken up again after ``wait_seconds``
 
     @classmethod
     def load(cls, session: Session, bot_id: int) -> BotRun:
@@ -255,6 +288,10 @@ class BotRun:
         if account is not None:
             _restore(session, bot, account, bars, runner)
         return cls(bot.id, bot.user_id, bot.name, bars, runner, float(bot.feed["seconds_per_bar"]))
+
+    def wait_seconds(self, lease: timedelta) -> float:
+        """Seconds until this bot's next step: the replay's pace."""
+        return self.seconds_per_bar
 
     def step(self, session: Session, holder: str, now: datetime, lease: timedelta) -> bool:
         """The bot's next move, stored in ``session``'s transaction with the lease renewed
@@ -302,14 +339,11 @@ class BotRun:
     def _store(
         self, session: Session, report: BarReport, i: int, now: datetime, analyse_now: bool
     ) -> None:
-        runner, broker = self.runner, self.runner.broker
+        runner = self.runner
         account = repo.paper_account(session, self.bot_id) or PaperAccount(
             bot_id=self.bot_id, user_id=self.user_id
         )
-        account.state = broker.stored_state()
-        account.pending_entry, account.pending_exit = broker.pending_entry, broker.pending_exit
-        account.position_id, account.equity = broker.position_id, broker.equity
-        account.bar_index, account.updated_at = i, now
+        self._keep_account(account, i, now)
         kept = account.runner or {}
         if (
             analyse_now
@@ -324,7 +358,7 @@ class BotRun:
             "closed": [[t.exit_time.isoformat(), t.pnl, t.reason]
                        for t in runner.closed[-KEEP_CLOSED:]],
             "paused_until": _iso(runner.paused_until),
-        }  # fmt: skip
+        } | self._kept()  # fmt: skip
         session.add(account)
         for fill in report.fills:
             self._store_fill(session, fill)
@@ -339,25 +373,35 @@ class BotRun:
             self.traded = True
         session.flush()
 
+    def _keep_account(self, account: PaperAccount, i: int, now: datetime) -> None:
+        """The account row as of bar ``i``: the paper broker's state."""
+        broker = self.runner.broker
+        account.state = broker.stored_state()
+        account.pending_entry, account.pending_exit = broker.pending_entry, broker.pending_exit
+        account.position_id, account.equity = broker.position_id, broker.equity
+        account.bar_index, account.updated_at = i, now
+
+    def _kept(self) -> dict[str, Any]:
+        """What else the account row's runner state keeps (a live bot: its last bar)."""
+        return {}
+
     def _store_fill(self, session: Session, fill: Fill) -> None:
-        request = self.runner.broker.orders[fill.client_order_id].request
-        entry = fill.reason == "entry"
+        position, stop = self.runner.broker.fill_record(fill)
         session.add(
             BotFill(
                 bot_id=self.bot_id, user_id=self.user_id,
-                client_order_id=fill.client_order_id,
-                position=fill.client_order_id if entry else (request.closes or ""),
+                client_order_id=fill.client_order_id, position=position,
                 reason=fill.reason, side=fill.side.value, quantity=fill.quantity,
-                price=fill.price, commission=fill.commission,
-                stop=request.stop if entry else None, time=fill.time.to_pydatetime(),
+                price=fill.price, commission=fill.commission, stop=stop,
+                time=pd.Timestamp(fill.time).to_pydatetime(),
             )
         )  # fmt: skip
-        if entry:  # the closing side is told by the round trip
+        if fill.reason == "entry":  # the closing side is told by the round trip
             instrument = self.runner.instrument
             details = event_details(
                 EventDetail.POSITION_OPENED, side=fill.side.value,
                 lots=fill.quantity / instrument.contract_size, market=instrument.symbol,
-                price=fill.price, time=fill.time.to_pydatetime(),
+                price=fill.price, time=pd.Timestamp(fill.time).to_pydatetime(),
             )  # fmt: skip
             log_event(session, self.user_id, self.bot_id, BotAction.POSITION_OPENED,
                       details, notify=True)  # fmt: skip
@@ -463,8 +507,10 @@ class Supervisor:
         lease_seconds: float = 10.0,
         holder: str | None = None,
         poll_seconds: float = 0.5,
+        live: LiveContext | None = None,
     ) -> None:
         self.sessions = sessions
+        self.live = live  # what bots on exchange accounts need; None: replays only
         self.lease = timedelta(seconds=lease_seconds)
         self.holder = holder or f"supervisor-{uuid.uuid4().hex[:12]}"
         self.poll_seconds = poll_seconds
@@ -537,13 +583,16 @@ class Supervisor:
                 if run.traded:
                     self.traded.add(run.user_id)
                     run.traded = False
-                if not going:
+                if not going and not run.broken:
                     break
-                if run.seconds_per_bar:
+                wait = run.wait_seconds(self.lease)
+                if wait:
                     wake = self.wake[bot_id]
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), run.seconds_per_bar)
+                        await asyncio.wait_for(wake.wait(), wait)
                     wake.clear()
+                if run.broken:  # taken up again from the exchange and the stored fills
+                    run = None
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # this bot only: into error with its reason
@@ -555,10 +604,26 @@ class Supervisor:
 
     def _load(self, bot_id: int) -> BotRun:
         with transaction(self.sessions) as session:
-            return BotRun.load(session, bot_id)
+            bot = session.get(Bot, bot_id)
+            if bot is None or "account_id" not in (bot.feed or {}):
+                return BotRun.load(session, bot_id)
+            from tradeloop.services.live_bots import LiveBotRun  # reaches exchanges
+
+            if self.live is None:
+                raise InvalidInput("this supervisor runs replays only: start it with the "
+                                   "server's settings to run bots on accounts")  # fmt: skip
+            return LiveBotRun.load_live(session, bot_id, self.live)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Session]:
+        with self.writes, transaction(self.sessions) as session:
+            yield session
 
     def _step(self, run: BotRun) -> bool:
-        with self.writes, transaction(self.sessions) as session:
+        advance = getattr(run, "advance", None)
+        if advance is not None:  # a live bot: the exchange is reached outside transactions
+            return bool(advance(self._writing, self.holder, self.lease))
+        with self._writing() as session:
             return run.step(session, self.holder, datetime.now(UTC), self.lease)
 
     async def _sync_all(self) -> None:

@@ -23,6 +23,7 @@ from tradeloop.mentor.notes import seal, unseal
 from tradeloop.services import two_factor
 from tradeloop.store import audit
 from tradeloop.store import trading_accounts as repo
+from tradeloop.store.bots import active_bots_on_account
 from tradeloop.store.models import TradingAccount, User
 from tradeloop.store.pagination import Page
 from tradeloop.store.users import lock_user
@@ -232,13 +233,22 @@ def add_account(
     return account
 
 
-def require_account(session: Session, user: User, account_id: int) -> TradingAccount:
+def require_account(session: Session, user_id: int, account_id: int) -> TradingAccount:
     """The user's account ``account_id``; 404 when there is none of theirs."""
-    account = repo.get(session, user.id, account_id)
+    account = repo.get(session, user_id, account_id)
     if account is None:
         raise NotFound(f"no account {account_id}", key="accounts.error.not_found",
                        values={"id": account_id})  # fmt: skip
     return account
+
+
+RUNNABLE_MODES = ("testnet", "live")  # a bot trades at the exchange (a dry run: not yet)
+
+
+def runnable_accounts(session: Session, user_id: int) -> list[TradingAccount]:
+    """The user's exchange accounts a bot may trade on (testnet or live, with keys)."""
+    return [a for a in repo.all_of(session, user_id) if a.kind == "ccxt"
+            and a.mode in RUNNABLE_MODES and a.credentials is not None]  # fmt: skip
 
 
 def list_accounts(session: Session, user: User, limit: int, offset: int) -> Page[TradingAccount]:
@@ -252,7 +262,7 @@ def change_account(
 ) -> TradingAccount:  # fmt: skip
     """Rename the account, change its mode (ccxt) or its guards."""
     lock_user(session, user.id)
-    account = require_account(session, user, account_id)
+    account = require_account(session, user.id, account_id)
     fields = change.model_dump(exclude_unset=True)
     if fields.get("name") is not None:
         _free_name(session, user, fields["name"], account.id)
@@ -283,7 +293,7 @@ def replace_credentials(
     credentials: Credentials, address: str = "",
 ) -> TradingAccount:  # fmt: skip
     """Put new credentials on the account (the old ones are gone)."""
-    account = require_account(session, user, account_id)
+    account = require_account(session, user.id, account_id)
     given = credentials.given()
     spec = AccountSpec(name=account.name, kind=account.kind, exchange=account.exchange,
                        market_type=account.market_type, mode=account.mode,
@@ -305,7 +315,13 @@ def replace_credentials(
 
 def delete_account(session: Session, user: User, account_id: int, address: str = "") -> None:
     """Delete the account and its credentials."""
-    account = require_account(session, user, account_id)
+    account = require_account(session, user.id, account_id)
+    running = active_bots_on_account(session, user.id, account.id)
+    if running:
+        names = ", ".join(bot.name for bot in running)
+        raise Conflict(f"bots run on account {account.name!r} ({names}): stop them first",
+                       key="accounts.error.in_use",
+                       values={"name": account.name, "bots": names})  # fmt: skip
     detail = _detail(account)
     repo.remove(session, account)
     audit.record(session, user.id, DELETED, address=address, detail=detail)
@@ -350,7 +366,7 @@ def test_connection(
 ) -> ConnectionReport:  # fmt: skip
     """Reach the account's broker with its keys: balances, and whether the key may trade and
     withdraw (a key that may withdraw is refused: make one that cannot). Audited."""
-    account = require_account(session, user, account_id)
+    account = require_account(session, user.id, account_id)
     language = user.language
     if account.kind == "paper":
         report = ConnectionReport(ok=True, message=translate(language, "accounts.test.paper"))

@@ -35,6 +35,13 @@ def list_all_bots(session: Session, user_id: int) -> list[Bot]:
     return list(session.scalars(select(Bot).where(Bot.user_id == user_id, LIVE).order_by(Bot.id)))
 
 
+def active_bots_on_account(session: Session, user_id: int, account_id: int) -> list[Bot]:
+    """The user's bots starting, running or stopping on the trading account ``account_id``."""
+    working = select(Bot).where(Bot.user_id == user_id, LIVE, Bot.status.in_(ACTIVE))
+    return [b for b in session.scalars(working.order_by(Bot.id))
+            if (b.feed or {}).get("account_id") == account_id]  # fmt: skip
+
+
 def get_bot(session: Session, user_id: int, bot_id: int) -> Bot:
     """The user's bot ``bot_id``; NotFound when it does not exist, is deleted or is someone
     else's."""

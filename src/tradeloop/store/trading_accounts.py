@@ -20,6 +20,13 @@ def list_accounts(session: Session, user_id: int, limit: int, offset: int) -> Pa
     return paginate(session, query, limit, offset)
 
 
+def all_of(session: Session, user_id: int) -> list[TradingAccount]:
+    """Every account of the user, by name."""
+    return list(session.scalars(
+        select(TradingAccount).where(TradingAccount.user_id == user_id)
+        .order_by(TradingAccount.name)))  # fmt: skip
+
+
 def get(session: Session, user_id: int, account_id: int) -> TradingAccount | None:
     """The user's account ``account_id``, if it is theirs."""
     return session.scalar(

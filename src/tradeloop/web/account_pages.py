@@ -78,7 +78,7 @@ def test_account(
         session, user, cipher_for(state.settings), state.settings, account_id,
         client_address(request),
     )  # fmt: skip
-    name = trading_accounts.require_account(session, user, account_id).name
+    name = trading_accounts.require_account(session, user.id, account_id).name
     return _page(request, session, user, tested=(name, report))
 
 

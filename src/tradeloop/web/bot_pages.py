@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tradeloop.bots.analysis import analysis_text
 from tradeloop.bots.config import BotSettings
 from tradeloop.core.errors import InvalidInput, UserError
-from tradeloop.services import bot_view, bots, paper_bots
+from tradeloop.services import bot_view, bots, paper_bots, trading_accounts
 from tradeloop.services.accounts import User
 from tradeloop.services.datasets import list_datasets
 from tradeloop.serving.deps import DB, ObjectId, Paging
@@ -142,6 +142,7 @@ def _bot(
         protections=bots.protections_text(language, bot.protections),
         activity=bot_view.activity(session, [bot.id], language, user.timezone, ACTIVITY_SHOWN),
         datasets=list_datasets(session, user.id, DATASETS_SHOWN, 0).items,
+        accounts=trading_accounts.runnable_accounts(session, user.id),
     )  # fmt: skip
 
 
@@ -160,10 +161,19 @@ def _act(request: Request, session: Session, user: User, bot_id: int, act: Any) 
 
 @router.post("/bots/{bot_id}/start")
 async def start_bot(request: Request, bot_id: ObjectId, session: DB, user: FormUser) -> Response:
-    """Start the bot on a replay of one of the user's datasets."""
+    """Start the bot on a replay of one of the user's datasets, or on one of their exchange
+    accounts."""
     form = await request.form()
 
     def start() -> None:
+        if form.get("account_id") is not None:
+            try:
+                account = int(str(form.get("account_id", "")))
+            except ValueError as exc:
+                raise InvalidInput("choose an account", [{"field": "account_id"}],
+                                   key="bots.error.start_account") from exc  # fmt: skip
+            paper_bots.start_bot(session, user.id, bot_id, None, account_id=account)
+            return
         try:
             dataset = int(str(form.get("dataset_id", "")))
             pace = float(str(form.get("seconds_per_bar", "1") or "1"))

@@ -1,0 +1,330 @@
+"""Bots on an exchange account, run by the real supervisor through the real ccxt client
+against the Binance look-alike: warmed up on the exchange's closed bars without trading, a
+long opened on the next bar's crossover, its watched stop hit on the bar after, the round
+trip stored once and in the journal; a restart trades nothing twice; the account's
+daily-loss guard stops its bots; a futures bot sells short and is closed by hand; and what
+cannot be started is refused by name."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.test_account_connection import _account
+from tests.api.test_trading_accounts import _two_factor_on, _user
+from tests.brokers.binance_server import BinanceServer, now_ms
+from tests.conftest import run_async
+from tradeloop.config import Settings
+from tradeloop.core.codes import BotStatus
+from tradeloop.services.live_bots import LiveContext
+from tradeloop.services.mentor import cipher_for
+from tradeloop.services.paper_bots import Supervisor
+from tradeloop.store.db import transaction
+from tradeloop.store.models import Bot
+
+MINUTE = 60_000
+HISTORY = 100  # closed bars before the bot starts: more than its live window
+
+
+@pytest.fixture
+def exchange() -> Iterator[BinanceServer]:
+    with BinanceServer() as server:
+        yield server
+
+
+@pytest.fixture
+def app_settings(settings: Settings, exchange: BinanceServer) -> Settings:
+    return settings.model_copy(update={"ccxt_urls": {"binance": exchange.base_url}})
+
+
+def _history(exchange: BinanceServer) -> int:
+    """A slow decline of 1-minute bars ending four minutes ago (the fast average under the
+    slow one); the open time of the next bar."""
+    first = (now_ms() // MINUTE - HISTORY - 3) * MINUTE
+    bars = [(first + i * MINUTE, 50100 - i, 50100 - i, 50100 - i, 50100 - i, 5)
+            for i in range(HISTORY)]  # fmt: skip
+    exchange.set_klines("BTCUSDT", "1m", bars)
+    return first + HISTORY * MINUTE
+
+
+def _add_bar(exchange: BinanceServer, open_ms: int, low: int, close: int) -> None:
+    with exchange.lock:
+        exchange.klines[("spot", "BTCUSDT", "1m")].append(
+            (open_ms, Decimal(close), Decimal(close), Decimal(low), Decimal(close), Decimal(5))
+        )
+    exchange.set_price("BTCUSDT", str(close))
+
+
+def _bot(client: TestClient, headers: dict[str, str], sl_pips: int = 100) -> int:
+    body = {"name": "live", "market": "BTCUSDT", "timeframe": "M1", "strategy": "ma_crossover",
+            "strategy_params": {"fast_period": 2, "slow_period": 3}, "lots": 0.01,
+            "sl_pips": sl_pips, "tp_pips": 5000}  # fmt: skip
+    made = client.post("/api/bots", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
+def _supervised(client: TestClient, app_settings: Settings, steps: Callable[[], None]) -> None:
+    """``steps`` while a supervisor (replays and exchange accounts) runs the bots."""
+    live = LiveContext(cipher_for(app_settings), dict(app_settings.ccxt_urls), 0.1)
+    sessions = client.app.state.tradeloop.sessions
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        supervisor = Supervisor(sessions, lease_seconds=3, poll_seconds=0.05, live=live)
+        task = asyncio.create_task(supervisor.run(stop))
+        try:
+            await asyncio.to_thread(steps)
+        finally:
+            stop.set()
+            await task
+
+    run_async(run())
+
+
+def _until(check: Callable[[], object], what: str, seconds: float = 60) -> object:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"waited {seconds} s for {what}")
+
+
+def _status(client: TestClient, bot_id: int) -> BotStatus:
+    with transaction(client.app.state.tradeloop.sessions) as session:
+        return session.get(Bot, bot_id).status
+
+
+def test_a_bot_on_a_testnet_account_trades_the_exchanges_bars_into_the_journal(
+    client: TestClient, app_settings: Settings, exchange: BinanceServer
+) -> None:
+    ayu = _user(client, "ayu@example.com")
+    _two_factor_on(client, ayu)
+    account = _account(client, ayu, exchange.api_key, exchange.secret)
+    bot = _bot(client, ayu)
+    next_open = _history(exchange)
+    started = client.post(f"/api/bots/{bot}/start", json={"account_id": account}, headers=ayu)
+    assert started.status_code == 200, started.text
+
+    def fills() -> list[dict]:
+        return client.get(f"/api/bots/{bot}/fills", headers=ayu).json()
+
+    def steps() -> None:
+        _until(lambda: _status(client, bot) is BotStatus.RUNNING, "the bot to run")
+        time.sleep(0.3)  # warmed up: the history's crossovers traded nothing
+        assert fills() == [] and exchange.called("POST /api/v3/order") == []
+        _add_bar(exchange, next_open, low=50000, close=50500)  # the fast average crosses up
+        _until(lambda: len(fills()) == 1, "the entry")
+        _add_bar(exchange, next_open + MINUTE, low=50300, close=50350)  # under the stop 50400
+        _until(lambda: len(fills()) == 2, "the stop")
+
+    _supervised(client, app_settings, steps)
+    entry, stop = fills()
+    assert (entry["reason"], entry["side"], entry["quantity"], entry["price"], entry["stop"]) == (
+        "entry",
+        "buy",
+        0.00999,
+        50500.0,
+        50400.0,
+    )  # fmt: skip  (0.01 less the fee in BTC)
+    assert entry["client_order_id"].startswith(f"bot:{bot}:")
+    assert (stop["reason"], stop["side"], stop["quantity"], stop["price"], stop["position"]) == (
+        "stop", "sell", 0.00999, 50350.0, entry["client_order_id"])  # fmt: skip
+    assert len(exchange.called("POST /api/v3/order")) == 2  # one buy, one sell: nothing twice
+    trades = client.get("/api/journal/trades", headers=ayu).json()["items"]
+    [trade] = trades
+    assert (trade["side"], trade["entry_price"], trade["exit_price"]) == ("buy", 50500.0, 50350.0)
+    assert (trade["risk_points"], trade["r_multiple"]) == (100.0, -1.5)  # its real stop, seen
+    assert _status(client, bot) is BotStatus.RUNNING  # a live feed has no end: it goes on
+
+
+def _running_bot(
+    client: TestClient, exchange: BinanceServer, **guards: float
+) -> tuple[dict[str, str], int, int, int]:
+    """Ayu's testnet account (with ``guards``) and a bot started on it; its first bar."""
+    ayu = _user(client, "ayu@example.com")
+    _two_factor_on(client, ayu)
+    account = _account(client, ayu, exchange.api_key, exchange.secret)
+    if guards:
+        changed = client.patch(f"/api/accounts/{account}", json=guards,
+                               headers=ayu)  # fmt: skip
+        assert changed.status_code == 200, changed.text
+    bot = _bot(client, ayu)
+    next_open = _history(exchange)
+    started = client.post(f"/api/bots/{bot}/start", json={"account_id": account}, headers=ayu)
+    assert started.status_code == 200, started.text
+    return ayu, account, bot, next_open
+
+
+def test_a_restarted_supervisor_sends_nothing_twice_and_still_watches_the_stop(
+    client: TestClient, app_settings: Settings, exchange: BinanceServer
+) -> None:
+    ayu, _, bot, next_open = _running_bot(client, exchange)
+
+    def fills() -> list[dict]:
+        return client.get(f"/api/bots/{bot}/fills", headers=ayu).json()
+
+    def entry() -> None:
+        _until(lambda: _status(client, bot) is BotStatus.RUNNING, "the bot to run")
+        _add_bar(exchange, next_open, low=50000, close=50500)
+        _until(lambda: len(fills()) == 1, "the entry")
+
+    _supervised(client, app_settings, entry)  # that supervisor stops, the position open
+    assert client.get(f"/api/bots/{bot}/account", headers=ayu).json()["position"] == {
+        "client_order_id": fills()[0]["client_order_id"], "symbol": "BTCUSD", "side": "buy",
+        "quantity": 0.00999, "lots": 0.00999, "entry_price": 50500.0,
+        "opened_at": fills()[0]["time"], "stop": 50400.0, "target": None,
+    }  # fmt: skip
+
+    def stop_hit() -> None:
+        time.sleep(1.0)  # taken up again: the entry's bar is not handled a second time
+        assert len(exchange.called("POST /api/v3/order")) == 1
+        _add_bar(exchange, next_open + MINUTE, low=50300, close=50350)
+        _until(lambda: len(fills()) == 2, "the stop")
+
+    _supervised(client, app_settings, stop_hit)
+    assert [(f["reason"], f["side"]) for f in fills()] == [("entry", "buy"), ("stop", "sell")]
+    assert len(exchange.called("POST /api/v3/order")) == 2
+    assert client.get(f"/api/bots/{bot}/account", headers=ayu).json()["position"] is None
+
+
+def test_the_accounts_daily_loss_limit_stops_its_bots(
+    client: TestClient, app_settings: Settings, exchange: BinanceServer
+) -> None:
+    exchange.set_balance("BTC", "0")  # the account's equity: its USDT, and what the bot buys
+    ayu, account, bot, next_open = _running_bot(client, exchange, max_daily_loss=2.0)
+
+    def steps() -> None:
+        _until(lambda: _status(client, bot) is BotStatus.RUNNING, "the bot to run")
+        _add_bar(exchange, next_open, low=50000, close=50500)
+        _until(lambda: len(client.get(f"/api/bots/{bot}/fills", headers=ayu).json()) == 1,
+               "the entry")  # fmt: skip
+        _add_bar(exchange, next_open + MINUTE, low=50300, close=50350)  # 2.51 USDT lost
+        _until(lambda: _status(client, bot) is BotStatus.PAUSED, "the bot to stop")
+
+    _supervised(client, app_settings, steps)
+    shown = client.get(f"/api/bots/{bot}", headers=ayu).json()
+    assert shown["status_reason"].startswith("the account lost 2.5")
+    assert shown["status_reason"].endswith(
+        "its daily limit is 2.00: no new positions until tomorrow"
+    )
+    [event] = [e for e in client.get(f"/api/bots/{bot}/history", headers=ayu).json()["items"]
+               if e["text"].startswith("Account")]  # fmt: skip
+    assert event["text"].startswith(
+        "Account Binance key lost 2.51 USDT today, its daily limit "
+        "is 2.00 USDT: its bots were stopped at "
+    )
+    refused = client.delete(f"/api/accounts/{account}", headers=ayu)
+    assert refused.status_code == 204  # no bot runs on it any more
+
+
+def test_what_cannot_be_started_on_an_account_is_refused_by_name(
+    client: TestClient, exchange: BinanceServer
+) -> None:
+    ayu = _user(client, "ayu@example.com")
+    _two_factor_on(client, ayu)
+    account = _account(client, ayu, exchange.api_key, exchange.secret)
+    bot = _bot(client, ayu)
+
+    def start(body: dict) -> tuple[int, str]:
+        answer = client.post(f"/api/bots/{bot}/start", json=body, headers=ayu)
+        return answer.status_code, answer.json().get("message", "")
+
+    assert start({}) == (422, "choose either a dataset to replay or an account to trade on")
+    assert start({"account_id": account, "dataset_id": 1})[0] == 422
+    mt5 = client.post(
+        "/api/accounts",
+        json={
+            "name": "Broker MT5",
+            "kind": "mt5",
+            "mt5_login": "5012345",
+            "mt5_server": "Demo",
+            "mt5_password": "pw-Secret-1",
+        },
+        headers=ayu,
+    )
+    assert mt5.status_code == 201, mt5.text
+    mt5 = mt5.json()["id"]  # fmt: skip
+    assert start({"account_id": mt5}) == (422, "MetaTrader 5 bots run only on Windows next to "
+                                          "a terminal: this server cannot run them")  # fmt: skip
+    paper = client.post("/api/accounts", json={"name": "Paper", "kind": "paper"},
+                        headers=ayu).json()["id"]  # fmt: skip
+    assert start({"account_id": paper}) == (
+        422,
+        "a paper account replays one of your datasets: choose a dataset",
+    )
+    dry = client.post("/api/accounts", json={"name": "Dry", "kind": "ccxt", "exchange": "kraken",
+                                             "mode": "dry_run"}, headers=ayu).json()["id"]  # fmt: skip
+    assert start({"account_id": dry}) == (
+        422,
+        "account Dry is a dry run: live bots run on a testnet or live account for now",
+    )
+    budi = _user(client, "budi@example.com")
+    assert client.post(f"/api/bots/{bot}/start", json={"account_id": account},
+                       headers=budi).status_code == 404  # fmt: skip
+    budi_bot = _bot(client, budi)
+    assert client.post(f"/api/bots/{budi_bot}/start", json={"account_id": account},
+                       headers=budi).status_code == 404  # not Budi's account  # fmt: skip
+
+    assert start({"account_id": account}) == (200, "")
+    assert client.delete(f"/api/accounts/{account}", headers=ayu).json()["message"] == (
+        "bots run on account Binance key (live): stop them first"
+    )
+    assert client.get(f"/api/accounts/{account}", headers=ayu).status_code == 200  # kept
+
+
+def test_a_futures_bot_sells_short_and_is_closed_by_hand(
+    client: TestClient, app_settings: Settings, exchange: BinanceServer
+) -> None:
+    ayu = _user(client, "ayu@example.com")
+    _two_factor_on(client, ayu)
+    body = {"name": "Binance futures", "kind": "ccxt", "exchange": "binance",
+            "market_type": "futures", "mode": "live", "api_key": exchange.api_key,
+            "api_secret": exchange.secret}  # fmt: skip
+    added = client.post("/api/accounts", json=body, headers=ayu)
+    assert added.status_code == 201, added.text
+    bot = _bot(client, ayu, sl_pips=2000)
+    first = (now_ms() // MINUTE - HISTORY - 3) * MINUTE
+    rising = [(first + i * MINUTE, 49900 + i, 49900 + i, 49900 + i, 49900 + i, 5)
+              for i in range(HISTORY)]  # fmt: skip
+    exchange.set_klines("BTCUSDT", "1m", rising, venue="futures")
+    next_open = first + HISTORY * MINUTE
+    started = client.post(f"/api/bots/{bot}/start", json={"account_id": added.json()["id"]},
+                          headers=ayu)  # fmt: skip
+    assert started.status_code == 200, started.text
+
+    def bar(open_ms: int, close: int) -> None:
+        with exchange.lock:
+            exchange.klines[("futures", "BTCUSDT", "1m")].append(
+                (open_ms, *(Decimal(close),) * 4, Decimal(5)))  # fmt: skip
+        exchange.set_price("BTCUSDT", str(close), venue="futures")
+
+    def fills() -> list[tuple[str, str, float]]:
+        listed = client.get(f"/api/bots/{bot}/fills", headers=ayu).json()
+        return [(f["reason"], f["side"], f["price"]) for f in listed]
+
+    def steps() -> None:
+        _until(lambda: _status(client, bot) is BotStatus.RUNNING, "the bot to run")
+        bar(next_open, 49500)  # the fast average crosses down: a short
+        _until(lambda: len(fills()) == 1, "the short")
+        assert exchange.position("BTCUSDT") == (Decimal("-0.010"), Decimal("49500"))
+        bar(next_open + MINUTE, 50500)  # a cross up: ignored while short (the default)
+        time.sleep(1.0)
+        assert len(fills()) == 1
+        closed = client.post(f"/api/bots/{bot}/close", headers=ayu)
+        assert closed.status_code == 200, closed.text
+        _until(lambda: len(fills()) == 2, "the close by hand")
+
+    _supervised(client, app_settings, steps)
+    assert fills() == [("entry", "sell", 49500.0), ("signal", "buy", 50500.0)]
+    assert exchange.position("BTCUSDT")[0] == 0
+    trades = client.get("/api/journal/trades", headers=ayu).json()["items"]
+    assert [(t["side"], t["entry_price"], t["exit_price"], t["pnl"]) for t in trades] == [
+        ("sell", 49500.0, 50500.0, -10 - 0.2475 - 0.2525)]  # fmt: skip  (0.05 % fees)
