@@ -8,16 +8,20 @@ cannot be started is refused by name."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.test_account_connection import _account
 from tests.api.test_trading_accounts import _two_factor_on, _user
 from tests.brokers.binance_server import BinanceServer, now_ms
+from tests.brokers.mt5_standin import MetaTrader5
 from tests.conftest import run_async
 from tradeloop.config import Settings
 from tradeloop.core.codes import BotStatus
@@ -42,10 +46,10 @@ def app_settings(settings: Settings, exchange: BinanceServer) -> Settings:
     return settings.model_copy(update={"ccxt_urls": {"binance": exchange.base_url}})
 
 
-def _history(exchange: BinanceServer) -> int:
-    """A slow decline of 1-minute bars ending four minutes ago (the fast average under the
-    slow one); the open time of the next bar."""
-    first = (now_ms() // MINUTE - HISTORY - 3) * MINUTE
+def _history(exchange: BinanceServer, ago: int = 3) -> int:
+    """A slow decline of 1-minute bars (the fast average under the slow one) up to ``ago``
+    minutes before this one; the open time of the next bar."""
+    first = (now_ms() // MINUTE - HISTORY - ago) * MINUTE
     bars = [(first + i * MINUTE, 50100 - i, 50100 - i, 50100 - i, 50100 - i, 5)
             for i in range(HISTORY)]  # fmt: skip
     exchange.set_klines("BTCUSDT", "1m", bars)
@@ -146,7 +150,7 @@ def test_a_bot_on_a_testnet_account_trades_the_exchanges_bars_into_the_journal(
 
 
 def _running_bot(
-    client: TestClient, exchange: BinanceServer, **guards: float
+    client: TestClient, exchange: BinanceServer, ago: int = 3, **guards: float
 ) -> tuple[dict[str, str], int, int, int]:
     """Ayu's testnet account (with ``guards``) and a bot started on it; its first bar."""
     ayu = _user(client, "ayu@example.com")
@@ -157,7 +161,7 @@ def _running_bot(
                                headers=ayu)  # fmt: skip
         assert changed.status_code == 200, changed.text
     bot = _bot(client, ayu)
-    next_open = _history(exchange)
+    next_open = _history(exchange, ago)
     started = client.post(f"/api/bots/{bot}/start", json={"account_id": account}, headers=ayu)
     assert started.status_code == 200, started.text
     return ayu, account, bot, next_open
@@ -182,6 +186,10 @@ def test_a_restarted_supervisor_sends_nothing_twice_and_still_watches_the_stop(
         "quantity": 0.00999, "lots": 0.00999, "entry_price": 50500.0,
         "opened_at": fills()[0]["time"], "stop": 50400.0, "target": None,
     }  # fmt: skip
+    refused = client.post(f"/api/bots/{bot}/close", headers=ayu)  # no supervisor runs it now
+    assert (refused.status_code, refused.json()["message"]) == (
+        409, "bot live is not running: start it to close its position, or close the position "
+        "at the broker")  # fmt: skip
 
     def stop_hit() -> None:
         time.sleep(1.0)  # taken up again: the entry's bar is not handled a second time
@@ -260,12 +268,6 @@ def test_what_cannot_be_started_on_an_account_is_refused_by_name(
         422,
         "a paper account replays one of your datasets: choose a dataset",
     )
-    dry = client.post("/api/accounts", json={"name": "Dry", "kind": "ccxt", "exchange": "kraken",
-                                             "mode": "dry_run"}, headers=ayu).json()["id"]  # fmt: skip
-    assert start({"account_id": dry}) == (
-        422,
-        "account Dry is a dry run: live bots run on a testnet or live account for now",
-    )
     budi = _user(client, "budi@example.com")
     assert client.post(f"/api/bots/{bot}/start", json={"account_id": account},
                        headers=budi).status_code == 404  # fmt: skip
@@ -327,4 +329,151 @@ def test_a_futures_bot_sells_short_and_is_closed_by_hand(
     assert exchange.position("BTCUSDT")[0] == 0
     trades = client.get("/api/journal/trades", headers=ayu).json()["items"]
     assert [(t["side"], t["entry_price"], t["exit_price"], t["pnl"]) for t in trades] == [
-        ("sell", 49500.0, 50500.0, -10 - 0.2475 - 0.2525)]  # fmt: skip  (0.05 % fees)
+        ("sell", 49500.0, 50500.0, -10 - 0.2475 - 0.2525)
+    ]  # fmt: skip  (0.05 % fees)
+
+
+def test_a_bot_on_a_metatrader_5_account_through_the_package_stand_in(
+    client: TestClient, app_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the ``MetaTrader5`` package loads (Windows; here the stand-in with its real names
+    and codes, put where the package is imported from): the bot logs in with the account's
+    password, warms up on the terminal's closed bars, buys on the crossover, and the server
+    closes it at its stop; the round trip reaches the journal."""
+    terminal = MetaTrader5(login=5012345, password="pw-Secret-1", server="Broker-Demo")
+    terminal.add_symbol("EURUSD", 1.1000, 1.1000)
+    monkeypatch.setitem(sys.modules, "MetaTrader5", terminal)
+    minute = pd.Timedelta(minutes=1)
+    first = pd.Timestamp.now(tz="UTC").floor("min") - (HISTORY + 2) * minute
+    closes = [1.1050 - i * 0.0001 for i in range(HISTORY)]
+
+    def rates(extra: list[float]) -> None:
+        values = closes + extra + [extra[-1] if extra else closes[-1]]  # the last one forming
+        index = pd.DatetimeIndex([first + i * minute for i in range(len(values))])
+        frame = pd.DataFrame({c: values for c in ("open", "high", "low", "close")}, index=index)
+        terminal.set_rates("EURUSD", terminal.TIMEFRAME_M1, frame.assign(tick_volume=5))
+
+    rates([])
+    ayu = _user(client, "ayu@example.com")
+    _two_factor_on(client, ayu)
+    body = {"name": "MT5 demo", "kind": "mt5", "mt5_login": "5012345",
+            "mt5_server": "Broker-Demo", "mt5_password": "pw-Secret-1"}  # fmt: skip
+    account = client.post("/api/accounts", json=body, headers=ayu).json()["id"]
+    made = client.post("/api/bots", json={
+        "name": "euro", "market": "EURUSD", "timeframe": "M1", "strategy": "ma_crossover",
+        "strategy_params": {"fast_period": 2, "slow_period": 3}, "lots": 0.1, "sl_pips": 10,
+        "tp_pips": 100}, headers=ayu).json()["id"]  # fmt: skip
+    started = client.post(f"/api/bots/{made}/start", json={"account_id": account}, headers=ayu)
+    assert started.status_code == 200, started.text
+
+    def fills() -> list[tuple[str, str, float, float]]:
+        listed = client.get(f"/api/bots/{made}/fills", headers=ayu).json()
+        return [(f["reason"], f["side"], f["quantity"], f["price"]) for f in listed]
+
+    def steps() -> None:
+        _until(lambda: _status(client, made) is BotStatus.RUNNING, "the bot to run")
+        terminal.now = datetime.now(UTC)
+        terminal.set_price("EURUSD", 1.1060, 1.1060)
+        rates([1.1060])  # the fast average crosses up
+        _until(lambda: len(fills()) == 1, "the entry")
+        terminal.now = datetime.now(UTC)
+        terminal.set_price("EURUSD", 1.1045, 1.1045)  # under the stop, 1.1050: the server closes
+        rates([1.1060, 1.1045])
+        _until(lambda: len(fills()) == 2, "the stop")
+
+    _supervised(client, app_settings, steps)
+    assert fills() == [("entry", "buy", 10000.0, 1.106), ("stop", "sell", 10000.0, 1.1045)]
+    assert terminal.calls.count("initialize") == 1  # logged in once, with the password
+    [trade] = client.get("/api/journal/trades", headers=ayu).json()["items"]
+    assert (trade["side"], trade["entry_price"], trade["exit_price"]) == ("buy", 1.106, 1.1045)
+    assert round(trade["pnl"], 2) == -15.0 and trade["risk_points"] == pytest.approx(0.001)
+
+
+def test_a_dry_run_trades_the_exchanges_bars_on_paper_and_sends_no_order(
+    client: TestClient, app_settings: Settings, exchange: BinanceServer
+) -> None:
+    """Binance futures have no testnet through ccxt: the account is a dry run (no keys), the
+    bars are the exchange's, the fills the paper broker's (the next bar's open, the
+    instrument's spread), as a replay of the same bars would give."""
+    ayu = _user(client, "ayu@example.com")
+    body = {"name": "Futures dry run", "kind": "ccxt", "exchange": "binance",
+            "market_type": "futures"}  # fmt: skip
+    added = client.post("/api/accounts", json=body, headers=ayu)
+    assert (added.status_code, added.json()["mode"]) == (201, "dry_run"), added.text
+    bot = _bot(client, ayu, sl_pips=2000)
+    first = (now_ms() // MINUTE - HISTORY - 3) * MINUTE
+    rising = [(first + i * MINUTE, 49900 + i, 49900 + i, 49900 + i, 49900 + i, 5)
+              for i in range(HISTORY)]  # fmt: skip
+    exchange.set_klines("BTCUSDT", "1m", rising, venue="futures")
+    next_open = first + HISTORY * MINUTE
+    started = client.post(f"/api/bots/{bot}/start", json={"account_id": added.json()["id"]},
+                          headers=ayu)  # fmt: skip
+    assert started.status_code == 200, started.text
+
+    def bar(open_ms: int, price: int) -> None:
+        with exchange.lock:
+            exchange.klines[("futures", "BTCUSDT", "1m")].append(
+                (open_ms, *(Decimal(price),) * 4, Decimal(5)))  # fmt: skip
+
+    def fills() -> list[dict]:
+        return client.get(f"/api/bots/{bot}/fills", headers=ayu).json()
+
+    def steps() -> None:
+        _until(lambda: _status(client, bot) is BotStatus.RUNNING, "the bot to run")
+        bar(next_open, 49500)  # the fast average crosses down: a short at the next open
+        bar(next_open + MINUTE, 49400)
+        _until(lambda: len(fills()) == 1, "the short")
+
+    def close() -> None:  # another supervisor: the paper position taken up as stored
+        _until(lambda: client.get(f"/api/bots/{bot}/analysis", headers=ayu).status_code == 200,
+               "the bot taken up")  # fmt: skip
+        closed = client.post(f"/api/bots/{bot}/close", headers=ayu)
+        assert closed.status_code == 200, closed.text
+        _until(lambda: len(fills()) == 2, "the close by hand")
+
+    _supervised(client, app_settings, steps)
+    position = client.get(f"/api/bots/{bot}/account", headers=ayu).json()["position"]
+    assert (position["side"], position["entry_price"]) == ("sell", 49385.0)
+    _supervised(client, app_settings, close)
+    assert [(f["reason"], f["side"], f["price"]) for f in fills()] == [
+        ("entry", "sell", 49400 - 15.0),  # the next bar's open, less half the 30-pip spread
+        ("manual", "buy", 49400 + 15.0),  # by hand at the last close, plus half the spread
+    ]  # fmt: skip
+    [trade] = client.get("/api/journal/trades", headers=ayu).json()["items"]
+    assert (trade["side"], round(trade["pnl"], 2)) == ("sell", -0.30)  # 0.01 BTC × -30
+    assert exchange.called("POST") == []  # nothing was sent to the exchange
+    assert [c for c in exchange.called() if "/fapi/v1/klines" in c]  # its bars were read
+
+
+def test_an_exchange_outage_is_waited_out_and_the_bar_handled_again(
+    client: TestClient, app_settings: Settings, exchange: BinanceServer
+) -> None:
+    ayu, account, bot, next_open = _running_bot(client, exchange, ago=1)  # a bar just closed
+    seen: list[str | None] = []
+
+    def shown() -> dict:
+        answer = client.get(f"/api/bots/{bot}", headers=ayu).json()
+        seen.append(answer["status_reason"])
+        return answer
+
+    def steps() -> None:
+        _until(lambda: _status(client, bot) is BotStatus.RUNNING, "the bot to run")
+        exchange.fail_next("bad_gateway", path="POST /api/v3/order")  # the order is lost
+        _add_bar(exchange, next_open, low=50000, close=50500)
+        _until(lambda: (shown()["status_reason"] or "").startswith("waiting for the broker: "),
+               "the reason shown")  # fmt: skip
+        _until(lambda: len(client.get(f"/api/bots/{bot}/fills", headers=ayu).json()) == 1,
+               "the entry, once the exchange answers")  # fmt: skip
+        _until(lambda: shown()["status_reason"] is None, "the reason cleared")
+
+    _supervised(client, app_settings, steps)
+    assert [c for c in exchange.called("POST /api/v3/order")] == ["POST /api/v3/order"] * 2
+    [reason] = {r for r in seen if r}
+    assert (
+        reason
+        == "waiting for the broker: the exchange could not be reached: trying again"
+    )
+    assert _status(client, bot) is BotStatus.RUNNING
+    changed = client.patch(f"/api/accounts/{account}", json={"mode": "live"}, headers=ayu)
+    assert (changed.status_code, changed.json()["message"]) == (
+        409, "bots run on account Binance key (live): stop them first")  # fmt: skip

@@ -6,9 +6,10 @@ flags and stop and target distances a backtest reads) turned into orders at a br
 On a closed bar: the broker's own exits are synced (a fired stop, a spot stop crossed); an
 exit signal, or an opposite signal with ``on_opposite="reverse"``, closes the position at
 market; a signal while flat opens one at market with the stop and target at the bar's close
-± their distances (on spot, where nothing can be sold short, a sell signal only closes). A backtest fills that entry at the next bar's open; live, the market
-order goes out as soon as the bar closed, which is that open give or take the spread and
-the time to reach the broker. Every order's client order id is made from the bot's name and
+± their distances (on spot, where nothing can be sold short, a sell signal only closes). A
+backtest fills that entry at the next bar's open; live, the market order goes out as soon
+as the bar closed, which is that open give or take the spread and the time to reach the
+broker. Every order's client order id is made from the bot's name and
 the bar's time, so the same bar handled again after a crash names the same orders and the
 broker answers with the ones it holds. Fills come back from the broker; each round trip they
 close is reported in the execution step's trade row shape, for protections and the journal."""
@@ -31,11 +32,14 @@ from tradeloop.execution.tape import Tape
 
 
 class LiveExecution:
-    """``broker`` trading ``instrument`` for the bot ``name`` under ``settings``."""
+    """``broker`` trading ``instrument`` for the bot ``name`` under ``settings``: its fills
+    read from ``since``; ``reported``: the ids of fills reported before, ``closings`` those
+    of them that closed a position (after a restart, pairing starts from what is stored)."""
 
     def __init__(
         self, broker: Broker, instrument: Instrument, settings: ExecutionSettings, name: str,
         since: datetime | None = None, reported: Iterable[str] = (),
+        closings: Iterable[str] = (),
     ) -> None:  # fmt: skip
         self.broker = broker
         self.instrument = instrument
@@ -43,6 +47,7 @@ class LiveExecution:
         self.name = name
         self.since = since  # fills before this are not the bot's (an earlier run)
         self.reported: set[str] = set(reported)  # client order ids of fills reported before
+        self.closings: set[str] = set(closings)  # of those, the ones that closed a position
         self.equity = settings.initial_cash
         self.position_of: dict[str, str] = {}  # a fill's id → the id of the entry it belongs to
         self.stops: dict[str, float | None] = {}  # an entry's id → the stop it was sent with
@@ -142,6 +147,7 @@ class LiveExecution:
                 self.reported.add(fill.client_order_id)
                 report.fills.append(fill)
                 if opening is not None:
+                    self.closings.add(fill.client_order_id)
                     report.closed.append(self._round_trip(opening, fill, tape, i))
 
     def _paired(self) -> list[tuple[Fill, Fill | None]]:
@@ -149,6 +155,9 @@ class LiveExecution:
         the open position's entry kept in ``holding``."""
         pairs, opening = [], None
         for fill in self.broker.fills_since(self.since):
+            if fill.client_order_id in self.closings:  # a close reported before: flat after it
+                opening = None
+                continue
             closes = opening if opening is not None and fill.side is not opening.side else None
             self.position_of[fill.client_order_id] = (closes or fill).client_order_id
             pairs.append((fill, closes))

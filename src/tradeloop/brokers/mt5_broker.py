@@ -47,6 +47,8 @@ from tradeloop.core.orders import (
     Position,
     Side,
 )
+from tradeloop.market.feeds import Bar
+from tradeloop.market.timeframes import TIMEFRAMES as TIMEFRAME_SECONDS
 
 T = TypeVar("T")
 COMMENT_MAX = 31  # characters an MT5 order comment holds
@@ -119,6 +121,15 @@ RETCODES: dict[int, tuple[str, str, bool]] = {
 }  # fmt: skip
 DONE, PLACED, DONE_PARTIAL, NO_CHANGES = 10009, 10008, 10010, 10025
 LOOK_FIRST = (10012, 10031)  # the order may have reached the server: look before reporting
+
+
+def mt5_available() -> bool:
+    """Whether the ``MetaTrader5`` package can be loaded here (Windows, the mt5 extra)."""
+    try:
+        load_mt5()
+    except BrokerError:
+        return False
+    return True
 
 
 def load_mt5() -> Any:
@@ -277,6 +288,60 @@ def closed_bars(
     volume = real if real.any() else np.asarray(rates["tick_volume"], dtype=float)
     columns = {c: np.asarray(rates[c], dtype=float) for c in ("open", "high", "low", "close")}
     return pd.DataFrame(columns | {"volume": volume}, index=index)
+
+
+class Mt5Bars:
+    """A live feed of ``symbol``'s closed bars from the terminal (``copy_rates_from_pos``):
+    each ``poll`` gives the closed bars not given yet (the first: the last ``count``), and the
+    seconds until the next one closes."""
+
+    limit = 10**9  # one poll gives everything there is (a bot's warm-up reads it once)
+
+    def __init__(self, mt5: Any, symbol: str, timeframe: str, count: int,
+                 server_tz: str = "UTC") -> None:  # fmt: skip
+        self.mt5, self.symbol, self.timeframe = mt5, symbol, timeframe
+        self.count, self.server_tz = count, server_tz
+        self.step = pd.Timedelta(seconds=TIMEFRAME_SECONDS[timeframe])
+        self.last: pd.Timestamp | None = None  # the open time of the last bar given
+
+    def poll(self) -> tuple[list[Any], float]:
+        """The closed bars not given yet, and the seconds until the next one closes."""
+
+        def read() -> pd.DataFrame:
+            return closed_bars(self.mt5, self.symbol, self.timeframe, self.count, self.server_tz)
+
+        frame = retried(read, _terminal_retry, time.sleep)
+        if self.last is not None:
+            frame = frame[frame.index > self.last]
+        bars = [Bar(r.Index, r.open, r.high, r.low, r.close, r.volume)
+                for r in frame.itertuples()]  # fmt: skip
+        if bars:
+            self.last = bars[-1].time
+        now = pd.Timestamp.now(tz="UTC")
+        due = (self.last + 2 * self.step - now).total_seconds() if self.last is not None else 0
+        return bars, max(due, 1.0)
+
+
+def _terminal_retry(exc: Exception) -> BrokerError | None:
+    return exc if isinstance(exc, BrokerError) else None
+
+
+def connect_mt5(login: str, password: str, server: str) -> Any:
+    """The ``MetaTrader5`` package connected to its terminal and logged in to ``login`` at
+    ``server``; a BrokerError naming why not. The package drives one terminal per process:
+    logged in to another account already, it is refused rather than switched under a bot."""
+    mt5 = load_mt5()
+    current = mt5.account_info()  # None until initialized
+    if current is not None and str(current.login) != str(login):
+        raise BrokerError(
+            f"this server's MetaTrader 5 terminal is logged in to account {current.login}: "
+            "one MetaTrader 5 account per tradeloop process", "broker.mt5.other_login",
+            retry=False, values={"login": str(current.login)},
+        )  # fmt: skip
+    if current is None and not mt5.initialize(login=int(login), password=password, server=server):
+        code, description = mt5.last_error()
+        raise terminal_error(code, description)
+    return mt5
 
 
 # -- the broker ----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from tradeloop.bots.config import ProtectionSettings
 from tradeloop.bots.protections import ClosedTrade
 from tradeloop.bots.runner import BotRunner
 from tradeloop.brokers.base import Reconciliation
+from tradeloop.brokers.errors import BrokerError
 from tradeloop.brokers.paper import BarReport, PaperBroker
 from tradeloop.core.codes import BotAction, BotStatus, EventDetail, event_details
 from tradeloop.core.errors import Conflict, InvalidInput, UserError
@@ -235,10 +236,17 @@ def close_position(session: Session, user_id: int, bot_id: int) -> Bot:
 
 
 def _close_here(session: Session, bot: Bot, now: datetime) -> None:
-    """Close the bot's position in this transaction (no supervisor holds it)."""
+    """Close the bot's position in this transaction (no supervisor holds it); a bot on a
+    trading account is closed by its supervisor only (this process reaches no broker)."""
     account = repo.paper_account(session, bot.id)
     if account is None or account.position_id is None:
         return
+    if "account_id" in (bot.feed or {}):
+        raise Conflict(
+            f"bot {bot.name!r} is not running: start it to close its position, or close the "
+            "position at the broker", key="bots.error.close_not_running",
+            values={"name": bot.name},
+        )  # fmt: skip
     run = BotRun.load(session, bot.id)
     run.close_now(session, now)
 
@@ -491,6 +499,7 @@ def _opened_at(session: Session, bot: Bot, account: PaperAccount) -> datetime | 
     return repo.fill_time(session, bot.id, account.position_id)
 
 
+MAX_BACKOFF = 60.0  # the longest wait before a bot whose broker failed is taken up again
 SYNC_EVERY = timedelta(seconds=5)  # how often the traders' daily sessions are brought up to date
 BUSY_RETRIES = 8  # a bar the database was too busy to store, tried again this many times
 DB_BUSY = OperationalError  # the database locked or unreachable for a moment
@@ -565,7 +574,7 @@ class Supervisor:
                 await self._sync_all()
 
     async def _run_bot(self, bot_id: int) -> None:
-        busy, run = 0, None
+        busy, failures, run = 0, 0, None
         try:
             while True:
                 try:
@@ -580,27 +589,82 @@ class Supervisor:
                     log.warning("bot %s: database busy, tried again", bot_id)
                     await asyncio.sleep(min(0.1 * 2**busy, 5.0))
                     continue
+                except BrokerError as exc:  # the broker out of reach while taking the bot up
+                    if not exc.retry:
+                        raise
+                    failures, run = failures + 1, None
+                    if not await self._back_off(bot_id, exc.message, exc.retry_after, failures):
+                        break
+                    continue
                 if run.traded:
                     self.traded.add(run.user_id)
                     run.traded = False
-                if not going and not run.broken:
+                if run.broken:  # taken up again, from the broker and the stored fills
+                    failures += 1
+                    reason, after = getattr(run, "reason", ""), getattr(run, "backoff", 0.0)
+                    run = None
+                    if not await self._back_off(bot_id, reason, after, failures):
+                        break
+                    continue
+                failures = 0
+                if not going:
                     break
                 wait = run.wait_seconds(self.lease)
                 if wait:
-                    wake = self.wake[bot_id]
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), wait)
-                    wake.clear()
-                if run.broken:  # taken up again from the exchange and the stored fills
-                    run = None
+                    await self._sleep(bot_id, wait)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # this bot only: into error with its reason
-            log.exception("bot %s failed", bot_id)
+            if isinstance(exc, UserError):  # its message is the reason (a broker's: no address)
+                log.warning("bot %s failed: %s", bot_id, exc.message)
+            else:
+                log.exception("bot %s failed", bot_id)
             await asyncio.to_thread(self._fail, bot_id, exc)
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self._release, bot_id)
+
+    async def _sleep(self, bot_id: int, seconds: float) -> None:
+        """Wait ``seconds``, or until the bot is asked something."""
+        wake = self.wake[bot_id]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), seconds)
+        wake.clear()
+
+    async def _back_off(
+        self, bot_id: int, reason: str, after: float | None, failures: int
+    ) -> bool:  # fmt: skip
+        """After a broker error worth retrying: the reason shown on the bot, its lease held
+        through a doubling wait (``after`` when the broker named one), in slices of a third
+        of the lease; False when the bot is no longer this supervisor's or was stopped."""
+        wait = after or min(2.0**failures, MAX_BACKOFF)
+        log.warning("bot %s: %s; taken up again in %.0f s", bot_id, reason, wait)
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            if not await asyncio.to_thread(self._hold, bot_id, reason):
+                return False
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return True
+            await self._sleep(bot_id, min(left, self.lease.total_seconds() / 3))
+
+    def _hold(self, bot_id: int, reason: str) -> bool:
+        """Renew the lease of a bot waiting for its broker, with the reason on it; a stop
+        asked meanwhile pauses it (its position stays at the broker)."""
+        now = datetime.now(UTC)
+        with self._writing() as session:
+            held = repo.renew_lease(session, bot_id, self.holder, now + self.lease)
+            bot = session.get(Bot, bot_id)
+            if held is None or bot is None:
+                return False
+            if held[0] is BotStatus.STOPPING:
+                bot.status, bot.command = BotStatus.PAUSED, None
+                log_event(session, bot.user_id, bot_id, BotAction.BOT_PAUSED)
+                return False
+            if held[0] is BotStatus.STARTING:
+                bot.status = BotStatus.RUNNING
+            bot.status_reason = f"waiting for the broker: {reason}"[:300]
+            return True
 
     def _load(self, bot_id: int) -> BotRun:
         with transaction(self.sessions) as session:

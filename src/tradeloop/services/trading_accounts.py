@@ -242,13 +242,15 @@ def require_account(session: Session, user_id: int, account_id: int) -> TradingA
     return account
 
 
-RUNNABLE_MODES = ("testnet", "live")  # a bot trades at the exchange (a dry run: not yet)
-
-
 def runnable_accounts(session: Session, user_id: int) -> list[TradingAccount]:
-    """The user's exchange accounts a bot may trade on (testnet or live, with keys)."""
-    return [a for a in repo.all_of(session, user_id) if a.kind == "ccxt"
-            and a.mode in RUNNABLE_MODES and a.credentials is not None]  # fmt: skip
+    """The user's accounts a bot may trade on here: exchanges (a dry run, or testnet or live
+    with keys), and MetaTrader 5 where its package runs."""
+    from tradeloop.brokers.mt5_broker import mt5_available  # tries the MetaTrader5 package
+
+    mt5 = mt5_available()
+    return [a for a in repo.all_of(session, user_id) if (
+        (a.kind == "ccxt" and (a.mode == "dry_run" or a.credentials is not None))
+        or (a.kind == "mt5" and mt5 and a.credentials is not None))]  # fmt: skip
 
 
 def list_accounts(session: Session, user: User, limit: int, offset: int) -> Page[TradingAccount]:
@@ -267,7 +269,8 @@ def change_account(
     if fields.get("name") is not None:
         _free_name(session, user, fields["name"], account.id)
         account.name = fields["name"]
-    if "mode" in fields:
+    if "mode" in fields and fields["mode"] != account.mode:
+        _not_in_use(session, account)  # a running bot never moves between testnet and money
         spec = AccountSpec(name=account.name, kind=account.kind, exchange=account.exchange,
                            market_type=account.market_type, mode=fields["mode"])  # fmt: skip
         mode = _mode(spec)
@@ -294,6 +297,7 @@ def replace_credentials(
 ) -> TradingAccount:  # fmt: skip
     """Put new credentials on the account (the old ones are gone)."""
     account = require_account(session, user.id, account_id)
+    _not_in_use(session, account)
     given = credentials.given()
     spec = AccountSpec(name=account.name, kind=account.kind, exchange=account.exchange,
                        market_type=account.market_type, mode=account.mode,
@@ -313,15 +317,21 @@ def replace_credentials(
     return account
 
 
-def delete_account(session: Session, user: User, account_id: int, address: str = "") -> None:
-    """Delete the account and its credentials."""
-    account = require_account(session, user.id, account_id)
-    running = active_bots_on_account(session, user.id, account.id)
+def _not_in_use(session: Session, account: TradingAccount) -> None:
+    """409 naming the bots that run on the account (its mode or keys must not change under
+    them, nor may it go)."""
+    running = active_bots_on_account(session, account.user_id, account.id)
     if running:
         names = ", ".join(bot.name for bot in running)
         raise Conflict(f"bots run on account {account.name!r} ({names}): stop them first",
                        key="accounts.error.in_use",
                        values={"name": account.name, "bots": names})  # fmt: skip
+
+
+def delete_account(session: Session, user: User, account_id: int, address: str = "") -> None:
+    """Delete the account and its credentials."""
+    account = require_account(session, user.id, account_id)
+    _not_in_use(session, account)
     detail = _detail(account)
     repo.remove(session, account)
     audit.record(session, user.id, DELETED, address=address, detail=detail)

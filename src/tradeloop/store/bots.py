@@ -35,11 +35,15 @@ def list_all_bots(session: Session, user_id: int) -> list[Bot]:
     return list(session.scalars(select(Bot).where(Bot.user_id == user_id, LIVE).order_by(Bot.id)))
 
 
+def bots_on_account(session: Session, user_id: int, account_id: int) -> list[Bot]:
+    """The user's bots (not deleted) last started on the trading account ``account_id``."""
+    owned = select(Bot).where(Bot.user_id == user_id, LIVE).order_by(Bot.id)
+    return [b for b in session.scalars(owned) if (b.feed or {}).get("account_id") == account_id]
+
+
 def active_bots_on_account(session: Session, user_id: int, account_id: int) -> list[Bot]:
     """The user's bots starting, running or stopping on the trading account ``account_id``."""
-    working = select(Bot).where(Bot.user_id == user_id, LIVE, Bot.status.in_(ACTIVE))
-    return [b for b in session.scalars(working.order_by(Bot.id))
-            if (b.feed or {}).get("account_id") == account_id]  # fmt: skip
+    return [b for b in bots_on_account(session, user_id, account_id) if b.status in ACTIVE]
 
 
 def get_bot(session: Session, user_id: int, bot_id: int) -> Bot:
