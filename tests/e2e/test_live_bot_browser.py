@@ -52,7 +52,7 @@ def _two_factor_on(page) -> None:
 
 
 def test_a_bot_on_a_testnet_account_from_the_pages_to_the_journal(
-    browser, live_server: str, exchange: BinanceServer
+    browser, live_server: str, exchange: BinanceServer, tmp_path: Path
 ) -> None:
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
@@ -116,3 +116,6 @@ def test_a_bot_on_a_testnet_account_from_the_pages_to_the_journal(
     assert marked.count() == 1
     assert marked.first.get_attribute("href") == f"/bots/{bot_id}"
     context.close()
+    logged = (tmp_path / "data" / "server.log").read_text()
+    assert "/api/v3/order" in exchange.called("POST /api/v3/order")[0]  # the bot's orders went out
+    assert exchange.api_key not in logged and exchange.secret not in logged  # its keys did not

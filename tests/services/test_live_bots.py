@@ -282,6 +282,28 @@ def test_what_cannot_be_started_on_an_account_is_refused_by_name(
     assert client.get(f"/api/accounts/{account}", headers=ayu).status_code == 200  # kept
 
 
+def _futures_bot(
+    client: TestClient, exchange: BinanceServer, headers: dict[str, str], account: int
+) -> tuple[int, int]:
+    """A rising futures history (the fast average above the slow one) and a bot started on
+    ``account`` with a stop far enough not to fire; the bot and its first bar's open time."""
+    bot = _bot(client, headers, sl_pips=2000)
+    first = (now_ms() // MINUTE - HISTORY - 3) * MINUTE
+    rising = [(first + i * MINUTE, 49900 + i, 49900 + i, 49900 + i, 49900 + i, 5)
+              for i in range(HISTORY)]  # fmt: skip
+    exchange.set_klines("BTCUSDT", "1m", rising, venue="futures")
+    started = client.post(f"/api/bots/{bot}/start", json={"account_id": account},
+                          headers=headers)  # fmt: skip
+    assert started.status_code == 200, started.text
+    return bot, first + HISTORY * MINUTE
+
+
+def _futures_bar(exchange: BinanceServer, open_ms: int, price: int) -> None:
+    with exchange.lock:
+        exchange.klines[("futures", "BTCUSDT", "1m")].append(
+            (open_ms, *(Decimal(price),) * 4, Decimal(5)))  # fmt: skip
+
+
 def test_a_futures_bot_sells_short_and_is_closed_by_hand(
     client: TestClient, app_settings: Settings, exchange: BinanceServer
 ) -> None:
@@ -292,20 +314,10 @@ def test_a_futures_bot_sells_short_and_is_closed_by_hand(
             "api_secret": exchange.secret}  # fmt: skip
     added = client.post("/api/accounts", json=body, headers=ayu)
     assert added.status_code == 201, added.text
-    bot = _bot(client, ayu, sl_pips=2000)
-    first = (now_ms() // MINUTE - HISTORY - 3) * MINUTE
-    rising = [(first + i * MINUTE, 49900 + i, 49900 + i, 49900 + i, 49900 + i, 5)
-              for i in range(HISTORY)]  # fmt: skip
-    exchange.set_klines("BTCUSDT", "1m", rising, venue="futures")
-    next_open = first + HISTORY * MINUTE
-    started = client.post(f"/api/bots/{bot}/start", json={"account_id": added.json()["id"]},
-                          headers=ayu)  # fmt: skip
-    assert started.status_code == 200, started.text
+    bot, next_open = _futures_bot(client, exchange, ayu, added.json()["id"])
 
     def bar(open_ms: int, close: int) -> None:
-        with exchange.lock:
-            exchange.klines[("futures", "BTCUSDT", "1m")].append(
-                (open_ms, *(Decimal(close),) * 4, Decimal(5)))  # fmt: skip
+        _futures_bar(exchange, open_ms, close)
         exchange.set_price("BTCUSDT", str(close), venue="futures")
 
     def fills() -> list[tuple[str, str, float]]:
@@ -400,20 +412,10 @@ def test_a_dry_run_trades_the_exchanges_bars_on_paper_and_sends_no_order(
             "market_type": "futures"}  # fmt: skip
     added = client.post("/api/accounts", json=body, headers=ayu)
     assert (added.status_code, added.json()["mode"]) == (201, "dry_run"), added.text
-    bot = _bot(client, ayu, sl_pips=2000)
-    first = (now_ms() // MINUTE - HISTORY - 3) * MINUTE
-    rising = [(first + i * MINUTE, 49900 + i, 49900 + i, 49900 + i, 49900 + i, 5)
-              for i in range(HISTORY)]  # fmt: skip
-    exchange.set_klines("BTCUSDT", "1m", rising, venue="futures")
-    next_open = first + HISTORY * MINUTE
-    started = client.post(f"/api/bots/{bot}/start", json={"account_id": added.json()["id"]},
-                          headers=ayu)  # fmt: skip
-    assert started.status_code == 200, started.text
+    bot, next_open = _futures_bot(client, exchange, ayu, added.json()["id"])
 
     def bar(open_ms: int, price: int) -> None:
-        with exchange.lock:
-            exchange.klines[("futures", "BTCUSDT", "1m")].append(
-                (open_ms, *(Decimal(price),) * 4, Decimal(5)))  # fmt: skip
+        _futures_bar(exchange, open_ms, price)
 
     def fills() -> list[dict]:
         return client.get(f"/api/bots/{bot}/fills", headers=ayu).json()
@@ -469,10 +471,7 @@ def test_an_exchange_outage_is_waited_out_and_the_bar_handled_again(
     _supervised(client, app_settings, steps)
     assert [c for c in exchange.called("POST /api/v3/order")] == ["POST /api/v3/order"] * 2
     [reason] = {r for r in seen if r}
-    assert (
-        reason
-        == "waiting for the broker: the exchange could not be reached: trying again"
-    )
+    assert reason == "waiting for the broker: the exchange could not be reached: trying again"
     assert _status(client, bot) is BotStatus.RUNNING
     changed = client.patch(f"/api/accounts/{account}", json={"mode": "live"}, headers=ayu)
     assert (changed.status_code, changed.json()["message"]) == (
