@@ -18,7 +18,7 @@ import pytest
 
 from tests.brokers.binance_server import BinanceServer
 from tests.e2e.conftest import CLI, register_in_browser, serving
-from tests.services.test_live_bots import MINUTE, _add_bar, _history
+from tests.services.test_live_bots import BAR, _add_bar, _history
 from tradeloop.i18n import translate
 
 pytestmark = pytest.mark.browser
@@ -79,7 +79,7 @@ def test_a_bot_on_a_testnet_account_from_the_pages_to_the_journal(
     page.goto("/bots")
     page.fill("#bot-name", "BTC crossover")
     page.fill("#bot-market", "BTCUSDT")
-    page.select_option("select[name=timeframe]", "M1")
+    page.select_option("select[name=timeframe]", "M5")
     page.select_option("#bot-strategy", "ma_crossover")
     page.fill("#param-fast_period", "2")
     page.fill("#param-slow_period", "3")
@@ -91,7 +91,7 @@ def test_a_bot_on_a_testnet_account_from_the_pages_to_the_journal(
     page.wait_for_url(re.compile(r"/bots/\d+$"))
     bot_id = page.url.rsplit("/", 1)[1]
 
-    next_open = _history(exchange)  # the exchange's last 100 closed minutes
+    next_open = _history(exchange)  # the exchange's last 100 closed bars
     page.select_option("#start-account", index=0)  # the one exchange account
     page.get_by_test_id("start-live").click()
     page.wait_for_url(re.compile(rf"/bots/{bot_id}$"))
@@ -104,7 +104,7 @@ def test_a_bot_on_a_testnet_account_from_the_pages_to_the_journal(
     _add_bar(exchange, next_open, low=50000, close=50500)  # the fast average crosses up
     position = page.get_by_test_id("bot-position")
     position.filter(has_text=re.compile(r"50\D?500")).wait_for(timeout=60_000)  # by itself
-    _add_bar(exchange, next_open + MINUTE, low=50300, close=50350)  # under the stop, 50400
+    _add_bar(exchange, next_open + BAR, low=50300, close=50350)  # under the stop, 50400
     page.get_by_test_id("bot-trades").wait_for(timeout=60_000)
     [trade] = page.get_by_test_id("bot-trades").locator("tbody tr").all_inner_texts()
     cells = [re.sub(r"\s", " ", cell) for cell in trade.split("\t")[2:]]

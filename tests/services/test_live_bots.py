@@ -31,7 +31,7 @@ from tradeloop.services.paper_bots import Supervisor
 from tradeloop.store.db import transaction
 from tradeloop.store.models import Bot
 
-MINUTE = 60_000
+BAR = 300_000  # 5-minute bars: a bar added by a test stays fresh however slow the run
 HISTORY = 100  # closed bars before the bot starts: more than its live window
 
 
@@ -46,26 +46,26 @@ def app_settings(settings: Settings, exchange: BinanceServer) -> Settings:
     return settings.model_copy(update={"ccxt_urls": {"binance": exchange.base_url}})
 
 
-def _history(exchange: BinanceServer, ago: int = 3) -> int:
-    """A slow decline of 1-minute bars (the fast average under the slow one) up to ``ago``
-    minutes before this one; the open time of the next bar."""
-    first = (now_ms() // MINUTE - HISTORY - ago) * MINUTE
-    bars = [(first + i * MINUTE, 50100 - i, 50100 - i, 50100 - i, 50100 - i, 5)
+def _history(exchange: BinanceServer, ago: int = 2) -> int:
+    """A slow decline of 5-minute bars (the fast average under the slow one) up to ``ago``
+    bars before the one forming now; the open time of the next bar."""
+    first = (now_ms() // BAR - HISTORY - ago) * BAR
+    bars = [(first + i * BAR, 50100 - i, 50100 - i, 50100 - i, 50100 - i, 5)
             for i in range(HISTORY)]  # fmt: skip
-    exchange.set_klines("BTCUSDT", "1m", bars)
-    return first + HISTORY * MINUTE
+    exchange.set_klines("BTCUSDT", "5m", bars)
+    return first + HISTORY * BAR
 
 
 def _add_bar(exchange: BinanceServer, open_ms: int, low: int, close: int) -> None:
     with exchange.lock:
-        exchange.klines[("spot", "BTCUSDT", "1m")].append(
+        exchange.klines[("spot", "BTCUSDT", "5m")].append(
             (open_ms, Decimal(close), Decimal(close), Decimal(low), Decimal(close), Decimal(5))
         )
     exchange.set_price("BTCUSDT", str(close))
 
 
 def _bot(client: TestClient, headers: dict[str, str], sl_pips: int = 100) -> int:
-    body = {"name": "live", "market": "BTCUSDT", "timeframe": "M1", "strategy": "ma_crossover",
+    body = {"name": "live", "market": "BTCUSDT", "timeframe": "M5", "strategy": "ma_crossover",
             "strategy_params": {"fast_period": 2, "slow_period": 3}, "lots": 0.01,
             "sl_pips": sl_pips, "tp_pips": 5000}  # fmt: skip
     made = client.post("/api/bots", json=body, headers=headers)
@@ -126,7 +126,7 @@ def test_a_bot_on_a_testnet_account_trades_the_exchanges_bars_into_the_journal(
         assert fills() == [] and exchange.called("POST /api/v3/order") == []
         _add_bar(exchange, next_open, low=50000, close=50500)  # the fast average crosses up
         _until(lambda: len(fills()) == 1, "the entry")
-        _add_bar(exchange, next_open + MINUTE, low=50300, close=50350)  # under the stop 50400
+        _add_bar(exchange, next_open + BAR, low=50300, close=50350)  # under the stop 50400
         _until(lambda: len(fills()) == 2, "the stop")
 
     _supervised(client, app_settings, steps)
@@ -150,7 +150,7 @@ def test_a_bot_on_a_testnet_account_trades_the_exchanges_bars_into_the_journal(
 
 
 def _running_bot(
-    client: TestClient, exchange: BinanceServer, ago: int = 3, **guards: float
+    client: TestClient, exchange: BinanceServer, ago: int = 2, **guards: float
 ) -> tuple[dict[str, str], int, int, int]:
     """Ayu's testnet account (with ``guards``) and a bot started on it; its first bar."""
     ayu = _user(client, "ayu@example.com")
@@ -194,7 +194,7 @@ def test_a_restarted_supervisor_sends_nothing_twice_and_still_watches_the_stop(
     def stop_hit() -> None:
         time.sleep(1.0)  # taken up again: the entry's bar is not handled a second time
         assert len(exchange.called("POST /api/v3/order")) == 1
-        _add_bar(exchange, next_open + MINUTE, low=50300, close=50350)
+        _add_bar(exchange, next_open + BAR, low=50300, close=50350)
         _until(lambda: len(fills()) == 2, "the stop")
 
     _supervised(client, app_settings, stop_hit)
@@ -214,7 +214,7 @@ def test_the_accounts_daily_loss_limit_stops_its_bots(
         _add_bar(exchange, next_open, low=50000, close=50500)
         _until(lambda: len(client.get(f"/api/bots/{bot}/fills", headers=ayu).json()) == 1,
                "the entry")  # fmt: skip
-        _add_bar(exchange, next_open + MINUTE, low=50300, close=50350)  # 2.51 USDT lost
+        _add_bar(exchange, next_open + BAR, low=50300, close=50350)  # 2.51 USDT lost
         _until(lambda: _status(client, bot) is BotStatus.PAUSED, "the bot to stop")
 
     _supervised(client, app_settings, steps)
@@ -288,19 +288,19 @@ def _futures_bot(
     """A rising futures history (the fast average above the slow one) and a bot started on
     ``account`` with a stop far enough not to fire; the bot and its first bar's open time."""
     bot = _bot(client, headers, sl_pips=2000)
-    first = (now_ms() // MINUTE - HISTORY - 3) * MINUTE
-    rising = [(first + i * MINUTE, 49900 + i, 49900 + i, 49900 + i, 49900 + i, 5)
+    first = (now_ms() // BAR - HISTORY - 2) * BAR
+    rising = [(first + i * BAR, 49900 + i, 49900 + i, 49900 + i, 49900 + i, 5)
               for i in range(HISTORY)]  # fmt: skip
-    exchange.set_klines("BTCUSDT", "1m", rising, venue="futures")
+    exchange.set_klines("BTCUSDT", "5m", rising, venue="futures")
     started = client.post(f"/api/bots/{bot}/start", json={"account_id": account},
                           headers=headers)  # fmt: skip
     assert started.status_code == 200, started.text
-    return bot, first + HISTORY * MINUTE
+    return bot, first + HISTORY * BAR
 
 
 def _futures_bar(exchange: BinanceServer, open_ms: int, price: int) -> None:
     with exchange.lock:
-        exchange.klines[("futures", "BTCUSDT", "1m")].append(
+        exchange.klines[("futures", "BTCUSDT", "5m")].append(
             (open_ms, *(Decimal(price),) * 4, Decimal(5)))  # fmt: skip
 
 
@@ -329,7 +329,7 @@ def test_a_futures_bot_sells_short_and_is_closed_by_hand(
         bar(next_open, 49500)  # the fast average crosses down: a short
         _until(lambda: len(fills()) == 1, "the short")
         assert exchange.position("BTCUSDT") == (Decimal("-0.010"), Decimal("49500"))
-        bar(next_open + MINUTE, 50500)  # a cross up: ignored while short (the default)
+        bar(next_open + BAR, 50500)  # a cross up: ignored while short (the default)
         time.sleep(1.0)
         assert len(fills()) == 1
         closed = client.post(f"/api/bots/{bot}/close", headers=ayu)
@@ -355,15 +355,15 @@ def test_a_bot_on_a_metatrader_5_account_through_the_package_stand_in(
     terminal = MetaTrader5(login=5012345, password="pw-Secret-1", server="Broker-Demo")
     terminal.add_symbol("EURUSD", 1.1000, 1.1000)
     monkeypatch.setitem(sys.modules, "MetaTrader5", terminal)
-    minute = pd.Timedelta(minutes=1)
-    first = pd.Timestamp.now(tz="UTC").floor("min") - (HISTORY + 2) * minute
+    step = pd.Timedelta(minutes=5)  # a bar
+    first = pd.Timestamp.now(tz="UTC").floor("5min") - (HISTORY + 2) * step
     closes = [1.1050 - i * 0.0001 for i in range(HISTORY)]
 
     def rates(extra: list[float]) -> None:
         values = closes + extra + [extra[-1] if extra else closes[-1]]  # the last one forming
-        index = pd.DatetimeIndex([first + i * minute for i in range(len(values))])
+        index = pd.DatetimeIndex([first + i * step for i in range(len(values))])
         frame = pd.DataFrame({c: values for c in ("open", "high", "low", "close")}, index=index)
-        terminal.set_rates("EURUSD", terminal.TIMEFRAME_M1, frame.assign(tick_volume=5))
+        terminal.set_rates("EURUSD", terminal.TIMEFRAME_M5, frame.assign(tick_volume=5))
 
     rates([])
     ayu = _user(client, "ayu@example.com")
@@ -372,7 +372,7 @@ def test_a_bot_on_a_metatrader_5_account_through_the_package_stand_in(
             "mt5_server": "Broker-Demo", "mt5_password": "pw-Secret-1"}  # fmt: skip
     account = client.post("/api/accounts", json=body, headers=ayu).json()["id"]
     made = client.post("/api/bots", json={
-        "name": "euro", "market": "EURUSD", "timeframe": "M1", "strategy": "ma_crossover",
+        "name": "euro", "market": "EURUSD", "timeframe": "M5", "strategy": "ma_crossover",
         "strategy_params": {"fast_period": 2, "slow_period": 3}, "lots": 0.1, "sl_pips": 10,
         "tp_pips": 100}, headers=ayu).json()["id"]  # fmt: skip
     started = client.post(f"/api/bots/{made}/start", json={"account_id": account}, headers=ayu)
@@ -423,7 +423,7 @@ def test_a_dry_run_trades_the_exchanges_bars_on_paper_and_sends_no_order(
     def steps() -> None:
         _until(lambda: _status(client, bot) is BotStatus.RUNNING, "the bot to run")
         bar(next_open, 49500)  # the fast average crosses down: a short at the next open
-        bar(next_open + MINUTE, 49400)
+        bar(next_open + BAR, 49400)
         _until(lambda: len(fills()) == 1, "the short")
 
     def close() -> None:  # another supervisor: the paper position taken up as stored
