@@ -110,21 +110,21 @@ class _Parser:
         self.at += 1
         return token
 
-    def expression(self) -> Node:
-        node = self._conjunction()
-        while self._peek() == "or":
+    def _chain(
+        self, ops: dict[str, Callable[[Node, Node], Node]], part: Callable[[], Node]
+    ) -> Node:
+        """``part`` (op ``part``)* for the operators ``ops``, left to right."""
+        node = part()
+        while (op := self._peek()) in ops:
             self.at += 1
-            left, right = node, self._conjunction()
-            node = _either(left, right)
+            node = ops[op](node, part())  # type: ignore[index]
         return node
 
+    def expression(self) -> Node:
+        return self._chain({"or": _either}, self._conjunction)
+
     def _conjunction(self) -> Node:
-        node = self._negation()
-        while self._peek() == "and":
-            self.at += 1
-            left, right = node, self._negation()
-            node = _both(left, right)
-        return node
+        return self._chain({"and": _both}, self._negation)
 
     def _negation(self) -> Node:
         if self._peek() == "not":
@@ -143,18 +143,10 @@ class _Parser:
         return left
 
     def _sum(self) -> Node:
-        node = self._product()
-        while self._peek() in ("+", "-"):
-            op = operator.add if self._take() == "+" else operator.sub
-            node = _apply(op, node, self._product())
-        return node
+        return self._chain(_ADDING, self._product)
 
     def _product(self) -> Node:
-        node = self._unary()
-        while self._peek() in ("*", "/"):
-            op = operator.mul if self._take() == "*" else operator.truediv
-            node = _apply(op, node, self._unary())
-        return node
+        return self._chain(_MULTIPLYING, self._unary)
 
     def _unary(self) -> Node:
         piece = self._take()
@@ -187,6 +179,14 @@ def _apply(op: Callable[[float, float], float], left: Node, right: Node) -> Node
         return result
 
     return node
+
+
+def _arithmetic(op: Callable[[float, float], float]) -> Callable[[Node, Node], Node]:
+    return lambda left, right: _apply(op, left, right)
+
+
+_ADDING = {"+": _arithmetic(operator.add), "-": _arithmetic(operator.sub)}
+_MULTIPLYING = {"*": _arithmetic(operator.mul), "/": _arithmetic(operator.truediv)}
 
 
 def _both(left: Node, right: Node) -> Node:
