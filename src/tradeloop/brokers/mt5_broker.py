@@ -295,8 +295,6 @@ class Mt5Bars:
     each ``poll`` gives the closed bars not given yet (the first: the last ``count``), and the
     seconds until the next one closes."""
 
-    limit = 10**9  # one poll gives everything there is (a bot's warm-up reads it once)
-
     def __init__(self, mt5: Any, symbol: str, timeframe: str, count: int,
                  server_tz: str = "UTC") -> None:  # fmt: skip
         self.mt5, self.symbol, self.timeframe = mt5, symbol, timeframe
@@ -310,7 +308,7 @@ class Mt5Bars:
         def read() -> pd.DataFrame:
             return closed_bars(self.mt5, self.symbol, self.timeframe, self.count, self.server_tz)
 
-        frame = retried(read, _terminal_retry, time.sleep)
+        frame = retried(read, _as_broker_error, time.sleep)
         if self.last is not None:
             frame = frame[frame.index > self.last]
         bars = [Bar(r.Index, r.open, r.high, r.low, r.close, r.volume)
@@ -322,7 +320,8 @@ class Mt5Bars:
         return bars, max(due, 1.0)
 
 
-def _terminal_retry(exc: Exception) -> BrokerError | None:
+def _as_broker_error(exc: Exception) -> BrokerError | None:
+    """A read's error as ``retried`` judges it: the terminal's errors are BrokerErrors."""
     return exc if isinstance(exc, BrokerError) else None
 
 
@@ -386,8 +385,7 @@ class Mt5Broker:
 
     def _read(self, call: Callable[[], T]) -> T:
         """A call that changes nothing, retried with backoff while the error says so."""
-        return retried(call, lambda exc: exc if isinstance(exc, BrokerError) else None,
-                       self.pause)  # fmt: skip
+        return retried(call, _as_broker_error, self.pause)
 
     def _send(self, request: dict[str, Any]) -> Any:
         """``order_send`` once; the answer, or the terminal's error when there is none."""

@@ -225,7 +225,8 @@ class LiveBotRun(BotRun):
 
     def _warm_up(self) -> None:
         """Every closed bar before ``trade_from`` into the tape (all closed so far when it is
-        None); later ones wait in ``queued``."""
+        None); later ones wait in ``queued``. Read until a poll gives nothing new (a feed
+        answers a page at a time)."""
         assert self.feed is not None
         while True:
             bars, _ = _read(self.feed.poll)
@@ -238,7 +239,7 @@ class LiveBotRun(BotRun):
                 else:
                     self.runner.tape.add_bar(bar.time, bar.open, bar.high, bar.low, bar.close,
                                              bar.volume)  # fmt: skip
-            if len(bars) < self.feed.limit:
+            if not bars:
                 return
 
     def wait_seconds(self, lease: timedelta) -> float:
