@@ -169,6 +169,11 @@ class Settings(BaseSettings):
         le=600,
         description="How long a dead supervisor's bots wait before another takes them over.",
     )
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="a Dask scheduler's address (tcp://host:port) for sweeps; unset: local "
+        "processes",
+    )
     live_poll_seconds: float = Field(
         default=10.0,
         ge=0.1,

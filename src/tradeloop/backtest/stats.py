@@ -77,7 +77,7 @@ def drawdowns(equity: np.ndarray, times: np.ndarray) -> dict[str, float | None]:
 DAY_NS = 86_400_000_000_000
 
 
-def _daily_returns(values: np.ndarray, times: np.ndarray) -> np.ndarray:
+def daily_returns(values: np.ndarray, times: np.ndarray) -> np.ndarray:
     """Returns from one UTC day's last equity to the next day's (times sorted, in ns)."""
     day = times // DAY_NS
     closes = values[np.append(np.flatnonzero(np.diff(day)), len(day) - 1)]
@@ -168,7 +168,7 @@ def compute_stats(
     values = equity.to_numpy()
     times = equity.index.as_unit("ns").asi8
     final = float(values[-1])
-    daily = _daily_returns(values, times)
+    daily = daily_returns(values, times)
     blown = bool((values <= 0).any())  # after a wipe-out, returns on equity mean nothing
     ann: float | None = None
     vol: float | None = None

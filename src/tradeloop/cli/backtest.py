@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
@@ -13,6 +14,9 @@ from tradeloop.core.dates import DATE_ORDERS
 from tradeloop.core.errors import InvalidInput
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from tradeloop.core.instruments import Instrument
     from tradeloop.execution.settings import ExecutionSettings
 
 SHOWN = (
@@ -141,33 +145,39 @@ def backtest_command(
     _run(dict(locals()), replayed=False)
 
 
-def _run(options: dict[str, Any], replayed: bool) -> None:
-    """A backtest, or a paper bot replaying the file (``replayed``), from the command's
-    options; the same table and JSON either way."""
-    o = options
-    data, conversion_data, json_out = o["data"], o["conversion_data"], o["json_out"]
-    date_order, tz, strategy = o["date_order"], o["tz"], o["strategy"]
-    for given in (data, conversion_data):
+@dataclass
+class Inputs:
+    """What a backtest-like command read from its options."""
+
+    bars: pd.DataFrame
+    timeframe: str
+    rates: pd.Series | None
+    instrument: Instrument
+
+
+def check_options(o: dict[str, Any]) -> None:
+    """Refuse missing files, a --json folder that does not exist, an unknown date order."""
+    for given in (o["data"], o["conversion_data"]):
         if given is not None and not given.is_file():
             raise InvalidInput(f"data file {str(given)!r} does not exist")
+    json_out = o["json_out"]
     if json_out is not None and not json_out.parent.is_dir():
         raise InvalidInput(f"--json: folder {str(json_out.parent)!r} does not exist")
-    if date_order not in DATE_ORDERS:
-        raise InvalidInput(f"--date-order {date_order!r}: use auto, dmy or mdy")
-    settings = _settings({name: o[name] for name in SETTING_OPTIONS} | {"initial_cash": o["cash"]})
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn
-    from rich.table import Table
+    if o["date_order"] not in DATE_ORDERS:
+        raise InvalidInput(f"--date-order {o['date_order']!r}: use auto, dmy or mdy")
 
-    from tradeloop.services.runs import (
-        InstrumentChoice,
-        backtest,
-        load_bars,
-        run_summary,
-        symbol_from_filename,
-    )
-    from tradeloop.strategies.base import get_strategy
 
+def setting_values(o: dict[str, Any]) -> dict[str, Any]:
+    """The execution settings given as options (unset ones left out)."""
+    values = {name: o[name] for name in SETTING_OPTIONS} | {"initial_cash": o["cash"]}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def read_inputs(o: dict[str, Any]) -> Inputs:
+    """The bars, conversion rates and instrument the options name."""
+    from tradeloop.services.runs import InstrumentChoice, load_bars, symbol_from_filename
+
+    data, conversion_data = o["data"], o["conversion_data"]
     choice = InstrumentChoice(
         o["symbol"] or symbol_from_filename(data.name),
         o["contract_size"],
@@ -175,6 +185,28 @@ def _run(options: dict[str, Any], replayed: bool) -> None:
         o["quote_currency"],
     )
     instrument = choice.resolve()
+    bars, timeframe = load_bars(data, o["tz"], o["keep_dominant_interval"], o["date_order"])
+    rates = None
+    if conversion_data is not None:
+        rates = load_bars(conversion_data, o["tz"], True, o["date_order"])[0]["close"]
+        rates = 1 / rates if o["conversion_invert"] else rates
+    return Inputs(bars, timeframe, rates, instrument)
+
+
+def _run(options: dict[str, Any], replayed: bool) -> None:
+    """A backtest, or a paper bot replaying the file (``replayed``), from the command's
+    options; the same table and JSON either way."""
+    o = options
+    data, json_out, strategy = o["data"], o["json_out"], o["strategy"]
+    check_options(o)
+    settings = _settings(setting_values(o))
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.table import Table
+
+    from tradeloop.services.runs import backtest, run_summary
+    from tradeloop.strategies.base import get_strategy
+
     chosen = get_strategy(strategy, parse_params(o["param"] or []))
     with Progress(
         SpinnerColumn(),
@@ -183,14 +215,11 @@ def _run(options: dict[str, Any], replayed: bool) -> None:
         transient=True,
     ) as progress:
         task = progress.add_task(f"reading {data.name}")
-        bars, timeframe = load_bars(data, tz, o["keep_dominant_interval"], date_order)  # type: ignore[arg-type]
-        rates = None
-        if conversion_data is not None:
-            rates = load_bars(conversion_data, tz, True, date_order)[0]["close"]  # type: ignore[arg-type]
-            rates = 1 / rates if o["conversion_invert"] else rates
+        read = read_inputs(o)
+        bars, timeframe, instrument = read.bars, read.timeframe, read.instrument
         doing = "replaying a paper bot of" if replayed else "backtesting"
         progress.update(task, description=f"{doing} {strategy} on {len(bars):,} {timeframe} bars")
-        run = backtest(bars, chosen, instrument, settings, rates, replayed)
+        run = backtest(bars, chosen, instrument, settings, read.rates, replayed)
     summary = run_summary(run, bars)
     if json_out is not None:
         json_out.write_bytes(json_bytes(summary))

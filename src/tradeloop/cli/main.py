@@ -17,6 +17,7 @@ from tradeloop.cli.database import register as register_db_lifecycle
 from tradeloop.cli.export import register as register_user_export
 from tradeloop.cli.habits import habits_app
 from tradeloop.cli.mentor import mentor_app
+from tradeloop.cli.optimize import optimize_command
 from tradeloop.core.errors import InvalidInput, UserError
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(config_app, name="config")
 app.add_typer(demo_app, name="demo")
 app.command("backtest")(backtest_command)
+app.command("optimize")(optimize_command)
 bots_app = typer.Typer(help="Strategy bots on the paper broker.", no_args_is_help=True)
 bots_app.command("replay")(replay_command)
 

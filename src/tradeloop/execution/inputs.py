@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import talib
 
 from tradeloop.core.errors import InvalidInput
 from tradeloop.core.instruments import Instrument
@@ -16,6 +15,7 @@ from tradeloop.execution.settings import ExecutionSettings
 from tradeloop.execution.step import SIZE_LOTS, SIZE_RISK, SIZE_UNITS
 from tradeloop.market.errors import DataError
 from tradeloop.strategies.base import Strategy
+from tradeloop.strategies.indicators import ta
 
 ACCOUNT_CURRENCY = "USD"
 NO_RATES = np.ones(1)
@@ -68,7 +68,7 @@ def level_distances(
     n = len(close)
     atr = None
     if s.sl_atr is not None or s.tp_atr is not None:
-        atr = talib.ATR(high, low, close, timeperiod=s.atr_period)
+        atr = ta.ATR(high, low, close, timeperiod=s.atr_period)
 
     def distance(pips: float | None, multiple: float | None) -> np.ndarray:
         if pips is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import talib
 
 from tradeloop.core.errors import InvalidInput
 from tradeloop.strategies.base import Param, Signals, Strategy, register
@@ -16,6 +15,7 @@ from tradeloop.strategies.indicators import (
     lowest_before,
     previous,
     squeeze_breakout,
+    ta,
     to_signals,
 )
 
@@ -87,8 +87,8 @@ class MaCrossover(Strategy):
 
     def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
         return {
-            "sma_fast": talib.SMA(c, timeperiod=self.values["fast_period"]),
-            "sma_slow": talib.SMA(c, timeperiod=self.values["slow_period"]),
+            "sma_fast": ta.SMA(c, timeperiod=self.values["fast_period"]),
+            "sma_slow": ta.SMA(c, timeperiod=self.values["slow_period"]),
         }
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
@@ -114,11 +114,11 @@ class RsiCrossover(Strategy):
     )
 
     def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
-        return {"sma_trend": talib.SMA(c, timeperiod=self.values["trend_filter_period"])}
+        return {"sma_trend": ta.SMA(c, timeperiod=self.values["trend_filter_period"])}
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
-        rsi = talib.RSI(c, timeperiod=self.values["rsi_period"])
-        rsi_ma = talib.SMA(rsi, timeperiod=self.values["rsi_ma_period"])
+        rsi = ta.RSI(c, timeperiod=self.values["rsi_period"])
+        rsi_ma = ta.SMA(rsi, timeperiod=self.values["rsi_ma_period"])
         trend = self.lines(o, h, low, c, v, times)["sma_trend"]
         with np.errstate(invalid="ignore"):
             return Signals(
@@ -142,7 +142,7 @@ def bollinger_touch(
 ) -> tuple[Arr, Arr]:
     """Low touches the lower band above SMA(trend) → long; high touches the upper band below it."""
     upper, _, lower = bollinger(c, length, std)
-    trend = talib.SMA(c, timeperiod=trend_period)
+    trend = ta.SMA(c, timeperiod=trend_period)
     with np.errstate(invalid="ignore"):
         return (c > trend) & (low <= lower), (c < trend) & (h >= upper)
 
@@ -167,7 +167,7 @@ class BollingerReversion(Strategy):
         x = self.values
         return {
             **_bands(c, x["bb_length"], x["bb_std"]),
-            "sma_trend": talib.SMA(c, timeperiod=x["trend_filter_period"]),
+            "sma_trend": ta.SMA(c, timeperiod=x["trend_filter_period"]),
         }
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
@@ -209,7 +209,7 @@ class BollingerSqueeze(Strategy):
         up, down = squeeze_breakout(
             h, low, c, x["bb_length"], x["bb_std"], x["squeeze_window"], x["squeeze_factor"]
         )
-        rsi = talib.RSI(c, timeperiod=x["rsi_period"])
+        rsi = ta.RSI(c, timeperiod=x["rsi_period"])
         with np.errstate(invalid="ignore"):
             return Signals(to_signals(up & (rsi < 70), down & (rsi > 30)))
 
@@ -219,11 +219,11 @@ class BollingerSqueeze(Strategy):
 
 def trend_momentum(h: Arr, low: Arr, c: Arr, trend_period: int, x: dict) -> Signals:
     """Close above SMA(trend), MACD histogram > 0 and %K crossing above %D → long; mirror."""
-    trend = talib.SMA(c, timeperiod=trend_period)
-    _, _, hist = talib.MACD(
+    trend = ta.SMA(c, timeperiod=trend_period)
+    _, _, hist = ta.MACD(
         c, fastperiod=x["macd_fast"], slowperiod=x["macd_slow"], signalperiod=x["macd_signal"]
     )
-    k, d = talib.STOCH(
+    k, d = ta.STOCH(
         h,
         low,
         c,
@@ -265,7 +265,7 @@ class MercyEdge(_MacdCheck):
     params = MACD_PARAMS
 
     def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
-        return {"sma_trend": talib.SMA(c, timeperiod=200)}
+        return {"sma_trend": ta.SMA(c, timeperiod=200)}
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         return trend_momentum(h, low, c, 200, self.values)
@@ -287,7 +287,7 @@ class PulseSync(_MacdCheck):
     params = (_period("trend_period", "Periode tren", "Trend period", 100), *MACD_PARAMS)
 
     def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
-        return {"sma_trend": talib.SMA(c, timeperiod=self.values["trend_period"])}
+        return {"sma_trend": ta.SMA(c, timeperiod=self.values["trend_period"])}
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         return trend_momentum(h, low, c, self.values["trend_period"], self.values)
@@ -314,7 +314,7 @@ class QuantumVelocity(Strategy):
     def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
         x = self.values
         return {
-            "ema_trend": talib.EMA(c, timeperiod=x["ema_period"]),
+            "ema_trend": ta.EMA(c, timeperiod=x["ema_period"]),
             **_bands(c, x["bb_length"], x["bb_std"]),
         }
 
@@ -381,7 +381,7 @@ class IchimokuCloud(Strategy):
         x = self.values
 
         def mid(n: int) -> Arr:
-            return (talib.MAX(h, timeperiod=n) + talib.MIN(low, timeperiod=n)) / 2
+            return (ta.MAX(h, timeperiod=n) + ta.MIN(low, timeperiod=n)) / 2
 
         tenkan, kijun = mid(x["tenkan"]), mid(x["kijun"])
         return {
@@ -429,14 +429,14 @@ class DynamicBreakout(Strategy):
         return {
             "channel_high": highest_before(h, x["donchian_period"]),
             "channel_low": lowest_before(low, x["donchian_period"]),
-            "ema_trend": talib.EMA(c, timeperiod=x["ema_filter_period"]),
+            "ema_trend": ta.EMA(c, timeperiod=x["ema_filter_period"]),
         }
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
         lines = self.lines(o, h, low, c, v, times)
         ema = lines["ema_trend"]
-        atr = talib.ATR(h, low, c, timeperiod=x["atr_period"])
+        atr = ta.ATR(h, low, c, timeperiod=x["atr_period"])
         with np.errstate(invalid="ignore"):
             wide = (h - low) > x["atr_multiplier"] * atr
             long = (c > lines["channel_high"]) & (c > ema) & wide
@@ -447,9 +447,9 @@ class DynamicBreakout(Strategy):
 def hybrid_signals(h: Arr, low: Arr, c: Arr, x: dict) -> tuple[Arr, Arr, Arr]:
     """(long, short, trending): ADX above threshold → MA cross with the trend filter; otherwise
     a Bollinger touch with the trend filter."""
-    adx = talib.ADX(h, low, c, timeperiod=x["adx_period"])
-    fast, slow = talib.SMA(c, timeperiod=x["ma_fast"]), talib.SMA(c, timeperiod=x["ma_slow"])
-    trend = talib.SMA(c, timeperiod=x["trend_filter"])
+    adx = ta.ADX(h, low, c, timeperiod=x["adx_period"])
+    fast, slow = ta.SMA(c, timeperiod=x["ma_fast"]), ta.SMA(c, timeperiod=x["ma_slow"])
+    trend = ta.SMA(c, timeperiod=x["trend_filter"])
     touch_long, touch_short = bollinger_touch(
         h, low, c, x["bb_length"], x["bb_std"], x["trend_filter"]
     )
@@ -478,9 +478,9 @@ class HybridRegime(Strategy):
     def lines(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> dict:
         x = self.values
         return {
-            "sma_fast": talib.SMA(c, timeperiod=x["ma_fast"]),
-            "sma_slow": talib.SMA(c, timeperiod=x["ma_slow"]),
-            "sma_trend": talib.SMA(c, timeperiod=x["trend_filter"]),
+            "sma_fast": ta.SMA(c, timeperiod=x["ma_fast"]),
+            "sma_slow": ta.SMA(c, timeperiod=x["ma_slow"]),
+            "sma_trend": ta.SMA(c, timeperiod=x["trend_filter"]),
             **_bands(c, x["bb_length"], x["bb_std"], middle=False),
         }
 
@@ -516,10 +516,10 @@ class CryptoRegime(HybridRegime):
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
         long, short, trending = hybrid_signals(h, low, c, x)
-        rsi = talib.RSI(c, timeperiod=x["rsi_period"])
+        rsi = ta.RSI(c, timeperiod=x["rsi_period"])
         with np.errstate(invalid="ignore", divide="ignore"):
             calm = (
-                talib.STDDEV(c, timeperiod=24, nbdev=1) / talib.SMA(c, timeperiod=24)
+                ta.STDDEV(c, timeperiod=24, nbdev=1) / ta.SMA(c, timeperiod=24)
                 <= x["max_volatility"]
             )
             long &= (rsi < x["rsi_overbought"]) & calm
@@ -552,12 +552,12 @@ class IndexMomentum(Strategy):
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
         x = self.values
-        rsi = talib.RSI(c, timeperiod=x["momentum_period"])
+        rsi = ta.RSI(c, timeperiod=x["momentum_period"])
         prev_close = previous(c)
         with np.errstate(invalid="ignore", divide="ignore"):
             change = c - prev_close
             busy = (v > 0) & (
-                v >= x["volume_multiplier"] * talib.SMA(v, timeperiod=x["volume_period"])
+                v >= x["volume_multiplier"] * ta.SMA(v, timeperiod=x["volume_period"])
             )
             gap = (o - prev_close) / prev_close * 100
             long = ((rsi > 50) & (rsi < 70) & (change > 0) & busy) | (gap > x["gap_threshold"])
@@ -594,7 +594,7 @@ class IndexBreakout(Strategy):
         return {
             "channel_high": highest_before(h, x["breakout_period"]),
             "channel_low": lowest_before(low, x["breakout_period"]),
-            "ema_trend": talib.EMA(c, timeperiod=x["trend_filter_period"]),
+            "ema_trend": ta.EMA(c, timeperiod=x["trend_filter_period"]),
         }
 
     def compute(self, o: Arr, h: Arr, low: Arr, c: Arr, v: Arr, times: pd.DatetimeIndex) -> Signals:
@@ -603,7 +603,7 @@ class IndexBreakout(Strategy):
         lines = self.lines(o, h, low, c, v, times)
         ema = lines["ema_trend"]
         with np.errstate(invalid="ignore"):
-            surge = v > x["volume_surge_multiplier"] * previous(talib.SMA(v, timeperiod=n))
+            surge = v > x["volume_surge_multiplier"] * previous(ta.SMA(v, timeperiod=n))
             long = (c > lines["channel_high"]) & surge & (c > ema)
             short = (c < lines["channel_low"]) & surge & (c < ema)
         return Signals(to_signals(long, short))

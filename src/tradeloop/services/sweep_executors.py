@@ -1,0 +1,133 @@
+"""Where a sweep's combinations run: in this process, in a local process pool (all cores by
+default) or on a Dask cluster. Each ships the job (the bars, strategy and instrument) to
+every worker once and then sends only chunks of combinations; outcomes come back by
+combination index, so a chunk run twice (a worker died after finishing it) counts once."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from typing import Any
+
+from tradeloop.backtest.optimiser import Cancelled
+from tradeloop.backtest.sweep import Combination, Outcome, Span, SweepJob, evaluate
+
+MAX_CHUNK = 50  # combinations per task: enough to share indicators, small enough to balance
+
+
+def chunks(combos: list[Combination], workers: int) -> list[list[Combination]]:
+    """``combos`` in order, cut in about four tasks per worker (1 to ``MAX_CHUNK`` each)."""
+    size = max(1, min(MAX_CHUNK, math.ceil(len(combos) / (4 * max(workers, 1)))))
+    return [combos[k : k + size] for k in range(0, len(combos), size)]
+
+
+Done = Callable[[list[Outcome]], None]
+
+
+class InlineExecutor:
+    """Every chunk in this process, one after the other (one core)."""
+
+    workers = 1
+
+    def __init__(self, job: SweepJob, stop: Callable[[], bool] = lambda: False) -> None:
+        self.job, self.stop = job, stop
+
+    def run(self, span: Span, combos: list[Combination], done: Done) -> None:
+        for chunk in chunks(combos, 1):
+            if self.stop():
+                raise Cancelled
+            done(evaluate(self.job, span, chunk))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+_JOB: SweepJob | None = None
+
+
+def _install(job: SweepJob) -> None:
+    """A pool worker's start: keep the job; leave Ctrl-C to the parent, which cancels."""
+    global _JOB
+    _JOB = job
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _evaluate_installed(span: Span, chunk: list[Combination]) -> list[Outcome]:
+    assert _JOB is not None
+    return evaluate(_JOB, span, chunk)
+
+
+class LocalExecutor:
+    """A pool of ``workers`` processes (default: every core), started with the job."""
+
+    def __init__(
+        self, job: SweepJob, workers: int | None = None, stop: Callable[[], bool] = lambda: False
+    ) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.stop = stop
+        self.pool = ProcessPoolExecutor(
+            self.workers, mp_context=get_context("spawn"), initializer=_install, initargs=(job,)
+        )
+
+    def run(self, span: Span, combos: list[Combination], done: Done) -> None:
+        pending: set[Future[Any]] = {
+            self.pool.submit(_evaluate_installed, span, chunk)
+            for chunk in chunks(combos, self.workers)
+        }
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done(future.result())
+                if self.stop():
+                    raise Cancelled
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        """Stop the workers (tasks not started are dropped)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Chunks as tasks on a Dask cluster: the scheduler at ``address``, or a given client.
+    The job is scattered to every worker once; a task whose worker dies is run again by
+    the scheduler on another."""
+
+    def __init__(
+        self, job: SweepJob, address: str | None = None, client: Any = None,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> None:  # fmt: skip
+        from distributed import Client
+
+        self.own_client = client is None
+        self.client = client if client is not None else Client(address, timeout="10s")
+        self.workers = max(1, len(self.client.scheduler_info()["workers"]))
+        self.job = self.client.scatter(job, broadcast=True, hash=False)
+        self.stop = stop
+
+    def run(self, span: Span, combos: list[Combination], done: Done) -> None:
+        from distributed import as_completed
+
+        futures = [
+            self.client.submit(evaluate, self.job, span, chunk, pure=False, retries=2)
+            for chunk in chunks(combos, self.workers)
+        ]
+        try:
+            for future in as_completed(futures):
+                done(future.result())
+                if self.stop():
+                    raise Cancelled
+        finally:
+            self.client.cancel([f for f in futures if not f.done()])
+
+    def close(self) -> None:
+        """Release the job's data (and the client, when this executor made it)."""
+        self.client.cancel([self.job])
+        if self.own_client:
+            self.client.close()
