@@ -36,6 +36,20 @@ class SmaCrossAtr(Strategy):
             self.sell(size=1, sl=price + self.sl_atr * atr, tp=price - self.tp_atr * atr)
 
 
+class SmaCrossAtrNoLastEntry(SmaCrossAtr):
+    """``SmaCrossAtr`` with tradeloop's rule of no entry on the last bar's signal
+    (backtesting.py fills one at that bar's open in its finalising pass and counts it in the
+    final equity, though its trade list leaves it out)."""
+
+    def init(self) -> None:
+        super().init()
+        self.last_time = self.data.index[-1]  # init sees every bar
+
+    def next(self) -> None:
+        if self.data.index[-1] != self.last_time:
+            super().next()
+
+
 def peer_trades(bars: pd.DataFrame, **params: float) -> pd.DataFrame:
     """backtesting.py's trades for ``bars`` (a tradeloop bar frame), no costs, next-open fills."""
     frame = bars.rename(columns=str.capitalize)

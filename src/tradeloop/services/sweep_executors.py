@@ -10,6 +10,7 @@ import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any
 
@@ -62,27 +63,50 @@ def _evaluate_installed(span: Span, chunk: list[Combination]) -> list[Outcome]:
 
 
 class LocalExecutor:
-    """A pool of ``workers`` processes (default: every core), started with the job."""
+    """A pool of ``workers`` processes (default: every core), started with the job. A worker
+    that dies breaks the pool: a new one takes the chunks that had not come back (twice at
+    most)."""
+
+    RESTARTS = 2
 
     def __init__(
         self, job: SweepJob, workers: int | None = None, stop: Callable[[], bool] = lambda: False
     ) -> None:
+        self.job = job
         self.workers = workers or os.cpu_count() or 1
         self.stop = stop
-        self.pool = ProcessPoolExecutor(
-            self.workers, mp_context=get_context("spawn"), initializer=_install, initargs=(job,)
-        )
+        self.pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers, mp_context=get_context("spawn"), initializer=_install,
+            initargs=(self.job,),
+        )  # fmt: skip
 
     def run(self, span: Span, combos: list[Combination], done: Done) -> None:
-        pending: set[Future[Any]] = {
-            self.pool.submit(_evaluate_installed, span, chunk)
-            for chunk in chunks(combos, self.workers)
+        waiting = chunks(combos, self.workers)
+        for attempt in range(self.RESTARTS + 1):
+            try:
+                self._run(span, waiting, done)
+                return
+            except BrokenProcessPool:
+                if attempt == self.RESTARTS:
+                    raise
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._start()
+
+    def _run(self, span: Span, waiting: list[list[Combination]], done: Done) -> None:
+        """Run ``waiting`` chunks, removing each from it as its outcomes are handed on."""
+        pending: dict[Future[Any], list[Combination]] = {
+            self.pool.submit(_evaluate_installed, span, chunk): chunk for chunk in waiting
         }
         try:
             while pending:
-                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    done(future.result())
+                    outcomes = future.result()
+                    waiting.remove(pending.pop(future))
+                    done(outcomes)
                 if self.stop():
                     raise Cancelled
         finally:
@@ -106,7 +130,7 @@ class DaskExecutor:
         from distributed import Client
 
         self.own_client = client is None
-        self.client = client if client is not None else Client(address, timeout="10s")
+        self.client = client if client is not None else Client(address, timeout="5s")
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
         self.job = self.client.scatter(job, broadcast=True, hash=False)
         self.stop = stop
