@@ -63,6 +63,8 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests benchmarks audits migrations
 
 bench: install-dev
+	@$(BIN)/python -m pip install --quiet -e '.[dev,postgres,bench]' || \
+	  echo "vectorbt did not install: the optimise section prints no vectorbt figure"
 	$(BIN)/python -m benchmarks $(SECTIONS)
 
 # Issue 16's acceptance figures (README: Security audit); SECTIONS: api inputs lockout secrets

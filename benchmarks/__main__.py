@@ -1,5 +1,6 @@
 """Run the benchmarks and print their figures: ``python -m benchmarks [section ...]`` with
-sections cli, load, responsive, kernel, journal, api, bots (all when none is named)."""
+sections cli, load, responsive, kernel, optimise, journal, api, bots (all when none is
+named)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from benchmarks import (
     bench_cli,
     bench_journal,
     bench_load,
+    bench_optimise,
     bench_responsive,
 )
 
@@ -20,6 +22,7 @@ SECTIONS = {
     "load": bench_load.run,
     "responsive": bench_responsive.run,
     "kernel": bench_backtest.run,
+    "optimise": bench_optimise.run,
     "journal": bench_journal.run,
     "api": bench_api.run,
     "bots": bench_bots.run,

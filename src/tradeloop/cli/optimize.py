@@ -4,6 +4,7 @@ file (every option of ``tradeloop backtest``), with walk-forward and overfitting
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Annotated, Any, get_type_hints
 
 import typer
@@ -127,7 +128,9 @@ def _with_progress(job: Any, plan: Any, o: dict[str, Any], scheduler: str | None
                 tasks[stage] = progress.add_task(labels[stage], total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
-        executor = make_executor(job, o["executor"], o["workers"], scheduler)
+        # a command has no threads of its own to fear: forked workers start at once
+        method = "fork" if os.name == "posix" else "spawn"
+        executor = make_executor(job, o["executor"], o["workers"], scheduler, start_method=method)
         try:
             return run_sweep(job, plan, executor, report)
         finally:

@@ -70,18 +70,21 @@ class LocalExecutor:
     RESTARTS = 2
 
     def __init__(
-        self, job: SweepJob, workers: int | None = None, stop: Callable[[], bool] = lambda: False
-    ) -> None:
+        self, job: SweepJob, workers: int | None = None, stop: Callable[[], bool] = lambda: False,
+        start_method: str = "spawn",
+    ) -> None:  # fmt: skip
+        """``start_method``: ``spawn`` (safe beside threads: a server) or ``fork`` (a command
+        line: the workers start at once with everything already imported)."""
         self.job = job
         self.workers = workers or os.cpu_count() or 1
         self.stop = stop
+        self.context = get_context(start_method)
         self.pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            self.workers, mp_context=get_context("spawn"), initializer=_install,
-            initargs=(self.job,),
-        )  # fmt: skip
+            self.workers, mp_context=self.context, initializer=_install, initargs=(self.job,)
+        )
 
     def run(self, span: Span, combos: list[Combination], done: Done) -> None:
         waiting = chunks(combos, self.workers)

@@ -118,11 +118,11 @@ def run_sweep(
 
 def make_executor(
     job: SweepJob, kind: Literal["local", "dask"] | None, workers: int | None,
-    scheduler: str | None, stop: Callable[[], bool] = lambda: False,
+    scheduler: str | None, stop: Callable[[], bool] = lambda: False, start_method: str = "spawn",
 ) -> Any:  # fmt: skip
     """The executor asked for: ``dask`` (at ``scheduler``, required), or local processes
-    (in this process when one worker is asked for). ``kind`` None: Dask when a scheduler is
-    configured, else local."""
+    (in this process when one worker is asked for; ``start_method`` as ``LocalExecutor``
+    takes it). ``kind`` None: Dask when a scheduler is configured, else local."""
     from tradeloop.services.sweep_executors import DaskExecutor, InlineExecutor, LocalExecutor
 
     if kind == "dask" or (kind is None and scheduler):
@@ -139,7 +139,7 @@ def make_executor(
             ) from exc
     if workers == 1:
         return InlineExecutor(job, stop)
-    return LocalExecutor(job, workers, stop)
+    return LocalExecutor(job, workers, stop, start_method)
 
 
 def odds_sentences(odds: dict[str, Any], language: str) -> dict[str, str]:
