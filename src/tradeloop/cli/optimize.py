@@ -153,29 +153,33 @@ def _print(result: dict[str, Any], inputs: Any, o: dict[str, Any]) -> None:
     rows = [r for r in result["combinations"] if r["stats"] is not None and not r["excluded"]]
     rows.sort(key=lambda r: -(objective(r["stats"]) or float("-inf")))
     swept = [spec.partition("=")[0].strip() for spec in o["grid"]]
+    shown = ["trades", "net_profit", "sharpe", "max_drawdown_pct"]
+    extra = [] if result["objective"] in shown else [result["objective"]]
     table = Table(
-        *swept, "trades", "net_profit", "sharpe", "max_drawdown_pct", result["objective"],
+        *swept, *shown, *extra,
         title=f"{o['strategy']} on {inputs.instrument.symbol} {inputs.timeframe}: best "
-        f"{min(TOP_ROWS, len(rows))} of {len(result['combinations'])} combinations",
+        f"{min(TOP_ROWS, len(rows))} of {len(result['combinations'])} combinations "
+        f"by {result['objective']}",
     )  # fmt: skip
     for r in rows[:TOP_ROWS]:
         values = {**r["params"], **r["settings"]}
-        stats = r["stats"]
         table.add_row(
-            *(_number(values.get(n)) for n in swept), _number(stats["trades"]),
-            _number(stats["net_profit"]), _number(stats["sharpe"]),
-            _number(stats["max_drawdown_pct"]), _number(objective(stats)),
-        )  # fmt: skip
+            *(_number(values.get(n)) for n in swept),
+            *(_number(r["stats"][n]) for n in shown),
+            *(_number(objective(r["stats"])) for _ in extra),
+        )
     out.print(table)
     skipped = [r for r in result["combinations"] if r["skipped"]]
     if skipped:
         out.print(f"{len(skipped)} skipped, e.g. {skipped[0]['skipped']}")
     if result["walk_forward"]:
-        walk = Table("out of sample", "params", "in %/100 bars", "out %/100 bars", "gap",
+        walk = Table("out of sample", "chosen in sample", "in %/100 bars", "out %/100 bars", "gap",
                      title="walk-forward")  # fmt: skip
         for w in result["walk_forward"]:
             walk.add_row(
-                f"{w['out_start'][:10]} → {w['out_end'][:10]}", str(w["params"]),
+                f"{w['out_start'][:10]} → {w['out_end'][:10]}",
+                " ".join(f"{n}={_number(chosen.get(n))}" for n in swept)
+                if (chosen := {**(w["params"] or {}), **(w["settings"] or {})}) else "—",
                 _number(w["in_per_100_bars_pct"]), _number(w["out_per_100_bars_pct"]),
                 _number(w["gap_per_100_bars_pct"]),
             )  # fmt: skip
