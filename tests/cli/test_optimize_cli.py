@@ -118,7 +118,7 @@ def test_bad_input_exits_2_naming_the_problem(
 
 def test_ctrl_c_writes_the_finished_part(tmp_path: Path) -> None:
     data = tmp_path / "EURUSD_H1.csv"
-    random_walk_bars(60_000, seed=2).to_csv(data, date_format="%Y-%m-%d %H:%M:%S")
+    random_walk_bars(150_000, seed=2).to_csv(data, date_format="%Y-%m-%d %H:%M:%S")
     out = tmp_path / "partial.json"
     leader, follower = pty.openpty()  # a terminal, so the progress bar is drawn
     process = subprocess.Popen(
@@ -129,13 +129,19 @@ def test_ctrl_c_writes_the_finished_part(tmp_path: Path) -> None:
     )  # fmt: skip
     os.close(follower)
     seen, deadline = "", time.monotonic() + 120
-    while not re.search(r"combinations.*\b[1-9]\d*/624", seen) and time.monotonic() < deadline:
+    started = re.compile(r"combinations.*\s[1-9]\d*/624")  # a chunk has finished
+    while not started.search(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen)):
+        if time.monotonic() > deadline:
+            break
         if select.select([leader], [], [], 1)[0]:
-            seen += os.read(leader, 4096).decode(errors="replace")
+            try:
+                seen += os.read(leader, 4096).decode(errors="replace")
+            except OSError:  # the command ended (and closed its terminal)
+                break
     process.send_signal(signal.SIGINT)
     stdout, _ = process.communicate(timeout=120)
     os.close(leader)
-    assert process.returncode == 130, stdout.decode()
+    assert process.returncode == 130, (stdout.decode(), seen[-3000:])
     doc = json.loads(out.read_text())
     assert doc["complete"] is False
     assert 0 < len(doc["combinations"]) < 39 * 16
