@@ -100,6 +100,7 @@ def test_same_seed_same_result(data: Path, tmp_path: Path) -> None:
         (["-g", "fast_period=5,10", "--walk-forward", "rolling:10"],
          "--walk-forward 'rolling:10': write rolling:IN_BARS:OUT_BARS"),
         (["-g", "fast_period=5,10", "--method", "random"], "--method random needs --trials"),
+        (["-g", "fast_period=5,10", "--trials", "5"], "--trials applies to --method random or"),
         (["-g", "fast_period=5,10", "--method", "genetic"], "--method: Input should be 'grid'"),
         (["-g", "fast_period=5,10", "--objective", "wins"], "--objective 'wins': choose one of"),
         (["-g", "fast_period=5,10", "--executor", "spark"], "--executor 'spark': use local or dask"),

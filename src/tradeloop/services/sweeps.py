@@ -59,6 +59,9 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
             raise InvalidInput(f"--grid {spec!r}: {name} is swept twice", [{"field": "grids"}])
         grids[name] = values
     space = SweepSpace(grids)
+    if request.method == "grid" and request.trials is not None:
+        raise InvalidInput("--trials applies to --method random or bayes, not to a grid",
+                           [{"field": "trials"}])  # fmt: skip
     if request.method == "grid":
         space.check_size(request.max_combinations)
     elif (request.trials or 0) > request.max_combinations:
