@@ -30,6 +30,7 @@ from tradeloop.api import (
     mentor,
     metrics,
     notifications,
+    optimisations,
     profile,
     security,
     strategies,
@@ -54,6 +55,7 @@ from tradeloop.web import (
     journal_pages,
     market_pages,
     mentor_pages,
+    optimise_pages,
     pages,
     security_pages,
 )
@@ -185,6 +187,7 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
         notifications.router,
         strategies.router,
         backtests.router,
+        optimisations.router,
         jobs.router,
         journal.router,
         mentor.router,
@@ -193,6 +196,7 @@ def create_app(settings: Settings | None = None, owns_workers: bool = False) -> 
     ):
         app.include_router(router)
     app.include_router(backtest_pages.router)
+    app.include_router(optimise_pages.router)
     app.include_router(market_pages.router)
     app.include_router(journal_pages.router)
     app.include_router(mentor_pages.router)

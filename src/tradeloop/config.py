@@ -169,6 +169,11 @@ class Settings(BaseSettings):
         le=600,
         description="How long a dead supervisor's bots wait before another takes them over.",
     )
+    sweep_workers: int | None = Field(
+        default=None, ge=1, le=256,
+        description="local processes one optimisation run uses (unset: every core; 1: in the "
+        "server's process)",
+    )  # fmt: skip
     dask_scheduler: str | None = Field(
         default=None,
         description="a Dask scheduler's address (tcp://host:port) for sweeps; unset: local "

@@ -50,7 +50,8 @@ def test_every_state_changing_api_route_needs_csrf_with_a_cookie(client: TestCli
             .replace("{dataset_id}", "1")
             .replace("{thread_id}", "1")
             .replace("{job_id}", "1")
-            .replace("{account_id}", "1"),
+            .replace("{account_id}", "1")
+            .replace("{run_id}", "1"),
         )
         for path, operations in client.app.openapi()["paths"].items()
         for method in operations
@@ -58,8 +59,8 @@ def test_every_state_changing_api_route_needs_csrf_with_a_cookie(client: TestCli
     ]
     # journal notes, mentor/llm/check, bots start/stop/close, kill switch, restore bot/import
     # + admin role and delete, two-factor (4), session revoke; trading accounts: add, change,
-    # keys, test, delete
-    assert len(writes) == 53
+    # keys, test, delete; optimisations: start, delete, cancel, resume, backtest a row
+    assert len(writes) == 58
     for method, path in writes:
         response = client.request(method, path, json={"password": PASSWORD, "name": "x"})
         assert response.status_code == 403, (method, path)

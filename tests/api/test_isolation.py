@@ -13,7 +13,9 @@ from tests.api.test_backtests import csv_bytes
 from tests.conftest import bearer, in_english, register
 from tradeloop.i18n import translate
 from tradeloop.journal.synthetic import synthetic_export
-from tradeloop.web import backtest_pages, bot_pages, pages
+from tradeloop.store.db import transaction
+from tradeloop.store.optimisations import add_run
+from tradeloop.web import backtest_pages, bot_pages, optimise_pages, pages
 
 BOT = {"name": "Ayu's bot", "market": "EURUSD", "strategy": "ma_crossover"}
 
@@ -130,6 +132,21 @@ OBJECT_ROUTES = {
     ("POST", "/api/accounts/{account_id}/test"): lambda c, h, i: c.post(
         f"/api/accounts/{i['account']}/test", headers=h
     ),
+    ("GET", "/api/optimisations/{run_id}"): lambda c, h, i: c.get(
+        f"/api/optimisations/{i['optimisation']}", headers=h
+    ),
+    ("DELETE", "/api/optimisations/{run_id}"): lambda c, h, i: c.delete(
+        f"/api/optimisations/{i['optimisation']}", headers=h
+    ),
+    ("POST", "/api/optimisations/{run_id}/cancel"): lambda c, h, i: c.post(
+        f"/api/optimisations/{i['optimisation']}/cancel", headers=h
+    ),
+    ("POST", "/api/optimisations/{run_id}/resume"): lambda c, h, i: c.post(
+        f"/api/optimisations/{i['optimisation']}/resume", headers=h
+    ),
+    ("POST", "/api/optimisations/{run_id}/backtest"): lambda c, h, i: c.post(
+        f"/api/optimisations/{i['optimisation']}/backtest", json={"index": 0}, headers=h
+    ),
 }
 # an administrator's routes name accounts: refused to users (tests/api/test_admin.py)
 ADMIN_ROUTES = {("PATCH", "/api/admin/users/{user_id}"), ("DELETE", "/api/admin/users/{user_id}")}
@@ -142,6 +159,8 @@ PAGE_OBJECT_ROUTES = {
     ("POST", "/bots/{bot_id}/restore"),
     ("POST", "/backtests/{result_id}/delete"),
     ("GET", "/backtests/{result_id}"),
+    ("GET", "/optimise/{run_id}"),
+    ("POST", "/optimise/{run_id}/delete"),
 }
 # keys that name no object: a strategy, a tool (which runs on the caller's own journal), an
 # exchange
@@ -165,7 +184,12 @@ def app_routes(client: TestClient) -> set[tuple[str, str]]:
     }
     page_routes = {
         (method, route.path)
-        for route in [*pages.router.routes, *backtest_pages.router.routes, *bot_pages.router.routes]
+        for route in [
+            *pages.router.routes,
+            *backtest_pages.router.routes,
+            *bot_pages.router.routes,
+            *optimise_pages.router.routes,
+        ]
         if isinstance(route, APIRoute)
         for method in route.methods
     }
@@ -220,6 +244,9 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
         json={"question": "what is my win rate?", "language": "en"},
     ).json()
     account = client.post("/api/accounts", headers=ayu, json={"name": "Paper", "kind": "paper"})
+    ayu_id = client.get("/api/me", headers=ayu).json()["id"]
+    with transaction(client.app.state.tradeloop.sessions) as session:  # a stored run, no job
+        optimisation = add_run(session, ayu_id, result["dataset_id"], "ma_crossover", {}, 1).id
     return (
         ayu,
         budi,
@@ -236,6 +263,7 @@ def two_users(client: TestClient) -> tuple[dict, dict, dict]:
             "message": asked["question"]["id"],
             "trade": trade,
             "session": client.get("/api/me/sessions", headers=ayu).json()["items"][0]["id"],
+            "optimisation": optimisation,
         },
     )
 
@@ -280,6 +308,7 @@ def test_other_users_objects_are_404(client: TestClient, two_users, route) -> No
         "imports": "import",
         "goals": "goal",
         "jobs": "job",
+        "optimisations": "optimisation",
     }[part]
     message = f"{noun} {ids[noun]} not found"
     if noun == "bot":  # a message with a catalogue key: in the user's language (Indonesian)

@@ -39,8 +39,8 @@ def test_register_sign_out_sign_in_switch_language(page) -> None:
     page.click(f"button:has-text('{translate('id', 'auth.sign_in')}')")
     page.wait_for_url(re.compile(r"/$"))
     links = page.locator("#main-nav a")
-    keys = ("nav.dashboard", "nav.bots", "nav.accounts", "nav.backtests", "nav.market", "nav.journal",
-            "nav.mentor", "nav.notifications", "nav.profile")  # fmt: skip
+    keys = ("nav.dashboard", "nav.bots", "nav.accounts", "nav.backtests", "nav.optimise",
+            "nav.market", "nav.journal", "nav.mentor", "nav.notifications", "nav.profile")  # fmt: skip
     assert links.all_inner_texts() == [translate("id", key) for key in keys]
 
     page.click("[data-testid=lang-en]")
@@ -50,6 +50,7 @@ def test_register_sign_out_sign_in_switch_language(page) -> None:
         "Bots",
         "Accounts",
         "Backtests",
+        "Optimise",
         "Market data",
         "Journal",
         "Mentor",

@@ -307,6 +307,8 @@ def test_export_holds_each_kind_of_the_users_data(world: World) -> None:
         "trading_accounts.json": 0,
         "datasets.json": 2,
         "backtest_results.json": 1,
+        "optimisation_runs.json": 0,
+        "optimisation_rows.json": 0,
         "journal_imports.json": 2,  # the file, and the bot's trades
         "broker_accounts.json": 0,
         "trades.json": journal["total"],

@@ -291,6 +291,31 @@ COLUMNS = {
         "created_at": True,
         "updated_at": True,
     },
+    "optimisation_runs": {
+        "id": True,
+        "user_id": True,
+        "dataset_id": False,
+        "job_id": False,
+        "strategy": True,
+        "request": True,
+        "status": True,
+        "total": False,
+        "result": False,
+        "error": False,
+        "created_at": True,
+        "finished_at": False,
+    },
+    "optimisation_rows": {
+        "id": True,
+        "run_id": True,
+        "user_id": True,
+        "combo_index": True,
+        "params": False,
+        "settings": False,
+        "stats": False,
+        "skipped": False,
+        "daily": False,
+    },
 }
 
 # Foreign keys: (table, column) -> referred table; every one cascades on delete.
@@ -408,6 +433,10 @@ def test_foreign_keys_reference_their_parent_and_cascade(engine: Engine) -> None
         expected[(table, "bot_id")] = ("bots", "CASCADE")
     expected[("mentor_messages", "thread_id")] = ("mentor_threads", "CASCADE")
     expected[("backtest_results", "dataset_id")] = ("datasets", "SET NULL")  # results outlive data
+    expected[("optimisation_runs", "user_id")] = ("users", "CASCADE")
+    expected[("optimisation_rows", "user_id")] = ("users", "CASCADE")
+    expected[("optimisation_rows", "run_id")] = ("optimisation_runs", "CASCADE")
+    expected[("optimisation_runs", "dataset_id")] = ("datasets", "SET NULL")
     assert found == expected
 
 

@@ -164,8 +164,9 @@ class Sweep:
     listener: Callable[[list[Outcome]], None] | None = None  # told of each new outcome
 
     def add(self, outcomes: Iterable[Outcome]) -> None:
-        """Keep ``outcomes`` (by index: one arriving twice counts once)."""
-        fresh = list(outcomes)
+        """Keep ``outcomes`` (by index: one arriving twice counts once, and the listener
+        hears of it once)."""
+        fresh = [o for o in outcomes if o.index not in self.outcomes]
         for outcome in fresh:
             self.outcomes[outcome.index] = outcome
         if self.listener is not None and fresh:

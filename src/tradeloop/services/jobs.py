@@ -4,9 +4,10 @@ a job the client follows (state, progress 0–1, the object made) and may cancel
 A job runs in a thread of the server that accepted it, holding one of the bounded workers
 (``WorkSlots``) while it computes. Its result and its ``done`` state are committed in one
 transaction, only if the job is still active and nobody asked to cancel it: a cancelled,
-failed or interrupted job has stored nothing. While it runs, its server renews a heartbeat;
-a job whose server died (even killed with SIGKILL) goes silent and is shown, then stored,
-as interrupted. At shutdown, running jobs get ``grace`` seconds to finish; the others are
+failed or interrupted job has stored nothing (but what its work commits on its own: an
+optimisation keeps each chunk of combinations it finished). While it runs, its server renews
+a heartbeat; a job whose server died (even killed with SIGKILL) goes silent and is shown, then
+stored, as interrupted. At shutdown, running jobs get ``grace`` seconds to finish; the others are
 marked interrupted."""
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +30,10 @@ from tradeloop.services.work import Ticket, work_steps
 from tradeloop.store import jobs as repo
 from tradeloop.store.models import Job
 
-__all__ = ["RESULT_PATHS", "Job", "JobRunner", "get_job", "job_record", "list_jobs"]
+__all__ = [
+    "RESULT_PATHS", "Job", "JobControl", "JobRunner", "current_job", "get_job", "job_record",
+    "list_jobs",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,7 @@ RESULT_PATHS = {
     "backtest": "/api/backtests/{id}",
     "dataset": "/api/datasets/{id}",
     "import": "/api/journal/imports/{id}",
+    "optimise": "/api/optimisations/{id}",
 }
 SILENT_BEATS = 3  # heartbeats missed before a job counts as interrupted
 
@@ -45,6 +52,21 @@ class JobCancelled(Exception):
 
 
 Work = Callable[[Session], int]  # does the job's work in a session; returns the object's id
+
+
+@dataclass(frozen=True)
+class JobControl:
+    """What a running job's work may use besides ``run_cpu``: report its own progress
+    (``report(stage, fraction)``, fraction 0–1) and ask whether it should stop (cancelled,
+    or no longer active)."""
+
+    job_id: int
+    report: Callable[[str, float], None]
+    stop_requested: Callable[[], bool]
+
+
+# The job whose work runs in this context (None outside a job)
+current_job: ContextVar[JobControl | None] = ContextVar("current_job", default=None)
 
 
 class JobRunner:
@@ -130,14 +152,27 @@ class JobRunner:
             # written by the heartbeat thread: this one may be inside the work's transaction
             self._progress.put((job_id, {"stage": "computing", "progress": progress}))
 
+        def report(stage: str, fraction: float) -> None:
+            progress = round(0.05 + 0.9 * min(max(fraction, 0.0), 1.0), 3)
+            self._progress.put((job_id, {"stage": stage[:32], "progress": progress}))
+
+        def stop_requested() -> bool:
+            try:
+                self._check(job_id)
+            except JobCancelled:
+                return True
+            return False
+
         try:
             with ticket.running(give_up=lambda: self._check(job_id)):
                 self._update(job_id, state="running", stage="starting", progress=0.05,
                              started_at=repo.now())  # fmt: skip
                 token = work_steps.set(step)
+                control = current_job.set(JobControl(job_id, report, stop_requested))
                 try:
                     self._work(job_id, work)
                 finally:
+                    current_job.reset(control)
                     work_steps.reset(token)
         except JobCancelled as exc:
             self._end(job_id, "cancelled" if job_id not in self._abandoned else "interrupted",

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 import tradeloop
 from tradeloop.store.models import Base
 
-HEAD = "0014"
+HEAD = "0015"
 
 
 def migrations_dir() -> Path:

@@ -662,3 +662,46 @@ class TradingAccount(Base):
     max_daily_loss: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class OptimisationRun(Base):
+    """A user's stored sweep: the request, the dataset, its state and, once it ended (done,
+    cancelled), the result without its rows (best, overfitting odds, walk-forward)."""
+
+    __tablename__ = "optimisation_runs"
+    __table_args__ = (Index(None, "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    dataset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True
+    )
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the latest job
+    strategy: Mapped[str] = mapped_column(String(64), nullable=False)
+    request: Mapped[dict[str, Any]] = mapped_column(JSONText(), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    total: Mapped[int | None] = mapped_column(Integer, nullable=True)  # combinations planned
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONText(), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OptimisationRow(Base):
+    """One finished combination of a stored sweep, with the daily returns the overfitting
+    odds need (float64 bytes); written per finished chunk, so a stopped run keeps them."""
+
+    __tablename__ = "optimisation_rows"
+    __table_args__ = (Index(None, "run_id", "combo_index", unique=True), Index(None, "user_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("optimisation_runs.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[int] = mapped_column(_user_fk(), nullable=False)
+    combo_index: Mapped[int] = mapped_column(Integer, nullable=False)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSONText(), nullable=True)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSONText(), nullable=True)
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSONText(), nullable=True)
+    skipped: Mapped[str | None] = mapped_column(Text, nullable=True)
+    daily: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

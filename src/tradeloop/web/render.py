@@ -30,6 +30,7 @@ from tradeloop.serving.limits import request_scheme
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 NOTICE_PREFIXES = (
     "auth.", "bots.", "profile.", "notifications.", "backtests.", "journal.", "accounts.",
+    "optimise.",
 )  # fmt: skip
 
 

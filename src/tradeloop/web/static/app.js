@@ -55,3 +55,18 @@ window.tradeloopTime = (iso, withDate = true) => {
   const clock = `${parts.hour}:${parts.minute} ${zone}`;
   return withDate ? `${parts.year}-${parts.month}-${parts.day} ${clock}` : clock;
 };
+
+// Plotly charts share one look: transparent, the page's text colour, a legend on top.
+window.tradeloopPlot = (() => {
+  const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
+  return {
+    base: {
+      margin: { t: 10, r: 10, b: 50, l: 70 }, separators: ". ", hovermode: "closest",
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: dark ? "#e6e9ee" : "#1c2330" },
+      legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 },
+    },
+    config: { responsive: true, displaylogo: false },
+    // the JSON a page embeds in <script type="application/json" id=...>, or null
+    json: (id) => { const el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; },
+  };
+})();

@@ -1,14 +1,7 @@
 // Result page: candlesticks with the strategy's lines and the trades, equity and drawdown
 // (Plotly), and the re-run form with every setting.
 (() => {
-  const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-  const base = {
-    margin: { t: 10, r: 10, b: 50, l: 70 }, separators: ". ", hovermode: "closest",
-    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: dark ? "#e6e9ee" : "#1c2330" },
-    legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 },
-  };
-  const config = { responsive: true, displaylogo: false };
-  const json = (id) => { const el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; };
+  const { base, config, json } = window.tradeloopPlot;
   // as the trade table writes lots: 0.10, or finer when a size is below a hundredth
   const lots = (value) => (Math.abs(value * 100 - Math.round(value * 100)) < 1e-6 ? value.toFixed(2) : String(value));
   const exact = (seconds) => window.tradeloopTime(new Date(seconds * 1000).toISOString());
