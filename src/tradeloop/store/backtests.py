@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from tradeloop.core.errors import NotFound
 from tradeloop.store.models import BacktestResult
+from tradeloop.store.owned import owned_row
 from tradeloop.store.pagination import Page, paginate
 
 
@@ -59,14 +59,7 @@ def list_results(
 
 def get_result(session: Session, user_id: int, result_id: int) -> BacktestResult:
     """The user's result; NotFound when missing or someone else's."""
-    result = session.scalar(
-        select(BacktestResult).where(
-            BacktestResult.id == result_id, BacktestResult.user_id == user_id
-        )
-    )
-    if result is None:
-        raise NotFound(f"backtest {result_id} not found")
-    return result
+    return owned_row(session, BacktestResult, user_id, result_id, "backtest")
 
 
 def delete_result(session: Session, user_id: int, result_id: int) -> None:

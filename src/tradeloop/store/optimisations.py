@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from tradeloop.core.errors import NotFound
 from tradeloop.store.jobs import now
 from tradeloop.store.models import OptimisationRow, OptimisationRun
+from tradeloop.store.owned import owned_row
 from tradeloop.store.pagination import Page, paginate
 
 
@@ -29,14 +29,7 @@ def add_run(
 
 def get_run(session: Session, user_id: int, run_id: int) -> OptimisationRun:
     """The user's run; NotFound when missing or someone else's."""
-    run = session.scalar(
-        select(OptimisationRun).where(
-            OptimisationRun.id == run_id, OptimisationRun.user_id == user_id
-        )
-    )
-    if run is None:
-        raise NotFound(f"optimisation {run_id} not found")
-    return run
+    return owned_row(session, OptimisationRun, user_id, run_id, "optimisation")
 
 
 def list_runs(session: Session, user_id: int, limit: int, offset: int) -> Page[OptimisationRun]:
