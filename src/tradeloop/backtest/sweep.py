@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from tradeloop.backtest.engine import BacktestRun, assemble_run
 from tradeloop.backtest.kernel import run_many
 from tradeloop.backtest.stats import daily_returns, finite
-from tradeloop.core.errors import InvalidInput
+from tradeloop.core.errors import InvalidInput, first_problem
 from tradeloop.core.instruments import Instrument
 from tradeloop.execution.inputs import (
     conversion,
@@ -96,9 +96,7 @@ def settings_of(values: dict[str, Any]) -> ExecutionSettings:
     try:
         return ExecutionSettings(**values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        text = err["msg"].removeprefix("Value error, ")
+        where, text = first_problem(exc.errors())
         raise InvalidInput(f"{where}: {text}" if where else text) from exc
 
 

@@ -11,7 +11,7 @@ import typer
 
 from tradeloop.cli.console import json_bytes, out
 from tradeloop.core.dates import DATE_ORDERS
-from tradeloop.core.errors import InvalidInput
+from tradeloop.core.errors import InvalidInput, first_problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,11 +76,9 @@ def _settings(values: dict[str, Any]) -> ExecutionSettings:
     try:
         return ExecutionSettings(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
+        field, message = first_problem(exc.errors())
         option = FLAGS.get(field, field.replace("_", "-"))
-        flag = f"--{option}: " if field else ""
-        raise InvalidInput(f"{flag}{err['msg'].removeprefix('Value error, ')}") from exc
+        raise InvalidInput(f"--{option}: {message}" if field else message) from exc
 
 
 def backtest_command(

@@ -96,3 +96,11 @@ class Unavailable(UserError):
     """The server could not do the work now (a worker stopped); trying again may work."""
 
     status = 503
+
+
+def first_problem(errors: list[Any]) -> tuple[str, str]:
+    """The first of a Pydantic validation's ``errors()``: its field (dotted, "" for the whole
+    model) and its message without Pydantic's "Value error, " prefix."""
+    first = errors[0]
+    field = ".".join(str(part) for part in first["loc"])
+    return field, str(first["msg"]).removeprefix("Value error, ")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from tradeloop.core.dates import CalendarDay
-from tradeloop.core.errors import InvalidInput, NotFound
+from tradeloop.core.errors import InvalidInput, NotFound, first_problem
 from tradeloop.habits import reports
 from tradeloop.habits.analysis import Analysis, r_figures, trade_records
 from tradeloop.habits.filters import Mistake, Sort, TradeFilter, select_trades
@@ -286,9 +286,7 @@ class TradeQuery(BaseModel):
         try:
             return cls(**given)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(part) for part in first["loc"])
-            message = first["msg"].removeprefix("Value error, ")
+            field, message = first_problem(exc.errors())
             raise InvalidInput(
                 f"{field}: {message}", [{"field": field}], "journal.error.bad_filter",
                 {"field": field, "message": message},
