@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import bearer, browser_sign_in, in_english, register
+from tradeloop.i18n import translate
 from tradeloop.market.synthetic import random_walk_bars
 
 SWEEP = {
@@ -155,14 +156,14 @@ def test_a_cancelled_run_shows_cancelled_and_resumes(client: TestClient, ayu) ->
 @pytest.mark.parametrize(
     ("change", "field_text"),
     [
-        ({"grids": ["speed=1,2"]}, "unknown name 'speed'"),
+        ({"grids": ["speed=1,2"]}, "speed is not a parameter or setting that can be swept"),
         (
             {"grids": ["fast_period=1:5000:1", "slow_period=1:5000:1"]},
             "25,000,000 combinations, above the limit of 10,000",
         ),
-        ({"constraints": ["fast_period << 3"]}, "constraint 'fast_period << 3'"),
-        ({"objective": "luck"}, "--objective 'luck'"),
-        ({"method": "random"}, "needs --trials"),
+        ({"constraints": ["fast_period << 3"]}, "Constraint “fast_period << 3”: expected a number"),
+        ({"objective": "luck"}, "Unknown objective luck: choose one of net_profit"),
+        ({"method": "random"}, "The random search needs a number of trials"),
         ({"grids": []}, "grids"),
         ({"colour": "red"}, "colour"),
         ({"settings": {"sl_atr": -1}}, "sl_atr"),
@@ -217,6 +218,15 @@ def test_the_pages_show_the_form_the_run_and_refuse_another_users(client: TestCl
                  'data-testid="best-row"', "Deflated Sharpe Ratio"):  # fmt: skip
         assert part in page.text, part
     assert page.text.count('data-testid="backtest-row"') == 11  # the skipped one has none
+    walk = client.get(f"/api/optimisations/{body['run_id']}", headers=headers).json()
+    table = page.text.split('data-testid="walk-windows"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == len(walk["walk_forward"]) + 1  # the header and each window
+    assert 'data-testid="heat-hint"' not in page.text  # two names swept: no other values
+
+    # the headline alone, light enough to poll while the run goes
+    headline = client.get(f"/api/optimisations/{body['run_id']}?summary=true", headers=headers)
+    assert headline.status_code == 200
+    assert headline.json()["finished"] == 12 and "combinations" not in headline.json()
 
     client.cookies.clear()
     user(client, "budi@example.com")
@@ -236,3 +246,33 @@ def test_random_and_bayesian_runs_store_named_rows(client: TestClient, ayu, meth
     assert all(c["params"] and c["settings"] == {"sl_atr": 2, "tp_atr": 4}
                for c in run["combinations"])  # fmt: skip
     assert run["best"]["index"] in [c["index"] for c in run["combinations"]]
+
+
+def test_a_run_where_every_combination_fails_the_filters_says_so(client: TestClient, ayu) -> None:
+    headers, dataset_id = ayu
+    body = start(client, headers, dataset_id, min_trades=100_000).json()
+    assert finished(client, headers, body["job_id"])["state"] == "done"
+    assert (
+        client.get(f"/api/optimisations/{body['run_id']}", headers=headers).json()["best"] is None
+    )
+    browser_sign_in(client, "ayu@example.com")
+    page = client.get(f"/optimise/{body['run_id']}").text
+    assert 'data-testid="no-best"' in page
+    assert any(translate(lang, "optimise.none_passed") in page for lang in ("en", "id"))
+
+
+@pytest.mark.parametrize("trials", [8, 40])  # fewer, then more trials than the grid's 12
+def test_a_bayesian_run_counts_combinations_against_its_trials(
+    client: TestClient, ayu, trials: int
+) -> None:
+    headers, dataset_id = ayu
+    body = start(client, headers, dataset_id, method="bayes", trials=trials, seed=1).json()
+    assert finished(client, headers, body["job_id"])["state"] == "done"
+    run = client.get(f"/api/optimisations/{body['run_id']}?summary=true", headers=headers).json()
+    browser_sign_in(client, "ayu@example.com")
+    page = client.get(f"/optimise/{body['run_id']}").text
+    assert 0 < run["finished"] <= min(trials, 12)
+    texts = [translate(lang, "optimise.finished_bayes", finished=run["finished"], trials=trials)
+             for lang in ("en", "id")]  # fmt: skip
+    assert any(text in page for text in texts), page
+    assert any(text in client.get("/optimise").text for text in texts)

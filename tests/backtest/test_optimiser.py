@@ -111,12 +111,27 @@ def test_random_draws_the_same_combinations_for_the_same_seed() -> None:
 
 
 def test_bayes_is_repeatable_and_never_runs_a_combination_twice() -> None:
-    plan = SweepPlan(space=SPACE, method="bayes", trials=20, seed=3, min_trades=0)
+    plan = SweepPlan(space=SPACE, method="bayes", trials=11, seed=3, min_trades=0)
     first, again = Recording(JOB), Recording(JOB)
     one, two = result(swept(plan, first), True), result(swept(plan, again), True)
     assert one == two
     assert first.ran == again.ran and len(first.ran) == len(set(first.ran))
-    assert len(one["combinations"]) == len(first.ran) <= 12  # 20 trials over a 12-point grid
+    assert len(one["combinations"]) == len(first.ran) < 11  # TPE asked some twice
+
+
+def test_bayes_with_as_many_trials_as_the_grid_runs_the_whole_grid() -> None:
+    grid = result(swept(SweepPlan(space=SPACE, min_trades=0)), True)
+    plan = SweepPlan(space=SPACE, method="bayes", trials=12, seed=3, min_trades=0)
+    assert plan.exhaustive and not SweepPlan(space=SPACE, method="bayes", trials=11).exhaustive
+    assert result(swept(plan), True) == grid | {"method": "bayes"}
+
+
+def test_with_every_combination_filtered_out_the_pbo_still_judges_the_choosing() -> None:
+    sweep = swept(SweepPlan(space=SPACE, min_trades=10_000))
+    odds = result(sweep, True)["overfitting"]
+    assert odds["dsr"] is None and odds["trials"] == 9
+    daily = np.column_stack([o.daily for _, o in sorted(sweep.outcomes.items()) if o.stats])
+    assert odds["pbo"] == backtest_overfitting(daily, 16).pbo
     with pytest.raises(InvalidInput, match="--method bayes needs --trials of at least 1"):
         SweepPlan(space=SPACE, method="bayes")
 

@@ -99,8 +99,13 @@ def get_optimisation(
     sort: Annotated[str, Query(max_length=40, pattern=r"^[a-z_]+$",
                                description="index or a statistic")] = "index",
     order: Annotated[Literal["asc", "desc"], Query(description="sort direction")] = "asc",
+    summary: Annotated[bool, Query(description="only the headline: status, finished, "
+                                               "total, job, best (no combinations)")] = False,
 ) -> Any:  # fmt: skip
-    """One run in full: every finished combination, best, overfitting odds, walk-forward."""
+    """One run in full: every finished combination, best, overfitting odds, walk-forward;
+    with ``summary=true`` only its headline (cheap enough to poll while it runs)."""
+    if summary:
+        return optimisations.summary(session, user.id, run_id, state.jobs.silent_after)
     return optimisations.run_detail(
         session,
         user.id,

@@ -65,17 +65,23 @@ def parse_constraint(text: str, known: Iterable[str]) -> Constraint:
     """``text`` as a Constraint over the parameter names ``known``; InvalidInput naming the
     problem and where it is (``--constraint`` and the form's field)."""
     if len(text) > MAX_LENGTH:
-        raise _error(text, f"longer than {MAX_LENGTH} characters")
+        raise _error(text, f"longer than {MAX_LENGTH} characters", "long", limit=MAX_LENGTH)
     tokens = _tokens(text)
     parser = _Parser(text, tokens, frozenset(known))
     node = parser.expression()
     if parser.at < len(tokens):
-        raise _error(text, f"unexpected {tokens[parser.at]!r} after a complete expression")
+        raise _error(text, f"unexpected {tokens[parser.at]!r} after a complete expression",
+                     "after", token=tokens[parser.at])  # fmt: skip
     return Constraint(text, frozenset(parser.used), node)
 
 
-def _error(text: str, problem: str) -> ConstraintError:
-    return ConstraintError(f"constraint {text!r}: {problem}", [{"field": "constraint"}])
+def _error(text: str, problem: str, code: str, **values: object) -> ConstraintError:
+    """The constraint's problem: in English for the command line, and by its catalogue key
+    ``optimise.error.constraint_<code>`` for the pages and the API."""
+    return ConstraintError(
+        f"constraint {text!r}: {problem}", [{"field": "constraints"}],
+        f"optimise.error.constraint_{code}", {"text": text, **values},
+    )  # fmt: skip
 
 
 def _tokens(text: str) -> list[str]:
@@ -83,12 +89,14 @@ def _tokens(text: str) -> list[str]:
     while at < len(text.rstrip()):
         found = _TOKEN.match(text, at)
         if found is None or found.end() == at:
-            raise _error(text, f"cannot read {text[at:].strip()[:20]!r} (position {at + 1})")
+            piece = text[at:].strip()[:20]
+            raise _error(text, f"cannot read {piece!r} (position {at + 1})", "unreadable",
+                         piece=piece, position=at + 1)  # fmt: skip
         token = found.group("number") or found.group("name") or found.group("op")
         tokens.append(_SAME.get(token, token))
         at = found.end()
     if not tokens:
-        raise _error(text, "it is empty")
+        raise _error(text, "it is empty", "empty")
     return tokens
 
 
@@ -106,7 +114,7 @@ class _Parser:
     def _take(self) -> str:
         token = self._peek()
         if token is None:
-            raise _error(self.text, "it ends too early")
+            raise _error(self.text, "it ends too early", "early")
         self.at += 1
         return token
 
@@ -156,17 +164,19 @@ class _Parser:
         if piece == "(":
             node = self.expression()
             if self._peek() != ")":
-                raise _error(self.text, "a '(' is not closed")
+                raise _error(self.text, "a '(' is not closed", "unclosed")
             self.at += 1
             return node
         if piece[0].isdigit() or piece[0] == ".":
             number = float(piece)
             return lambda v: number
         if piece in _WORDS or not (piece[0].isalpha() or piece[0] == "_"):
-            raise _error(self.text, f"expected a number or a parameter name, found {piece!r}")
+            raise _error(self.text, f"expected a number or a parameter name, found {piece!r}",
+                         "expected", piece=piece)  # fmt: skip
         if piece not in self.known:
             names = ", ".join(sorted(self.known)) or "none"
-            raise _error(self.text, f"unknown parameter {piece!r} (known: {names})")
+            raise _error(self.text, f"unknown parameter {piece!r} (known: {names})", "unknown",
+                         name=piece, known=names)  # fmt: skip
         self.used.add(piece)
         return lambda v: float(v[piece])
 

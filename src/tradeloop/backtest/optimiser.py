@@ -77,6 +77,7 @@ class WalkForward:
             raise InvalidInput(
                 f"--walk-forward {text!r}: write rolling:IN_BARS:OUT_BARS or "
                 "anchored:IN_BARS:OUT_BARS", [{"field": "walk_forward"}],
+                "optimise.error.walk_forward_form", {"text": text},
             )  # fmt: skip
         try:
             in_bars, out_bars = (int(x) for x in sizes)
@@ -84,10 +85,13 @@ class WalkForward:
             raise InvalidInput(
                 f"--walk-forward {text!r}: the bar counts must be whole numbers",
                 [{"field": "walk_forward"}],
+                "optimise.error.walk_forward_whole",
+                {"text": text},
             ) from exc
         if in_bars < 1 or out_bars < 1:
             raise InvalidInput(f"--walk-forward {text!r}: both bar counts must be at least 1",
-                               [{"field": "walk_forward"}])  # fmt: skip
+                               [{"field": "walk_forward"}], "optimise.error.walk_forward_min",
+                               {"text": text})  # fmt: skip
         return cls(kind, in_bars, out_bars)  # type: ignore[arg-type]
 
 
@@ -116,10 +120,13 @@ class SweepPlan:
             raise InvalidInput(
                 f"--objective {self.objective!r}: choose one of {', '.join(OBJECTIVES)}",
                 [{"field": "objective"}],
+                "optimise.error.objective",
+                {"objective": self.objective, "choices": ", ".join(OBJECTIVES)},
             )
         if self.method in ("random", "bayes") and (self.trials is None or self.trials < 1):
             raise InvalidInput(f"--method {self.method} needs --trials of at least 1",
-                               [{"field": "trials"}])  # fmt: skip
+                               [{"field": "trials"}], "optimise.error.trials_needed",
+                               {"method": self.method})  # fmt: skip
 
     def combination(self, index: int, values: dict[str, Any], skipped: str | None) -> Combination:
         """Swept ``values`` as a combination (fixed values filled in)."""
@@ -129,10 +136,18 @@ class SweepPlan:
             (settings if name in self.setting_names else params)[name] = value
         return Combination(index, params, settings, skipped)
 
+    @property
+    def exhaustive(self) -> bool:
+        """Every combination runs: a grid, or a Bayesian search with as many trials as the
+        grid holds (it would only ask again for what it has seen)."""
+        return self.method == "grid" or (
+            self.method == "bayes" and (self.trials or 0) >= self.space.size
+        )
+
     def candidates(self) -> list[Combination]:
         """The grid's or the random draw's combinations, constraints applied."""
         drawn: Iterable[dict[str, Any]] = (
-            self.space.grid() if self.method == "grid"
+            self.space.grid() if self.exhaustive
             else self.space.draw(self.trials or 0, self.seed)
         )  # fmt: skip
         judged = judge(drawn, self.constraints, self.fixed_values)
@@ -210,7 +225,7 @@ def search(
     """Run the plan's search over ``span`` into ``sweep`` (which keeps what finished when
     the run is cancelled); ``progress(done, total)`` after each chunk. With ``resumed``
     outcomes (an interrupted run's), only the missing combinations run."""
-    if sweep.plan.method == "bayes":
+    if sweep.plan.method == "bayes" and not sweep.plan.exhaustive:
         _bayes(sweep, executor, span, progress, resumed or {})
         return
     sweep.combos = sweep.plan.candidates()
@@ -280,9 +295,13 @@ def overfitting(sweep: Sweep, best: Combination | None) -> dict[str, Any]:
     ran.sort(key=lambda o: o.index)
     found: dict[str, Any] = {"trials": len(ran), "dsr": None, "dsr_p_value": None,
                              "dsr_benchmark": None, "pbo": None}  # fmt: skip
-    if best is None or not ran or len(ran[0].daily) < 3:  # type: ignore[arg-type]
+    if not ran or len(ran[0].daily) < 3:  # type: ignore[arg-type]
         return found
     returns = np.column_stack([o.daily for o in ran])
+    if len(ran) >= 2 and len(returns) >= CSCV_SPLITS:  # the choosing, whatever it chose
+        found["pbo"] = backtest_overfitting(returns, CSCV_SPLITS).pbo
+    if best is None:
+        return found
     ratios = sharpe_ratios(returns)
     column = next(k for k, o in enumerate(ran) if o.index == best.index)
     winner = returns[:, column]
@@ -296,8 +315,6 @@ def overfitting(sweep: Sweep, best: Combination | None) -> dict[str, Any]:
                               variance)  # fmt: skip
         if math.isfinite(dsr.dsr):
             found |= {"dsr": dsr.dsr, "dsr_p_value": dsr.p_value, "dsr_benchmark": dsr.benchmark}
-    if len(ran) >= 2 and len(winner) >= CSCV_SPLITS:
-        found["pbo"] = backtest_overfitting(returns, CSCV_SPLITS).pbo
     return found
 
 

@@ -19,17 +19,26 @@ MAX_COMBINATIONS = 10_000
 MAX_VALUES = 100_000  # values one range may give
 
 
-def _invalid(spec: str, problem: str) -> InvalidInput:
-    return InvalidInput(f"--grid {spec!r}: {problem}", [{"field": "grid"}])
+def _invalid(spec: str, problem: str, code: str, **values: object) -> InvalidInput:
+    """The grid's problem: in English for the command line, and by its catalogue key
+    ``optimise.error.grid_<code>`` for the pages and the API."""
+    return InvalidInput(
+        f"--grid {spec!r}: {problem}", [{"field": "grids"}], f"optimise.error.grid_{code}",
+        {"spec": spec, **values},
+    )  # fmt: skip
 
 
 def _number(spec: str, text: str) -> float | int:
     try:
         value = Decimal(text.strip())
     except InvalidOperation as exc:
-        raise _invalid(spec, f"{text.strip()!r} is not a number") from exc
+        raise _invalid(
+            spec, f"{text.strip()!r} is not a number", "number", text=text.strip()
+        ) from exc
     if not value.is_finite():
-        raise _invalid(spec, f"{text.strip()!r} is not a finite number")
+        raise _invalid(
+            spec, f"{text.strip()!r} is not a finite number", "finite", text=text.strip()
+        )
     return int(value) if value == value.to_integral_value() and "." not in text else float(value)
 
 
@@ -41,27 +50,29 @@ def parse_grid(spec: str, known: Iterable[str]) -> tuple[str, list[float | int]]
     name = name.strip()
     names = sorted(known)
     if not equals or not name or not rest.strip():
-        raise _invalid(spec, "write NAME=a,b,c or NAME=start:stop:step")
+        raise _invalid(spec, "write NAME=a,b,c or NAME=start:stop:step", "form")
     if name not in names:
-        raise _invalid(spec, f"unknown name {name!r} (known: {', '.join(names)})")
+        raise _invalid(spec, f"unknown name {name!r} (known: {', '.join(names)})", "unknown",
+                       name=name, known=", ".join(names))  # fmt: skip
     if ":" in rest:
         parts = rest.split(":")
         if len(parts) != 3:
-            raise _invalid(spec, "a range is start:stop:step")
+            raise _invalid(spec, "a range is start:stop:step", "range")
         start, stop, step = (Decimal(str(_number(spec, p))) for p in parts)
         if step <= 0:
-            raise _invalid(spec, "the step must be above 0")
+            raise _invalid(spec, "the step must be above 0", "step")
         if stop < start:
-            raise _invalid(spec, "the stop is below the start")
+            raise _invalid(spec, "the stop is below the start", "stop")
         count = int((stop - start) / step) + 1
         if count > MAX_VALUES:
-            raise _invalid(spec, f"{count:,} values: at most {MAX_VALUES:,}")
+            raise _invalid(spec, f"{count:,} values: at most {MAX_VALUES:,}", "values",
+                           count=count, limit=MAX_VALUES)  # fmt: skip
         whole = all(v == v.to_integral_value() for v in (start, step))
         values = [start + k * step for k in range(count)]
         return name, [int(v) if whole else float(v) for v in values]
     values = [_number(spec, part) for part in rest.split(",")]
     if len(set(values)) != len(values):
-        raise _invalid(spec, "a value is given twice")
+        raise _invalid(spec, "a value is given twice", "twice")
     return name, values
 
 
@@ -82,7 +93,8 @@ class SweepSpace:
             raise InvalidInput(
                 f"the sweep holds {self.size:,} combinations, above the limit of {limit:,} "
                 "(--max-combinations): fewer values, or --method random or bayes with --trials",
-                [{"field": "max_combinations"}],
+                [{"field": "max_combinations"}], "optimise.error.too_big",
+                {"size": self.size, "limit": limit},
             )  # fmt: skip
 
     def grid(self) -> Iterator[dict[str, float | int]]:
@@ -95,7 +107,8 @@ class SweepSpace:
         """``trials`` distinct combinations drawn at random with ``seed`` (all of them, in a
         random order, when the grid holds fewer); the same seed draws the same ones."""
         if trials < 1:
-            raise InvalidInput("--trials must be at least 1", [{"field": "trials"}])
+            raise InvalidInput("--trials must be at least 1", [{"field": "trials"}],
+                               "optimise.error.trials_min")  # fmt: skip
         rng = np.random.default_rng(seed)
         total, names = self.size, list(self.grids)
         sizes = [len(self.grids[n]) for n in names]

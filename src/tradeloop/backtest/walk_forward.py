@@ -27,12 +27,15 @@ def windows(
     and the next starts where it ended; the last is cut at the series' end (and left out
     when nothing is left to test)."""
     if in_bars < 1 or out_bars < 1:
-        raise InvalidInput("walk-forward windows need at least 1 bar in and out of sample",
-                           [{"field": "walk_forward"}])  # fmt: skip
+        raise InvalidInput(
+            "walk-forward windows need at least 1 bar in and out of sample",
+            [{"field": "walk_forward"}], "optimise.error.walk_forward_bars",
+        )  # fmt: skip
     if in_bars + 1 > bars:
         raise InvalidInput(
             f"walk-forward needs more than {in_bars} bars for its first window: the series "
-            f"has {bars}", [{"field": "walk_forward"}],
+            f"has {bars}", [{"field": "walk_forward"}], "optimise.error.walk_forward_short",
+            {"in_bars": in_bars, "bars": bars},
         )  # fmt: skip
     found, out_start = [], in_bars
     while out_start < bars:

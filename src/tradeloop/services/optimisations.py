@@ -68,7 +68,8 @@ def start(
     start its job; the run and the job's record. The ticket is the job's from now on."""
     plan = plan_sweep(request)
     dataset = get_dataset(session, user_id, dataset_id)
-    total = plan.trials if plan.method == "bayes" else len(plan.candidates())
+    bayes = plan.method == "bayes" and not plan.exhaustive
+    total = plan.trials if bayes else len(plan.candidates())
     run = repo.add_run(
         session, user_id, dataset.id, request.strategy, request.model_dump(mode="json"), total
     )
@@ -187,12 +188,18 @@ def _work(
             job = SweepJob(bars, request.strategy, InstrumentChoice(symbol).resolve(), None)
             writer = _RowWriter(sessions, user_id, run_id, names, set(resumed))
             executor = make_executor(job, None, workers, scheduler, stop=control.stop_requested)
+            walking = plan.walk_forward is not None
+
+            def progress(stage: str, done: int, total: int) -> None:
+                # with walk-forward the sweep is the first half, the windows the second, so
+                # the bar only moves forward over both stages
+                fraction = done / max(total, 1)
+                if walking:
+                    fraction = 0.5 * fraction if stage == "sweep" else 0.5 + 0.5 * fraction
+                control.report(stage, fraction)
+
             try:
-                result = run_sweep(
-                    job, plan, executor,
-                    lambda stage, done, total: control.report(stage, done / max(total, 1)),
-                    resumed, writer,
-                )  # fmt: skip
+                result = run_sweep(job, plan, executor, progress, resumed, writer)
             finally:
                 executor.close()
         except Exception as exc:

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradeloop.backtest.constraints import parse_constraint
 from tradeloop.backtest.optimiser import (
-    OBJECTIVES,
     Cancelled,
     Executor,
     Sweep,
@@ -56,18 +55,22 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     for spec in request.grids:
         name, values = parse_grid(spec, known)
         if name in grids:
-            raise InvalidInput(f"--grid {spec!r}: {name} is swept twice", [{"field": "grids"}])
+            raise InvalidInput(
+                f"--grid {spec!r}: {name} is swept twice", [{"field": "grids"}],
+                "optimise.error.grid_twice_name", {"spec": spec, "name": name},
+            )  # fmt: skip
         grids[name] = values
     space = SweepSpace(grids)
     if request.method == "grid" and request.trials is not None:
         raise InvalidInput("--trials applies to --method random or bayes, not to a grid",
-                           [{"field": "trials"}])  # fmt: skip
+                           [{"field": "trials"}], "optimise.error.trials_grid")  # fmt: skip
     if request.method == "grid":
         space.check_size(request.max_combinations)
     elif (request.trials or 0) > request.max_combinations:
         raise InvalidInput(
             f"--trials {request.trials:,} is above the limit of {request.max_combinations:,} "
-            "(--max-combinations)", [{"field": "trials"}],
+            "(--max-combinations)", [{"field": "trials"}], "optimise.error.trials_limit",
+            {"trials": request.trials, "limit": request.max_combinations},
         )  # fmt: skip
     setting_names = frozenset(n for n in grids if n in SWEPT_SETTINGS)
     first = {n: values[0] for n, values in grids.items() if n in setting_names}
@@ -76,11 +79,6 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
         k: float(v) for k, v in {**strategy.values, **request.settings}.items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     }  # fmt: skip
-    if request.objective not in OBJECTIVES:
-        raise InvalidInput(
-            f"--objective {request.objective!r}: choose one of {', '.join(OBJECTIVES)}",
-            [{"field": "objective"}],
-        )
     return SweepPlan(
         space=space,
         params={k: v for k, v in request.params.items() if k not in grids},
@@ -145,8 +143,13 @@ def make_executor(
     return LocalExecutor(job, workers, stop, start_method)
 
 
+PBO_LOW, PBO_HIGH = 0.25, 0.5  # below: held up; to 50 %: about a coin toss; above: overfit
+
+
 def odds_sentences(odds: dict[str, Any], language: str) -> dict[str, str]:
-    """What the DSR and the PBO of a result mean, in ``language``."""
+    """What the DSR and the PBO of a result mean, in ``language``: a DSR of at least 95 %
+    is unlikely to be luck; a PBO below 25 % held up, to 50 % is about a coin toss, above is
+    likely overfitting."""
     from tradeloop.i18n import translate
 
     def pct(value: float) -> str:
@@ -163,6 +166,6 @@ def odds_sentences(odds: dict[str, Any], language: str) -> dict[str, str]:
     if odds["pbo"] is None:
         pbo = translate(language, "optimise.pbo.none")
     else:
-        high = odds["pbo"] >= 0.5
-        pbo = translate(language, f"optimise.pbo.{'high' if high else 'low'}", pbo=pct(odds["pbo"]))
+        band = "high" if odds["pbo"] >= PBO_HIGH else "middle" if odds["pbo"] >= PBO_LOW else "low"
+        pbo = translate(language, f"optimise.pbo.{band}", pbo=pct(odds["pbo"]))
     return {"dsr": dsr, "pbo": pbo}

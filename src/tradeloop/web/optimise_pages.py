@@ -1,12 +1,16 @@
 """Optimisation pages: the sweep form generated from the strategy schema with the runs so far,
-and a run's page: live progress (server-sent events) with Cancel, the sortable results table
-with a Backtest button per row, a heatmap of two swept parameters, the walk-forward chart and
-the overfitting read-out."""
+and a run's page: live progress (server-sent events, the step named when walk-forward follows
+the sweep) with the finished count re-read as chunks are stored, and Cancel; the sortable
+results table with a Backtest button first in each row, a heatmap of two swept parameters,
+the walk-forward charts and table of windows, the overfitting read-out, and a line saying so
+when no combination passed the filters."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -62,6 +66,61 @@ def _status_text(language: str, status: str) -> str:
     return translate(language, f"optimise.status.{status}")
 
 
+def finished_text(
+    language: str, request: dict[str, Any], finished: int | str, total: int | None, active: bool
+) -> str:
+    """How many combinations finished: ``12 of 741`` for a grid or random draw; for a
+    Bayesian run, ``87 combinations from 500 trials`` (the trials its ``request`` asked: a
+    combination asked twice runs once, so fewer than the trials is a complete run), ``… so
+    far`` while it runs."""
+    if request.get("method") == "bayes":
+        key = "optimise.finished_bayes_running" if active else "optimise.finished_bayes"
+        trials = request.get("trials") or total or "?"
+        return translate(language, key, finished=finished, trials=trials)
+    return translate(language, "optimise.finished_of", finished=finished, total=total or "?")
+
+
+def _date_text(value: str | None, zone: str) -> str:
+    """``2024-05-01``: the day of an ISO time (naive: UTC) in ``zone``."""
+    if not value:
+        return "—"
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
+
+
+def _span_text(window: dict[str, Any], part: str, zone: str) -> str:
+    """``2024-01-01 – 2024-03-31``: the days of a window's ``in`` or ``out`` part."""
+    start, end = window.get(f"{part}_start"), window.get(f"{part}_end")
+    return f"{_date_text(start, zone)} – {_date_text(end, zone)}"
+
+
+def walk_rows(
+    language: str, strategy: str, windows: list[dict[str, Any]], names: list[str], zone: str
+) -> list[dict[str, Any]]:
+    """The walk-forward windows as table rows: in- and out-of-sample days, the values the
+    in-sample search chose, the return per 100 bars in, out and their gap, and the
+    out-of-sample trades and net profit."""
+    shown = []
+    for w in windows:
+        out_stats = w.get("out_stats") or {}
+        profit = out_stats.get("net_profit")
+        shown.append({
+            "in_dates": _span_text(w, "in", zone),
+            "out_dates": _span_text(w, "out", zone),
+            "chosen": _values_text(language, strategy, w, names),
+            "in_return": view.stat_text(language, "pct", w.get("in_per_100_bars_pct")),
+            "out_return": view.stat_text(language, "pct", w.get("out_per_100_bars_pct")),
+            "gap": view.stat_text(language, "pct", w.get("gap_per_100_bars_pct")),
+            "out_trades": view.stat_text(language, "count", out_stats.get("trades")),
+            "out_profit": view.stat_text(language, "money", profit),
+            "profit_class": "" if not isinstance(profit, int | float) or profit == 0
+            else "gain" if profit > 0 else "loss",
+        })  # fmt: skip
+    return shown
+
+
 @router.get("/optimise")
 def optimise_page(request: Request, session: DB, user: MaybeUser) -> Response:
     """The sweep form and the user's runs."""
@@ -81,6 +140,13 @@ def optimise_page(request: Request, session: DB, user: MaybeUser) -> Response:
             | {
                 "strategy_label": view.strategy_label(language, run["strategy"]),
                 "status_text": _status_text(language, run["status"]),
+                "finished_text": finished_text(
+                    language,
+                    run["request"],
+                    run["finished"],
+                    run["total"],
+                    run["status"] in optimisations.ACTIVE,
+                ),
                 "created": view.stat_text(language, "time", run["created_at"], user.timezone),
             }
             for run in runs
@@ -169,6 +235,8 @@ def run_page(
     ]  # fmt: skip
     stat_labels = {key: translate(language, f"stat.{key}") for key, _ in COLUMNS}
     stat_labels["score"] = translate(language, f"optimise.objective.{run['objective']}")
+    active = run["status"] in optimisations.ACTIVE
+    ran = [r for r in rows if r["stats"] is not None]
     return render(
         request,
         "optimise_run.html",
@@ -177,7 +245,15 @@ def run_page(
         title=view.strategy_label(language, run["strategy"]),
         dataset_name=dataset_name,
         status_text=_status_text(language, run["status"]),
-        active=run["status"] in optimisations.ACTIVE,
+        active=active,
+        finished_text=finished_text(
+            language, run["request"], run["finished"], run["total"], active
+        ),
+        finished_template=finished_text(language, run["request"], "__F__", run["total"], active),
+        # a run that ended with combinations but no winner: every one failed a filter
+        none_passed=not active and best is None and bool(ran),
+        walk_rows=walk_rows(language, run["strategy"], run["walk_forward"], names, user.timezone),
+        zone=user.timezone,
         resumable=run["status"] in optimisations.RESUMABLE,
         names=[(n, name_label(language, run["strategy"], n)) for n in names],
         columns=[(key, translate(language, f"stat.{key}")) for key, _ in COLUMNS],

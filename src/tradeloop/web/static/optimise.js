@@ -1,6 +1,7 @@
 // Optimisation pages: the sweep form from the strategy schema (per parameter or setting a fixed
 // value, a from/to/step range or a list), then a run's page: progress by server-sent events with
-// Cancel and Resume, a Backtest button per row, the heatmap of two swept values and the
+// Cancel and Resume (the finished count re-read from the run's headline, the page reloaded at
+// the end), a Backtest button per row, the heatmap of two different swept values and the
 // walk-forward charts (Plotly).
 (() => {
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
@@ -136,17 +137,42 @@
 
   if (progress && P.job) {
     const jobUrl = `/api/jobs/${P.job}`;
+    const finished = document.querySelector("[data-testid=finished]");
+    const noResults = document.querySelector("[data-testid=no-results]");
     let ended = false;
+    // the run's headline (no combinations): the finished count follows the stored chunks
+    let reading = false;
+    const readCount = () => {
+      if (ended || reading) return;
+      reading = true;
+      fetch(`${runUrl}?summary=true`, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : null))
+        .then((run) => {
+          if (!run || ended || typeof run.finished !== "number") return;
+          if (String(run.finished) === finished.dataset.finished) return;
+          finished.dataset.finished = run.finished;
+          finished.textContent = P.finishedText.replace("__F__", run.finished);
+          if (noResults && run.finished > 0) noResults.textContent = P.soFar.replace("__F__", run.finished);
+        })
+        .catch(() => {})
+        .finally(() => { reading = false; });
+    };
+    const counter = setInterval(readCount, 1000);
     const seen = (job) => {
       if (job.state !== "queued" && job.state !== "running") {
         ended = true;
-        window.location.reload();
+        clearInterval(counter);
+        window.location.reload();  // the results, heatmap and odds are drawn by the server
         return true;
       }
+      if (job.state === "running") document.querySelector("[data-testid=status]").textContent = P.running;
       const percent = Math.round(job.progress * 100);
       progress.value = percent;
-      progressText.textContent = job.stage === "walk_forward"
-        ? P.walkText : P.progressText.replace("__D__", percent).replace("__T__", 100);
+      let text = P.progressText;
+      if (job.stage === "walk_forward") text = P.walkText;
+      else if (P.walking) text = P.sweepWalkText;
+      progressText.textContent = text.replace("__D__", percent);
+      readCount();
       return false;
     };
     const poll = () => {
@@ -225,7 +251,16 @@
         yaxis: { title: { text: label(y) }, type: "category" },
       }, config);
     };
-    ["heat-x", "heat-y", "heat-stat"].forEach((id) => document.getElementById(id).addEventListener("change", draw));
+    // the two axes never show the same name: choosing the other axis's name swaps them
+    const axes = { x: document.getElementById("heat-x"), y: document.getElementById("heat-y") };
+    const last = { x: axes.x.value, y: axes.y.value };
+    [["x", "y"], ["y", "x"]].forEach(([mine, other]) => axes[mine].addEventListener("change", () => {
+      if (axes[mine].value === axes[other].value) axes[other].value = last[mine];
+      last.x = axes.x.value;
+      last.y = axes.y.value;
+      draw();
+    }));
+    document.getElementById("heat-stat").addEventListener("change", draw);
     draw();
   }
 
