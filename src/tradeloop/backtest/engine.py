@@ -104,9 +104,11 @@ def assemble_run(
     strategy: Strategy,
     instrument: Instrument,
     settings: ExecutionSettings,
+    daily: np.ndarray | None = None,
 ) -> BacktestRun:
     """A run from the step's trade table and equity per bar over ``bars`` (a backtest's, or a
-    replayed bot's): trades with times and exit reasons, statistics."""
+    replayed bot's): trades with times and exit reasons, statistics (``daily``: the equity's
+    daily returns, when the caller has them)."""
     s = settings
     trades = pd.DataFrame(table, columns=list(TRADE_FIELDS))
     for col in ("entry_index", "exit_index", "side", "reason"):
@@ -121,5 +123,6 @@ def assemble_run(
         bars["close"],
         s.initial_cash,
         365 if instrument.trades_weekends else 252,
+        daily,
     )
     return BacktestRun(trades, equity_series, stats, strategy, s, instrument)

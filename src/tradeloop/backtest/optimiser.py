@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
+import pandas as pd
 
 from tradeloop.backtest.constraints import Constraint
 from tradeloop.backtest.overfitting import backtest_overfitting, deflated_sharpe, sharpe_ratios
 from tradeloop.backtest.results import curves
+from tradeloop.backtest.stats import finite
 from tradeloop.backtest.sweep import (
     Combination,
     Outcome,
@@ -351,8 +353,6 @@ def walk_forward(
             except (InvalidInput, DataError) as exc:
                 entry["out_skipped"] = exc.message
             else:
-                from tradeloop.backtest.stats import finite
-
                 entry["out_stats"] = finite(run.stats)
                 equity = run.equity.to_numpy() / run.settings.initial_cash * level
                 times.extend(run.equity.index)
@@ -366,8 +366,6 @@ def walk_forward(
         progress(number + 1, len(cuts))
     stitched: dict[str, list[Any]] = {"time": [], "growth": []}
     if values:
-        import pandas as pd
-
         series = pd.Series(values, index=pd.DatetimeIndex(times))
         sampled = curves(series, series)
         stitched = {"time": sampled["time"], "growth": sampled["equity"]}

@@ -162,13 +162,16 @@ def compute_stats(
     close: pd.Series,
     initial_cash: float,
     year_days: int = 252,
+    daily: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Every statistic of a run. ``trades`` has columns side, entry_price, exit_price, pnl,
-    costs, entry_index, exit_index, entry_time, exit_time; ``equity`` is per bar."""
+    costs, entry_index, exit_index, entry_time, exit_time; ``equity`` is per bar; ``daily``:
+    its ``daily_returns`` when the caller has them already."""
     values = equity.to_numpy()
     times = equity.index.as_unit("ns").asi8
     final = float(values[-1])
-    daily = daily_returns(values, times)
+    if daily is None:
+        daily = daily_returns(values, times)
     blown = bool((values <= 0).any())  # after a wipe-out, returns on equity mean nothing
     ann: float | None = None
     vol: float | None = None

@@ -190,10 +190,8 @@ def evaluate(job: SweepJob, span: Span, combos: list[Combination]) -> list[Outco
             except (InvalidInput, DataError) as exc:
                 outcomes[combo.index] = Outcome(combo.index, skipped=exc.message)
     per_call = max(1, MAX_CELLS // max(len(inputs.traded), 1))
-    times = inputs.traded.index.as_unit("ns").asi8
     for first in range(0, len(ready), per_call):
-        for r, run in _run(inputs, ready[first : first + per_call]):
-            daily = daily_returns(run.equity.to_numpy(), times)
+        for r, run, daily in _run(inputs, ready[first : first + per_call]):
             outcomes[r.combo.index] = Outcome(r.combo.index, finite(run.stats), daily=daily)
     return [outcomes[combo.index] for combo in combos]
 
@@ -211,13 +209,11 @@ def _stacked(rows: list[np.ndarray], dtype: Any) -> np.ndarray:
     return np.ascontiguousarray(np.stack(rows), dtype=dtype)
 
 
-def _run(inputs: _Inputs, ready: list[_Ready]) -> list[tuple[_Ready, BacktestRun]]:
-    """One compiled call for ``ready``, then each one's run with its statistics."""
+def _run(inputs: _Inputs, ready: list[_Ready]) -> list[tuple[_Ready, BacktestRun, np.ndarray]]:
+    """One compiled call for ``ready``, then each one's run with its statistics and its
+    daily returns."""
     traded = inputs.traded
-    o, h, low, c = (
-        np.ascontiguousarray(traded[col].to_numpy(dtype=np.float64))
-        for col in ("open", "high", "low", "close")
-    )
+    o, h, low, c = (np.ascontiguousarray(a[inputs.skip :]) for a in inputs.arrays[:4])
     entries, exit_long, exit_short = zip(*inputs.signals, strict=True)
     stops, targets = zip(*inputs.level_rows, strict=True)
     trades, bounds, equity = run_many(
@@ -234,8 +230,11 @@ def _run(inputs: _Inputs, ready: list[_Ready]) -> list[tuple[_Ready, BacktestRun
         instrument_vector(inputs.job.instrument), _stacked([r.costs for r in ready], np.float64),
         inputs.rates, np.array([r.settings.initial_cash for r in ready], dtype=np.float64),
     )  # fmt: skip
-    return [
-        (r, assemble_run(traded, trades[b0:b1], equity[k], r.strategy, inputs.job.instrument,
-                         r.settings))
-        for k, (r, (b0, b1)) in enumerate(zip(ready, bounds.tolist(), strict=True))
-    ]  # fmt: skip
+    times = traded.index.as_unit("ns").asi8
+    found = []
+    for k, (r, (b0, b1)) in enumerate(zip(ready, bounds.tolist(), strict=True)):
+        daily = daily_returns(equity[k], times)
+        run = assemble_run(traded, trades[b0:b1], equity[k], r.strategy, inputs.job.instrument,
+                           r.settings, daily)  # fmt: skip
+        found.append((r, run, daily))
+    return found

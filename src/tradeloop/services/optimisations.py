@@ -173,7 +173,8 @@ def _work(
             raise NotFound("the data of this optimisation was deleted")
         dataset = get_dataset(session, user_id, run.dataset_id)
         resumed = {
-            row.combo_index: _outcome(row) for row in repo.list_rows(session, user_id, run_id)
+            row.combo_index: _outcome(row)
+            for row in repo.list_rows(session, user_id, run_id, with_daily=True)
         }
         symbol = dataset.symbol
         bars = dataset_bars(dataset)
@@ -380,8 +381,7 @@ def job_of(session: Session, user_id: int, run_id: int) -> int:
 def backtest_row(session: Session, user_id: int, run_id: int, index: int) -> BacktestResult:
     """A normal stored backtest of the run's combination ``index`` on the run's dataset."""
     run = repo.get_run(session, user_id, run_id)
-    row = next((r for r in repo.list_rows(session, user_id, run_id) if r.combo_index == index),
-               None)  # fmt: skip
+    row = repo.get_row(session, user_id, run_id, index)
     if row is None:
         raise NotFound(f"combination {index} of optimisation {run_id} has not run")
     if row.skipped is not None or row.stats is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from tradeloop.store.jobs import now
 from tradeloop.store.models import OptimisationRow, OptimisationRun
@@ -54,15 +54,26 @@ def row_counts(session: Session, user_id: int, run_ids: list[int]) -> dict[int, 
     return {run_id: int(count) for run_id, count in found}
 
 
-def list_rows(session: Session, user_id: int, run_id: int) -> list[OptimisationRow]:
-    """The finished combinations of the user's run, by index."""
-    return list(
-        session.scalars(
-            select(OptimisationRow)
-            .where(OptimisationRow.user_id == user_id, OptimisationRow.run_id == run_id)
-            .order_by(OptimisationRow.combo_index)
-        )
+def _rows(user_id: int, run_id: int, with_daily: bool) -> Any:
+    query = select(OptimisationRow).where(
+        OptimisationRow.user_id == user_id, OptimisationRow.run_id == run_id
     )
+    return query if with_daily else query.options(defer(OptimisationRow.daily))
+
+
+def list_rows(
+    session: Session, user_id: int, run_id: int, with_daily: bool = False
+) -> list[OptimisationRow]:
+    """The finished combinations of the user's run, by index; their daily returns (large:
+    only a resumed run needs them) read with ``with_daily``."""
+    query = _rows(user_id, run_id, with_daily).order_by(OptimisationRow.combo_index)
+    return list(session.scalars(query))
+
+
+def get_row(session: Session, user_id: int, run_id: int, index: int) -> OptimisationRow | None:
+    """The finished combination ``index`` of the user's run, or None."""
+    query = _rows(user_id, run_id, False).where(OptimisationRow.combo_index == index)
+    return session.scalar(query)
 
 
 def stored_indexes(session: Session, user_id: int, run_id: int) -> set[int]:
